@@ -1,1 +1,200 @@
-// placeholder
+#include "io/checkpoint.h"
+
+#include <filesystem>
+#include <set>
+
+#include "io/safetensors.h"
+#include "util/error.h"
+#include "util/fileio.h"
+
+namespace fs = std::filesystem;
+
+namespace tl {
+namespace {
+
+bool endsWith(const std::string &s, const std::string &suffix)
+{
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool startsWith(const std::string &s, const std::string &prefix) { return s.rfind(prefix, 0) == 0; }
+
+/// Canonical HF name of a checkpoint key, or "" for keys that carry no parameter.
+std::string canonicalKey(std::string key, LoadReport *report)
+{
+    if (endsWith(key, "LayerNorm.gamma") || endsWith(key, "LayerNorm.beta")) {
+        const std::string original = key;
+        key = key.substr(0, key.rfind('.')) + (endsWith(key, "gamma") ? ".weight" : ".bias");
+        if (report)
+            report->legacyRenamed.push_back(original);
+    }
+    // A bare BertModel checkpoint has no "bert." prefix.
+    if (startsWith(key, "embeddings.") || startsWith(key, "encoder.") || startsWith(key, "pooler."))
+        key = "bert." + key;
+    if (key == "bert.embeddings.position_ids" || key == "cls.predictions.decoder.weight")
+        return {}; // a buffer, and the decoder tied to the word embeddings
+    return key;
+}
+
+torch::Tensor toTensor(const SafetensorsFile &file, const SafeTensorInfo &info)
+{
+    std::vector<float> values = file.toFloat(info.name);
+    return torch::from_blob(values.data(), info.shape, torch::kFloat).clone();
+}
+
+std::map<std::string, torch::Tensor> readPickled(const std::string &path)
+{
+    const std::vector<char> bytes = readFileBytes(path);
+    torch::IValue value;
+    try {
+        value = torch::pickle_load(bytes);
+    } catch (const std::exception &e) {
+        throw Error(path + ": LibTorch cannot read this pytorch_model.bin (" + std::string(e.what()).substr(0, 200)
+                    + "). Convert it to model.safetensors in Python:\n"
+                      "  python3 -c \"import torch, safetensors.torch as s; "
+                      "s.save_file({k: v.contiguous() for k, v in torch.load('pytorch_model.bin').items()}, "
+                      "'model.safetensors', metadata={'format': 'pt'})\"");
+    }
+    if (!value.isGenericDict())
+        throw Error(path + ": expected a state dict (name -> tensor)");
+    std::map<std::string, torch::Tensor> out;
+    for (const auto &entry : value.toGenericDict()) {
+        if (!entry.key().isString() || !entry.value().isTensor())
+            throw Error(path + ": state dict entry is not name -> tensor");
+        out[entry.key().toStringRef()] = entry.value().toTensor().to(torch::kFloat).contiguous();
+    }
+    return out;
+}
+
+} // namespace
+
+std::string findWeightsFile(const std::string &dir)
+{
+    for (const char *name : {"model.safetensors", "pytorch_model.bin"}) {
+        const fs::path p = fs::path(dir) / name;
+        if (fs::exists(p))
+            return p.string();
+    }
+    if (fs::exists(fs::path(dir) / "model.safetensors.index.json"))
+        throw Error(dir + ": sharded checkpoints (model.safetensors.index.json) are not supported yet");
+    throw Error(dir + ": no model.safetensors or pytorch_model.bin in this folder");
+}
+
+std::map<std::string, torch::Tensor> readStateDict(const std::string &weightsFile, LoadReport *report)
+{
+    std::map<std::string, torch::Tensor> raw;
+    if (endsWith(weightsFile, ".safetensors")) {
+        const SafetensorsFile file = SafetensorsFile::read(weightsFile);
+        for (const SafeTensorInfo &info : file.tensors())
+            raw[info.name] = toTensor(file, info);
+    } else {
+        raw = readPickled(weightsFile);
+    }
+    std::map<std::string, torch::Tensor> out;
+    torch::Tensor decoderBias;
+    for (auto &[key, tensor] : raw) {
+        if (key == "cls.predictions.decoder.bias") {
+            decoderBias = tensor;
+            continue;
+        }
+        const std::string name = canonicalKey(key, report);
+        if (name.empty())
+            continue;
+        if (out.count(name))
+            throw Error(weightsFile + ": key '" + key + "' appears twice (once as '" + name + "')");
+        out[name] = tensor;
+    }
+    if (decoderBias.defined() && !out.count("cls.predictions.bias"))
+        out["cls.predictions.bias"] = decoderBias;
+    if (report)
+        report->weightsFile = weightsFile;
+    return out;
+}
+
+void loadStateDict(BertNet &net, const std::map<std::string, torch::Tensor> &state, LoadReport *report)
+{
+    torch::NoGradGuard noGrad;
+    LoadReport local;
+    LoadReport &r = report ? *report : local;
+    std::set<std::string> used;
+    for (auto &item : net->named_parameters()) {
+        const std::string &name = item.key();
+        auto it = state.find(name);
+        if (it == state.end()) {
+            r.missingKeys.push_back(name);
+            continue;
+        }
+        used.insert(name);
+        torch::Tensor &param = item.value();
+        if (param.sizes() != it->second.sizes()) {
+            if (startsWith(name, "classifier.")) {
+                r.reinitialised.push_back(name); // another label count: keep the fresh head
+                continue;
+            }
+            throw Error((r.weightsFile.empty() ? std::string("checkpoint") : r.weightsFile) + ": key '" + name
+                        + "' has shape " + c10::str(it->second.sizes()) + " but the config asks for "
+                        + c10::str(param.sizes()));
+        }
+        param.copy_(it->second);
+    }
+    for (auto &[name, tensor] : state)
+        if (!used.count(name))
+            r.unusedKeys.push_back(name);
+}
+
+BertNet loadBert(const std::string &dir, BertHeads heads, LoadReport *report, const BertConfig *config)
+{
+    const BertConfig cfg = config ? *config : BertConfig::load((fs::path(dir) / "config.json").string());
+    LoadReport local;
+    LoadReport &r = report ? *report : local;
+    const auto state = readStateDict(findWeightsFile(dir), &r);
+    BertNet net(cfg, heads);
+    loadStateDict(net, state, &r);
+    return net;
+}
+
+void saveBert(BertNet &net, const std::string &dir, const std::string &vocabFile)
+{
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec)
+        throw Error(dir + ": cannot create folder: " + ec.message());
+    std::vector<torch::Tensor> keep;
+    std::vector<SafeTensorOut> out;
+    for (auto &item : net->named_parameters()) {
+        torch::Tensor t = item.value().detach().to(torch::kCPU, torch::kFloat).contiguous();
+        keep.push_back(t);
+        out.push_back({item.key(), DType::F32, t.sizes().vec(), t.data_ptr()});
+    }
+    writeSafetensors((fs::path(dir) / "model.safetensors").string(), out, {{"format", "pt"}});
+    BertConfig cfg = net->config;
+    cfg.extra["architectures"] = {net->heads.mlm ? "BertForMaskedLM" : "BertForSequenceClassification"};
+    cfg.save((fs::path(dir) / "config.json").string());
+    if (!vocabFile.empty()) {
+        const fs::path target = fs::path(dir) / "vocab.txt";
+        if (!fs::exists(target) || !fs::equivalent(vocabFile, target))
+            writeFileAtomic(target.string(), readFileText(vocabFile));
+    }
+}
+
+std::string describe(const LoadReport &r)
+{
+    std::string s;
+    auto list = [&](const char *what, const std::vector<std::string> &keys) {
+        if (keys.empty())
+            return;
+        s += std::string(what) + " (" + std::to_string(keys.size()) + "):";
+        for (size_t i = 0; i < keys.size() && i < 8; ++i)
+            s += " " + keys[i];
+        if (keys.size() > 8)
+            s += " ...";
+        s += "\n";
+    };
+    list("newly initialised", r.missingKeys);
+    list("unused checkpoint keys", r.unusedKeys);
+    list("re-initialised task head (label count changed)", r.reinitialised);
+    list("legacy LayerNorm names read", r.legacyRenamed);
+    return s;
+}
+
+} // namespace tl

@@ -41,11 +41,15 @@ public:
     Encoding assemble(std::vector<int64_t> a, const std::vector<int64_t> *b, int maxLen) const;
 
 private:
+    /// HF's lower-casing of the whole text, then BasicTokenizer, on text that holds no
+    /// special token.
     std::vector<std::string> basicTokenize(const std::string &text) const;
     void wordpiece(const std::string &word, std::vector<std::string> &out) const;
 
     Vocab m_vocab;
     bool m_lowerCase;
+    /// The special tokens the vocabulary has, matched verbatim in the input text.
+    std::vector<std::string> m_specials;
 };
 
 } // namespace tl

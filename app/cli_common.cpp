@@ -1,0 +1,124 @@
+#include "cli_common.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "train/device.h"
+#include "util/error.h"
+#include "util/fileio.h"
+
+namespace fs = std::filesystem;
+
+namespace tl::cli {
+
+std::string vocabPath(const std::string &dirOrVocab)
+{
+    if (fs::is_directory(dirOrVocab)) {
+        const fs::path p = fs::path(dirOrVocab) / "vocab.txt";
+        if (!fs::exists(p))
+            throw Error(dirOrVocab + ": no vocab.txt in this model folder");
+        return p.string();
+    }
+    return dirOrVocab;
+}
+
+BertTokenizer loadTokenizer(const std::string &dirOrVocab)
+{
+    bool lowerCase = true;
+    if (fs::is_directory(dirOrVocab)) {
+        const fs::path cfg = fs::path(dirOrVocab) / "tokenizer_config.json";
+        if (fs::exists(cfg)) {
+            try {
+                const auto j = nlohmann::json::parse(readFileText(cfg.string()));
+                if (j.contains("do_lower_case") && j["do_lower_case"].is_boolean())
+                    lowerCase = j["do_lower_case"].get<bool>();
+            } catch (const nlohmann::json::exception &e) {
+                throw Error(cfg.string() + ": invalid JSON: " + e.what());
+            }
+        }
+    }
+    return BertTokenizer(Vocab::load(vocabPath(dirOrVocab)), lowerCase);
+}
+
+std::vector<Example> readExamples(TaskSpec &task, const std::string &path)
+{
+    std::vector<Example> examples = readTaskFile(task, path);
+    if (!task.regression && task.labels.empty())
+        task.labels = labelsFromExamples(examples);
+    if (!task.regression)
+        assignLabels(examples, task.labels, path);
+    return examples;
+}
+
+TaskSpec taskForModel(const std::string &name, const BertConfig &config)
+{
+    TaskSpec task = taskByName(name);
+    if (task.labels.empty() && !task.regression)
+        task.labels = config.id2label;
+    return task;
+}
+
+void printJsonLine(const nlohmann::json &j)
+{
+    std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+}
+
+std::string formatSeconds(double s)
+{
+    if (!std::isfinite(s) || s < 0)
+        return "?";
+    const long t = std::lround(s);
+    char buf[32];
+    if (t >= 3600)
+        std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
+    return buf;
+}
+
+ProgressFn progressPrinter(bool json, const std::string &phase)
+{
+    return [json, phase](const TrainProgress &p) {
+        if (json) {
+            nlohmann::json j = {{"event", "progress"}, {"phase", phase},     {"epoch", p.epoch},
+                                {"step", p.step},      {"total_steps", p.totalSteps},
+                                {"loss", p.loss},      {"lr", p.lr},          {"tokens_per_s", p.tokensPerSecond},
+                                {"eta_s", p.etaSeconds}};
+            printJsonLine(j);
+            std::cout.flush();
+        } else {
+            std::fprintf(stderr, "%s step %lld/%lld | epoch %d | loss %.4f | lr %.2e | %.0f tok/s | ETA %s\n",
+                         phase.c_str(), static_cast<long long>(p.step), static_cast<long long>(p.totalSteps), p.epoch,
+                         p.loss, p.lr, p.tokensPerSecond, formatSeconds(p.etaSeconds).c_str());
+        }
+        return true;
+    };
+}
+
+void TrainFlags::add(CLI::App *cmd, bool withEpochs)
+{
+    if (withEpochs)
+        cmd->add_option("--epochs", options.epochs, "Training epochs")->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--max-steps", options.maxSteps, "Stop after this many optimizer steps (-1: no cap)")
+        ->capture_default_str();
+    cmd->add_option("--lr", options.lr, "Peak learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--batch-size", options.batchSize, "Training batch size")
+        ->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--max-seq-len", options.maxSeqLen, "Truncate inputs to this many tokens")
+        ->capture_default_str()->check(CLI::Range(8, 100000));
+    cmd->add_option("--warmup", options.warmup, "Fraction of steps spent on linear warm-up")
+        ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+    cmd->add_option("--weight-decay", options.weightDecay, "AdamW decoupled weight decay (not on bias/LayerNorm)")
+        ->capture_default_str()->check(CLI::NonNegativeNumber);
+    cmd->add_option("--max-grad-norm", options.maxGradNorm, "Gradient clipping norm (0: none)")->capture_default_str();
+    cmd->add_option("--seed", options.seed, "Random seed")->capture_default_str();
+    cmd->add_option("--threads", threads, "CPU threads for LibTorch (0: LibTorch's default)")->capture_default_str();
+    cmd->add_option("--device", options.device, "cpu, cuda or cuda:N")->capture_default_str();
+    cmd->add_option("--progress", progress, "Progress lines on stderr (text) or JSON lines on stdout (json)")
+        ->capture_default_str()->check(CLI::IsMember({"text", "json", "none"}));
+    cmd->add_option("--log-every", options.logEvery, "Steps between progress lines")->capture_default_str();
+}
+
+} // namespace tl::cli

@@ -1,0 +1,53 @@
+#pragma once
+
+// Shared pieces of ticketlab-cli's commands: model folders, tasks, output.
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "model/bert_config.h"
+#include "text/tasks.h"
+#include "text/tokenizer.h"
+#include "train/finetune.h"
+
+namespace tl::cli {
+
+/// vocab.txt of a model folder (or a vocab file itself), honouring tokenizer_config.json's
+/// do_lower_case when present.
+BertTokenizer loadTokenizer(const std::string &dirOrVocab);
+std::string vocabPath(const std::string &dirOrVocab);
+
+/// Reads a split and fixes label indexes against labels (generic tasks keep the label
+/// order of the model or of the training file).
+std::vector<Example> readExamples(TaskSpec &task, const std::string &path);
+
+/// A task whose labels come from the model's config (generic tasks).
+TaskSpec taskForModel(const std::string &name, const BertConfig &config);
+
+/// One compact JSON object per line on stdout.
+void printJsonLine(const nlohmann::json &j);
+
+/// "step 10/200 | epoch 1 | loss 0.6931 | lr 2.0e-05 | 1234 tok/s | ETA 1m02s" (stderr), or a
+/// JSON line with the same fields when json is true.
+ProgressFn progressPrinter(bool json, const std::string &phase);
+
+std::string formatSeconds(double s);
+
+/// Options shared by the training commands.
+struct TrainFlags
+{
+    TrainOptions options;
+    int threads = 0;
+    std::string progress = "text";
+    void add(CLI::App *cmd, bool withEpochs = true);
+};
+
+// Registration of each command group; each adds its subcommands to app.
+void addTextCommands(CLI::App &app);
+void addTrainCommands(CLI::App &app);
+void addDemoCommands(CLI::App &app);
+
+} // namespace tl::cli

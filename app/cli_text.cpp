@@ -1,0 +1,166 @@
+// tokenize, predict, fill-mask, evaluate: read-only commands over a model folder.
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "cli_common.h"
+#include "io/checkpoint.h"
+#include "train/device.h"
+#include "train/metrics.h"
+#include "util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace tl::cli {
+namespace {
+
+struct TokenizeArgs
+{
+    std::string vocab, task, data;
+    int maxSeqLen = 128;
+};
+
+void runTokenize(const TokenizeArgs &a)
+{
+    const BertTokenizer tokenizer = loadTokenizer(a.vocab);
+    TaskSpec task = taskByName(a.task);
+    const std::vector<Example> examples = readTaskFile(task, a.data);
+    for (const Example &e : examples) {
+        const Encoding enc = task.pair ? tokenizer.encodePair(e.textA, e.textB, a.maxSeqLen)
+                                       : tokenizer.encode(e.textA, a.maxSeqLen);
+        printJsonLine({{"input_ids", enc.inputIds}, {"token_type_ids", enc.tokenTypeIds}});
+    }
+}
+
+struct ModelArgs
+{
+    std::string model, task, data, dataDir, device = "cpu", text;
+    int maxSeqLen = 128, batchSize = 64, threads = 0, topK = 5;
+};
+
+/// A fine-tuned classifier folder; its label count must match the task's.
+BertNet loadClassifier(const std::string &dir, const TaskSpec &task, const BertConfig &config)
+{
+    if (config.numLabels() != task.numLabels())
+        throw Error(dir + "/config.json: the model has " + std::to_string(config.numLabels()) + " output(s) but "
+                    + task.name + " needs " + std::to_string(task.numLabels()) + "; fine-tune it on the task first");
+    LoadReport report;
+    BertNet net = loadBert(dir, BertHeads{true, true, false}, &report, &config);
+    if (std::any_of(report.missingKeys.begin(), report.missingKeys.end(),
+                    [](const std::string &k) { return k.rfind("classifier.", 0) == 0; }))
+        std::fprintf(stderr, "warning: %s has no trained classifier head; outputs are from a random head\n",
+                     dir.c_str());
+    return net;
+}
+
+void runPredict(const ModelArgs &a)
+{
+    setThreads(a.threads);
+    const BertConfig config = BertConfig::load((fs::path(a.model) / "config.json").string());
+    TaskSpec task = taskForModel(a.task, config);
+    const BertTokenizer tokenizer = loadTokenizer(a.model);
+    BertNet net = loadClassifier(a.model, task, config);
+    const std::vector<Example> examples = readTaskFile(task, a.data);
+    const std::vector<float> logits =
+        predictLogits(net, tokenizer, task, examples, a.maxSeqLen, a.batchSize, resolveDevice(a.device));
+    const size_t width = static_cast<size_t>(task.numLabels());
+    for (size_t i = 0; i < examples.size(); ++i) {
+        if (task.regression)
+            printJsonLine({{"score", logits[i]}});
+        else
+            printJsonLine({{"logits", std::vector<float>(logits.begin() + i * width, logits.begin() + (i + 1) * width)}});
+    }
+}
+
+void runEvaluate(const ModelArgs &a)
+{
+    setThreads(a.threads);
+    const BertConfig config = BertConfig::load((fs::path(a.model) / "config.json").string());
+    TaskSpec task = taskForModel(a.task, config);
+    const BertTokenizer tokenizer = loadTokenizer(a.model);
+    BertNet net = loadClassifier(a.model, task, config);
+    const std::string devPath = splitPath(task, a.dataDir, "dev");
+    const std::vector<Example> dev = readExamples(task, devPath);
+    const auto metrics = evaluateTask(net, tokenizer, task, dev, a.maxSeqLen, a.batchSize, resolveDevice(a.device));
+    printJsonLine({{"task", task.name}, {"split", devPath}, {"examples", dev.size()}, {"metrics", metrics}});
+}
+
+void runFillMask(const ModelArgs &a)
+{
+    setThreads(a.threads);
+    const BertTokenizer tokenizer = loadTokenizer(a.model);
+    LoadReport report;
+    BertNet net = loadBert(a.model, BertHeads{false, false, true}, &report);
+    if (std::any_of(report.missingKeys.begin(), report.missingKeys.end(),
+                    [](const std::string &k) { return k.rfind("cls.", 0) == 0; }))
+        std::fprintf(stderr, "warning: %s has no masked-LM head (cls.predictions); predictions are random\n",
+                     a.model.c_str());
+    const Encoding enc = tokenizer.encode(a.text, static_cast<int>(net->config.maxPositionEmbeddings));
+    const int64_t n = static_cast<int64_t>(enc.inputIds.size());
+    auto ids = torch::tensor(enc.inputIds, torch::kLong).view({1, n});
+    auto positions = ids == tokenizer.vocab().maskId();
+    if (positions.sum().item<int64_t>() == 0)
+        throw Error("--text has no [MASK] token");
+    torch::NoGradGuard noGrad;
+    net->eval();
+    auto probs = torch::softmax(net->mlmLogits(ids, torch::zeros_like(ids), torch::ones_like(ids), positions), -1);
+    const int64_t k = std::min<int64_t>(a.topK, probs.size(1));
+    auto [scores, indices] = probs.topk(k, -1);
+    nlohmann::json masks = nlohmann::json::array();
+    for (int64_t m = 0; m < probs.size(0); ++m) {
+        nlohmann::json top = nlohmann::json::array();
+        for (int64_t j = 0; j < k; ++j) {
+            const int64_t id = indices[m][j].item<int64_t>();
+            top.push_back({{"token_id", id}, {"token", tokenizer.vocab().token(id)}, {"score", scores[m][j].item<double>()}});
+        }
+        masks.push_back(top);
+    }
+    printJsonLine({{"masks", masks}});
+}
+
+} // namespace
+
+void addTextCommands(CLI::App &app)
+{
+    auto tok = std::make_shared<TokenizeArgs>();
+    CLI::App *t = app.add_subcommand("tokenize", "Tokenize a task file: one JSON line {input_ids, token_type_ids} per example");
+    t->add_option("--vocab", tok->vocab, "vocab.txt, or a model folder holding one")->required();
+    t->add_option("--task", tok->task, "Task name (CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE, WNLI, generic)")->required();
+    t->add_option("--data", tok->data, "A split file of the task (train.tsv, dev.tsv, test.tsv, .jsonl)")->required()->check(CLI::ExistingFile);
+    t->add_option("--max-seq-len", tok->maxSeqLen, "Truncate to this many tokens")->capture_default_str();
+    t->callback([tok] { runTokenize(*tok); });
+
+    auto pred = std::make_shared<ModelArgs>();
+    CLI::App *p = app.add_subcommand("predict", "Run a fine-tuned model over a task file: one JSON line {logits} or {score} per example");
+    p->add_option("--model", pred->model, "Hugging Face model folder")->required()->check(CLI::ExistingDirectory);
+    p->add_option("--task", pred->task, "Task name")->required();
+    p->add_option("--data", pred->data, "A split file of the task")->required()->check(CLI::ExistingFile);
+    p->add_option("--max-seq-len", pred->maxSeqLen, "Truncate to this many tokens")->capture_default_str();
+    p->add_option("--batch-size", pred->batchSize, "Batch size")->capture_default_str();
+    p->add_option("--device", pred->device, "cpu, cuda or cuda:N")->capture_default_str();
+    p->add_option("--threads", pred->threads, "CPU threads (0: default)")->capture_default_str();
+    p->callback([pred] { runPredict(*pred); });
+
+    auto ev = std::make_shared<ModelArgs>();
+    CLI::App *e = app.add_subcommand("evaluate", "Dev-set metrics of a fine-tuned model, as JSON");
+    e->add_option("--model", ev->model, "Hugging Face model folder")->required()->check(CLI::ExistingDirectory);
+    e->add_option("--task", ev->task, "Task name")->required();
+    e->add_option("--data-dir", ev->dataDir, "Task folder holding dev.tsv")->required()->check(CLI::ExistingDirectory);
+    e->add_option("--max-seq-len", ev->maxSeqLen, "Truncate to this many tokens")->capture_default_str();
+    e->add_option("--batch-size", ev->batchSize, "Batch size")->capture_default_str();
+    e->add_option("--device", ev->device, "cpu, cuda or cuda:N")->capture_default_str();
+    e->add_option("--threads", ev->threads, "CPU threads (0: default)")->capture_default_str();
+    e->callback([ev] { runEvaluate(*ev); });
+
+    auto fm = std::make_shared<ModelArgs>();
+    CLI::App *f = app.add_subcommand("fill-mask", "Top-k predictions for each [MASK] of a text, as JSON");
+    f->add_option("--model", fm->model, "Hugging Face model folder with a masked-LM head")->required()->check(CLI::ExistingDirectory);
+    f->add_option("--text", fm->text, "Text with one or more [MASK] tokens")->required();
+    f->add_option("--top-k", fm->topK, "Predictions per mask")->capture_default_str()->check(CLI::PositiveNumber);
+    f->add_option("--threads", fm->threads, "CPU threads (0: default)")->capture_default_str();
+    f->callback([fm] { runFillMask(*fm); });
+}
+
+} // namespace tl::cli

@@ -1,0 +1,50 @@
+#pragma once
+
+// Hugging Face model folders: config.json + model.safetensors (or pytorch_model.bin) +
+// vocab.txt, read and written with HF's key names. Only core/ and app/ include this.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "model/bert.h"
+
+namespace tl {
+
+/// What loading matched, as HF's from_pretrained reports it.
+struct LoadReport
+{
+    std::string weightsFile;
+    std::vector<std::string> missingKeys;    ///< model parameters the file lacks (initialised as HF does)
+    std::vector<std::string> unusedKeys;     ///< file tensors the model has no place for
+    std::vector<std::string> reinitialised;  ///< task-head tensors whose shape differed (new label count)
+    std::vector<std::string> legacyRenamed;  ///< LayerNorm.gamma/beta keys read as weight/bias
+};
+
+/// A checkpoint's tensors under canonical names: "bert." prefix added where missing,
+/// LayerNorm gamma/beta renamed weight/bias, the position_ids buffer dropped, and the
+/// decoder aliases of the tied MLM head folded into cls.predictions.bias. float32, CPU.
+std::map<std::string, torch::Tensor> readStateDict(const std::string &weightsFile, LoadReport *report = nullptr);
+
+/// model.safetensors, else pytorch_model.bin, in dir; throws tl::Error when neither is there.
+std::string findWeightsFile(const std::string &dir);
+
+/// Loads an HF BERT folder into a model with the given heads. `config` overrides the
+/// folder's config.json when given (a task's label count, say). Shape mismatches outside
+/// the task head throw tl::Error naming the key.
+BertNet loadBert(const std::string &dir, BertHeads heads, LoadReport *report = nullptr,
+                 const BertConfig *config = nullptr);
+
+/// Copies tensors by name into the model; the same rules as loadBert.
+void loadStateDict(BertNet &net, const std::map<std::string, torch::Tensor> &state, LoadReport *report);
+
+/// Writes config.json, model.safetensors (float32, HF metadata) and, when vocabFile is
+/// given, a copy of it as vocab.txt. Creates dir; each file is written atomically.
+void saveBert(BertNet &net, const std::string &dir, const std::string &vocabFile = {});
+
+/// A "LoadReport" as a few human lines (for the CLI's stderr).
+std::string describe(const LoadReport &report);
+
+} // namespace tl

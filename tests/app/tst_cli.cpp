@@ -1,0 +1,245 @@
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "testdata.h"
+#include "demodata.h"
+
+namespace {
+
+struct Result
+{
+    int exitCode = -1;
+    QByteArray out, err;
+    QList<QJsonObject> jsonLines() const
+    {
+        QList<QJsonObject> lines;
+        for (const QByteArray &line : out.split('\n'))
+            if (!line.trimmed().isEmpty())
+                lines.append(QJsonDocument::fromJson(line).object());
+        return lines;
+    }
+};
+
+Result cli(const QStringList &args, int timeoutMs = 300000)
+{
+    QProcess p;
+    p.start(QStringLiteral(TICKETLAB_CLI), args);
+    Result r;
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+    }
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+}
+
+#define EXPECT_OK(r) QVERIFY2((r).exitCode == 0, (r).err.constData())
+
+} // namespace
+
+class TestCli : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    QString m_data, m_model, m_tuned;
+
+    QString path(const QString &name) const { return m_dir.filePath(name); }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        m_data = path(QStringLiteral("demo"));
+        const Result gen = cli({QStringLiteral("demo-data"), QStringLiteral("--out"), m_data, QStringLiteral("--train"),
+                                QStringLiteral("300"), QStringLiteral("--dev"), QStringLiteral("60"),
+                                QStringLiteral("--corpus-lines"), QStringLiteral("800")});
+        EXPECT_OK(gen);
+        m_model = path(QStringLiteral("init"));
+        const Result init = cli({QStringLiteral("init"), QStringLiteral("--preset"), QStringLiteral("tiny"),
+                                 QStringLiteral("--vocab"), m_data + QStringLiteral("/vocab.txt"), QStringLiteral("--out"),
+                                 m_model});
+        EXPECT_OK(init);
+        for (const char *f : {"config.json", "model.safetensors", "vocab.txt"})
+            QVERIFY2(QFile::exists(m_model + QLatin1Char('/') + QLatin1String(f)), f);
+    }
+
+    void helpForEveryCommand_data()
+    {
+        QTest::addColumn<QString>("command");
+        for (const char *c : {"tokenize", "predict", "fill-mask", "finetune", "evaluate", "pretrain", "init",
+                              "bench-train", "demo", "demo-data"})
+            QTest::newRow(c) << QString::fromLatin1(c);
+    }
+
+    void helpForEveryCommand()
+    {
+        QFETCH(QString, command);
+        const Result r = cli({command, QStringLiteral("--help")});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(r.out.contains("--"));
+    }
+
+    void tokenizeRealSst2()
+    {
+        TL_REQUIRE_SHARED_DATA(data);
+        const Result r = cli({QStringLiteral("tokenize"), QStringLiteral("--vocab"),
+                              data + QStringLiteral("/vocab/bert-base-uncased/vocab.txt"), QStringLiteral("--task"),
+                              QStringLiteral("sst-2"), QStringLiteral("--data"), data + QStringLiteral("/glue/SST-2/dev.tsv")});
+        EXPECT_OK(r);
+        const auto lines = r.jsonLines();
+        QCOMPARE(lines.size(), 872);
+        // "it 's a charming and often affecting journey ."
+        const QList<int> expected = {101, 2009, 1005, 1055, 1037, 11951, 1998, 2411, 12473, 4990, 1012, 102};
+        QList<int> ids;
+        for (const QJsonValue v : lines.first()[QStringLiteral("input_ids")].toArray())
+            ids.append(v.toInt());
+        QCOMPARE(ids, expected);
+        QCOMPARE(lines.first()[QStringLiteral("token_type_ids")].toArray().size(), expected.size());
+    }
+
+    void finetunePredictEvaluate()
+    {
+        m_tuned = path(QStringLiteral("tuned"));
+        const Result ft = cli({QStringLiteral("finetune"), QStringLiteral("--model"), m_model, QStringLiteral("--task"),
+                               QStringLiteral("SST-2"), QStringLiteral("--data-dir"), m_data + QStringLiteral("/sentiment"),
+                               QStringLiteral("--out"), m_tuned, QStringLiteral("--epochs"), QStringLiteral("1"),
+                               QStringLiteral("--max-steps"), QStringLiteral("6"), QStringLiteral("--batch-size"),
+                               QStringLiteral("16"), QStringLiteral("--lr"), QStringLiteral("1e-3"),
+                               QStringLiteral("--threads"), QStringLiteral("2"), QStringLiteral("--log-every"),
+                               QStringLiteral("2")});
+        EXPECT_OK(ft);
+        QVERIFY2(ft.err.contains("step 6/6"), ft.err.constData());
+        QVERIFY(ft.out.contains("accuracy"));
+        QFile metricsFile(m_tuned + QStringLiteral("/metrics.json"));
+        QVERIFY(metricsFile.open(QIODevice::ReadOnly));
+        const QJsonObject metrics = QJsonDocument::fromJson(metricsFile.readAll()).object();
+        QCOMPARE(metrics[QStringLiteral("task")].toString(), QStringLiteral("SST-2"));
+        QVERIFY(metrics[QStringLiteral("final")].toObject().contains(QStringLiteral("accuracy")));
+
+        const Result pred = cli({QStringLiteral("predict"), QStringLiteral("--model"), m_tuned, QStringLiteral("--task"),
+                                 QStringLiteral("sst-2"), QStringLiteral("--data"),
+                                 m_data + QStringLiteral("/sentiment/dev.tsv")});
+        EXPECT_OK(pred);
+        const auto lines = pred.jsonLines();
+        QCOMPARE(lines.size(), 60);
+        QCOMPARE(lines.first()[QStringLiteral("logits")].toArray().size(), 2);
+
+        const Result ev = cli({QStringLiteral("evaluate"), QStringLiteral("--model"), m_tuned, QStringLiteral("--task"),
+                               QStringLiteral("SST-2"), QStringLiteral("--data-dir"), m_data + QStringLiteral("/sentiment")});
+        EXPECT_OK(ev);
+        const QJsonObject e = ev.jsonLines().first();
+        const double acc = e[QStringLiteral("metrics")].toObject()[QStringLiteral("accuracy")].toDouble(-1);
+        QVERIFY(acc >= 0.0 && acc <= 1.0);
+        // evaluate agrees with the accuracy of predict's logits.
+        QFile dev(m_data + QStringLiteral("/sentiment/dev.tsv"));
+        QVERIFY(dev.open(QIODevice::ReadOnly));
+        dev.readLine();
+        int hits = 0;
+        for (const QJsonObject &line : lines) {
+            const QJsonArray l = line[QStringLiteral("logits")].toArray();
+            const int predicted = l[1].toDouble() > l[0].toDouble() ? 1 : 0;
+            const int gold = QString::fromUtf8(dev.readLine()).trimmed().split(QLatin1Char('\t')).last().toInt();
+            hits += predicted == gold;
+        }
+        QCOMPARE(acc, hits / 60.0);
+    }
+
+    void fillMask()
+    {
+        const Result r = cli({QStringLiteral("fill-mask"), QStringLiteral("--model"), m_model, QStringLiteral("--text"),
+                              QStringLiteral("the [MASK] runs in the [MASK]."), QStringLiteral("--top-k"), QStringLiteral("3")});
+        EXPECT_OK(r);
+        const QJsonArray masks = r.jsonLines().first()[QStringLiteral("masks")].toArray();
+        QCOMPARE(masks.size(), 2);
+        const QJsonArray top = masks[0].toArray();
+        QCOMPARE(top.size(), 3);
+        QVERIFY(top[0].toObject()[QStringLiteral("score")].toDouble() >= top[1].toObject()[QStringLiteral("score")].toDouble());
+        QVERIFY(top[0].toObject().contains(QStringLiteral("token")));
+        QVERIFY(top[0].toObject().contains(QStringLiteral("token_id")));
+    }
+
+    void pretrainWritesModel()
+    {
+        const QString out = path(QStringLiteral("pre"));
+        const Result r = cli({QStringLiteral("pretrain"), QStringLiteral("--corpus"), m_data + QStringLiteral("/corpus"),
+                              QStringLiteral("--vocab"), m_data + QStringLiteral("/vocab.txt"), QStringLiteral("--preset"),
+                              QStringLiteral("tiny"), QStringLiteral("--out"), out, QStringLiteral("--max-steps"),
+                              QStringLiteral("4"), QStringLiteral("--seq-len"), QStringLiteral("32"),
+                              QStringLiteral("--batch-size"), QStringLiteral("8"), QStringLiteral("--progress"),
+                              QStringLiteral("json"), QStringLiteral("--log-every"), QStringLiteral("2")});
+        EXPECT_OK(r);
+        const auto lines = r.jsonLines();
+        QCOMPARE(lines.first()[QStringLiteral("event")].toString(), QStringLiteral("progress"));
+        QVERIFY(lines.first().contains(QStringLiteral("eta_s")));
+        QCOMPARE(lines.last()[QStringLiteral("event")].toString(), QStringLiteral("done"));
+        QCOMPARE(lines.last()[QStringLiteral("steps")].toInt(), 4);
+        QVERIFY(QFile::exists(out + QStringLiteral("/model.safetensors")));
+    }
+
+    void benchTrain()
+    {
+        const Result r = cli({QStringLiteral("bench-train"), QStringLiteral("--layers"), QStringLiteral("1"),
+                              QStringLiteral("--hidden"), QStringLiteral("32"), QStringLiteral("--heads"), QStringLiteral("2"),
+                              QStringLiteral("--intermediate"), QStringLiteral("64"), QStringLiteral("--batch"),
+                              QStringLiteral("4"), QStringLiteral("--seq"), QStringLiteral("16"), QStringLiteral("--steps"),
+                              QStringLiteral("2")});
+        EXPECT_OK(r);
+        const QJsonObject j = r.jsonLines().last();
+        QVERIFY(j[QStringLiteral("seq_per_s")].toDouble() > 0);
+        QVERIFY(j[QStringLiteral("peak_mem_mb")].toDouble() > 10);
+    }
+
+    void badInputIsAClearError_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("message");
+        const QString bad = path(QStringLiteral("bad"));
+        QDir().mkpath(bad);
+        QFile f(bad + QStringLiteral("/train.tsv"));
+        if (f.open(QIODevice::WriteOnly))
+            f.write("sentence\tlabel\na fine line\t1\na line with no label\n");
+        f.close();
+        QTest::newRow("unknown task") << QStringList{QStringLiteral("tokenize"), QStringLiteral("--vocab"), m_model,
+                                                     QStringLiteral("--task"), QStringLiteral("SQUADX"), QStringLiteral("--data"),
+                                                     bad + QStringLiteral("/train.tsv")}
+                                      << QStringLiteral("SST-2");
+        QTest::newRow("malformed row") << QStringList{QStringLiteral("tokenize"), QStringLiteral("--vocab"), m_model,
+                                                      QStringLiteral("--task"), QStringLiteral("SST-2"), QStringLiteral("--data"),
+                                                      bad + QStringLiteral("/train.tsv")}
+                                       << QStringLiteral("train.tsv:3");
+        QTest::newRow("no weights") << QStringList{QStringLiteral("finetune"), QStringLiteral("--model"), bad,
+                                                   QStringLiteral("--task"), QStringLiteral("SST-2"), QStringLiteral("--data-dir"),
+                                                   m_data + QStringLiteral("/sentiment"), QStringLiteral("--out"),
+                                                   path(QStringLiteral("x"))}
+                                    << QStringLiteral("config.json");
+        QTest::newRow("untrained head") << QStringList{QStringLiteral("evaluate"), QStringLiteral("--model"), m_model,
+                                                       QStringLiteral("--task"), QStringLiteral("MNLI"),
+                                                       QStringLiteral("--data-dir"), bad}
+                                        << QStringLiteral("fine-tune");
+        QTest::newRow("device") << QStringList{QStringLiteral("bench-train"), QStringLiteral("--device"),
+                                               QStringLiteral("vulkan")}
+                                << QStringLiteral("vulkan");
+        QTest::newRow("no mask") << QStringList{QStringLiteral("fill-mask"), QStringLiteral("--model"), m_model,
+                                                QStringLiteral("--text"), QStringLiteral("no masks here")}
+                                 << QStringLiteral("[MASK]");
+    }
+
+    void badInputIsAClearError()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, message);
+        const Result r = cli(args);
+        QVERIFY(r.exitCode != 0);
+        QVERIFY2(QString::fromUtf8(r.err).contains(message), r.err.constData());
+    }
+};
+
+QTEST_APPLESS_MAIN(TestCli)
+#include "tst_cli.moc"
