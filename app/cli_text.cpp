@@ -28,7 +28,7 @@ void runTokenize(const TokenizeArgs &a)
     TaskSpec task = taskByName(a.task);
     const std::vector<Example> examples = readTaskFile(task, a.data);
     for (const Example &e : examples) {
-        const Encoding enc = task.pair ? tokenizer.encodePair(e.textA, e.textB, a.maxSeqLen)
+        const Encoding enc = (task.pair || !e.textB.empty()) ? tokenizer.encodePair(e.textA, e.textB, a.maxSeqLen)
                                        : tokenizer.encode(e.textA, a.maxSeqLen);
         printJsonLine({{"input_ids", enc.inputIds}, {"token_type_ids", enc.tokenTypeIds}});
     }

@@ -11,7 +11,7 @@ std::vector<EncodedExample> encodeExamples(const BertTokenizer &tokenizer, const
     out.reserve(examples.size());
     for (const Example &e : examples) {
         EncodedExample x;
-        x.encoding = task.pair ? tokenizer.encodePair(e.textA, e.textB, maxLen) : tokenizer.encode(e.textA, maxLen);
+        x.encoding = (task.pair || !e.textB.empty()) ? tokenizer.encodePair(e.textA, e.textB, maxLen) : tokenizer.encode(e.textA, maxLen);
         x.label = e.label;
         out.push_back(std::move(x));
     }

@@ -52,7 +52,7 @@ class TestCli : public QObject
 
     QString path(const QString &name) const { return m_dir.filePath(name); }
 
-private slots:
+private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());

@@ -65,7 +65,7 @@ class TestCheckpoint : public QObject
 {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void saveLoadRoundTripIsExact()
     {
         QTemporaryDir dir;
@@ -202,14 +202,21 @@ private slots:
     void readsPytorchModelBin()
     {
         // A real torch.save() file, made by Debian's python3-torch when it is installed.
-        QProcess probe;
-        probe.start(QStringLiteral("python3"), {QStringLiteral("-c"), QStringLiteral("import torch")});
-        if (!probe.waitForFinished(60000) || probe.exitCode() != 0)
+        QString python;
+        for (const QString &candidate : {QStringLiteral("python3"), QStringLiteral("/usr/bin/python3")}) {
+            QProcess probe;
+            probe.start(candidate, {QStringLiteral("-c"), QStringLiteral("import torch")});
+            if (probe.waitForFinished(120000) && probe.exitStatus() == QProcess::NormalExit && probe.exitCode() == 0) {
+                python = candidate;
+                break;
+            }
+        }
+        if (python.isEmpty())
             QSKIP("python3 with torch is not installed (apt-get install python3-torch)");
         QTemporaryDir dir;
         const QString bin = dir.filePath(QStringLiteral("pytorch_model.bin"));
         QProcess py;
-        py.start(QStringLiteral("python3"),
+        py.start(python,
                  {QStringLiteral("-c"),
                   QStringLiteral("import torch, collections, sys\n"
                                  "sd = collections.OrderedDict()\n"

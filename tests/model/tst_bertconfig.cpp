@@ -10,7 +10,7 @@ class TestBertConfig : public QObject
 {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void readsHuggingFaceConfig()
     {
         // bert-base-uncased's config.json, as published.

@@ -61,7 +61,7 @@ class TestTokenizer : public QObject
 {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void tokenizeSmall_data();
     void tokenizeSmall();
     void tokenizeCased_data();

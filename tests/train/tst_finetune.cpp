@@ -43,7 +43,7 @@ class TestFinetune : public QObject
 {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void initTestCase() { torch::set_num_threads(2); }
 
     void linearSchedule()

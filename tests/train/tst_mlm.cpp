@@ -12,7 +12,7 @@ class TestMlm : public QObject
 {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void initTestCase() { torch::set_num_threads(2); }
 
     void maskingFollowsBert()
