@@ -10,6 +10,8 @@ packages=(
   libopenblas0-pthread
   qt6-base-dev qt6-svg-dev libqcustomplot-dev
   libsqlite3-dev nlohmann-json3-dev libcli11-dev libzstd-dev libicu-dev
+  # Tests and benchmarks: reference PyTorch (HF parity, torch.save files, baselines).
+  python3-torch python3-numpy
   # Headless GUI tests and screenshots.
   xvfb xauth
 )

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QDir>
+#include <QProcess>
 #include <QString>
 #include <QtTest>
 
@@ -17,6 +18,18 @@ inline QString sharedDataDir()
 }
 
 inline std::string str(const QString &s) { return s.toStdString(); }
+
+/// A Python 3 that imports torch (Debian's python3-torch), or empty.
+inline QString pythonWithTorch()
+{
+    for (const QString &candidate : {QStringLiteral("python3"), QStringLiteral("/usr/bin/python3")}) {
+        QProcess probe;
+        probe.start(candidate, {QStringLiteral("-c"), QStringLiteral("import torch, numpy")});
+        if (probe.waitForFinished(120000) && probe.exitStatus() == QProcess::NormalExit && probe.exitCode() == 0)
+            return candidate;
+    }
+    return {};
+}
 
 } // namespace tltest
 

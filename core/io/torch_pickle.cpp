@@ -17,9 +17,9 @@ namespace {
 
 using Kind = PickleValue::Kind;
 
-// A real state dict's pickle is kilobytes (a few MB for 100k tensors); each opcode may
-// allocate a value, so refuse absurd sizes rather than let corrupt input eat memory.
-constexpr size_t kMaxPickleSize = 64ull * 1024 * 1024;
+// A real state dict's pickle is kilobytes (about 16 MiB for 100k tensors); refuse absurd
+// sizes rather than let corrupt input eat memory (the unpickler caps its objects too).
+constexpr size_t kMaxPickleSize = 16ull * 1024 * 1024;
 // Stride-0 views may legitimately expand a storage, but not into gigabytes of floats.
 constexpr int64_t kMaxExpandedNumel = int64_t(1) << 26;
 
@@ -217,6 +217,8 @@ std::map<std::string, PickledTensor> parseTorchStateDict(std::vector<char> bytes
         const PickleValue &value = *root->items[k + 1];
         if (key.kind != Kind::Str)
             throw Error(file + ": state dict key is a " + std::string(pickleKindName(key.kind)) + ", not a str");
+        if (key.s.size() > 65536) // a name, not data: refuse rather than copy megabytes per entry
+            throw Error(file + ": state dict key of " + std::to_string(key.s.size()) + " bytes");
         if (value.kind != Kind::Tensor)
             throw Error(file + ": value of '" + key.s + "' is a " + pickleKindName(value.kind) +
                         ", not a tensor (nested state dicts are not supported)");

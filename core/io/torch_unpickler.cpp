@@ -11,6 +11,8 @@ namespace {
 
 using Kind = PickleValue::Kind;
 
+constexpr size_t kMaxObjects = size_t(1) << 21;
+
 // clang-format off
 enum Opcode : unsigned char {
     MARK = '(', STOP = '.', POP = '0', POP_MARK = '1', DUP = '2', BINFLOAT = 'G', BININT = 'J',
@@ -116,6 +118,10 @@ std::string TorchUnpickler::readLine()
 
 PickleValue *TorchUnpickler::make(Kind kind)
 {
+    // About 20 objects per tensor: this allows some 100k tensors yet bounds what a corrupt
+    // pickle of one-byte opcodes can make us allocate (a few hundred MB at worst).
+    if (m_arena.size() >= kMaxObjects)
+        fail("pickle has more than " + std::to_string(kMaxObjects) + " objects; not a state dict");
     m_arena.emplace_back();
     m_arena.back().kind = kind;
     return &m_arena.back();
@@ -239,6 +245,11 @@ PickleValue *TorchUnpickler::rebuildTensor(const std::vector<PickleValue *> &a)
         fail("tensor rebuild arguments are not (storage, offset, size, stride)");
     if (a[2]->items.size() != a[3]->items.size())
         fail("tensor size and stride differ in length");
+    // A memoized size tuple can be reused by any number of tensors; without a budget a small
+    // corrupt pickle could make us copy a huge one over and over.
+    m_tensorDims += a[2]->items.size();
+    if (a[2]->items.size() > 64 || m_tensorDims > kMaxObjects)
+        fail("tensors with too many dimensions");
     PickleValue *t = make(Kind::Tensor);
     t->storage = a[0];
     t->offset = a[1]->i;
@@ -262,7 +273,8 @@ PickleValue *TorchUnpickler::persistentLoad(PickleValue *pid)
     const StorageType *type = storageType(*a[1]);
     if (!type)
         fail("persistent id does not name a supported storage type");
-    if (a[2]->kind != Kind::Str || a[3]->kind != Kind::Str || a[4]->kind != Kind::Int || a[4]->i < 0)
+    if (a[2]->kind != Kind::Str || a[2]->s.size() > 1024 || a[3]->kind != Kind::Str || a[4]->kind != Kind::Int ||
+        a[4]->i < 0)
         fail("persistent id has a bad key, location or size");
     PickleValue *s = make(Kind::Storage);
     s->dtype = type->dtype;
@@ -412,11 +424,13 @@ void TorchUnpickler::step(unsigned char op)
     }
     case BINPUT:
     case LONG_BINPUT:
-        m_memo[readLE(op == BINPUT ? 1 : 4)] = top();
+    case MEMOIZE: {
+        const uint64_t idx = op == MEMOIZE ? m_memo.size() : readLE(op == BINPUT ? 1 : 4);
+        if (m_memo.size() >= kMaxObjects)
+            fail("pickle memo has more than " + std::to_string(kMaxObjects) + " entries; not a state dict");
+        m_memo[idx] = top();
         break;
-    case MEMOIZE:
-        m_memo[m_memo.size()] = top();
-        break;
+    }
     case BINGET:
     case LONG_BINGET:
         m_stack.push_back(memoGet(readLE(op == BINGET ? 1 : 4)));

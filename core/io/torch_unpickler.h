@@ -83,6 +83,7 @@ private:
     size_t m_pos = 0;
     size_t m_opStart = 0;
     PickleValue *m_result = nullptr;
+    size_t m_tensorDims = 0;
     std::deque<PickleValue> m_arena; // a deque: growing it never moves existing values
     std::vector<PickleValue *> m_stack;
     std::vector<size_t> m_marks; // stack sizes at each MARK

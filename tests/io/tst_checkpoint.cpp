@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "testdata.h"
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
 #include "text/vocab.h"
@@ -202,15 +203,7 @@ private Q_SLOTS:
     void readsPytorchModelBin()
     {
         // A real torch.save() file, made by Debian's python3-torch when it is installed.
-        QString python;
-        for (const QString &candidate : {QStringLiteral("python3"), QStringLiteral("/usr/bin/python3")}) {
-            QProcess probe;
-            probe.start(candidate, {QStringLiteral("-c"), QStringLiteral("import torch")});
-            if (probe.waitForFinished(120000) && probe.exitStatus() == QProcess::NormalExit && probe.exitCode() == 0) {
-                python = candidate;
-                break;
-            }
-        }
+        const QString python = tltest::pythonWithTorch();
         if (python.isEmpty())
             QSKIP("python3 with torch is not installed (apt-get install python3-torch)");
         QTemporaryDir dir;
