@@ -4,6 +4,7 @@
 #include <set>
 
 #include "io/safetensors.h"
+#include "io/torch_pickle.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -44,25 +45,21 @@ torch::Tensor toTensor(const SafetensorsFile &file, const SafeTensorInfo &info)
 
 std::map<std::string, torch::Tensor> readPickled(const std::string &path)
 {
-    const std::vector<char> bytes = readFileBytes(path);
-    torch::IValue value;
+    // torch::pickle_load cannot read the OrderedDict that torch.save writes for a state dict,
+    // so the torch-free reader does the parsing.
+    std::map<std::string, PickledTensor> state;
     try {
-        value = torch::pickle_load(bytes);
-    } catch (const std::exception &e) {
-        throw Error(path + ": LibTorch cannot read this pytorch_model.bin (" + std::string(e.what()).substr(0, 200)
-                    + "). Convert it to model.safetensors in Python:\n"
+        state = readTorchStateDict(path);
+    } catch (const Error &e) {
+        throw Error(std::string(e.what())
+                    + "\nIf the file loads in Python, converting it to model.safetensors always works:\n"
                       "  python3 -c \"import torch, safetensors.torch as s; "
                       "s.save_file({k: v.contiguous() for k, v in torch.load('pytorch_model.bin').items()}, "
                       "'model.safetensors', metadata={'format': 'pt'})\"");
     }
-    if (!value.isGenericDict())
-        throw Error(path + ": expected a state dict (name -> tensor)");
     std::map<std::string, torch::Tensor> out;
-    for (const auto &entry : value.toGenericDict()) {
-        if (!entry.key().isString() || !entry.value().isTensor())
-            throw Error(path + ": state dict entry is not name -> tensor");
-        out[entry.key().toStringRef()] = entry.value().toTensor().to(torch::kFloat).contiguous();
-    }
+    for (auto &[name, t] : state)
+        out[name] = torch::from_blob(t.values.data(), t.shape, torch::kFloat).clone();
     return out;
 }
 

@@ -17,7 +17,7 @@ namespace {
 
 using Kind = PickleValue::Kind;
 
-// A real state dict's pickle is kilobytes (about 16 MiB for 100k tensors); refuse absurd
+// A real state dict's pickle is kilobytes (a few MiB for 50k tensors); refuse absurd
 // sizes rather than let corrupt input eat memory (the unpickler caps its objects too).
 constexpr size_t kMaxPickleSize = 16ull * 1024 * 1024;
 // Stride-0 views may legitimately expand a storage, but not into gigabytes of floats.

@@ -11,7 +11,7 @@ namespace {
 
 using Kind = PickleValue::Kind;
 
-constexpr size_t kMaxObjects = size_t(1) << 21;
+constexpr size_t kMaxObjects = size_t(1) << 20;
 
 // clang-format off
 enum Opcode : unsigned char {
@@ -118,8 +118,8 @@ std::string TorchUnpickler::readLine()
 
 PickleValue *TorchUnpickler::make(Kind kind)
 {
-    // About 20 objects per tensor: this allows some 100k tensors yet bounds what a corrupt
-    // pickle of one-byte opcodes can make us allocate (a few hundred MB at worst).
+    // About 20 objects per tensor: this allows some 50k tensors yet bounds what a corrupt
+    // pickle of one-byte opcodes can make us allocate (about 200 MB at worst).
     if (m_arena.size() >= kMaxObjects)
         fail("pickle has more than " + std::to_string(kMaxObjects) + " objects; not a state dict");
     m_arena.emplace_back();

@@ -3,8 +3,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -15,10 +13,23 @@ namespace tl {
 
 std::vector<char> readFileBytes(const std::string &path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
+    // One read of the known size: checkpoints run to gigabytes, where stream iterators crawl.
+    std::FILE *f = std::fopen(path.c_str(), "rb");
+    if (!f)
         throw Error(path + ": cannot open: " + std::strerror(errno));
-    return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    std::vector<char> bytes;
+    if (std::fseek(f, 0, SEEK_END) == 0) {
+        const long size = std::ftell(f);
+        if (size > 0)
+            bytes.resize(static_cast<size_t>(size));
+        std::rewind(f);
+    }
+    const size_t got = bytes.empty() ? 0 : std::fread(bytes.data(), 1, bytes.size(), f);
+    const bool failed = std::ferror(f) != 0;
+    std::fclose(f);
+    if (failed || got != bytes.size())
+        throw Error(path + ": read failed");
+    return bytes;
 }
 
 std::string readFileText(const std::string &path)
