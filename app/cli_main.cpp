@@ -1,15 +1,35 @@
 // ticketlab-cli: the headless front end of the TicketLab engine, for servers and clusters.
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
+
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
 #include "cli_common.h"
 #include "util/error.h"
 
+namespace {
+
+/// OpenMP threads that spin after each parallel region steal the cores OpenBLAS needs for
+/// the next matrix product: measured here, training runs 1.25-1.75x faster with a passive
+/// wait policy. libgomp reads OMP_WAIT_POLICY when it loads, before main(), so set it and
+/// re-execute once. A policy the user set is respected.
+void preferPassiveOpenMpWait(char **argv)
+{
+    if (std::getenv("OMP_WAIT_POLICY"))
+        return;
+    ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    ::execv("/proc/self/exe", argv); // returns only on failure: carry on as we are
+}
+
+} // namespace
+
 int main(int argc, char **argv)
 {
+    preferPassiveOpenMpWait(argv);
     CLI::App app{"TicketLab: lottery tickets in pre-trained BERT (headless engine)", "ticketlab-cli"};
     app.set_version_flag("--version", std::string("ticketlab-cli ") + TICKETLAB_VERSION);
     app.require_subcommand(1);
