@@ -12,6 +12,7 @@
 #include "text/tasks.h"
 #include "text/tokenizer.h"
 #include "train/finetune.h"
+#include "train/mlm.h"
 
 namespace tl::cli {
 
@@ -44,6 +45,16 @@ struct TrainFlags
     std::string progress = "text";
     void add(CLI::App *cmd, bool withEpochs = true);
 };
+
+// The "mlm" task: masked-LM on a folder of text (train.txt + dev.txt, or any .txt files).
+bool isMlmTask(const std::string &name);
+MlmCorpus readMlmData(const BertTokenizer &tokenizer, const std::string &dataDir, int blockLen);
+nlohmann::json toJson(const MlmMetrics &m);
+void runMlmFinetune(const std::string &model, const std::string &dataDir, const std::string &out,
+                    const TrainFlags &flags);
+void runMlmEvaluate(const std::string &model, const std::string &dataDir, int maxSeqLen, int batchSize,
+                    const std::string &device);
+void runMlmTokenize(const BertTokenizer &tokenizer, const std::string &file, int maxSeqLen);
 
 // Registration of each command group; each adds its subcommands to app.
 void addTextCommands(CLI::App &app);

@@ -25,6 +25,8 @@ struct TokenizeArgs
 void runTokenize(const TokenizeArgs &a)
 {
     const BertTokenizer tokenizer = loadTokenizer(a.vocab);
+    if (isMlmTask(a.task))
+        return runMlmTokenize(tokenizer, a.data, a.maxSeqLen);
     TaskSpec task = taskByName(a.task);
     const std::vector<Example> examples = readTaskFile(task, a.data);
     for (const Example &e : examples) {
@@ -77,6 +79,8 @@ void runPredict(const ModelArgs &a)
 void runEvaluate(const ModelArgs &a)
 {
     setThreads(a.threads);
+    if (isMlmTask(a.task))
+        return runMlmEvaluate(a.model, a.dataDir, a.maxSeqLen, a.batchSize, a.device);
     const BertConfig config = BertConfig::load((fs::path(a.model) / "config.json").string());
     TaskSpec task = taskForModel(a.task, config);
     const BertTokenizer tokenizer = loadTokenizer(a.model);
@@ -127,7 +131,7 @@ void addTextCommands(CLI::App &app)
     auto tok = std::make_shared<TokenizeArgs>();
     CLI::App *t = app.add_subcommand("tokenize", "Tokenize a task file: one JSON line {input_ids, token_type_ids} per example");
     t->add_option("--vocab", tok->vocab, "vocab.txt, or a model folder holding one")->required();
-    t->add_option("--task", tok->task, "Task name (CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE, WNLI, generic)")->required();
+    t->add_option("--task", tok->task, "Task name (CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE, WNLI, generic, mlm)")->required();
     t->add_option("--data", tok->data, "A split file of the task (train.tsv, dev.tsv, test.tsv, .jsonl)")->required()->check(CLI::ExistingFile);
     t->add_option("--max-seq-len", tok->maxSeqLen, "Truncate to this many tokens")->capture_default_str();
     t->callback([tok] { runTokenize(*tok); });
@@ -146,7 +150,7 @@ void addTextCommands(CLI::App &app)
     auto ev = std::make_shared<ModelArgs>();
     CLI::App *e = app.add_subcommand("evaluate", "Dev-set metrics of a fine-tuned model, as JSON");
     e->add_option("--model", ev->model, "Hugging Face model folder")->required()->check(CLI::ExistingDirectory);
-    e->add_option("--task", ev->task, "Task name")->required();
+    e->add_option("--task", ev->task, "Task name (GLUE names, generic, mlm)")->required();
     e->add_option("--data-dir", ev->dataDir, "Task folder holding dev.tsv")->required()->check(CLI::ExistingDirectory);
     e->add_option("--max-seq-len", ev->maxSeqLen, "Truncate to this many tokens")->capture_default_str();
     e->add_option("--batch-size", ev->batchSize, "Batch size")->capture_default_str();

@@ -28,6 +28,8 @@ struct FinetuneArgs
 void runFinetune(const FinetuneArgs &a)
 {
     setThreads(a.flags.threads);
+    if (isMlmTask(a.task))
+        return runMlmFinetune(a.model, a.dataDir, a.out, a.flags);
     const bool json = a.flags.progress == "json";
     TaskSpec task = taskByName(a.task);
     const std::string trainPath = splitPath(task, a.dataDir, "train");
@@ -132,12 +134,8 @@ void runPretrain(const PretrainArgs &a)
     const ProgressFn progress = a.flags.progress == "none" ? ProgressFn{} : progressPrinter(json, "pretrain");
     const MlmResult r = trainMlm(net, tokenizer.vocab(), corpus, options, progress);
     saveBert(net, a.out, vocabFile);
-    auto metricsJson = [](const MlmMetrics &m) {
-        return nlohmann::json{{"loss", m.loss}, {"accuracy", m.accuracy}, {"perplexity", m.perplexity},
-                              {"masked_tokens", m.maskedTokens}};
-    };
     const nlohmann::json summary = {{"event", "done"},      {"steps", r.steps},
-                                    {"before", metricsJson(r.before)}, {"after", metricsJson(r.after)},
+                                    {"before", toJson(r.before)}, {"after", toJson(r.after)},
                                     {"seconds", r.seconds}, {"corpus_tokens", corpus.tokens}, {"out", a.out}};
     writeFileAtomic((fs::path(a.out) / "metrics.json").string(), summary.dump(2) + "\n");
     printJsonLine(summary);
@@ -225,8 +223,8 @@ void addTrainCommands(CLI::App &app)
     CLI::App *f = app.add_subcommand("finetune", "Fine-tune a Hugging Face BERT folder on a task; writes an HF folder and metrics.json");
     f->add_option("--model", ft->model, "Hugging Face model folder (config.json, model.safetensors, vocab.txt)")
         ->required()->check(CLI::ExistingDirectory);
-    f->add_option("--task", ft->task, "Task name (CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE, WNLI, generic)")->required();
-    f->add_option("--data-dir", ft->dataDir, "Task folder with train.tsv and dev.tsv")->required()->check(CLI::ExistingDirectory);
+    f->add_option("--task", ft->task, "Task name (CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE, WNLI, generic, mlm)")->required();
+    f->add_option("--data-dir", ft->dataDir, "Task folder with train.tsv and dev.tsv (mlm: train.txt and dev.txt, or any .txt files)")->required()->check(CLI::ExistingDirectory);
     f->add_option("--out", ft->out, "Output model folder")->required();
     ft->flags.add(f);
     f->callback([ft] { runFinetune(*ft); });

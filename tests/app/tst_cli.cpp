@@ -183,6 +183,39 @@ private Q_SLOTS:
         QVERIFY(QFile::exists(out + QStringLiteral("/model.safetensors")));
     }
 
+    void mlmTask()
+    {
+        // "mlm" as a task: masked-LM on a folder of text, through finetune, evaluate and tokenize.
+        const QString out = path(QStringLiteral("mlm"));
+        const QString corpus = m_data + QStringLiteral("/corpus");
+        const Result ft = cli({QStringLiteral("finetune"), QStringLiteral("--model"), m_model, QStringLiteral("--task"),
+                               QStringLiteral("MLM"), QStringLiteral("--data-dir"), corpus, QStringLiteral("--out"), out,
+                               QStringLiteral("--max-steps"), QStringLiteral("3"), QStringLiteral("--max-seq-len"),
+                               QStringLiteral("32"), QStringLiteral("--batch-size"), QStringLiteral("8"),
+                               QStringLiteral("--progress"), QStringLiteral("json")});
+        EXPECT_OK(ft);
+        const QJsonObject done = ft.jsonLines().last();
+        QCOMPARE(done[QStringLiteral("event")].toString(), QStringLiteral("done"));
+        QCOMPARE(done[QStringLiteral("metrics")].toObject()[QStringLiteral("steps")].toInt(), 3);
+        QVERIFY(QFile::exists(out + QStringLiteral("/metrics.json")));
+
+        const Result ev = cli({QStringLiteral("evaluate"), QStringLiteral("--model"), out, QStringLiteral("--task"),
+                               QStringLiteral("mlm"), QStringLiteral("--data-dir"), corpus, QStringLiteral("--max-seq-len"),
+                               QStringLiteral("32")});
+        EXPECT_OK(ev);
+        const QJsonObject m = ev.jsonLines().first()[QStringLiteral("metrics")].toObject();
+        QVERIFY(m[QStringLiteral("masked_tokens")].toInt() > 0);
+        QVERIFY(m[QStringLiteral("perplexity")].toDouble() > 1.0);
+
+        const Result tok = cli({QStringLiteral("tokenize"), QStringLiteral("--vocab"), m_model, QStringLiteral("--task"),
+                                QStringLiteral("mlm"), QStringLiteral("--data"), corpus + QStringLiteral("/toy.txt"),
+                                QStringLiteral("--max-seq-len"), QStringLiteral("16")});
+        EXPECT_OK(tok);
+        const auto lines = tok.jsonLines();
+        QCOMPARE(lines.size(), 800);
+        QVERIFY(lines.first()[QStringLiteral("input_ids")].toArray().size() <= 16);
+    }
+
     void benchTrain()
     {
         const Result r = cli({QStringLiteral("bench-train"), QStringLiteral("--layers"), QStringLiteral("1"),
