@@ -7,6 +7,7 @@
 #include "train/batching.h"
 #include "train/device.h"
 #include "train/metrics.h"
+#include "train/progress.h"
 #include "util/error.h"
 
 namespace tl {
@@ -48,13 +49,7 @@ FinetuneResult finetune(BertNet &net, const BertTokenizer &tokenizer, const Task
     if (options.maxSteps > 0)
         totalSteps = std::min(totalSteps, options.maxSteps);
 
-    OptimConfig oc;
-    oc.lr = options.lr;
-    oc.weightDecay = options.weightDecay;
-    oc.warmupFraction = options.warmup;
-    oc.maxGradNorm = options.maxGradNorm;
-    oc.totalSteps = totalSteps;
-    Stepper stepper(trainableParameters(*net), oc);
+    Stepper stepper(trainableParameters(*net), optimConfig(options, totalSteps));
     if (stepperSetup)
         stepperSetup(stepper);
 
@@ -62,10 +57,7 @@ FinetuneResult finetune(BertNet &net, const BertTokenizer &tokenizer, const Task
     std::mt19937_64 rng(options.seed);
     std::vector<int64_t> order(data.size());
     FinetuneResult result;
-    const auto start = Clock::now();
-    double windowLoss = 0;
-    int64_t windowSteps = 0, windowExamples = 0, windowTokens = 0;
-    auto windowStart = Clock::now();
+    ProgressMeter meter(totalSteps);
 
     for (int epoch = 1; epoch <= options.epochs && stepper.stepCount() < totalSteps; ++epoch) {
         const auto epochStart = Clock::now();
@@ -89,27 +81,9 @@ FinetuneResult finetune(BertNet &net, const BertTokenizer &tokenizer, const Task
             stepper.step();
             epochLoss += lossValue;
             ++epochSteps;
-            windowLoss += lossValue;
-            ++windowSteps;
-            windowExamples += batch.size();
-            windowTokens += batch.tokens;
-            const bool last = stepper.stepCount() == totalSteps;
-            if (progress && (stepper.stepCount() % std::max<int64_t>(1, options.logEvery) == 0 || last)) {
-                const double window = std::max(1e-9, secondsSince(windowStart));
-                TrainProgress p;
-                p.epoch = epoch;
-                p.step = stepper.stepCount();
-                p.totalSteps = totalSteps;
-                p.loss = windowLoss / static_cast<double>(windowSteps);
-                p.lr = lr;
-                p.examplesPerSecond = static_cast<double>(windowExamples) / window;
-                p.tokensPerSecond = static_cast<double>(windowTokens) / window;
-                p.etaSeconds = secondsSince(start) / static_cast<double>(p.step)
-                               * static_cast<double>(totalSteps - p.step);
-                windowLoss = 0;
-                windowSteps = windowExamples = windowTokens = 0;
-                windowStart = Clock::now();
-                if (!progress(p)) {
+            meter.addStep(lossValue, batch.size(), batch.tokens);
+            if (progress && meter.due(stepper.stepCount(), options.logEvery)) {
+                if (!progress(meter.report(epoch, stepper.stepCount(), lr))) {
                     result.cancelled = true;
                     return result;
                 }

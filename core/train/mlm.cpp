@@ -10,6 +10,7 @@
 
 #include "train/batching.h"
 #include "train/device.h"
+#include "train/progress.h"
 #include "util/error.h"
 
 namespace fs = std::filesystem;
@@ -175,22 +176,14 @@ MlmResult trainMlm(BertNet &net, const Vocab &vocab, const MlmCorpus &corpus, co
     int64_t totalSteps = batchesPerEpoch * t.epochs;
     if (t.maxSteps > 0)
         totalSteps = t.epochs > 0 ? std::min(totalSteps, t.maxSteps) : t.maxSteps;
-    OptimConfig oc;
-    oc.lr = t.lr;
-    oc.weightDecay = t.weightDecay;
-    oc.warmupFraction = t.warmup;
-    oc.maxGradNorm = t.maxGradNorm;
-    oc.totalSteps = totalSteps;
-    Stepper stepper(trainableParameters(*net), oc);
+    Stepper stepper(trainableParameters(*net), optimConfig(t, totalSteps));
     if (stepperSetup)
         stepperSetup(stepper);
 
     std::mt19937_64 rng(t.seed);
     auto gen = at::detail::createCPUGenerator(t.seed + 1);
     std::vector<int64_t> order(corpus.train.size());
-    double windowLoss = 0;
-    int64_t windowSteps = 0, windowTokens = 0, windowExamples = 0;
-    auto windowStart = Clock::now();
+    ProgressMeter meter(totalSteps);
     net->train();
     for (int epoch = 1; stepper.stepCount() < totalSteps; ++epoch) {
         std::iota(order.begin(), order.end(), 0);
@@ -209,26 +202,10 @@ MlmResult trainMlm(BertNet &net, const Vocab &vocab, const MlmCorpus &corpus, co
             s.loss.backward();
             const double lr = stepper.currentLr();
             stepper.step();
-            windowLoss += lossValue;
-            ++windowSteps;
-            windowTokens += batch.tokens;
-            windowExamples += batch.size();
-            const bool last = stepper.stepCount() == totalSteps;
-            if (stepper.stepCount() % std::max<int64_t>(1, t.logEvery) == 0 || last) {
-                result.lossCurve.emplace_back(stepper.stepCount(), windowLoss / static_cast<double>(windowSteps));
-                const double window = std::max(1e-9, secondsSince(windowStart));
-                TrainProgress p;
-                p.epoch = epoch;
-                p.step = stepper.stepCount();
-                p.totalSteps = totalSteps;
-                p.loss = windowLoss / static_cast<double>(windowSteps);
-                p.lr = lr;
-                p.examplesPerSecond = static_cast<double>(windowExamples) / window;
-                p.tokensPerSecond = static_cast<double>(windowTokens) / window;
-                p.etaSeconds = secondsSince(start) / static_cast<double>(p.step) * static_cast<double>(totalSteps - p.step);
-                windowLoss = 0;
-                windowSteps = windowTokens = windowExamples = 0;
-                windowStart = Clock::now();
+            meter.addStep(lossValue, batch.size(), batch.tokens);
+            if (meter.due(stepper.stepCount(), t.logEvery)) {
+                const TrainProgress p = meter.report(epoch, stepper.stepCount(), lr);
+                result.lossCurve.emplace_back(p.step, p.loss);
                 if (progress && !progress(p)) {
                     result.cancelled = true;
                     break;
