@@ -13,45 +13,6 @@ namespace fs = std::filesystem;
 
 namespace tl::cli {
 
-std::string vocabPath(const std::string &dirOrVocab)
-{
-    if (fs::is_directory(dirOrVocab)) {
-        const fs::path p = fs::path(dirOrVocab) / "vocab.txt";
-        if (!fs::exists(p))
-            throw Error(dirOrVocab + ": no vocab.txt in this model folder");
-        return p.string();
-    }
-    return dirOrVocab;
-}
-
-BertTokenizer loadTokenizer(const std::string &dirOrVocab)
-{
-    bool lowerCase = true;
-    if (fs::is_directory(dirOrVocab)) {
-        const fs::path cfg = fs::path(dirOrVocab) / "tokenizer_config.json";
-        if (fs::exists(cfg)) {
-            try {
-                const auto j = nlohmann::json::parse(readFileText(cfg.string()));
-                if (j.contains("do_lower_case") && j["do_lower_case"].is_boolean())
-                    lowerCase = j["do_lower_case"].get<bool>();
-            } catch (const nlohmann::json::exception &e) {
-                throw Error(cfg.string() + ": invalid JSON: " + e.what());
-            }
-        }
-    }
-    return BertTokenizer(Vocab::load(vocabPath(dirOrVocab)), lowerCase);
-}
-
-std::vector<Example> readExamples(TaskSpec &task, const std::string &path)
-{
-    std::vector<Example> examples = readTaskFile(task, path);
-    if (!task.regression && task.labels.empty())
-        task.labels = labelsFromExamples(examples);
-    if (!task.regression)
-        assignLabels(examples, task.labels, path);
-    return examples;
-}
-
 TaskSpec taskForModel(const std::string &name, const BertConfig &config)
 {
     TaskSpec task = taskByName(name);

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "io/model_folder.h"
 #include "model/bert_config.h"
 #include "text/tasks.h"
 #include "text/tokenizer.h"
@@ -15,15 +16,6 @@
 #include "train/mlm.h"
 
 namespace tl::cli {
-
-/// vocab.txt of a model folder (or a vocab file itself), honouring tokenizer_config.json's
-/// do_lower_case when present.
-BertTokenizer loadTokenizer(const std::string &dirOrVocab);
-std::string vocabPath(const std::string &dirOrVocab);
-
-/// Reads a split and fixes label indexes against labels (generic tasks keep the label
-/// order of the model or of the training file).
-std::vector<Example> readExamples(TaskSpec &task, const std::string &path);
 
 /// A task whose labels come from the model's config (generic tasks).
 TaskSpec taskForModel(const std::string &name, const BertConfig &config);
@@ -48,7 +40,6 @@ struct TrainFlags
 
 // The "mlm" task: masked-LM on a folder of text (train.txt + dev.txt, or any .txt files).
 bool isMlmTask(const std::string &name);
-MlmCorpus readMlmData(const BertTokenizer &tokenizer, const std::string &dataDir, int blockLen);
 nlohmann::json toJson(const MlmMetrics &m);
 void runMlmFinetune(const std::string &model, const std::string &dataDir, const std::string &out,
                     const TrainFlags &flags);

@@ -91,8 +91,8 @@ void runDemo(const DemoArgs &a)
     for (const DemoTask &dt : kDemoTasks) {
         TaskSpec task = taskByName(dt.task);
         const std::string dir = (data / dt.folder).string();
-        const auto train = readExamples(task, splitPath(task, dir, "train"));
-        const auto dev = readExamples(task, splitPath(task, dir, "dev"));
+        const auto train = readLabelledExamples(task, splitPath(task, dir, "train"));
+        const auto dev = readLabelledExamples(task, splitPath(task, dir, "dev"));
         BertConfig taskConfig = config;
         taskConfig.id2label = task.labels;
         torch::manual_seed(a.seed);

@@ -23,19 +23,6 @@ bool isMlmTask(const std::string &name)
     return lower == "mlm";
 }
 
-MlmCorpus readMlmData(const BertTokenizer &tokenizer, const std::string &dataDir, int blockLen)
-{
-    // train.txt + dev.txt when the folder has them; otherwise every .txt, with every
-    // 50th block held out.
-    const fs::path train = fs::path(dataDir) / "train.txt", dev = fs::path(dataDir) / "dev.txt";
-    if (fs::exists(train) && fs::exists(dev)) {
-        MlmCorpus corpus = buildMlmCorpus(tokenizer, {train.string()}, blockLen, -1, 0);
-        corpus.eval = buildMlmCorpus(tokenizer, {dev.string()}, blockLen, -1, 0).train;
-        return corpus;
-    }
-    return buildMlmCorpus(tokenizer, corpusFiles(dataDir), blockLen);
-}
-
 nlohmann::json toJson(const MlmMetrics &m)
 {
     return {{"loss", m.loss}, {"accuracy", m.accuracy}, {"perplexity", m.perplexity},
@@ -46,7 +33,7 @@ void runMlmFinetune(const std::string &model, const std::string &dataDir, const 
                     const TrainFlags &flags)
 {
     const BertTokenizer tokenizer = loadTokenizer(model);
-    const MlmCorpus corpus = readMlmData(tokenizer, dataDir, flags.options.maxSeqLen);
+    const MlmCorpus corpus = readMlmFolder(tokenizer, dataDir, flags.options.maxSeqLen);
     torch::manual_seed(flags.options.seed);
     LoadReport report;
     BertNet net = loadBert(model, BertHeads{true, false, true}, &report);
@@ -74,7 +61,7 @@ void runMlmEvaluate(const std::string &model, const std::string &dataDir, int ma
                     const std::string &device)
 {
     const BertTokenizer tokenizer = loadTokenizer(model);
-    const MlmCorpus corpus = readMlmData(tokenizer, dataDir, maxSeqLen);
+    const MlmCorpus corpus = readMlmFolder(tokenizer, dataDir, maxSeqLen);
     BertNet net = loadBert(model, BertHeads{false, false, true});
     MlmOptions options;
     options.train.evalBatchSize = batchSize;

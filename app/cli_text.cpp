@@ -86,7 +86,7 @@ void runEvaluate(const ModelArgs &a)
     const BertTokenizer tokenizer = loadTokenizer(a.model);
     BertNet net = loadClassifier(a.model, task, config);
     const std::string devPath = splitPath(task, a.dataDir, "dev");
-    const std::vector<Example> dev = readExamples(task, devPath);
+    const std::vector<Example> dev = readLabelledExamples(task, devPath);
     const auto metrics = evaluateTask(net, tokenizer, task, dev, a.maxSeqLen, a.batchSize, resolveDevice(a.device));
     printJsonLine({{"task", task.name}, {"split", devPath}, {"examples", dev.size()}, {"metrics", metrics}});
 }

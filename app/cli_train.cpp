@@ -33,9 +33,9 @@ void runFinetune(const FinetuneArgs &a)
     const bool json = a.flags.progress == "json";
     TaskSpec task = taskByName(a.task);
     const std::string trainPath = splitPath(task, a.dataDir, "train");
-    const std::vector<Example> train = readExamples(task, trainPath);
+    const std::vector<Example> train = readLabelledExamples(task, trainPath);
     const std::string devPath = splitPath(task, a.dataDir, "dev");
-    const std::vector<Example> dev = fs::exists(devPath) ? readExamples(task, devPath) : std::vector<Example>{};
+    const std::vector<Example> dev = fs::exists(devPath) ? readLabelledExamples(task, devPath) : std::vector<Example>{};
     if (dev.empty())
         std::fprintf(stderr, "warning: %s not found; no dev evaluation\n", devPath.c_str());
 

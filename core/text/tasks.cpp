@@ -461,4 +461,14 @@ void assignLabels(std::vector<Example> &examples, const std::vector<std::string>
     }
 }
 
+std::vector<Example> readLabelledExamples(TaskSpec &task, const std::string &path)
+{
+    std::vector<Example> examples = readTaskFile(task, path);
+    if (!task.regression && task.labels.empty())
+        task.labels = labelsFromExamples(examples);
+    if (!task.regression)
+        assignLabels(examples, task.labels, path);
+    return examples;
+}
+
 } // namespace tl

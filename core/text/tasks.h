@@ -50,4 +50,8 @@ std::vector<std::string> labelsFromExamples(const std::vector<Example> &examples
 /// Sets label indexes from labelText against labels; throws naming the line of an unknown label.
 void assignLabels(std::vector<Example> &examples, const std::vector<std::string> &labels, const std::string &path);
 
+/// readTaskFile, then label indexes fixed against task.labels; for a generic task whose
+/// labels are not known yet, they are taken from this file (sorted) and stored in task.labels.
+std::vector<Example> readLabelledExamples(TaskSpec &task, const std::string &path);
+
 } // namespace tl

@@ -87,6 +87,17 @@ MlmCorpus buildMlmCorpus(const BertTokenizer &tokenizer, const std::vector<std::
     return corpus;
 }
 
+MlmCorpus readMlmFolder(const BertTokenizer &tokenizer, const std::string &dataDir, int blockLen)
+{
+    const fs::path train = fs::path(dataDir) / "train.txt", dev = fs::path(dataDir) / "dev.txt";
+    if (fs::exists(train) && fs::exists(dev)) {
+        MlmCorpus corpus = buildMlmCorpus(tokenizer, {train.string()}, blockLen, -1, 0);
+        corpus.eval = buildMlmCorpus(tokenizer, {dev.string()}, blockLen, -1, 0).train;
+        return corpus;
+    }
+    return buildMlmCorpus(tokenizer, corpusFiles(dataDir), blockLen);
+}
+
 void maskTokens(torch::Tensor &ids, torch::Tensor &labels, const Vocab &vocab, double prob, torch::Generator &gen)
 {
     labels = ids.clone();

@@ -30,6 +30,10 @@ struct MlmCorpus
 MlmCorpus buildMlmCorpus(const BertTokenizer &tokenizer, const std::vector<std::string> &files, int blockLen,
                          int64_t maxTokens = -1, int evalEvery = 50);
 
+/// A folder of text as an MLM task: train.txt + dev.txt when it has them, otherwise every
+/// .txt file with every 50th block held out.
+MlmCorpus readMlmFolder(const BertTokenizer &tokenizer, const std::string &dataDir, int blockLen);
+
 struct MlmOptions
 {
     TrainOptions train;   ///< lr, batch size, warmup, seed, device, maxSteps / epochs

@@ -1,0 +1,464 @@
+#include "engine/run_spec.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <initializer_list>
+#include <limits>
+#include <regex>
+#include <set>
+
+#include "text/tasks.h"
+#include "util/error.h"
+#include "util/fileio.h"
+
+namespace tl {
+namespace {
+
+using nlohmann::json;
+
+// Sparsities are rounded to 12 decimals so that 3 * 0.1 is stored, printed and compared as
+// 0.3, not 0.30000000000000004; no schedule needs finer resolution than that.
+double tidy(double s)
+{
+    return std::round(s * 1e12) / 1e12;
+}
+
+constexpr double kEps = 1e-12;
+
+// Sparsity after `round` of the unbounded schedule (rounds count from 1).
+double scheduleAt(const PruneSpec &p, int round)
+{
+    return tidy(p.schedule == "geometric" ? 1.0 - std::pow(1.0 - p.step, round) : std::min(round * p.step, 1.0));
+}
+
+std::string joined(const std::vector<std::string> &names)
+{
+    std::string out;
+    for (const std::string &n : names)
+        out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
+// One JSON object of the spec at a field path (name "" for the top level, "prune" for the
+// prune section). Unknown keys are rejected up front: a misspelt key is the likeliest cause of
+// any later error.
+class Fields
+{
+public:
+    Fields(const json &j, const std::string &name, const std::string &source, std::initializer_list<const char *> known)
+        : m_json(j), m_prefix(name.empty() ? name : name + "."), m_source(source)
+    {
+        if (!j.is_object()) {
+            if (name.empty())
+                throw Error(source + ": expected a JSON object, got " + j.dump());
+            failPath(name, "expected an object, got " + j.dump());
+        }
+        for (const auto &item : j.items())
+            if (std::none_of(known.begin(), known.end(), [&](const char *k) { return item.key() == k; }))
+                failPath(m_prefix + item.key(), "unknown field (known: " + joined({known.begin(), known.end()}) + ")");
+    }
+
+    [[noreturn]] void failPath(const std::string &path, const std::string &why) const
+    {
+        throw Error(m_source + ": field '" + path + "': " + why);
+    }
+    [[noreturn]] void fail(const std::string &key, const std::string &why) const { failPath(m_prefix + key, why); }
+
+    const json *find(const char *key) const
+    {
+        auto it = m_json.find(key);
+        return it == m_json.end() ? nullptr : &*it;
+    }
+
+    // Absent keeps `out`; null is accepted only where `nullable` (then it also keeps `out`).
+    template <typename Int> bool integer(const char *key, Int &out, int64_t lo, int64_t hi, bool nullable = false) const
+    {
+        const json *v = value(key, nullable);
+        if (!v)
+            return false;
+        if (!v->is_number_integer())
+            fail(key, "expected an integer, got " + v->dump());
+        if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(hi))
+            fail(key, "must be at most " + std::to_string(hi) + ", got " + v->dump());
+        const int64_t got = v->get<int64_t>();
+        if (got < lo || got > hi)
+            fail(key, "must lie in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + v->dump());
+        out = static_cast<Int>(got); // hi fits Int
+        return true;
+    }
+
+    bool number(const char *key, double &out, bool nullable = false) const
+    {
+        const json *v = value(key, nullable);
+        if (!v)
+            return false;
+        if (!v->is_number())
+            fail(key, "expected a number, got " + v->dump());
+        out = v->get<double>();
+        return true;
+    }
+
+    void boolean(const char *key, bool &out) const
+    {
+        if (const json *v = value(key, false)) {
+            if (!v->is_boolean())
+                fail(key, "expected true or false, got " + v->dump());
+            out = v->get<bool>();
+        }
+    }
+
+    bool string(const char *key, std::string &out) const
+    {
+        const json *v = value(key, false);
+        if (!v)
+            return false;
+        if (!v->is_string())
+            fail(key, "expected a string, got " + v->dump());
+        out = v->get<std::string>();
+        return true;
+    }
+
+    void required(const char *key, std::string &out) const
+    {
+        if (!find(key))
+            fail(key, "required");
+        string(key, out);
+        if (out.empty())
+            fail(key, "must not be empty");
+    }
+
+    void oneOf(const char *key, std::string &out, const std::vector<std::string> &allowed) const
+    {
+        string(key, out);
+        if (std::find(allowed.begin(), allowed.end(), out) == allowed.end())
+            fail(key, "unknown value \"" + out + "\" (expected one of: " + joined(allowed) + ")");
+    }
+
+private:
+    const json *value(const char *key, bool nullable) const
+    {
+        const json *v = find(key);
+        if (v && v->is_null()) {
+            if (!nullable)
+                fail(key, "expected a value, got null");
+            return nullptr;
+        }
+        return v;
+    }
+
+    const json &m_json;
+    std::string m_prefix;
+    const std::string &m_source;
+};
+
+PruneSpec parsePrune(const json &j, const std::string &source)
+{
+    const Fields f(j, "prune", source,
+                   {"method", "schedule", "step", "rounds", "target_sparsity", "include_pooler", "include_embeddings"});
+    PruneSpec p;
+    f.oneOf("method", p.method, {"global_magnitude", "tensor_magnitude", "global_random", "tensor_random"});
+    f.oneOf("schedule", p.schedule, {"linear", "geometric"});
+    f.number("step", p.step);
+    if (!(p.step > 0 && p.step < 1))
+        f.fail("step", "must lie in (0, 1), got " + json(p.step).dump());
+    const bool hasRounds = f.integer("rounds", p.rounds, 1, PruneSpec::kMaxRounds, true);
+    if (f.number("target_sparsity", p.targetSparsity, true)) {
+        if (hasRounds)
+            f.fail("target_sparsity", "give either rounds or target_sparsity, not both");
+        if (!(p.targetSparsity > 0 && p.targetSparsity < 1))
+            f.fail("target_sparsity", "must lie in (0, 1), got " + json(p.targetSparsity).dump());
+    }
+    f.boolean("include_pooler", p.includePooler);
+    f.boolean("include_embeddings", p.includeEmbeddings);
+
+    // The schedule as a whole: the field at fault is whichever bounds the number of rounds.
+    const char *bound = hasRounds ? "rounds" : p.targetSparsity > 0 ? "target_sparsity" : "step";
+    std::vector<double> s;
+    try {
+        if (!hasRounds && p.targetSparsity == 0)
+            p.rounds = p.defaultRounds();
+        s = p.sparsities();
+    } catch (const Error &e) {
+        f.fail(bound, e.what());
+    }
+    for (size_t r = 1; r < s.size(); ++r)
+        if (s[r] <= s[r - 1])
+            f.fail(bound, "the " + p.schedule + " schedule stops growing after round " + std::to_string(r) +
+                              " (sparsity " + json(s[r - 1]).dump() + "); use at most " + std::to_string(r) +
+                              " rounds");
+    return p;
+}
+
+RewindSpec parseRewind(const Fields &top, const json &v, const std::string &source)
+{
+    RewindSpec r;
+    if (v.is_string()) {
+        if (v.get<std::string>() != "pretrained")
+            top.fail("rewind", "expected \"pretrained\" or {\"step\": k}, got " + v.dump());
+        return r;
+    }
+    if (!v.is_object())
+        top.fail("rewind", "expected \"pretrained\" or {\"step\": k}, got " + v.dump());
+    const Fields f(v, "rewind", source, {"step"});
+    if (!f.find("step"))
+        f.fail("step", "required");
+    r.pretrained = false;
+    f.integer("step", r.step, 0, std::numeric_limits<int64_t>::max());
+    return r;
+}
+
+TrainSpec parseTrain(const json &v, const std::string &source)
+{
+    const Fields f(
+        v, "train", source,
+        {"epochs", "max_steps", "lr", "batch_size", "max_seq_len", "warmup", "weight_decay", "eval_batch_size"});
+    constexpr int kIntMax = std::numeric_limits<int>::max();
+    TrainSpec t;
+    f.integer("epochs", t.epochs, 1, kIntMax);
+    f.integer("max_steps", t.maxSteps, 1, std::numeric_limits<int64_t>::max(), true);
+    f.number("lr", t.lr);
+    if (!(t.lr > 0) || !std::isfinite(t.lr))
+        f.fail("lr", "must be positive, got " + json(t.lr).dump());
+    f.integer("batch_size", t.batchSize, 1, kIntMax);
+    f.integer("max_seq_len", t.maxSeqLen, 3, kIntMax); // [CLS] token [SEP]
+    f.integer("eval_batch_size", t.evalBatchSize, 1, kIntMax);
+    f.number("warmup", t.warmup);
+    if (!(t.warmup >= 0 && t.warmup < 1))
+        f.fail("warmup", "must lie in [0, 1) (a fraction of the steps), got " + json(t.warmup).dump());
+    f.number("weight_decay", t.weightDecay);
+    if (!(t.weightDecay >= 0) || !std::isfinite(t.weightDecay))
+        f.fail("weight_decay", "must be non-negative, got " + json(t.weightDecay).dump());
+    return t;
+}
+
+SourceSpec parseSource(const json &v, const std::string &source)
+{
+    const Fields f(v, "source", source, {"run", "round", "mask_file"});
+    SourceSpec s;
+    if (f.find("mask_file")) {
+        if (f.find("run") || f.find("round"))
+            f.fail("mask_file", "give either mask_file or run and round, not both");
+        f.required("mask_file", s.maskFile);
+        return s;
+    }
+    if (!f.find("run"))
+        f.fail("run", "required (or give mask_file)");
+    if (!f.find("round"))
+        f.fail("round", "required");
+    f.integer("run", s.run, 1, std::numeric_limits<int64_t>::max());
+    f.integer("round", s.round, 0, PruneSpec::kMaxRounds);
+    return s;
+}
+
+} // namespace
+
+int PruneSpec::defaultRounds() const
+{
+    if (!(step > 0 && step < 1))
+        throw Error("step must lie in (0, 1)");
+    for (int r = 1; r <= kMaxRounds; ++r)
+        if (scheduleAt(*this, r) >= 0.9 - kEps)
+            return r;
+    throw Error("a step of " + json(step).dump() + " needs more than " + std::to_string(kMaxRounds) +
+                " rounds to reach 90% sparsity; give rounds or target_sparsity");
+}
+
+std::vector<double> PruneSpec::sparsities() const
+{
+    if (!(step > 0 && step < 1))
+        throw Error("step must lie in (0, 1)");
+    std::vector<double> out;
+    if (targetSparsity > 0) {
+        for (int r = 1; r <= kMaxRounds; ++r) {
+            const double s = scheduleAt(*this, r);
+            if (s >= targetSparsity - kEps) {
+                out.push_back(targetSparsity);
+                return out;
+            }
+            out.push_back(s);
+        }
+        throw Error("reaching " + json(targetSparsity).dump() + " takes more than " + std::to_string(kMaxRounds) +
+                    " rounds");
+    }
+    const int n = rounds > 0 ? rounds : defaultRounds();
+    if (n > kMaxRounds)
+        throw Error("at most " + std::to_string(kMaxRounds) + " rounds");
+    for (int r = 1; r <= n; ++r)
+        out.push_back(scheduleAt(*this, r));
+    return out;
+}
+
+std::vector<std::string> RunSpec::kinds()
+{
+    return {"imp", "full", "random", "reinit", "shuffle", "standard", "oneshot", "transfer"};
+}
+
+RunSpec RunSpec::fromJson(const json &j, const std::string &source)
+{
+    const Fields f(j, "", source,
+                   {"model", "task", "data_dir", "kind", "prune", "rewind", "head", "train", "seeds", "threads",
+                    "device", "criterion", "source"});
+    RunSpec s;
+    f.required("model", s.model);
+    f.required("task", s.task);
+    std::string lower = s.task;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (lower == "mlm") {
+        s.task = "mlm";
+    } else {
+        try {
+            s.task = taskByName(s.task).name;
+        } catch (const Error &e) {
+            f.fail("task", std::string(e.what()) + ", mlm");
+        }
+    }
+    f.required("data_dir", s.dataDir);
+    f.oneOf("kind", s.kind, kinds());
+
+    // Kind "full" ignores the prune section, but a present one is still checked: a typo there
+    // usually means the user meant another kind.
+    if (const json *v = f.find("prune")) {
+        if (!(v->is_null() && s.kind == "full"))
+            s.prune = parsePrune(*v, source);
+    } else if (s.kind != "full") {
+        s.prune = parsePrune(json::object(), source);
+    }
+    if (s.kind == "full")
+        s.prune = PruneSpec{};
+
+    if (const json *v = f.find("rewind"))
+        s.rewind = parseRewind(f, *v, source);
+    f.oneOf("head", s.head, {"keep", "reinit"});
+    if (const json *v = f.find("train"))
+        s.train = parseTrain(*v, source);
+
+    if (const json *v = f.find("seeds")) {
+        if (!v->is_array())
+            f.fail("seeds", "expected an array of non-negative integers, got " + v->dump());
+        if (v->empty())
+            f.fail("seeds", "must not be empty");
+        s.seeds.clear();
+        std::set<uint64_t> seen;
+        for (size_t i = 0; i < v->size(); ++i) {
+            const json &e = (*v)[i];
+            const std::string path = "seeds[" + std::to_string(i) + "]";
+            // Built in code, 3 is a signed integer; parsed from text it is unsigned.
+            if (!e.is_number_integer() || (!e.is_number_unsigned() && e.get<int64_t>() < 0))
+                f.failPath(path, "expected a non-negative integer, got " + e.dump());
+            const uint64_t seed = e.get<uint64_t>();
+            if (!seen.insert(seed).second)
+                f.failPath(path, "duplicate seed " + e.dump());
+            s.seeds.push_back(seed);
+        }
+    }
+    f.integer("threads", s.threads, 0, std::numeric_limits<int>::max());
+    f.string("device", s.device);
+    static const std::regex kDevice("cpu|cuda(:[0-9]{1,4})?");
+    if (!std::regex_match(s.device, kDevice))
+        f.fail("device", "expected \"cpu\", \"cuda\" or \"cuda:N\", got \"" + s.device + "\"");
+    f.oneOf("criterion", s.criterion, {"within_std", "match"});
+
+    // reinit and shuffle train the masks of an IMP run, found by its id.
+    const bool usesMasks = s.kind == "transfer" || s.kind == "reinit" || s.kind == "shuffle";
+    if (const json *v = f.find("source"); v && !v->is_null()) {
+        if (!usesMasks)
+            f.fail("source", "only kinds \"transfer\", \"reinit\" and \"shuffle\" take a source (kind is \""
+                                 + s.kind + "\")");
+        s.source = parseSource(*v, source);
+        if (s.kind != "transfer" && s.source->fromFile())
+            f.fail("source", "kind \"" + s.kind + "\" needs the masks of a stored IMP run: {\"run\": id}");
+    } else if (usesMasks) {
+        f.fail("source", "required for kind \"" + s.kind + "\": {\"run\": id, \"round\": k}"
+                             + std::string(s.kind == "transfer" ? " or {\"mask_file\": path}" : ""));
+    }
+    return s;
+}
+
+RunSpec RunSpec::load(const std::string &path)
+{
+    json j;
+    try {
+        j = json::parse(readFileText(path));
+    } catch (const json::parse_error &e) {
+        throw Error(path + ": invalid JSON: " + e.what());
+    }
+    RunSpec s = fromJson(j, path);
+    // Absolute, so the spec means the same whatever the working directory of whoever runs it.
+    namespace fs = std::filesystem;
+    const fs::path folder = fs::absolute(fs::path(path)).parent_path();
+    auto resolve = [&](std::string &p) {
+        if (!p.empty() && fs::path(p).is_relative())
+            p = (folder / p).lexically_normal().string();
+    };
+    resolve(s.model);
+    resolve(s.dataDir);
+    if (s.source)
+        resolve(s.source->maskFile);
+    return s;
+}
+
+json RunSpec::toJson() const
+{
+    json j;
+    j["model"] = model;
+    j["task"] = task;
+    j["data_dir"] = dataDir;
+    j["kind"] = kind;
+    if (kind == "full") {
+        j["prune"] = nullptr;
+    } else {
+        const bool byTarget = prune.targetSparsity > 0;
+        j["prune"] = {
+            {"method", prune.method},
+            {"schedule", prune.schedule},
+            {"step", prune.step},
+            {"rounds", byTarget ? json(nullptr) : json(prune.rounds > 0 ? prune.rounds : prune.defaultRounds())},
+            {"target_sparsity", byTarget ? json(prune.targetSparsity) : json(nullptr)},
+            {"include_pooler", prune.includePooler},
+            {"include_embeddings", prune.includeEmbeddings}};
+    }
+    j["rewind"] = rewind.pretrained ? json("pretrained") : json{{"step", rewind.step}};
+    j["head"] = head;
+    j["train"] = {{"epochs", train.epochs},
+                  {"max_steps", train.maxSteps > 0 ? json(train.maxSteps) : json(nullptr)},
+                  {"lr", train.lr},
+                  {"batch_size", train.batchSize},
+                  {"max_seq_len", train.maxSeqLen},
+                  {"warmup", train.warmup},
+                  {"weight_decay", train.weightDecay},
+                  {"eval_batch_size", train.evalBatchSize}};
+    j["seeds"] = seeds;
+    j["threads"] = threads;
+    j["device"] = device;
+    j["criterion"] = criterion;
+    if (!source)
+        j["source"] = nullptr;
+    else if (source->fromFile())
+        j["source"] = {{"mask_file", source->maskFile}};
+    else
+        j["source"] = {{"run", source->run}, {"round", source->round}};
+    return j;
+}
+
+std::string fnv1aHex(const std::string &bytes)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (unsigned char c : bytes) {
+        h ^= c;
+        h *= 0x100000001b3ULL;
+    }
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return buf;
+}
+
+std::string RunSpec::hash() const
+{
+    json j = toJson();
+    j.erase("seeds");
+    return fnv1aHex(j.dump()); // nlohmann's objects keep keys sorted, so dump() is canonical
+}
+
+} // namespace tl

@@ -1,0 +1,51 @@
+#pragma once
+
+// The torch-free facade of the lottery-ticket engine: run a run spec against an experiment
+// database. app/ and ui/ include this, never LibTorch.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tl {
+
+struct RunSpec;
+
+/// What a running experiment reports. type: "run_start", "round_start", "progress",
+/// "round_done", "run_done".
+struct RunEvent
+{
+    std::string type;
+    int64_t runId = 0;
+    uint64_t seed = 0;
+    int round = 0;
+    int rounds = 0;          ///< last round index
+    double sparsity = 0;     ///< of the round
+    int64_t step = 0, totalSteps = 0;
+    double loss = 0, lr = 0, tokensPerSecond = 0, etaSeconds = 0;
+    std::map<std::string, double> metrics; ///< dev metrics, on round_done
+    bool resumed = false;    ///< run_start of a run found unfinished in the database
+};
+
+/// Return false to stop: the run ends after the current step, its finished rounds kept and
+/// its status "cancelled", so that running the same spec again resumes it.
+using RunEventFn = std::function<bool(const RunEvent &)>;
+
+struct RunOutcome
+{
+    std::vector<int64_t> runIds; ///< one per seed
+    bool cancelled = false;
+};
+
+/// Runs (or resumes) every seed of spec, storing each round in the database at dbPath as it
+/// finishes. Throws tl::Error for bad input (missing model, unreadable task, a transfer source
+/// that does not exist); the database keeps every round committed before the error.
+RunOutcome executeRunSpec(const RunSpec &spec, const std::string &dbPath, const RunEventFn &onEvent = {});
+
+/// The 64-bit seed of one round of a run: every round's randomness derives from the run seed
+/// and the round index alone, so a round is reproducible on its own.
+uint64_t roundSeed(uint64_t runSeed, int round);
+
+} // namespace tl

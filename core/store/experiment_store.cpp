@@ -1,0 +1,568 @@
+#include "store/experiment_store.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
+#include "store/schema.h"
+#include "util/error.h"
+
+namespace tl {
+
+namespace {
+
+// SQLite's own clock, so every timestamp of one statement agrees and the format is fixed.
+const std::string kNow = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+const char *const kRunColumns = "id, kind, status, spec_json, spec_hash, seed, model_id, dataset_id, task, "
+                                "ticketlab_version, device, created_at, updated_at, threads, error";
+
+[[noreturn]] void fail(const std::string &path, const std::string &what)
+{
+    throw Error(path + ": " + what);
+}
+
+[[noreturn]] void failSql(sqlite3 *db, const std::string &path, const std::string &what)
+{
+    fail(path, what + ": " + sqlite3_errmsg(db));
+}
+
+struct DbCloser
+{
+    void operator()(sqlite3 *db) const { sqlite3_close_v2(db); }
+};
+using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
+
+void exec(sqlite3 *db, const std::string &path, const std::string &what, const char *sql)
+{
+    char *message = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+        const std::string text = message ? message : sqlite3_errmsg(db);
+        sqlite3_free(message);
+        fail(path, what + ": " + text);
+    }
+}
+
+/// A prepared statement that finalizes itself. Errors name the database and `what` (the
+/// operation), so a constraint failure deep in commitRound still says which round failed.
+class Statement
+{
+public:
+    Statement(sqlite3 *db, const std::string &path, const std::string &what, const std::string &sql)
+        : m_db(db), m_path(path), m_what(what)
+    {
+        if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size() + 1), &m_stmt, nullptr) != SQLITE_OK)
+            failSql(m_db, m_path, m_what);
+    }
+    ~Statement() { sqlite3_finalize(m_stmt); }
+    Statement(const Statement &) = delete;
+    Statement &operator=(const Statement &) = delete;
+
+    Statement &bind(int index, int64_t value) { return check(sqlite3_bind_int64(m_stmt, index, value)); }
+    Statement &bind(int index, int value) { return bind(index, static_cast<int64_t>(value)); }
+    /// NaN becomes NULL (SQLite would do the same silently; here it is explicit).
+    Statement &bind(int index, double value)
+    {
+        return check(std::isnan(value) ? sqlite3_bind_null(m_stmt, index) : sqlite3_bind_double(m_stmt, index, value));
+    }
+    Statement &bind(int index, const std::string &value)
+    {
+        return check(sqlite3_bind_text64(m_stmt, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+    }
+    Statement &bind(int index, const std::vector<char> &value)
+    {
+        // A null data pointer would bind NULL, not an empty blob.
+        return check(value.empty() ? sqlite3_bind_zeroblob(m_stmt, index, 0)
+                                   : sqlite3_bind_blob64(m_stmt, index, value.data(), value.size(), SQLITE_TRANSIENT));
+    }
+    /// The records use 0 for "no such row"; the schema uses NULL, which foreign keys allow.
+    Statement &bindId(int index, int64_t id)
+    {
+        return id == 0 ? check(sqlite3_bind_null(m_stmt, index)) : bind(index, id);
+    }
+
+    /// Steps once: true when a row is ready.
+    bool step()
+    {
+        const int rc = sqlite3_step(m_stmt);
+        if (rc == SQLITE_ROW)
+            return true;
+        if (rc == SQLITE_DONE)
+            return false;
+        failSql(m_db, m_path, m_what);
+    }
+    /// Runs a statement that returns no rows, leaving it ready to run again with new bindings.
+    void run()
+    {
+        step();
+        sqlite3_reset(m_stmt);
+    }
+
+    bool isNull(int column) const { return sqlite3_column_type(m_stmt, column) == SQLITE_NULL; }
+    int64_t int64(int column) const { return sqlite3_column_int64(m_stmt, column); }
+    double real(int column) const
+    {
+        return isNull(column) ? std::numeric_limits<double>::quiet_NaN() : sqlite3_column_double(m_stmt, column);
+    }
+    std::string text(int column) const
+    {
+        const auto *data = reinterpret_cast<const char *>(sqlite3_column_text(m_stmt, column));
+        return data ? std::string(data, static_cast<size_t>(sqlite3_column_bytes(m_stmt, column))) : std::string();
+    }
+    std::vector<char> blob(int column) const
+    {
+        const auto *data = static_cast<const char *>(sqlite3_column_blob(m_stmt, column));
+        return data ? std::vector<char>(data, data + sqlite3_column_bytes(m_stmt, column)) : std::vector<char>();
+    }
+
+private:
+    Statement &check(int rc)
+    {
+        if (rc != SQLITE_OK)
+            failSql(m_db, m_path, m_what);
+        return *this;
+    }
+
+    sqlite3 *m_db;
+    const std::string &m_path;
+    std::string m_what;
+    sqlite3_stmt *m_stmt = nullptr;
+};
+
+/// BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() ran. IMMEDIATE takes the write lock
+/// up front: a deferred transaction that upgrades from read to write can fail with
+/// SQLITE_BUSY at once in WAL mode, without waiting on the busy timeout.
+class Transaction
+{
+public:
+    Transaction(sqlite3 *db, const std::string &path, const std::string &what) : m_db(db), m_path(path), m_what(what)
+    {
+        exec(m_db, m_path, m_what + ": cannot begin a transaction", "BEGIN IMMEDIATE");
+    }
+    ~Transaction()
+    {
+        if (!m_done)
+            sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    Transaction(const Transaction &) = delete;
+    Transaction &operator=(const Transaction &) = delete;
+
+    void commit()
+    {
+        exec(m_db, m_path, m_what + ": cannot commit", "COMMIT");
+        m_done = true;
+    }
+
+private:
+    sqlite3 *m_db;
+    const std::string &m_path;
+    std::string m_what;
+    bool m_done = false;
+};
+
+bool contains(const std::vector<std::string> &list, const std::string &value)
+{
+    return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+std::string joined(const std::vector<std::string> &list)
+{
+    std::string out;
+    for (const std::string &s : list)
+        out += (out.empty() ? "" : ", ") + s;
+    return out;
+}
+
+/// Metrics are JSON objects name -> number; null stands for NaN, which JSON cannot spell.
+/// Empty text means no metrics. Returns the text to store.
+std::string checkedMetrics(const std::string &text, const std::string &path, const std::string &what, const char *field)
+{
+    if (text.empty())
+        return "{}";
+    nlohmann::json json;
+    try {
+        json = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception &e) {
+        fail(path, what + ": " + field + " is not valid JSON: " + e.what());
+    }
+    if (!json.is_object())
+        fail(path, what + ": " + field + " is not a JSON object");
+    for (const auto &item : json.items()) {
+        if (!item.value().is_number() && !item.value().is_null())
+            fail(path, what + ": " + field + " '" + item.key() + "' is not a number");
+    }
+    return text;
+}
+
+RunRecord readRun(const Statement &s)
+{
+    RunRecord r;
+    r.id = s.int64(0);
+    r.kind = s.text(1);
+    r.status = s.text(2);
+    r.specJson = s.text(3);
+    r.specHash = s.text(4);
+    r.seed = static_cast<uint64_t>(s.int64(5));
+    r.modelId = s.int64(6); // NULL reads as 0
+    r.datasetId = s.int64(7);
+    r.task = s.text(8);
+    r.ticketlabVersion = s.text(9);
+    r.device = s.text(10);
+    r.createdAt = s.text(11);
+    r.updatedAt = s.text(12);
+    r.threads = static_cast<int>(s.int64(13));
+    r.error = s.text(14);
+    return r;
+}
+
+} // namespace
+
+ExperimentStore::ExperimentStore(std::string path, sqlite3 *db) : m_path(std::move(path)), m_db(db) {}
+
+ExperimentStore::~ExperimentStore()
+{
+    sqlite3_close_v2(m_db);
+}
+
+std::unique_ptr<ExperimentStore> ExperimentStore::open(const std::string &path)
+{
+    if (path.empty())
+        throw Error("experiment store: empty database path");
+    sqlite3 *raw = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    DbHandle db(raw); // a failed open still allocates a handle that must be closed
+    if (rc != SQLITE_OK)
+        fail(path, std::string("cannot open the database: ") + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    sqlite3_extended_result_codes(db.get(), 1);
+    sqlite3_busy_timeout(db.get(), busyTimeoutMs());
+
+    // Up to and including this check nothing is written, so a refused database is left exactly
+    // as it was. Switching to WAL rewrites the header and creates the -wal file: it must come after.
+    const int version = storeschema::readVersion(db.get(), path);
+
+    // Per connection, and a no-op inside a transaction: set before any.
+    exec(db.get(), path, "cannot enable foreign keys", "PRAGMA foreign_keys = ON");
+    // WAL lets the GUI read while a run writes. Where WAL is impossible (":memory:", some
+    // network filesystems) SQLite keeps its rollback journal: still correct, only readers and
+    // the writer then wait on each other.
+    exec(db.get(), path, "cannot switch to WAL mode", "PRAGMA journal_mode = WAL");
+
+    if (version < storeschema::currentVersion())
+        storeschema::migrate(db.get(), path);
+    return std::unique_ptr<ExperimentStore>(new ExperimentStore(path, db.release()));
+}
+
+int ExperimentStore::currentSchemaVersion()
+{
+    return storeschema::currentVersion();
+}
+
+const std::vector<std::string> &ExperimentStore::runKinds()
+{
+    static const std::vector<std::string> kinds = {"imp",     "full",     "random",  "reinit",
+                                                   "shuffle", "standard", "oneshot", "transfer",
+                                                   "import"}; // import: a mask read from a file
+    return kinds;
+}
+
+const std::vector<std::string> &ExperimentStore::runStatuses()
+{
+    static const std::vector<std::string> statuses = {"running", "done", "failed", "cancelled"};
+    return statuses;
+}
+
+int ExperimentStore::schemaVersion() const
+{
+    Statement s(m_db, m_path, "cannot read the schema version", "SELECT value FROM meta WHERE key = 'schema_version'");
+    if (!s.step())
+        fail(m_path, "meta has no schema_version");
+    return static_cast<int>(s.int64(0));
+}
+
+int64_t ExperimentStore::upsertModel(const ModelRecord &model)
+{
+    const std::string what = "upsertModel(" + model.path + ")";
+    if (model.path.empty())
+        fail(m_path, what + ": empty model path");
+    Transaction tx(m_db, m_path, what);
+    Statement(m_db, m_path, what,
+              "INSERT INTO models(path, config_json, content_hash) VALUES(?1, ?2, ?3) "
+              "ON CONFLICT(path, content_hash) DO NOTHING")
+        .bind(1, model.path)
+        .bind(2, model.configJson.empty() ? std::string("{}") : model.configJson)
+        .bind(3, model.contentHash)
+        .run();
+    int64_t id = 0;
+    {
+        Statement query(m_db, m_path, what, "SELECT id FROM models WHERE path = ?1 AND content_hash = ?2");
+        if (!query.bind(1, model.path).bind(2, model.contentHash).step())
+            fail(m_path, what + ": the model vanished after insertion");
+        id = query.int64(0);
+    }
+    tx.commit();
+    return id;
+}
+
+int64_t ExperimentStore::upsertDataset(const DatasetRecord &dataset)
+{
+    const std::string what = "upsertDataset(" + dataset.task + ", " + dataset.path + ")";
+    if (dataset.task.empty() || dataset.path.empty())
+        fail(m_path, what + ": empty task or path");
+    Transaction tx(m_db, m_path, what);
+    Statement(m_db, m_path, what,
+              "INSERT INTO datasets(task, path, content_hash) VALUES(?1, ?2, ?3) "
+              "ON CONFLICT(task, path, content_hash) DO NOTHING")
+        .bind(1, dataset.task)
+        .bind(2, dataset.path)
+        .bind(3, dataset.contentHash)
+        .run();
+    int64_t id = 0;
+    {
+        Statement query(m_db, m_path, what,
+                        "SELECT id FROM datasets WHERE task = ?1 AND path = ?2 AND content_hash = ?3");
+        if (!query.bind(1, dataset.task).bind(2, dataset.path).bind(3, dataset.contentHash).step())
+            fail(m_path, what + ": the data set vanished after insertion");
+        id = query.int64(0);
+    }
+    tx.commit();
+    return id;
+}
+
+int64_t ExperimentStore::createRun(const RunRecord &run)
+{
+    const std::string what = "createRun(" + run.kind + ", seed " + std::to_string(run.seed) + ")";
+    if (!contains(runKinds(), run.kind))
+        fail(m_path, what + ": unknown run kind '" + run.kind + "' (known: " + joined(runKinds()) + ")");
+    const std::string status = run.status.empty() ? std::string("running") : run.status;
+    if (!contains(runStatuses(), status))
+        fail(m_path, what + ": unknown run status '" + status + "' (known: " + joined(runStatuses()) + ")");
+    if (run.specHash.empty())
+        fail(m_path, what + ": empty spec hash");
+    if (!nlohmann::json::accept(run.specJson))
+        fail(m_path, what + ": the spec is not valid JSON");
+    if (run.threads < 0)
+        fail(m_path, what + ": negative thread count");
+
+    Statement s(m_db, m_path, what,
+                "INSERT INTO runs(kind, status, spec_json, spec_hash, seed, model_id, dataset_id, task, "
+                "ticketlab_version, device, threads, error, created_at, updated_at) "
+                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, " +
+                    kNow + ", " + kNow + ")");
+    s.bind(1, run.kind)
+        .bind(2, status)
+        .bind(3, run.specJson)
+        .bind(4, run.specHash)
+        .bind(5, static_cast<int64_t>(run.seed)) // same bits; read back as uint64
+        .bindId(6, run.modelId)
+        .bindId(7, run.datasetId)
+        .bind(8, run.task)
+        .bind(9, run.ticketlabVersion.empty() ? std::string(TICKETLAB_VERSION) : run.ticketlabVersion)
+        .bind(10, run.device)
+        .bind(11, run.threads)
+        .bind(12, run.error)
+        .run();
+    return sqlite3_last_insert_rowid(m_db);
+}
+
+std::optional<RunRecord> ExperimentStore::findResumableRun(const std::string &specHash, uint64_t seed) const
+{
+    Statement s(m_db, m_path, "findResumableRun",
+                std::string("SELECT ") + kRunColumns +
+                    " FROM runs WHERE spec_hash = ?1 AND seed = ?2 AND status IN ('running', 'failed', 'cancelled')"
+                    " ORDER BY id DESC LIMIT 1");
+    s.bind(1, specHash).bind(2, static_cast<int64_t>(seed));
+    if (!s.step())
+        return std::nullopt;
+    return readRun(s);
+}
+
+void ExperimentStore::setRunStatus(int64_t runId, const std::string &status, const std::string &error)
+{
+    const std::string what = "setRunStatus(run " + std::to_string(runId) + ")";
+    if (!contains(runStatuses(), status))
+        fail(m_path, what + ": unknown run status '" + status + "' (known: " + joined(runStatuses()) + ")");
+    Statement(m_db, m_path, what, "UPDATE runs SET status = ?1, error = ?2, updated_at = " + kNow + " WHERE id = ?3")
+        .bind(1, status)
+        .bind(2, error)
+        .bind(3, runId)
+        .run();
+    if (sqlite3_changes(m_db) == 0)
+        fail(m_path, what + ": no such run");
+}
+
+void ExperimentStore::commitRound(const RoundRecord &round, const std::vector<CurvePoint> &curve,
+                                  const std::vector<char> *pruneOrderBlob)
+{
+    const std::string what =
+        "commitRound(run " + std::to_string(round.runId) + ", round " + std::to_string(round.round) + ")";
+    if (round.round < 0)
+        fail(m_path, what + ": negative round");
+    if (!(round.sparsity >= 0 && round.sparsity <= 1))
+        fail(m_path, what + ": sparsity " + std::to_string(round.sparsity) + " is not a fraction in [0, 1]");
+    const std::string trainMetrics = checkedMetrics(round.trainMetricsJson, m_path, what, "train metrics");
+    const std::string devMetrics = checkedMetrics(round.devMetricsJson, m_path, what, "dev metrics");
+    for (size_t i = 0; i < curve.size(); ++i) {
+        if (curve[i].round != round.round)
+            fail(m_path,
+                 what + ": curve point " + std::to_string(i) + " belongs to round " + std::to_string(curve[i].round));
+    }
+
+    Transaction tx(m_db, m_path, what);
+    if (!Statement(m_db, m_path, what, "SELECT 1 FROM runs WHERE id = ?1").bind(1, round.runId).step())
+        fail(m_path, what + ": no such run");
+
+    // Replace, not upsert: the old round's curve must go even when the new one is shorter.
+    // Curves go with their round through ON DELETE CASCADE; deleting them first as well keeps
+    // that true for a file once written with foreign keys off.
+    Statement(m_db, m_path, what, "DELETE FROM curves WHERE run_id = ?1 AND round = ?2")
+        .bind(1, round.runId)
+        .bind(2, round.round)
+        .run();
+    Statement(m_db, m_path, what, "DELETE FROM rounds WHERE run_id = ?1 AND round = ?2")
+        .bind(1, round.runId)
+        .bind(2, round.round)
+        .run();
+    Statement(m_db, m_path, what,
+              "INSERT INTO rounds(run_id, round, sparsity, train_metrics, dev_metrics, train_seconds, "
+              "eval_seconds, steps, committed_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " +
+                  kNow + ")")
+        .bind(1, round.runId)
+        .bind(2, round.round)
+        .bind(3, round.sparsity)
+        .bind(4, trainMetrics)
+        .bind(5, devMetrics)
+        .bind(6, round.trainSeconds)
+        .bind(7, round.evalSeconds)
+        .bind(8, round.steps)
+        .run();
+
+    Statement insertPoint(m_db, m_path, what,
+                          "INSERT INTO curves(run_id, round, step, loss, lr) VALUES(?1, ?2, ?3, ?4, ?5)");
+    for (const CurvePoint &p : curve)
+        insertPoint.bind(1, round.runId).bind(2, p.round).bind(3, p.step).bind(4, p.loss).bind(5, p.lr).run();
+
+    if (pruneOrderBlob) {
+        Statement(m_db, m_path, what,
+                  "INSERT INTO prune_orders(run_id, data, updated_at) VALUES(?1, ?2, " + kNow +
+                      ") ON CONFLICT(run_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at")
+            .bind(1, round.runId)
+            .bind(2, *pruneOrderBlob)
+            .run();
+    }
+    Statement(m_db, m_path, what, "UPDATE runs SET updated_at = " + kNow + " WHERE id = ?1").bind(1, round.runId).run();
+    tx.commit();
+}
+
+std::vector<RunRecord> ExperimentStore::runs() const
+{
+    // Ids only grow (the largest existing id plus one), so id order is creation order, immune
+    // to clock changes.
+    Statement s(m_db, m_path, "runs", std::string("SELECT ") + kRunColumns + " FROM runs ORDER BY id DESC");
+    std::vector<RunRecord> out;
+    while (s.step())
+        out.push_back(readRun(s));
+    return out;
+}
+
+std::optional<RunRecord> ExperimentStore::run(int64_t id) const
+{
+    Statement s(m_db, m_path, "run(" + std::to_string(id) + ")",
+                std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?1");
+    if (!s.bind(1, id).step())
+        return std::nullopt;
+    return readRun(s);
+}
+
+std::vector<RoundRecord> ExperimentStore::rounds(int64_t runId) const
+{
+    Statement s(m_db, m_path, "rounds(run " + std::to_string(runId) + ")",
+                "SELECT round, sparsity, train_metrics, dev_metrics, train_seconds, eval_seconds, steps "
+                "FROM rounds WHERE run_id = ?1 ORDER BY round");
+    s.bind(1, runId);
+    std::vector<RoundRecord> out;
+    while (s.step()) {
+        RoundRecord r;
+        r.runId = runId;
+        r.round = static_cast<int>(s.int64(0));
+        r.sparsity = s.real(1);
+        r.trainMetricsJson = s.text(2);
+        r.devMetricsJson = s.text(3);
+        r.trainSeconds = s.real(4);
+        r.evalSeconds = s.real(5);
+        r.steps = s.int64(6);
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+std::vector<CurvePoint> ExperimentStore::curve(int64_t runId) const
+{
+    Statement s(m_db, m_path, "curve(run " + std::to_string(runId) + ")",
+                "SELECT round, step, loss, lr FROM curves WHERE run_id = ?1 ORDER BY round, step, rowid");
+    s.bind(1, runId);
+    std::vector<CurvePoint> out;
+    while (s.step())
+        out.push_back({static_cast<int>(s.int64(0)), s.int64(1), s.real(2), s.real(3)});
+    return out;
+}
+
+std::optional<std::vector<char>> ExperimentStore::pruneOrder(int64_t runId) const
+{
+    Statement s(m_db, m_path, "pruneOrder(run " + std::to_string(runId) + ")",
+                "SELECT data FROM prune_orders WHERE run_id = ?1");
+    if (!s.bind(1, runId).step())
+        return std::nullopt;
+    return s.blob(0);
+}
+
+void ExperimentStore::recordTransfer(const TransferRecord &transfer)
+{
+    const std::string what = "recordTransfer(run " + std::to_string(transfer.runId) + ")";
+    if (transfer.sourceRunId == 0 && transfer.maskFile.empty())
+        fail(m_path, what + ": needs a source run or a mask file");
+    if (transfer.sourceRound < 0)
+        fail(m_path, what + ": negative source round");
+    Statement(m_db, m_path, what,
+              "INSERT INTO transfers(run_id, source_run_id, source_round, target_task, mask_file) "
+              "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(run_id) DO UPDATE SET source_run_id = excluded.source_run_id, "
+              "source_round = excluded.source_round, target_task = excluded.target_task, "
+              "mask_file = excluded.mask_file")
+        .bind(1, transfer.runId)
+        .bindId(2, transfer.sourceRunId)
+        .bind(3, transfer.sourceRound)
+        .bind(4, transfer.targetTask)
+        .bind(5, transfer.maskFile)
+        .run();
+}
+
+std::optional<TransferRecord> ExperimentStore::transfer(int64_t runId) const
+{
+    Statement s(m_db, m_path, "transfer(run " + std::to_string(runId) + ")",
+                "SELECT source_run_id, source_round, target_task, mask_file FROM transfers WHERE run_id = ?1");
+    if (!s.bind(1, runId).step())
+        return std::nullopt;
+    return TransferRecord{runId, s.int64(0), static_cast<int>(s.int64(1)), s.text(2), s.text(3)};
+}
+
+std::optional<ModelRecord> ExperimentStore::model(int64_t id) const
+{
+    Statement s(m_db, m_path, "model(" + std::to_string(id) + ")",
+                "SELECT path, config_json, content_hash FROM models WHERE id = ?1");
+    if (!s.bind(1, id).step())
+        return std::nullopt;
+    return ModelRecord{id, s.text(0), s.text(1), s.text(2)};
+}
+
+std::optional<DatasetRecord> ExperimentStore::dataset(int64_t id) const
+{
+    Statement s(m_db, m_path, "dataset(" + std::to_string(id) + ")",
+                "SELECT task, path, content_hash FROM datasets WHERE id = ?1");
+    if (!s.bind(1, id).step())
+        return std::nullopt;
+    return DatasetRecord{id, s.text(0), s.text(1), s.text(2)};
+}
+
+} // namespace tl

@@ -1,0 +1,160 @@
+#pragma once
+
+// The experiment store: one SQLite file that holds every run of a lab (its spec, model and data
+// set, per-round metrics, training curves, the IMP prune order and transfer provenance).
+// Torch-free, so the GUI reads it directly while a run in another process writes it.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace tl {
+
+/// A model folder as used by runs. Identified by (path, contentHash); contentHash is expected
+/// to cover config.json as well as the weights, so one identity has one config.
+struct ModelRecord
+{
+    int64_t id = 0;
+    std::string path;
+    std::string configJson;
+    std::string contentHash;
+};
+
+/// A task's data as used by runs. Identified by (task, path, contentHash).
+struct DatasetRecord
+{
+    int64_t id = 0;
+    std::string task;
+    std::string path;
+    std::string contentHash;
+};
+
+struct RunRecord
+{
+    int64_t id = 0;
+    std::string kind;     ///< imp, full, random, reinit, shuffle, standard, oneshot, transfer
+    std::string status;   ///< running, done, failed, cancelled
+    std::string specJson; ///< the full run spec, canonical JSON
+    std::string specHash; ///< identifies "the same spec" for resume (RunSpec::hash())
+    uint64_t seed = 0;
+    int64_t modelId = 0;   ///< 0: none
+    int64_t datasetId = 0; ///< 0: none
+    std::string task;
+    std::string ticketlabVersion; ///< empty on createRun: this build's version
+    std::string device;
+    std::string createdAt; ///< ISO-8601 UTC with milliseconds, set by the store
+    std::string updatedAt; ///< ditto; touched by setRunStatus and commitRound
+    int threads = 0;
+    std::string error; ///< message when failed
+};
+
+struct RoundRecord
+{
+    int64_t runId = 0;
+    int round = 0;                       ///< round k = state after k prunings; 0 = dense
+    double sparsity = 0;                 ///< fraction of prunable weights removed (0.3, not 30), in [0, 1]
+    std::string trainMetricsJson = "{}"; ///< JSON object name -> number (null for NaN)
+    std::string devMetricsJson = "{}";   ///< ditto
+    double trainSeconds = 0;
+    double evalSeconds = 0;
+    int64_t steps = 0;
+};
+
+/// One logged training step. loss may be NaN (stored as NULL); step >= 0.
+struct CurvePoint
+{
+    int round = 0;
+    int64_t step = 0;
+    double loss = 0;
+    double lr = 0;
+};
+
+/// Where a transfer run's mask came from: round sourceRound of stored run sourceRunId, or
+/// (sourceRunId 0) the mask file maskFile. maskFile may be given in both cases.
+struct TransferRecord
+{
+    int64_t runId = 0;
+    int64_t sourceRunId = 0;
+    int sourceRound = 0;
+    std::string targetTask;
+    std::string maskFile;
+};
+
+/// One connection to an experiment database. Not thread-safe: use one ExperimentStore per
+/// thread (several may open the same file, in this process or others). The database is in
+/// WAL mode, so readers never block the writer and see only committed transactions; writers
+/// wait up to busyTimeoutMs() for each other before failing.
+///
+/// Every failure throws tl::Error whose message starts with the database path and says what
+/// failed ("lab.db: commitRound(run 3, round 2): CHECK constraint failed: step >= 0").
+/// A failed write leaves the database as it was before the call.
+class ExperimentStore
+{
+public:
+    /// Opens or creates the database at path and brings it to currentSchemaVersion() with
+    /// forward migrations, all in one transaction. A database newer than this build knows, a
+    /// file that is not SQLite, or an SQLite database of another application is refused
+    /// without writing anything to it (not even a WAL file).
+    static std::unique_ptr<ExperimentStore> open(const std::string &path);
+    static int currentSchemaVersion();
+    static int busyTimeoutMs() { return 10000; }
+    /// The known run kinds and statuses; createRun and setRunStatus refuse others.
+    static const std::vector<std::string> &runKinds();
+    static const std::vector<std::string> &runStatuses();
+
+    ~ExperimentStore();
+    ExperimentStore(const ExperimentStore &) = delete;
+    ExperimentStore &operator=(const ExperimentStore &) = delete;
+
+    int schemaVersion() const;
+    const std::string &path() const { return m_path; }
+
+    /// Inserts the record unless one with the same identity exists; returns the id either
+    /// way. An existing record is not changed (its id is what old runs point to).
+    int64_t upsertModel(const ModelRecord &model);
+    int64_t upsertDataset(const DatasetRecord &dataset);
+
+    /// Inserts a run (the record's id, createdAt and updatedAt are ignored) and returns its id.
+    /// specJson must be valid JSON; modelId/datasetId, when not 0, must exist.
+    int64_t createRun(const RunRecord &run);
+    /// The newest run with this spec hash and seed whose status is running, failed or
+    /// cancelled: the one to resume. "running" is included because a killed process never got
+    /// to mark its run; telling a live run from a dead one is the caller's business.
+    std::optional<RunRecord> findResumableRun(const std::string &specHash, uint64_t seed) const;
+    /// Sets status and error (cleared when empty) and touches updatedAt. Throws for an unknown
+    /// run or status.
+    void setRunStatus(int64_t runId, const std::string &status, const std::string &error = {});
+
+    /// Commits one round, its training-curve points (each with point.round == round.round) and,
+    /// when pruneOrderBlob is given, the run's prune order, in ONE transaction: on any error
+    /// nothing is written, so a killed or failing run never leaves half a round. Committing a
+    /// (run, round) that exists replaces it and its curve (a resumed run redoes a round).
+    /// Metrics must be JSON objects of numbers (null allowed, for NaN).
+    void commitRound(const RoundRecord &round, const std::vector<CurvePoint> &curve,
+                     const std::vector<char> *pruneOrderBlob = nullptr);
+
+    std::vector<RunRecord> runs() const; ///< newest first
+    std::optional<RunRecord> run(int64_t id) const;
+    std::vector<RoundRecord> rounds(int64_t runId) const; ///< by round
+    std::vector<CurvePoint> curve(int64_t runId) const;   ///< by round, then step
+    std::optional<std::vector<char>> pruneOrder(int64_t runId) const;
+
+    /// Records (or replaces) the provenance of transfer run runId. Needs sourceRunId (existing)
+    /// or a non-empty maskFile.
+    void recordTransfer(const TransferRecord &transfer);
+    std::optional<TransferRecord> transfer(int64_t runId) const;
+    std::optional<ModelRecord> model(int64_t id) const;
+    std::optional<DatasetRecord> dataset(int64_t id) const;
+
+private:
+    ExperimentStore(std::string path, sqlite3 *db);
+
+    std::string m_path;
+    sqlite3 *m_db = nullptr; ///< owned; closed in the destructor
+};
+
+} // namespace tl
