@@ -51,5 +51,6 @@ void runMlmTokenize(const BertTokenizer &tokenizer, const std::string &file, int
 void addTextCommands(CLI::App &app);
 void addTrainCommands(CLI::App &app);
 void addDemoCommands(CLI::App &app);
+void addRunCommands(CLI::App &app);
 
 } // namespace tl::cli

@@ -36,6 +36,7 @@ int main(int argc, char **argv)
     tl::cli::addTextCommands(app);
     tl::cli::addTrainCommands(app);
     tl::cli::addDemoCommands(app);
+    tl::cli::addRunCommands(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {

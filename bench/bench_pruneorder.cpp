@@ -52,8 +52,8 @@ tl::MaskSet bertBaseLayout()
     std::vector<std::pair<std::string, std::vector<int64_t>>> params;
     for (int layer = 0; layer < 12; ++layer) {
         const std::string p = "bert.encoder.layer." + std::to_string(layer) + ".";
-        for (const char *m : {"attention.self.query", "attention.self.key", "attention.self.value",
-                              "attention.output.dense"})
+        for (const char *m :
+             {"attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"})
             params.push_back({p + m + ".weight", {768, 768}});
         params.push_back({p + "intermediate.dense.weight", {3072, 768}});
         params.push_back({p + "output.dense.weight", {768, 3072}});
@@ -185,11 +185,10 @@ int main(int argc, char **argv)
     const bool pass = exact && worstRatio <= 1.2 && worstEncode < 1.0 && worstDecode < 1.0;
     std::printf("round trip exact: %s; worst ratio %.3f, encode %.3f s, decode %.3f s: %s\n", exact ? "yes" : "NO",
                 worstRatio, worstEncode, worstDecode, pass ? "PASS" : "FAIL");
-    const nlohmann::json summary = {{"bench", "pruneorder"},   {"weights", total},
-                                    {"tensors", mask.tensors.size()}, {"rounds", results},
-                                    {"max_ratio", worstRatio}, {"max_encode_s", worstEncode},
-                                    {"max_decode_s", worstDecode},    {"exact", exact},
-                                    {"pass", pass}};
+    const nlohmann::json summary = {
+        {"bench", "pruneorder"},       {"weights", total},        {"tensors", mask.tensors.size()},
+        {"rounds", results},           {"max_ratio", worstRatio}, {"max_encode_s", worstEncode},
+        {"max_decode_s", worstDecode}, {"exact", exact},          {"pass", pass}};
     std::printf("%s\n", summary.dump().c_str());
     return pass ? 0 : 1;
 }

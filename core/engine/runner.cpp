@@ -71,7 +71,7 @@ private:
     std::string checkpointPath(int round) const;
     void loadSource();
     MaskSet maskForRound(int round, const std::vector<double> &sparsities);
-    void initialiseWeights(int round);
+    void initialiseWeights(int round, int previousRound);
     void saveHead(int round);
     void loadHead(int round);
 
@@ -99,8 +99,11 @@ void SeedRun::loadSource()
     if (!m_spec.source)
         return;
     const SourceSpec &src = *m_spec.source;
+    ParamShapes expected;
+    for (const auto &[name, t] : m_ctx.prunable())
+        expected.emplace_back(name, t.sizes().vec());
     if (src.fromFile()) {
-        m_sourceMask = readMaskFile(src.maskFile);
+        m_sourceMask = alignMask(readMaskFile(src.maskFile), expected, src.maskFile);
         return;
     }
     const auto blob = m_store.pruneOrder(src.run);
@@ -112,8 +115,9 @@ void SeedRun::loadSource()
         if (src.round < 0 || src.round > m_source->rounds())
             throw Error("source round " + std::to_string(src.round) + " does not exist in run "
                         + std::to_string(src.run) + " (rounds 0.." + std::to_string(m_source->rounds()) + ")");
-        m_sourceMask = m_source->maskAt(src.round);
+        m_sourceMask = alignMask(m_source->maskAt(src.round), expected, "run " + std::to_string(src.run));
     }
+    validateMask(m_source->maskAt(0), expected, "run " + std::to_string(src.run));
 }
 
 MaskSet SeedRun::maskForRound(int round, const std::vector<double> &sparsities)
@@ -136,15 +140,15 @@ MaskSet SeedRun::maskForRound(int round, const std::vector<double> &sparsities)
                  sparsities[static_cast<size_t>(round)], method, roundSeed(m_seed, round));
 }
 
-void SeedRun::initialiseWeights(int round)
+void SeedRun::initialiseWeights(int round, int previousRound)
 {
     m_ctx.restorePretrained(m_spec.rewind); // θ0, or the rewind step's weights
     if (m_spec.kind == "reinit")
         m_ctx.reinitialisePrunable(roundSeed(m_seed, 1000 + round));
     else if (m_spec.kind == "shuffle")
         m_ctx.shufflePrunable(roundSeed(m_seed, 2000 + round));
-    if (round > 0 && m_spec.head == "keep")
-        loadHead(round - 1);
+    if (previousRound >= 0 && m_spec.head == "keep")
+        loadHead(previousRound);
     else
         m_ctx.resetHead();
 }
@@ -220,9 +224,12 @@ bool SeedRun::execute(int64_t &runIdOut)
     for (const RoundRecord &r : m_store.rounds(m_runId))
         done[r.round] = true;
 
+    int previous = -1; // the round whose trained head this one starts from
     for (int round : roundIndexes) {
-        if (done.count(round))
+        if (done.count(round)) {
+            previous = round;
             continue;
+        }
         const double sparsity = sparsities[static_cast<size_t>(round)];
         RunEvent rs;
         rs.type = "round_start";
@@ -234,9 +241,9 @@ bool SeedRun::execute(int64_t &runIdOut)
         if (m_spec.kind == "standard" && round > 0)
             m_ctx.ensureFineTunedWeights(checkpointPath(0) + ".finetuned", roundSeed(m_seed, 0));
         const MaskSet mask = maskForRound(round, sparsities);
-        if (m_spec.kind != "transfer" && round > 0 && !m_source)
+        if (round > 0)
             m_order->record(mask, round);
-        initialiseWeights(round);
+        initialiseWeights(round, previous);
         RoundResult result = m_ctx.trainRound(mask, roundSeed(m_seed, round), round == 0, [&](const TrainProgressLite &p) {
             RunEvent e;
             e.type = "progress";
@@ -292,6 +299,7 @@ bool SeedRun::execute(int64_t &runIdOut)
         rd.metrics = result.dev;
         if (!emit(rd))
             return false;
+        previous = round;
     }
     m_store.setRunStatus(m_runId, "done");
     RunEvent end;

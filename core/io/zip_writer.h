@@ -21,6 +21,9 @@ class ZipWriter
 public:
     explicit ZipWriter(size_t alignment = 64);
 
+    /// Room for members of about this many bytes in all, so large archives are not copied
+    /// again at every growth of the buffer.
+    void reserve(size_t bytes) { m_bytes.reserve(bytes); }
     void add(const std::string &name, const void *data, size_t size);
     void add(const std::string &name, const std::string &text) { add(name, text.data(), text.size()); }
     /// Appends the central directory and returns the archive; the writer is empty afterwards.

@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
-#include <map>
+#include <cstdint>
+#include <iterator>
 #include <set>
 
 #include "io/safetensors.h"
@@ -42,16 +43,15 @@ void checkWritable(const MaskSet &mask, const std::string &path)
                 throw Error(path + ": mask '" + t.name + "' has a negative dimension");
         }
         if (int64_t(t.keep.size()) != t.numel())
-            throw Error(path + ": mask '" + t.name + "' holds " + std::to_string(t.keep.size()) +
-                        " values for shape " + shapeToString(t.shape));
+            throw Error(path + ": mask '" + t.name + "' holds " + std::to_string(t.keep.size()) + " values for shape " +
+                        shapeToString(t.shape));
     }
 }
 
-std::vector<float> keepAsFloat(const MaskTensor &t)
+void keepAsFloat(const MaskTensor &t, std::vector<float> &out)
 {
-    std::vector<float> out(t.keep.size());
+    out.resize(t.keep.size());
     std::transform(t.keep.begin(), t.keep.end(), out.begin(), [](uint8_t k) { return k ? 1.0f : 0.0f; });
-    return out;
 }
 
 // --- torch.save (pickle protocol 2, as torch.save writes it, minus the memo) -------------
@@ -60,6 +60,7 @@ class Pickler
 {
 public:
     void op(char c) { m_out.push_back(c); }
+    void ops(const char *codes) { m_out += codes; }
     void global(const char *module, const char *name)
     {
         op('c');
@@ -110,25 +111,20 @@ void writePt(const MaskSet &mask, const std::string &path)
 {
     // OrderedDict(name -> _rebuild_tensor_v2((storage pid), 0, shape, stride, False, OrderedDict()))
     Pickler p;
-    p.op('\x80');
-    p.op('\x02');
+    p.ops("\x80\x02"); // PROTO 2
     p.global("collections", "OrderedDict");
-    p.op(')');
-    p.op('R');
-    p.op('(');
+    p.ops(")R("); // OrderedDict(), MARK
     for (size_t i = 0; i < mask.tensors.size(); ++i) {
         const MaskTensor &t = mask.tensors[i];
         p.str(t.name + kSuffix);
         p.global("torch._utils", "_rebuild_tensor_v2");
-        p.op('(');
-        p.op('(');
+        p.ops("((");
         p.str("storage");
         p.global("torch", "FloatStorage");
         p.str(std::to_string(i));
         p.str("cpu");
         p.integer(t.numel());
-        p.op('t');
-        p.op('Q'); // BINPERSID
+        p.ops("tQ"); // TUPLE, BINPERSID
         p.integer(0);
         p.intTuple(t.shape);
         std::vector<int64_t> stride(t.shape.size(), 1);
@@ -137,19 +133,21 @@ void writePt(const MaskSet &mask, const std::string &path)
         p.intTuple(stride);
         p.op('\x89'); // NEWFALSE: requires_grad
         p.global("collections", "OrderedDict");
-        p.op(')');
-        p.op('R');
-        p.op('t');
-        p.op('R');
+        p.ops(")RtR"); // backward hooks, the arguments tuple, the rebuild call
     }
-    p.op('u'); // SETITEMS
-    p.op('.');
+    p.ops("u."); // SETITEMS, STOP
 
+    // Member data, headers with alignment padding, central directory entries.
+    size_t estimate = 4096 + size_t(mask.total()) * sizeof(float);
+    for (const MaskTensor &t : mask.tensors)
+        estimate += 256 + t.name.size();
     ZipWriter zip;
+    zip.reserve(estimate);
     zip.add("archive/data.pkl", p.take());
     zip.add("archive/byteorder", std::string("little"));
+    std::vector<float> values; // one buffer for all tensors: fresh memory is slow to touch
     for (size_t i = 0; i < mask.tensors.size(); ++i) {
-        const std::vector<float> values = keepAsFloat(mask.tensors[i]);
+        keepAsFloat(mask.tensors[i], values);
         zip.add("archive/data/" + std::to_string(i), values.data(), values.size() * sizeof(float));
     }
     zip.add("archive/version", std::string("3\n"));
@@ -183,8 +181,10 @@ std::string npyHeader(const std::vector<int64_t> &shape)
 void writeNpz(const MaskSet &mask, const std::string &path)
 {
     ZipWriter zip;
+    zip.reserve(size_t(mask.total()) + mask.tensors.size() * 512 + 4096);
+    std::string member;
     for (const MaskTensor &t : mask.tensors) {
-        std::string member = npyHeader(t.shape);
+        member = npyHeader(t.shape);
         const size_t header = member.size();
         member.resize(header + t.keep.size());
         for (size_t j = 0; j < t.keep.size(); ++j)
@@ -197,43 +197,50 @@ void writeNpz(const MaskSet &mask, const std::string &path)
 
 // --- reading -------------------------------------------------------------------------------
 
-template <typename T> bool isZeroOne(const char *p, size_t i, uint8_t &out)
+// Values to keep bytes; returns the index of the first value that is not exactly 0 or 1, or n.
+template <typename T> size_t keepFrom(const char *p, size_t n, uint8_t *out)
 {
-    T v;
-    std::memcpy(&v, p + i * sizeof(T), sizeof(T)); // file data need not be aligned for T
-    out = v == T(1) ? 1 : 0;
-    return v == T(0) || v == T(1);
+    for (size_t i = 0; i < n; ++i) {
+        T v;
+        std::memcpy(&v, p + i * sizeof(T), sizeof(T)); // file data need not be aligned for T
+        if (!(v == T(0) || v == T(1)))
+            return i;
+        out[i] = v == T(1) ? 1 : 0;
+    }
+    return n;
 }
 
-// Raw little-endian values of any dtype to keep bytes; the first value that is not exactly
-// 0 or 1 is an error naming the key (half floats compare by bits: +-0 and 1.0).
+// Half floats compare by bits: +0, -0 and 1.0 (0x3C00 in F16, 0x3F80 in BF16).
+template <uint16_t One> size_t keepFromHalf(const char *p, size_t n, uint8_t *out)
+{
+    for (size_t i = 0; i < n; ++i) {
+        uint16_t bits;
+        std::memcpy(&bits, p + 2 * i, 2);
+        if ((bits & 0x7fff) != 0 && bits != One)
+            return i;
+        out[i] = bits == One ? 1 : 0;
+    }
+    return n;
+}
+
+using KeepFn = size_t (*)(const char *, size_t, uint8_t *);
+const std::pair<DType, KeepFn> kKeepFns[] = {{DType::F32, keepFrom<float>},      {DType::F64, keepFrom<double>},
+                                             {DType::F16, keepFromHalf<0x3C00>}, {DType::BF16, keepFromHalf<0x3F80>},
+                                             {DType::I64, keepFrom<int64_t>},    {DType::I32, keepFrom<int32_t>},
+                                             {DType::I16, keepFrom<int16_t>},    {DType::I8, keepFrom<int8_t>},
+                                             {DType::U8, keepFrom<uint8_t>},     {DType::Bool, keepFrom<uint8_t>}};
+
+// Raw little-endian values of any dtype to keep bytes; anything but 0 or 1 is an error naming
+// the key (where).
 std::vector<uint8_t> toKeep(DType dtype, const char *p, size_t n, const std::string &where)
 {
     std::vector<uint8_t> keep(n);
-    for (size_t i = 0; i < n; ++i) {
-        bool ok = false;
-        switch (dtype) {
-        case DType::F32: ok = isZeroOne<float>(p, i, keep[i]); break;
-        case DType::F64: ok = isZeroOne<double>(p, i, keep[i]); break;
-        case DType::I64: ok = isZeroOne<int64_t>(p, i, keep[i]); break;
-        case DType::I32: ok = isZeroOne<int32_t>(p, i, keep[i]); break;
-        case DType::I16: ok = isZeroOne<int16_t>(p, i, keep[i]); break;
-        case DType::I8: ok = isZeroOne<int8_t>(p, i, keep[i]); break;
-        case DType::U8:
-        case DType::Bool: ok = isZeroOne<uint8_t>(p, i, keep[i]); break;
-        case DType::F16:
-        case DType::BF16: {
-            uint16_t bits;
-            std::memcpy(&bits, p + 2 * i, 2);
-            const uint16_t one = dtype == DType::F16 ? 0x3C00 : 0x3F80;
-            keep[i] = bits == one ? 1 : 0;
-            ok = (bits & 0x7fff) == 0 || bits == one;
-            break;
-        }
-        }
-        if (!ok)
-            throw Error(where + ": value at index " + std::to_string(i) + " is not 0 or 1; not a mask");
-    }
+    const auto fn = std::find_if(std::begin(kKeepFns), std::end(kKeepFns), [&](auto &f) { return f.first == dtype; });
+    if (fn == std::end(kKeepFns))
+        throw Error(where + ": dtype " + dtypeName(dtype) + " is not supported in a mask");
+    const size_t bad = fn->second(p, n, keep.data());
+    if (bad != n)
+        throw Error(where + ": value at index " + std::to_string(bad) + " is not 0 or 1; not a mask");
     return keep;
 }
 
@@ -254,11 +261,13 @@ MaskSet readPt(std::vector<char> bytes, const std::string &path)
 {
     MaskSet mask;
     std::set<std::string> seen;
-    // The reader converts every storage type to float32, exactly for 0 and 1.
+    // The reader converts every storage type to float32, exactly for 0 and 1. Each tensor's
+    // floats are released once converted, so the peak is one float copy, not two.
     for (auto &[key, tensor] : parseTorchStateDict(std::move(bytes), path)) {
-        const std::vector<uint8_t> keep = toKeep(DType::F32, reinterpret_cast<const char *>(tensor.values.data()),
-                                                 tensor.values.size(), path + ": mask '" + key + "'");
-        addTensor(mask, seen, key, tensor.shape, keep, path);
+        std::vector<uint8_t> keep = toKeep(DType::F32, reinterpret_cast<const char *>(tensor.values.data()),
+                                           tensor.values.size(), path + ": mask '" + key + "'");
+        std::vector<float>().swap(tensor.values);
+        addTensor(mask, seen, key, tensor.shape, std::move(keep), path);
     }
     return mask;
 }
@@ -409,12 +418,8 @@ MaskFormat maskFormatFromPath(const std::string &path)
 
 const char *maskFormatName(MaskFormat format)
 {
-    switch (format) {
-    case MaskFormat::Safetensors: return "safetensors";
-    case MaskFormat::Pt: return "pt";
-    case MaskFormat::Npz: return "npz";
-    }
-    return "?";
+    static const char *const kNames[] = {"safetensors", "pt", "npz"}; // in MaskFormat's order
+    return kNames[static_cast<int>(format)];
 }
 
 void writeMaskFile(const MaskSet &mask, const std::string &path, MaskFormat format)
@@ -428,7 +433,7 @@ void writeMaskFile(const MaskSet &mask, const std::string &path, MaskFormat form
     std::vector<SafeTensorOut> out;
     values.reserve(mask.tensors.size()); // SafeTensorOut points into these
     for (const MaskTensor &t : mask.tensors) {
-        values.push_back(keepAsFloat(t));
+        keepAsFloat(t, values.emplace_back());
         out.push_back({t.name + kSuffix, DType::F32, t.shape, values.back().data()});
     }
     writeSafetensors(path, out, {{"format", "pt"}}); // "pt" as Hugging Face marks torch-made files
@@ -443,6 +448,13 @@ MaskSet readMaskFile(const std::string &path)
         return readPt(std::move(bytes), path); // legacy torch.save: the reader explains what to do
     if (!zip)
         return readSafetensors(std::move(bytes), path);
+    // torch.save always writes <name>/data.pkl first; going straight to its reader saves
+    // reading a model-sized file twice.
+    if (bytes.size() >= 30 && bytes[2] == 3) {
+        const size_t len = size_t(uint8_t(bytes[26])) | size_t(uint8_t(bytes[27])) << 8;
+        if (30 + len <= bytes.size() && endsWith(std::string(bytes.data() + 30, len), "/data.pkl"))
+            return readPt(std::move(bytes), path);
+    }
     {
         const ZipReader archive = ZipReader::parse(std::move(bytes), path);
         const auto &entries = archive.entries();
@@ -452,7 +464,7 @@ MaskSet readMaskFile(const std::string &path)
                          [](const ZipEntry &e) { return endsWith(e.name, "/data.pkl"); }))
             throw Error(path + ": a zip archive but neither a NumPy .npz nor a torch.save file; not a mask file");
     }
-    // The archive took the bytes; reading again is cheaper than keeping two copies alive.
+    // Another writer's member order: the archive took the bytes, so read them again.
     return readPt(readFileBytes(path), path);
 }
 

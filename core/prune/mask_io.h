@@ -11,7 +11,12 @@ namespace tl {
 ///  - Pt: the same as a torch.save() zip archive, written without LibTorch, so torch.load +
 ///    torch.nn.utils.prune.custom_from_mask apply it to a Hugging Face model;
 ///  - Npz: numpy.savez layout, one uint8 "<parameter>.npy" array per parameter (no suffix).
-enum class MaskFormat { Safetensors, Pt, Npz };
+enum class MaskFormat
+{
+    Safetensors,
+    Pt,
+    Npz
+};
 
 /// "safetensors", "pt" (or "pth", "torch"), "npz", case-insensitive; throws tl::Error.
 MaskFormat maskFormatFromName(const std::string &name);

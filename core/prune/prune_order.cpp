@@ -4,7 +4,6 @@
 #include <array>
 #include <cmath>
 #include <cstring>
-#include <limits>
 #include <map>
 #include <memory>
 #include <new>
@@ -30,8 +29,9 @@ constexpr uint32_t kMaxTensors = 1u << 20;
 constexpr uint32_t kMaxNameLen = 1u << 16;
 constexpr uint32_t kMaxDims = 16;
 constexpr uint64_t kMaxWeights = uint64_t(1) << 36;
-// Level 1 measured best here, not just fastest: on packed, near-random bytes the higher
-// levels' match finders spend bits on spurious short matches (see bench/bench_pruneorder.cpp).
+// Level 1 measured best, not just fastest, on packed orders: uniform rounds came out 1.010x the
+// entropy at levels 1, 3, 9 and 19 alike, a 90%-zero round 1.07x at level 1 but 1.17x at 3 and
+// 1.15x at 9 (spurious short matches), and only level 19 beat it (1.03x) at ~100x the time.
 constexpr int kZstdLevel = 1;
 constexpr size_t kChunk = size_t(1) << 20; // packed bytes per step: stays in cache
 
@@ -83,10 +83,7 @@ public:
         : m_bytes(bytes), m_end(end), m_source(source)
     {
     }
-    [[noreturn]] void fail(const std::string &what) const
-    {
-        throw Error(m_source + ": prune order: " + what);
-    }
+    [[noreturn]] void fail(const std::string &what) const { throw Error(m_source + ": prune order: " + what); }
     const char *take(uint64_t n, const char *what)
     {
         if (n > m_end - m_pos)

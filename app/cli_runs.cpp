@@ -1,0 +1,293 @@
+// run, runs, show, transfer, export-mask, import-mask: experiments in the SQLite store.
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "cli_common.h"
+#include "engine/run_spec.h"
+#include "engine/runner.h"
+#include "io/checkpoint.h"
+#include "prune/mask_io.h"
+#include "prune/mask_set.h"
+#include "prune/prune_order.h"
+#include "prune/pruner.h"
+#include "store/experiment_store.h"
+#include "util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace tl::cli {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+void onInterrupt(int) { g_interrupted = true; }
+
+/// Text or JSON lines for run events; false once Ctrl-C was pressed (the run then stops
+/// cleanly, its finished rounds kept, and resumes when started again).
+RunEventFn eventPrinter(const std::string &format)
+{
+    return [format](const RunEvent &e) {
+        if (format == "json") {
+            nlohmann::json j = {{"event", e.type}, {"run", e.runId}, {"seed", e.seed}, {"round", e.round},
+                                {"rounds", e.rounds}, {"sparsity", e.sparsity}};
+            if (e.type == "progress") {
+                j["step"] = e.step;
+                j["total_steps"] = e.totalSteps;
+                j["loss"] = e.loss;
+                j["lr"] = e.lr;
+                j["tokens_per_s"] = e.tokensPerSecond;
+                j["eta_s"] = e.etaSeconds;
+            }
+            if (e.type == "round_done")
+                j["metrics"] = e.metrics;
+            if (e.type == "run_start")
+                j["resumed"] = e.resumed;
+            printJsonLine(j);
+            std::cout.flush();
+        } else if (e.type == "run_start") {
+            std::fprintf(stderr, "run %lld (seed %llu)%s\n", static_cast<long long>(e.runId),
+                         static_cast<unsigned long long>(e.seed), e.resumed ? ": resuming" : "");
+        } else if (e.type == "progress") {
+            std::fprintf(stderr, "run %lld round %d/%d (sparsity %.3f) step %lld/%lld | loss %.4f | ETA %s\n",
+                         static_cast<long long>(e.runId), e.round, e.rounds, e.sparsity,
+                         static_cast<long long>(e.step), static_cast<long long>(e.totalSteps), e.loss,
+                         formatSeconds(e.etaSeconds).c_str());
+        } else if (e.type == "round_done") {
+            std::fprintf(stderr, "run %lld round %d done: sparsity %.3f", static_cast<long long>(e.runId), e.round,
+                         e.sparsity);
+            for (const auto &[k, v] : e.metrics)
+                std::fprintf(stderr, " %s %.4f", k.c_str(), v);
+            std::fprintf(stderr, "\n");
+        }
+        return !g_interrupted.load();
+    };
+}
+
+void executeAndReport(const RunSpec &spec, const std::string &db, const std::string &progress)
+{
+    g_interrupted = false;
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+    const RunOutcome outcome = executeRunSpec(spec, db, eventPrinter(progress));
+    std::string ids;
+    for (int64_t id : outcome.runIds)
+        ids += (ids.empty() ? "" : " ") + std::to_string(id);
+    if (progress == "json")
+        printJsonLine({{"event", "done"}, {"runs", outcome.runIds}, {"cancelled", outcome.cancelled}});
+    else
+        std::printf("%s\n", ids.c_str());
+    if (outcome.cancelled)
+        throw Error("interrupted; run the same spec against " + db + " again to resume");
+}
+
+nlohmann::json parseJsonOrEmpty(const std::string &text)
+{
+    try {
+        return nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception &) {
+        return nlohmann::json::object();
+    }
+}
+
+nlohmann::json runJson(const RunRecord &r)
+{
+    return {{"id", r.id},         {"kind", r.kind},     {"status", r.status}, {"task", r.task},
+            {"seed", r.seed},     {"device", r.device}, {"threads", r.threads}, {"created_at", r.createdAt},
+            {"updated_at", r.updatedAt}, {"version", r.ticketlabVersion}, {"error", r.error},
+            {"spec", parseJsonOrEmpty(r.specJson)}};
+}
+
+RunRecord requireRun(ExperimentStore &store, int64_t id)
+{
+    auto r = store.run(id);
+    if (!r)
+        throw Error(store.path() + ": no run " + std::to_string(id));
+    return *r;
+}
+
+MaskSet storedMask(ExperimentStore &store, int64_t runId, int round)
+{
+    requireRun(store, runId);
+    const auto blob = store.pruneOrder(runId);
+    if (!blob)
+        throw Error(store.path() + ": run " + std::to_string(runId) + " has no stored masks");
+    const PruneOrder order = decodePruneOrder(*blob, store.path() + " run " + std::to_string(runId));
+    if (round < 0 || round > order.rounds())
+        throw Error("run " + std::to_string(runId) + " has rounds 0.." + std::to_string(order.rounds())
+                    + ", not " + std::to_string(round));
+    return order.maskAt(round);
+}
+
+struct StoreArgs
+{
+    std::string db, spec, format = "text", progress = "text", task, dataDir, model, file, out, maskFormat;
+    int64_t run = 0;
+    std::vector<int64_t> from;
+    int round = 0;
+};
+
+} // namespace
+
+void addRunCommands(CLI::App &app)
+{
+    auto a = std::make_shared<StoreArgs>();
+    CLI::App *run = app.add_subcommand("run", "Run or resume a run spec (JSON) against an experiment database");
+    run->add_option("spec", a->spec, "Run spec JSON file")->required()->check(CLI::ExistingFile);
+    run->add_option("--db", a->db, "Experiment database (SQLite; created when absent)")->required();
+    run->add_option("--progress", a->progress, "text (stderr) or json (one object per line on stdout)")
+        ->capture_default_str()->check(CLI::IsMember({"text", "json"}));
+    run->callback([a] { executeAndReport(RunSpec::load(a->spec), a->db, a->progress); });
+
+    auto l = std::make_shared<StoreArgs>();
+    CLI::App *runs = app.add_subcommand("runs", "List the runs of a database");
+    runs->add_option("--db", l->db, "Experiment database")->required()->check(CLI::ExistingFile);
+    runs->add_option("--format", l->format, "text or json")->capture_default_str()->check(CLI::IsMember({"text", "json"}));
+    runs->callback([l] {
+        auto store = ExperimentStore::open(l->db);
+        nlohmann::json all = nlohmann::json::array();
+        for (const RunRecord &r : store->runs()) {
+            const auto rounds = store->rounds(r.id);
+            if (l->format == "json") {
+                nlohmann::json j = runJson(r);
+                j["rounds"] = rounds.size();
+                all.push_back(j);
+            } else {
+                std::printf("%lld\t%s\t%s\t%s\tseed %llu\t%zu rounds\t%s\n", static_cast<long long>(r.id),
+                            r.kind.c_str(), r.task.c_str(), r.status.c_str(), static_cast<unsigned long long>(r.seed),
+                            rounds.size(), r.createdAt.c_str());
+            }
+        }
+        if (l->format == "json")
+            std::printf("%s\n", all.dump(2).c_str());
+    });
+
+    auto s = std::make_shared<StoreArgs>();
+    CLI::App *show = app.add_subcommand("show", "The per-round table of a run");
+    show->add_option("run", s->run, "Run id")->required();
+    show->add_option("--db", s->db, "Experiment database")->required()->check(CLI::ExistingFile);
+    show->add_option("--format", s->format, "text, csv or json")->capture_default_str()
+        ->check(CLI::IsMember({"text", "csv", "json"}));
+    show->callback([s] {
+        auto store = ExperimentStore::open(s->db);
+        const RunRecord r = requireRun(*store, s->run);
+        const auto rounds = store->rounds(r.id);
+        if (s->format == "json") {
+            nlohmann::json rows = nlohmann::json::array();
+            for (const RoundRecord &x : rounds)
+                rows.push_back({{"round", x.round}, {"sparsity", x.sparsity}, {"metrics", parseJsonOrEmpty(x.devMetricsJson)},
+                                {"train", parseJsonOrEmpty(x.trainMetricsJson)}, {"steps", x.steps},
+                                {"train_seconds", x.trainSeconds}});
+            nlohmann::json j = runJson(r);
+            j["rounds"] = rows;
+            std::printf("%s\n", j.dump(2).c_str());
+            return;
+        }
+        std::vector<std::string> keys;
+        for (const RoundRecord &x : rounds) {
+            const nlohmann::json metrics = parseJsonOrEmpty(x.devMetricsJson); // items() must not outlive it
+            for (auto &[k, v] : metrics.items())
+                if (std::find(keys.begin(), keys.end(), k) == keys.end())
+                    keys.push_back(k);
+        }
+        const char *sep = s->format == "csv" ? "," : "\t";
+        if (s->format == "text")
+            std::printf("run %lld: %s %s seed %llu (%s)\n", static_cast<long long>(r.id), r.kind.c_str(),
+                        r.task.c_str(), static_cast<unsigned long long>(r.seed), r.status.c_str());
+        std::printf("round%ssparsity", sep);
+        for (const std::string &k : keys)
+            std::printf("%s%s", sep, k.c_str());
+        std::printf("\n");
+        for (const RoundRecord &x : rounds) {
+            const auto m = parseJsonOrEmpty(x.devMetricsJson);
+            std::printf("%d%s%.6f", x.round, sep, x.sparsity);
+            for (const std::string &k : keys)
+                std::printf("%s%s", sep, m.contains(k) && m[k].is_number() ? std::to_string(m[k].get<double>()).c_str() : "");
+            std::printf("\n");
+        }
+    });
+
+    auto t = std::make_shared<StoreArgs>();
+    CLI::App *tr = app.add_subcommand("transfer", "Fine-tune stored masks on another task (several --from: every pair)");
+    tr->add_option("--db", t->db, "Experiment database")->required()->check(CLI::ExistingFile);
+    tr->add_option("--from", t->from, "Source run id(s)")->required();
+    tr->add_option("--round", t->round, "Source round")->required();
+    tr->add_option("--task", t->task, "Target task")->required();
+    tr->add_option("--data-dir", t->dataDir, "Target task folder")->required()->check(CLI::ExistingDirectory);
+    tr->add_option("--model", t->model, "Model folder (default: the source run's)");
+    tr->add_option("--progress", t->progress, "text or json")->capture_default_str()->check(CLI::IsMember({"text", "json"}));
+    tr->callback([t] {
+        for (int64_t from : t->from) {
+            RunSpec spec;
+            {
+                auto store = ExperimentStore::open(t->db);
+                const RunRecord src = requireRun(*store, from);
+                spec = RunSpec::fromJson(parseJsonOrEmpty(src.specJson), "run " + std::to_string(from) + " spec");
+            }
+            nlohmann::json j = spec.toJson();
+            j["kind"] = "transfer";
+            j["task"] = t->task;
+            j["data_dir"] = fs::absolute(t->dataDir).string();
+            if (!t->model.empty())
+                j["model"] = fs::absolute(t->model).string();
+            j["source"] = {{"run", from}, {"round", t->round}};
+            j.erase("prune"); // a transfer prunes nothing itself
+            executeAndReport(RunSpec::fromJson(j, "transfer"), t->db, t->progress);
+        }
+    });
+
+    auto e = std::make_shared<StoreArgs>();
+    CLI::App *ex = app.add_subcommand("export-mask", "Write the mask of a stored run and round to a file");
+    ex->add_option("--db", e->db, "Experiment database")->required()->check(CLI::ExistingFile);
+    ex->add_option("--run", e->run, "Run id")->required();
+    ex->add_option("--round", e->round, "Round (0 = dense)")->required();
+    ex->add_option("--format", e->maskFormat, "safetensors, pt or npz (default: from --out's extension)");
+    ex->add_option("--out", e->out, "Output file")->required();
+    ex->callback([e] {
+        auto store = ExperimentStore::open(e->db);
+        const MaskSet mask = storedMask(*store, e->run, e->round);
+        const MaskFormat format = e->maskFormat.empty() ? maskFormatFromPath(e->out) : maskFormatFromName(e->maskFormat);
+        writeMaskFile(mask, e->out, format);
+        std::fprintf(stderr, "wrote %s: %zu tensors, sparsity %.4f\n", e->out.c_str(), mask.tensors.size(),
+                     mask.sparsity());
+    });
+
+    auto im = std::make_shared<StoreArgs>();
+    CLI::App *imp = app.add_subcommand("import-mask", "Read a mask file (safetensors, pt, npz, BERT-Tickets' mask.pt) into the database");
+    imp->add_option("--db", im->db, "Experiment database")->required();
+    imp->add_option("--file", im->file, "Mask file")->required()->check(CLI::ExistingFile);
+    imp->add_option("--model", im->model, "The model folder the mask is for")->required()->check(CLI::ExistingDirectory);
+    imp->callback([im] {
+        const BertConfig config = BertConfig::load((fs::path(im->model) / "config.json").string());
+        BertNet net(config, BertHeads{true, false, false});
+        const auto shapes = prunableShapes(net);
+        const MaskSet mask = alignMask(readMaskFile(im->file), shapes, im->file);
+        PruneOrder order = PruneOrder::fromMask(denseMask(prunableParameters(net)));
+        order.record(mask, 1);
+        auto store = ExperimentStore::open(im->db);
+        RunRecord r;
+        r.kind = "import";
+        r.status = "done";
+        r.specJson = nlohmann::json{{"mask_file", fs::absolute(im->file).string()}, {"model", fs::absolute(im->model).string()}}.dump();
+        r.specHash = "import:" + fs::absolute(im->file).string();
+        r.task = "import";
+        r.device = "cpu";
+        const int64_t id = store->createRun(r);
+        RoundRecord round;
+        round.runId = id;
+        round.round = 1;
+        round.sparsity = mask.sparsity();
+        const std::vector<char> blob = encodePruneOrder(order);
+        store->commitRound(round, {}, &blob);
+        std::printf("%lld\n", static_cast<long long>(id));
+        std::fprintf(stderr, "imported %s as run %lld (round 1, sparsity %.4f)\n", im->file.c_str(),
+                     static_cast<long long>(id), mask.sparsity());
+    });
+}
+
+} // namespace tl::cli
