@@ -11,6 +11,7 @@
 #include "cli_common.h"
 #include "engine/run_spec.h"
 #include "engine/runner.h"
+#include "engine/tickets.h"
 #include "io/checkpoint.h"
 #include "prune/mask_io.h"
 #include "prune/mask_set.h"
@@ -239,6 +240,38 @@ void addRunCommands(CLI::App &app)
             j.erase("prune"); // a transfer prunes nothing itself
             executeAndReport(RunSpec::fromJson(j, "transfer"), t->db, t->progress);
         }
+    });
+
+    auto w = std::make_shared<StoreArgs>();
+    w->spec = "within_std";
+    w->model = "imp";
+    CLI::App *tk = app.add_subcommand("tickets", "Metric versus sparsity over seeds, and the winning ticket, for a task");
+    tk->add_option("--db", w->db, "Experiment database")->required()->check(CLI::ExistingFile);
+    tk->add_option("--task", w->task, "Task")->required();
+    tk->add_option("--kind", w->model, "Run kind to summarise (imp, random, ...)")->capture_default_str();
+    tk->add_option("--criterion", w->spec, "within_std (the paper) or match")->capture_default_str()
+        ->check(CLI::IsMember({"within_std", "match"}));
+    tk->add_option("--format", w->format, "text or json")->capture_default_str()->check(CLI::IsMember({"text", "json"}));
+    tk->callback([w] {
+        auto store = ExperimentStore::open(w->db);
+        const TicketSummary s = summarizeTickets(*store, w->task, w->model, w->spec);
+        if (w->format == "json") {
+            nlohmann::json points = nlohmann::json::array();
+            for (const SparsityPoint &p : s.points)
+                points.push_back({{"sparsity", p.sparsity}, {"mean", p.mean}, {"std", p.std}, {"seeds", p.seeds}});
+            printJsonLine({{"task", s.task}, {"kind", s.kind}, {"metric", s.metric}, {"criterion", s.criterion},
+                           {"full", {{"mean", s.fullMean}, {"std", s.fullStd}, {"seeds", s.fullSeeds}}},
+                           {"points", points},
+                           {"winning_sparsity", s.winningSparsity ? nlohmann::json(*s.winningSparsity) : nlohmann::json(nullptr)}});
+            return;
+        }
+        std::printf("%s %s (%s): full model %.4f +- %.4f over %d seed(s)\n", s.task.c_str(), s.kind.c_str(),
+                    s.metric.c_str(), s.fullMean, s.fullStd, s.fullSeeds);
+        for (const SparsityPoint &p : s.points)
+            std::printf("sparsity %.3f  %.4f +- %.4f  (%d seeds)%s\n", p.sparsity, p.mean, p.std, p.seeds,
+                        s.winningSparsity && *s.winningSparsity == p.sparsity ? "  <- winning ticket" : "");
+        if (!s.winningSparsity)
+            std::printf("no winning ticket under %s\n", s.criterion.c_str());
     });
 
     auto e = std::make_shared<StoreArgs>();
