@@ -9,6 +9,8 @@
 
 #include "cli_common.h"
 #include "io/checkpoint.h"
+#include "prune/mask_set.h"
+#include "prune/pruner.h"
 #include "train/device.h"
 #include "train/mlm.h"
 #include "util/error.h"
@@ -162,6 +164,7 @@ struct BenchArgs
 {
     int64_t layers = 2, hidden = 128, heads = 2, intermediate = 512;
     int batch = 32, seq = 128, threads = 0, steps = 10, warmupSteps = 2;
+    double sparsity = 0;
     std::string device = "cpu";
 };
 
@@ -191,6 +194,12 @@ void runBench(const BenchArgs &a)
     oc.lr = 2e-5;
     oc.totalSteps = a.steps + a.warmupSteps;
     Stepper stepper(trainableParameters(*net), oc);
+    if (a.sparsity > 0) {
+        // Masked training as the engine does it: BERT-Tickets' prunable set, global magnitude.
+        const auto weights = prunableParameters(net);
+        installMaskHooks(stepper, maskTensors(weights, prune(weights, denseMask(weights), a.sparsity,
+                                                             PruneMethod::GlobalMagnitude)));
+    }
     auto ids = torch::randint(1, c.vocabSize, {a.batch, a.seq}, torch::kLong).to(device);
     auto types = torch::zeros_like(ids);
     auto mask = torch::ones_like(ids);
@@ -208,10 +217,11 @@ void runBench(const BenchArgs &a)
         step();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double seqPerS = static_cast<double>(a.batch) * a.steps / seconds;
-    std::fprintf(stderr, "%lld layers / %lld hidden / %lld heads / %lld intermediate, batch %d x %d, %d threads: "
-                         "%.2f s per step\n",
+    std::fprintf(stderr, "%lld layers / %lld hidden / %lld heads / %lld intermediate, batch %d x %d, %d threads, "
+                         "sparsity %.2f: %.3f s per step\n",
                  static_cast<long long>(a.layers), static_cast<long long>(a.hidden), static_cast<long long>(a.heads),
-                 static_cast<long long>(a.intermediate), a.batch, a.seq, torch::get_num_threads(), seconds / a.steps);
+                 static_cast<long long>(a.intermediate), a.batch, a.seq, torch::get_num_threads(), a.sparsity,
+                 seconds / a.steps);
     printJsonLine({{"seq_per_s", seqPerS}, {"peak_mem_mb", peakMemoryMb()}});
 }
 
@@ -266,6 +276,8 @@ void addTrainCommands(CLI::App &app)
     bt->add_option("--steps", b->steps, "Timed steps")->capture_default_str();
     bt->add_option("--warmup-steps", b->warmupSteps, "Untimed steps first")->capture_default_str();
     bt->add_option("--device", b->device, "cpu, cuda or cuda:N")->capture_default_str();
+    bt->add_option("--sparsity", b->sparsity, "Train with a global-magnitude mask of this sparsity (masked training)")
+        ->capture_default_str()->check(CLI::Range(0.0, 0.999));
     bt->callback([b] { runBench(*b); });
 }
 

@@ -161,6 +161,27 @@ private Q_SLOTS:
         }
     }
 
+    void mlmTicket()
+    {
+        // An MLM ticket: IMP with the masked-LM objective on a folder of text.
+        QFile f(path(QStringLiteral("mlm.json")));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(R"({"model": "model", "task": "mlm", "data_dir": "data/corpus", "kind": "imp",
+            "prune": {"step": 0.3, "rounds": 2},
+            "train": {"epochs": 1, "max_steps": 5, "lr": 1e-3, "batch_size": 8, "max_seq_len": 32},
+            "seeds": [0], "threads": 1})");
+        f.close();
+        const Result r = cli({QStringLiteral("run"), f.fileName(), QStringLiteral("--db"), m_db});
+        EXPECT_OK(r);
+        const QJsonObject run = show(m_db, r.out.trimmed().toLongLong());
+        QCOMPARE(run[QStringLiteral("task")].toString(), QStringLiteral("mlm"));
+        const QJsonArray rows = run[QStringLiteral("rounds")].toArray();
+        QCOMPARE(rows.size(), 3);
+        QVERIFY(std::abs(rows[2].toObject()[QStringLiteral("sparsity")].toDouble() - 0.6) < 1e-5); // exact count: round(0.6 n) of n
+        const QJsonObject m = rows[2].toObject()[QStringLiteral("metrics")].toObject();
+        QVERIFY(m.contains(QStringLiteral("accuracy")) && m.contains(QStringLiteral("perplexity")));
+    }
+
     void transferAndMaskFiles()
     {
         const Result t = cli({QStringLiteral("transfer"), QStringLiteral("--db"), m_db, QStringLiteral("--from"),
