@@ -130,6 +130,7 @@ struct StoreArgs
     std::string db, spec, format = "text", progress = "text", task, dataDir, model, file, out, maskFormat;
     int64_t run = 0;
     std::vector<int64_t> from;
+    std::vector<std::string> targets;
     int round = 0;
 };
 
@@ -214,15 +215,31 @@ void addRunCommands(CLI::App &app)
     });
 
     auto t = std::make_shared<StoreArgs>();
-    CLI::App *tr = app.add_subcommand("transfer", "Fine-tune stored masks on another task (several --from: every pair)");
+    CLI::App *tr = app.add_subcommand(
+        "transfer", "Fine-tune stored masks on other tasks: every --from run x every target (the paper's Figure 2)");
     tr->add_option("--db", t->db, "Experiment database")->required()->check(CLI::ExistingFile);
     tr->add_option("--from", t->from, "Source run id(s)")->required();
     tr->add_option("--round", t->round, "Source round")->required();
-    tr->add_option("--task", t->task, "Target task")->required();
-    tr->add_option("--data-dir", t->dataDir, "Target task folder")->required()->check(CLI::ExistingDirectory);
+    tr->add_option("--task", t->task, "Target task (with --data-dir)");
+    tr->add_option("--data-dir", t->dataDir, "Target task folder")->check(CLI::ExistingDirectory);
+    tr->add_option("--target", t->targets, "More targets as TASK=DIR (repeatable)");
     tr->add_option("--model", t->model, "Model folder (default: the source run's)");
     tr->add_option("--progress", t->progress, "text or json")->capture_default_str()->check(CLI::IsMember({"text", "json"}));
     tr->callback([t] {
+        std::vector<std::pair<std::string, std::string>> targets;
+        if (!t->task.empty() || !t->dataDir.empty()) {
+            if (t->task.empty() || t->dataDir.empty())
+                throw Error("--task and --data-dir go together");
+            targets.emplace_back(t->task, t->dataDir);
+        }
+        for (const std::string &target : t->targets) {
+            const size_t eq = target.find('=');
+            if (eq == std::string::npos || eq == 0 || eq + 1 == target.size())
+                throw Error("--target '" + target + "': expected TASK=DIR");
+            targets.emplace_back(target.substr(0, eq), target.substr(eq + 1));
+        }
+        if (targets.empty())
+            throw Error("give a target: --task T --data-dir D, or --target T=D (repeatable)");
         for (int64_t from : t->from) {
             RunSpec spec;
             {
@@ -230,15 +247,17 @@ void addRunCommands(CLI::App &app)
                 const RunRecord src = requireRun(*store, from);
                 spec = RunSpec::fromJson(parseJsonOrEmpty(src.specJson), "run " + std::to_string(from) + " spec");
             }
-            nlohmann::json j = spec.toJson();
-            j["kind"] = "transfer";
-            j["task"] = t->task;
-            j["data_dir"] = fs::absolute(t->dataDir).string();
-            if (!t->model.empty())
-                j["model"] = fs::absolute(t->model).string();
-            j["source"] = {{"run", from}, {"round", t->round}};
-            j.erase("prune"); // a transfer prunes nothing itself
-            executeAndReport(RunSpec::fromJson(j, "transfer"), t->db, t->progress);
+            for (const auto &[task, dir] : targets) {
+                nlohmann::json j = spec.toJson();
+                j["kind"] = "transfer";
+                j["task"] = task;
+                j["data_dir"] = fs::absolute(dir).string();
+                if (!t->model.empty())
+                    j["model"] = fs::absolute(t->model).string();
+                j["source"] = {{"run", from}, {"round", t->round}};
+                j.erase("prune"); // a transfer prunes nothing itself
+                executeAndReport(RunSpec::fromJson(j, "transfer"), t->db, t->progress);
+            }
         }
     });
 

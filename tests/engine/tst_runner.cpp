@@ -194,6 +194,14 @@ private Q_SLOTS:
         QCOMPARE(run[QStringLiteral("task")].toString(), QStringLiteral("RTE"));
         QCOMPARE(run[QStringLiteral("rounds")].toArray().first().toObject()[QStringLiteral("round")].toInt(), 2);
         QCOMPARE(exported(m_db, id, 2).tensors[5].keep, exported(m_db, 1, 2).tensors[5].keep);
+        // The batch form: every source x every target (runs 1 and 3: the IMP and random runs).
+        const Result batch = cli({QStringLiteral("transfer"), QStringLiteral("--db"), m_db, QStringLiteral("--from"),
+                                  QStringLiteral("1"), QStringLiteral("--from"), QStringLiteral("3"), QStringLiteral("--round"),
+                                  QStringLiteral("1"), QStringLiteral("--target"),
+                                  QStringLiteral("RTE=") + path(QStringLiteral("data/entailment")), QStringLiteral("--target"),
+                                  QStringLiteral("CoLA=") + path(QStringLiteral("data/agreement"))});
+        EXPECT_OK(batch);
+        QCOMPARE(batch.out.trimmed().split('\n').size(), 4);
         // Export -> import gives the same mask back, bit for bit, in every format.
         for (const char *ext : {"safetensors", "pt", "npz"}) {
             const QString file = path(QStringLiteral("round2.") + QLatin1String(ext));
