@@ -52,5 +52,6 @@ void addTextCommands(CLI::App &app);
 void addTrainCommands(CLI::App &app);
 void addDemoCommands(CLI::App &app);
 void addRunCommands(CLI::App &app);
+void addAnalyzeCommands(CLI::App &app);
 
 } // namespace tl::cli

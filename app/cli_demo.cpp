@@ -2,12 +2,15 @@
 // a tiny BERT on it and fine-tunes it on three tasks (a demo, not a benchmark).
 
 #include <chrono>
+#include <functional>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 
 #include "cli_common.h"
 #include "demodata.h"
+#include "engine/run_spec.h"
+#include "engine/runner.h"
 #include "io/checkpoint.h"
 #include "train/device.h"
 #include "train/mlm.h"
@@ -26,6 +29,8 @@ struct DemoArgs
     int threads = 0;
     int64_t pretrainSteps = 600;
     int epochs = 5;
+    bool lab = true;
+    int64_t labSteps = 60;
 };
 
 struct DemoTask
@@ -34,6 +39,63 @@ struct DemoTask
     const char *task;
 };
 const DemoTask kDemoTasks[] = {{"sentiment", "SST-2"}, {"agreement", "CoLA"}, {"entailment", "RTE"}};
+
+/// Runs one demo run spec (written to out/specs/NAME.json for reference) into the lab database.
+std::vector<int64_t> runLabSpec(const fs::path &out, const std::string &name, const nlohmann::json &spec,
+                                const std::string &db, const std::function<double()> &elapsed)
+{
+    fs::create_directories(out / "specs");
+    const std::string file = (out / "specs" / (name + ".json")).string();
+    writeFileAtomic(file, spec.dump(2) + "\n");
+    const RunOutcome outcome = executeRunSpec(RunSpec::load(file), db, [&](const RunEvent &e) {
+        if (e.type == "round_done")
+            std::fprintf(stderr, "[%5.1fs] lab: %-16s run %lld round %d sparsity %4.1f%% dev %.3f\n", elapsed(),
+                         name.c_str(), static_cast<long long>(e.runId), e.round, 100 * e.sparsity,
+                         e.metrics.count("main") ? e.metrics.at("main") : 0.0);
+        return true;
+    });
+    return outcome.runIds;
+}
+
+/// The demo lab: IMP on two tasks (two seeds on one), the full model, random pruning and the
+/// IMP-mask-with-random-init baseline, and one transfer, all in out/lab.db, so that every view
+/// of the desktop app has real numbers in it.
+void runDemoLab(const DemoArgs &a, const fs::path &out, const std::string &pretrained, const std::function<double()> &elapsed)
+{
+    const std::string db = (out / "lab.db").string();
+    const fs::path data = out / "data";
+    // A fresh lab each time: the model was just pre-trained again.
+    for (const char *suffix : {"", "-wal", "-shm", ".checkpoints", ".specs"})
+        fs::remove_all(db + suffix);
+    auto spec = [&](const std::string &folder, const std::string &task, const std::string &kind,
+                    std::vector<int> seeds) {
+        nlohmann::json j = {{"model", fs::absolute(pretrained).string()},
+                            {"task", task},
+                            {"data_dir", fs::absolute(data / folder).string()},
+                            {"kind", kind},
+                            {"train", {{"epochs", 1}, {"max_steps", a.labSteps}, {"lr", 5e-4}, {"batch_size", 32},
+                                       {"max_seq_len", 64}, {"warmup", 0.1}}},
+                            {"seeds", seeds},
+                            {"threads", a.threads}};
+        if (kind != "full")
+            j["prune"] = {{"method", "global_magnitude"}, {"schedule", "linear"}, {"step", 0.2}, {"rounds", 4}};
+        return j;
+    };
+    const auto impSst = runLabSpec(out, "sst2-imp", spec("sentiment", "SST-2", "imp", {0, 1}), db, elapsed);
+    runLabSpec(out, "sst2-full", spec("sentiment", "SST-2", "full", {0, 1}), db, elapsed);
+    runLabSpec(out, "sst2-random", spec("sentiment", "SST-2", "random", {0}), db, elapsed);
+    nlohmann::json reinit = spec("sentiment", "SST-2", "reinit", {0});
+    reinit["source"] = {{"run", impSst.at(0)}, {"round", 0}};
+    runLabSpec(out, "sst2-reinit", reinit, db, elapsed);
+    runLabSpec(out, "rte-imp", spec("entailment", "RTE", "imp", {0}), db, elapsed);
+    runLabSpec(out, "rte-full", spec("entailment", "RTE", "full", {0}), db, elapsed);
+    nlohmann::json transfer = spec("entailment", "RTE", "transfer", {0});
+    transfer.erase("prune");
+    transfer["source"] = {{"run", impSst.at(0)}, {"round", 2}};
+    runLabSpec(out, "sst2-to-rte", transfer, db, elapsed);
+    std::fprintf(stderr, "[%5.1fs] lab: %s holds the demo runs; open it with `ticketlab %s`\n", elapsed(), db.c_str(),
+                 db.c_str());
+}
 
 double majorityBaseline(const TaskSpec &task, const std::vector<Example> &train, const std::vector<Example> &dev)
 {
@@ -119,6 +181,8 @@ void runDemo(const DemoArgs &a)
         {"tasks", results},
         {"seconds", elapsed()}};
     writeFileAtomic((out / "results.json").string(), summary.dump(2) + "\n");
+    if (a.lab)
+        runDemoLab(a, out, pretrained, elapsed);
     std::fprintf(stderr, "[%5.1fs] done: models in %s, results in %s\n", elapsed(), (out / "models").c_str(),
                  (out / "results.json").c_str());
 }
@@ -141,12 +205,14 @@ void addDemoCommands(CLI::App &app)
     });
 
     auto a = std::make_shared<DemoArgs>();
-    CLI::App *dm = app.add_subcommand("demo", "Headless demo: pre-train a tiny BERT on the toy language, fine-tune it on three tasks");
+    CLI::App *dm = app.add_subcommand("demo", "Headless demo: pre-train a tiny BERT on the toy language, fine-tune it on three tasks, and fill OUT/lab.db with IMP runs, baselines and a transfer");
     dm->add_option("--out", a->out, "Output folder")->capture_default_str();
     dm->add_option("--seed", a->seed, "Seed")->capture_default_str();
     dm->add_option("--threads", a->threads, "CPU threads (0: default)")->capture_default_str();
     dm->add_option("--pretrain-steps", a->pretrainSteps, "MLM steps")->capture_default_str();
     dm->add_option("--epochs", a->epochs, "Fine-tuning epochs per task")->capture_default_str();
+    dm->add_option("--lab-steps", a->labSteps, "Training steps per round of the demo lab's runs")->capture_default_str();
+    dm->add_flag("!--no-lab", a->lab, "Skip the demo lab (IMP, baselines and transfer in OUT/lab.db)");
     dm->callback([a] { runDemo(*a); });
 }
 

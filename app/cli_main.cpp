@@ -37,6 +37,7 @@ int main(int argc, char **argv)
     tl::cli::addTrainCommands(app);
     tl::cli::addDemoCommands(app);
     tl::cli::addRunCommands(app);
+    tl::cli::addAnalyzeCommands(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <sstream>
 
+#include "analysis/analysis.h"
 #include "cli_common.h"
 #include "engine/run_spec.h"
 #include "engine/runner.h"
@@ -110,19 +111,6 @@ RunRecord requireRun(ExperimentStore &store, int64_t id)
     if (!r)
         throw Error(store.path() + ": no run " + std::to_string(id));
     return *r;
-}
-
-MaskSet storedMask(ExperimentStore &store, int64_t runId, int round)
-{
-    requireRun(store, runId);
-    const auto blob = store.pruneOrder(runId);
-    if (!blob)
-        throw Error(store.path() + ": run " + std::to_string(runId) + " has no stored masks");
-    const PruneOrder order = decodePruneOrder(*blob, store.path() + " run " + std::to_string(runId));
-    if (round < 0 || round > order.rounds())
-        throw Error("run " + std::to_string(runId) + " has rounds 0.." + std::to_string(order.rounds())
-                    + ", not " + std::to_string(round));
-    return order.maskAt(round);
 }
 
 struct StoreArgs

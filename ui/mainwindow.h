@@ -1,13 +1,79 @@
 #pragma once
 
+#include <QFutureWatcher>
+#include <QList>
 #include <QMainWindow>
 
-/// The TicketLab main window. For now a shell: the experiment browser, run views and plots
-/// arrive with the desktop-app work; the engine is usable from ticketlab-cli today.
+#include "models/labsnapshot.h"
+
+class QFileSystemWatcher;
+class QLabel;
+class QTabWidget;
+class QTimer;
+
+namespace tl::ui {
+
+class BrowserPanel;
+class FigurePanel;
+class JobQueue;
+class LiveRunPanel;
+class QueuePanel;
+
+/// The TicketLab main window: the experiment browser (left), the run queue (bottom), and the
+/// live run and figure views (centre). The experiment database is the source of truth: the
+/// window watches it and reloads (off the UI thread) whenever any process writes to it, so
+/// runs started from a terminal or copied from another machine show up too.
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
 
 public:
     explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    /// Opens (or, with create, creates) an experiment database. False with a message box on
+    /// failure (e.g. a database of a newer TicketLab), leaving the current one open.
+    bool openDatabase(const QString &path, bool create = false);
+    void openLastDatabase();
+    QString databasePath() const { return m_db; }
+
+    JobQueue *queue() const { return m_queue; }
+    BrowserPanel *browser() const { return m_browser; }
+    QTabWidget *tabs() const { return m_tabs; }
+    QList<FigurePanel *> figurePanels() const { return m_figures; }
+    /// Queues a run spec file against the open database.
+    void queueSpec(const QString &specPath);
+    /// Reloads the browser and every view from the store now.
+    void reload();
+
+private:
+    void buildMenus();
+    void scheduleReload();
+    void snapshotLoaded();
+    void newRun();
+    void runSpecFile();
+    void exportMask(qint64 run, int round);
+    void transferMask(qint64 run, int round);
+    void resumeRun(qint64 run);
+    void exportAllFigures();
+    void selectionChanged(const QList<qint64> &runs, int round);
+    QString specFolder() const;
+    void updateTitle();
+
+    QString m_db;
+    BrowserPanel *m_browser = nullptr;
+    QueuePanel *m_queuePanel = nullptr;
+    JobQueue *m_queue = nullptr;
+    QTabWidget *m_tabs = nullptr;
+    LiveRunPanel *m_live = nullptr;
+    QList<FigurePanel *> m_figures;
+    QFileSystemWatcher *m_watcher = nullptr;
+    QTimer *m_reloadTimer = nullptr, *m_pollTimer = nullptr;
+    QFutureWatcher<LabSnapshot> m_loader;
+    bool m_reloadPending = false;
+    QString m_lastStamp; ///< db + wal size and mtime at the last reload
+    QLabel *m_statusLabel = nullptr;
+    QList<qint64> m_selection;
 };
+
+} // namespace tl::ui

@@ -7,6 +7,8 @@
 
 #include "testdata.h"
 #include "demodata.h"
+#include "prune/prune_order.h"
+#include "store/experiment_store.h"
 
 namespace {
 
@@ -74,7 +76,7 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("command");
         for (const char *c : {"tokenize", "predict", "fill-mask", "finetune", "evaluate", "pretrain", "init",
-                              "bench-train", "demo", "demo-data"})
+                              "bench-train", "demo", "demo-data", "analyze"})
             QTest::newRow(c) << QString::fromLatin1(c);
     }
 
@@ -227,6 +229,73 @@ private Q_SLOTS:
         const QJsonObject j = r.jsonLines().last();
         QVERIFY(j[QStringLiteral("seq_per_s")].toDouble() > 0);
         QVERIFY(j[QStringLiteral("peak_mem_mb")].toDouble() > 10);
+    }
+
+    void analyzeStoredRun()
+    {
+        // One layer (hidden 4, 2 heads): round 1 prunes Q rows 0-1 (head 0), round 2 also the
+        // attention-output columns 2-3 (head 1's inputs).
+        const std::string db = path(QStringLiteral("analyze.db")).toStdString();
+        int64_t run = 0;
+        {
+            auto store = tl::ExperimentStore::open(db);
+            const int64_t model = store->upsertModel({0, "/m", R"({"num_attention_heads": 2})", "h"});
+            tl::MaskSet mask;
+            for (const char *m : {"attention.self.query", "attention.self.key", "attention.self.value",
+                                  "attention.output.dense"})
+                mask.tensors.push_back({std::string("bert.encoder.layer.0.") + m + ".weight", {4, 4},
+                                        std::vector<uint8_t>(16, 1)});
+            tl::PruneOrder order = tl::PruneOrder::fromMask(mask);
+            std::fill(mask.tensors[0].keep.begin(), mask.tensors[0].keep.begin() + 8, 0);
+            order.record(mask, 1);
+            for (int row = 0; row < 4; ++row)
+                mask.tensors[3].keep[size_t(row * 4 + 2)] = mask.tensors[3].keep[size_t(row * 4 + 3)] = 0;
+            order.record(mask, 2);
+            tl::RunRecord r;
+            r.kind = "imp";
+            r.status = "done";
+            r.specJson = "{}";
+            r.specHash = "analyze";
+            r.task = "RTE";
+            r.modelId = model;
+            run = store->createRun(r);
+            const std::vector<char> blob = tl::encodePruneOrder(order);
+            for (int k = 0; k < 3; ++k) {
+                tl::RoundRecord round;
+                round.runId = run;
+                round.round = k;
+                round.sparsity = order.maskAt(k).sparsity();
+                round.devMetricsJson = R"({"main": 0.5})";
+                store->commitRound(round, {}, &blob);
+            }
+        }
+        const QString dbArg = QString::fromStdString(db), runArg = QString::number(run);
+        const Result layers = cli({QStringLiteral("analyze"), QStringLiteral("layer-sparsity"), QStringLiteral("--db"),
+                                   dbArg, QStringLiteral("--run"), runArg, QStringLiteral("--format"), QStringLiteral("csv")});
+        EXPECT_OK(layers);
+        const QList<QByteArray> lines = layers.out.trimmed().split('\n');
+        QCOMPARE(lines.size(), 1 + 3 * 4); // header, then every trained round's 4 matrices
+        QCOMPARE(lines[0], QByteArray("round,layer,type,total,pruned,sparsity"));
+        QCOMPARE(lines[5], QByteArray("1,0,Q,16,8,0.500000"));
+        QCOMPARE(lines[12], QByteArray("2,0,AttnOut,16,8,0.500000"));
+
+        const Result heads = cli({QStringLiteral("analyze"), QStringLiteral("head-survival"), QStringLiteral("--db"),
+                                  dbArg, QStringLiteral("--run"), runArg, QStringLiteral("--round"), QStringLiteral("2"),
+                                  QStringLiteral("--threshold"), QStringLiteral("0.75"), QStringLiteral("--format"),
+                                  QStringLiteral("csv")});
+        EXPECT_OK(heads);
+        // Per head 32 weights (2 rows of Q, K, V and 2 columns of the attention output); 8 gone each.
+        QCOMPARE(heads.out, QByteArray("layer,head,kept,total,fraction,alive\n0,0,24,32,0.750000,0\n"
+                                       "0,1,24,32,0.750000,0\n"));
+
+        const Result badRun = cli({QStringLiteral("analyze"), QStringLiteral("layer-sparsity"), QStringLiteral("--db"),
+                                   dbArg, QStringLiteral("--run"), QStringLiteral("999")});
+        QVERIFY(badRun.exitCode != 0);
+        QVERIFY2(badRun.err.contains("no run 999"), badRun.err.constData());
+        const Result badRound = cli({QStringLiteral("analyze"), QStringLiteral("head-survival"), QStringLiteral("--db"),
+                                     dbArg, QStringLiteral("--run"), runArg, QStringLiteral("--round"), QStringLiteral("3")});
+        QVERIFY(badRound.exitCode != 0);
+        QVERIFY2(badRound.err.contains("round 3"), badRound.err.constData());
     }
 
     void badInputIsAClearError_data()

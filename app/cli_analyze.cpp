@@ -1,0 +1,479 @@
+// analyze: layer sparsity, head survival, mask overlap, transfer and ticket tables of the
+// runs in an experiment database, as text, CSV or JSON.
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "analysis/analysis.h"
+#include "cli_common.h"
+#include "engine/tickets.h"
+#include "store/experiment_store.h"
+#include "util/error.h"
+
+namespace tl::cli {
+namespace {
+
+struct AnalyzeArgs
+{
+    std::string db, format = "text", metric = "main", criterion = "within_std", kind = "imp";
+    int64_t run = 0;
+    std::vector<int64_t> runs;
+    int round = 0;
+    int heads = 0;
+    double threshold = 0.5;
+};
+
+std::string num(double v)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6f", v);
+    return buf;
+}
+
+std::string csvField(const std::string &s)
+{
+    if (s.find_first_of(",\"\n") == std::string::npos)
+        return s;
+    std::string q = "\"";
+    for (char c : s)
+        q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+}
+
+/// Rows for text (aligned columns) and CSV (with a header row).
+struct Table
+{
+    std::vector<std::string> header;
+    std::vector<std::vector<std::string>> rows;
+
+    void print(const std::string &format) const
+    {
+        if (format == "csv") {
+            for (const auto *row : rowPointers()) {
+                for (size_t i = 0; i < row->size(); ++i)
+                    std::printf("%s%s", i ? "," : "", csvField((*row)[i]).c_str());
+                std::printf("\n");
+            }
+            return;
+        }
+        std::vector<size_t> width(header.size(), 0);
+        for (const auto *row : rowPointers())
+            for (size_t i = 0; i < row->size() && i < width.size(); ++i)
+                width[i] = std::max(width[i], (*row)[i].size());
+        for (const auto *row : rowPointers()) {
+            std::string line;
+            for (size_t i = 0; i < row->size(); ++i)
+                line += (i ? "  " : "") + (*row)[i] + std::string(width[i] - (*row)[i].size(), ' ');
+            line.erase(line.find_last_not_of(' ') + 1);
+            std::printf("%s\n", line.c_str());
+        }
+    }
+
+private:
+    std::vector<const std::vector<std::string> *> rowPointers() const
+    {
+        std::vector<const std::vector<std::string> *> all = {&header};
+        for (const auto &r : rows)
+            all.push_back(&r);
+        return all;
+    }
+};
+
+void addFormat(CLI::App *cmd, std::string &format)
+{
+    cmd->add_option("--format", format, "text, csv or json")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"text", "csv", "json"}));
+}
+
+std::string layerName(int layer)
+{
+    return layer < 0 ? std::string("-") : std::to_string(layer);
+}
+
+void layerSparsityCommand(const AnalyzeArgs &a, bool oneRound)
+{
+    auto store = ExperimentStore::open(a.db);
+    const PruneOrder order = storedPruneOrder(*store, a.run);
+    std::vector<int> rounds;
+    if (oneRound) {
+        if (a.round < 0 || a.round > order.rounds())
+            throw Error("--round " + std::to_string(a.round) + ": run " + std::to_string(a.run) +
+                        " has mask rounds 0.." + std::to_string(order.rounds()));
+        rounds.push_back(a.round);
+    } else {
+        // The rounds the run trained; a transfer run's lower mask rounds are placeholders.
+        for (const RoundRecord &r : store->rounds(a.run))
+            if (r.round <= order.rounds())
+                rounds.push_back(r.round);
+        if (rounds.empty())
+            for (int r = 0; r <= order.rounds(); ++r)
+                rounds.push_back(r);
+    }
+    nlohmann::json jsonRounds = nlohmann::json::array();
+    Table table;
+    table.header = {"round", "layer", "type", "total", "pruned", "sparsity"};
+    for (int round : rounds) {
+        const MaskSet mask = order.maskAt(round);
+        const auto entries = layerSparsity(mask);
+        if (a.format == "json") {
+            nlohmann::json tensors = nlohmann::json::array();
+            for (const LayerSparsity &s : entries)
+                tensors.push_back({{"layer", s.layer},
+                                   {"type", matrixTypeName(s.type)},
+                                   {"total", s.total},
+                                   {"pruned", s.pruned},
+                                   {"sparsity", s.sparsity()}});
+            jsonRounds.push_back({{"round", round}, {"sparsity", mask.sparsity()}, {"matrices", tensors}});
+        } else if (a.format == "csv") {
+            for (const LayerSparsity &s : entries)
+                table.rows.push_back({std::to_string(round), layerName(s.layer), matrixTypeName(s.type),
+                                      std::to_string(s.total), std::to_string(s.pruned), num(s.sparsity())});
+        } else {
+            // A layer x type grid of percentages pruned, then the matrices outside the encoder.
+            std::printf("run %lld round %d: sparsity %.4f\n", static_cast<long long>(a.run), round, mask.sparsity());
+            Table grid;
+            grid.header = {"layer"};
+            for (MatrixType t : encoderMatrixTypes())
+                grid.header.push_back(matrixTypeName(t));
+            std::map<int, std::vector<std::string>> byLayer;
+            Table rest;
+            for (const LayerSparsity &s : entries) {
+                char pct[16];
+                std::snprintf(pct, sizeof pct, "%.1f%%", 100.0 * s.sparsity());
+                const auto &types = encoderMatrixTypes();
+                const auto col = std::find(types.begin(), types.end(), s.type);
+                if (s.layer < 0 || col == types.end()) {
+                    rest.rows.push_back({matrixTypeName(s.type), pct});
+                    continue;
+                }
+                auto &row = byLayer[s.layer];
+                if (row.empty()) {
+                    row.assign(types.size() + 1, "-");
+                    row[0] = std::to_string(s.layer);
+                }
+                row[size_t(col - types.begin()) + 1] = pct;
+            }
+            for (auto &[layer, row] : byLayer)
+                grid.rows.push_back(row);
+            grid.print("text");
+            for (const auto &r : rest.rows)
+                std::printf("%s %s\n", r[0].c_str(), r[1].c_str());
+        }
+    }
+    if (a.format == "json")
+        std::printf("%s\n", nlohmann::json{{"run", a.run}, {"rounds", jsonRounds}}.dump(2).c_str());
+    else if (a.format == "csv")
+        table.print("csv");
+}
+
+void headSurvivalCommand(const AnalyzeArgs &a, bool headsGiven)
+{
+    auto store = ExperimentStore::open(a.db);
+    const MaskSet mask = storedMask(*store, a.run, a.round);
+    int heads = a.heads;
+    if (!headsGiven) {
+        heads = storedHeadCount(*store, a.run);
+        if (heads == 0)
+            throw Error("run " + std::to_string(a.run) +
+                        ": the number of attention heads is not in its stored model config; give --heads");
+    }
+    const auto entries = headSurvival(mask, heads);
+    if (entries.empty())
+        throw Error("run " + std::to_string(a.run) + " round " + std::to_string(a.round) +
+                    ": the mask has no encoder layers");
+    const int alive = aliveHeads(entries, a.threshold);
+    if (a.format == "json") {
+        nlohmann::json rows = nlohmann::json::array();
+        for (const HeadSurvival &h : entries)
+            rows.push_back({{"layer", h.layer},
+                            {"head", h.head},
+                            {"kept", h.kept},
+                            {"total", h.total},
+                            {"fraction", h.fraction()},
+                            {"alive", h.fraction() > a.threshold}});
+        std::printf("%s\n", nlohmann::json{{"run", a.run},
+                                           {"round", a.round},
+                                           {"heads", heads},
+                                           {"threshold", a.threshold},
+                                           {"alive", alive},
+                                           {"total_heads", entries.size()},
+                                           {"entries", rows}}
+                                .dump(2)
+                                .c_str());
+        return;
+    }
+    if (a.format == "csv") {
+        Table t;
+        t.header = {"layer", "head", "kept", "total", "fraction", "alive"};
+        for (const HeadSurvival &h : entries)
+            t.rows.push_back({std::to_string(h.layer), std::to_string(h.head), std::to_string(h.kept),
+                              std::to_string(h.total), num(h.fraction()), h.fraction() > a.threshold ? "1" : "0"});
+        t.print("csv");
+        return;
+    }
+    std::printf("run %lld round %d: surviving fraction per head (* alive: > %.3f)\n", static_cast<long long>(a.run),
+                a.round, a.threshold);
+    Table grid;
+    grid.header = {"layer"};
+    for (int h = 0; h < heads; ++h)
+        grid.header.push_back("h" + std::to_string(h));
+    for (const HeadSurvival &h : entries) {
+        if (h.head == 0)
+            grid.rows.push_back({std::to_string(h.layer)});
+        char cell[24];
+        std::snprintf(cell, sizeof cell, "%.3f%s", h.fraction(), h.fraction() > a.threshold ? "*" : " ");
+        grid.rows.back().push_back(cell);
+    }
+    grid.print("text");
+    std::printf("alive heads: %d of %zu\n", alive, entries.size());
+}
+
+void overlapCommand(const AnalyzeArgs &a)
+{
+    if (a.runs.size() < 2)
+        throw Error("--runs: give at least two run ids (e.g. --runs 1,2)");
+    auto store = ExperimentStore::open(a.db);
+    const OverlapMatrix m = overlapMatrix(*store, a.runs, std::vector<int>(a.runs.size(), a.round));
+    std::optional<OverlapReport> pair;
+    if (a.runs.size() == 2)
+        pair = maskOverlap(storedMask(*store, a.runs[0], a.round), storedMask(*store, a.runs[1], a.round));
+    const size_t n = m.runIds.size();
+    if (a.format == "json") {
+        nlohmann::json j = {
+            {"round", a.round}, {"runs", m.runIds}, {"labels", m.labels}, {"iou", m.iou}, {"chance", m.chance}};
+        if (pair) {
+            auto entry = [](const std::string &type, const Overlap &o) {
+                return nlohmann::json{{"type", type},
+                                      {"iou", o.iou},
+                                      {"chance", o.chance},
+                                      {"intersection", o.intersection},
+                                      {"union", o.unionCount}};
+            };
+            nlohmann::json types = nlohmann::json::array({entry("all", pair->global)});
+            for (const auto &[type, o] : pair->byType)
+                types.push_back(entry(matrixTypeName(type), o));
+            j["pair"] = types;
+        }
+        std::printf("%s\n", j.dump(2).c_str());
+        return;
+    }
+    if (a.format == "csv") {
+        // Long form: every pair of runs (both orders, with the diagonal), then for two runs
+        // the same pair by matrix type.
+        Table t;
+        t.header = {"run_a", "run_b", "type", "iou", "chance"};
+        for (size_t i = 0; i < n; ++i)
+            for (size_t j = 0; j < n; ++j)
+                t.rows.push_back({std::to_string(m.runIds[i]), std::to_string(m.runIds[j]), "all", num(m.iou[i][j]),
+                                  num(m.chance[i][j])});
+        if (pair)
+            for (const auto &[type, o] : pair->byType)
+                t.rows.push_back({std::to_string(m.runIds[0]), std::to_string(m.runIds[1]), matrixTypeName(type),
+                                  num(o.iou), num(o.chance)});
+        t.print("csv");
+        return;
+    }
+    std::printf("mask IoU at round %d (chance level of random masks of the same densities in brackets)\n", a.round);
+    Table t;
+    t.header = {"run"};
+    for (size_t j = 0; j < n; ++j)
+        t.header.push_back("#" + std::to_string(m.runIds[j]));
+    for (size_t i = 0; i < n; ++i) {
+        t.rows.push_back({m.labels[i]});
+        for (size_t j = 0; j < n; ++j) {
+            char cell[48];
+            std::snprintf(cell, sizeof cell, "%.3f (%.3f)", m.iou[i][j], m.chance[i][j]);
+            t.rows.back().push_back(cell);
+        }
+    }
+    t.print("text");
+    if (pair) {
+        std::printf("\nby matrix type, #%lld vs #%lld:\n", static_cast<long long>(m.runIds[0]),
+                    static_cast<long long>(m.runIds[1]));
+        Table types;
+        types.header = {"type", "iou", "chance", "intersection", "union"};
+        types.rows.push_back({"all", num(pair->global.iou), num(pair->global.chance),
+                              std::to_string(pair->global.intersection), std::to_string(pair->global.unionCount)});
+        for (const auto &[type, o] : pair->byType)
+            types.rows.push_back({matrixTypeName(type), num(o.iou), num(o.chance), std::to_string(o.intersection),
+                                  std::to_string(o.unionCount)});
+        types.print("text");
+    }
+}
+
+void transferCommand(const AnalyzeArgs &a)
+{
+    auto store = ExperimentStore::open(a.db);
+    const TransferTable table = transferTable(*store, a.metric);
+    auto optional = [](const std::optional<double> &v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+    if (a.format == "json") {
+        nlohmann::json cells = nlohmann::json::array();
+        for (const TransferCell &c : table.cells)
+            cells.push_back({{"source", c.source},
+                             {"target", c.target},
+                             {"sparsity", c.sparsity},
+                             {"runs", c.runs},
+                             {"transfer_metric", c.transferMetric},
+                             {"full_mean", c.fullSeeds ? nlohmann::json(c.fullMean) : nlohmann::json(nullptr)},
+                             {"full_seeds", c.fullSeeds},
+                             {"delta", c.fullSeeds ? nlohmann::json(c.delta) : nlohmann::json(nullptr)},
+                             {"own_ticket", optional(c.ownTicket)},
+                             {"at_least_own_ticket", c.atLeastOwnTicket}});
+        std::printf("%s\n",
+                    nlohmann::json{
+                        {"metric", a.metric}, {"sources", table.sources}, {"targets", table.targets}, {"cells", cells}}
+                        .dump(2)
+                        .c_str());
+        return;
+    }
+    Table t;
+    t.header = {"source", "target",     "sparsity",           "runs", "transfer", "full_mean",
+                "delta",  "own_ticket", "at_least_own_ticket"};
+    for (const TransferCell &c : table.cells)
+        t.rows.push_back({c.source, c.target, num(c.sparsity), std::to_string(c.runs), num(c.transferMetric),
+                          c.fullSeeds ? num(c.fullMean) : "", c.fullSeeds ? num(c.delta) : "",
+                          c.ownTicket ? num(*c.ownTicket) : "", c.atLeastOwnTicket ? "1" : "0"});
+    if (a.format == "csv") {
+        t.print("csv");
+        return;
+    }
+    if (table.cells.empty()) {
+        std::printf("no transfer runs from stored runs with metric '%s'\n", a.metric.c_str());
+        return;
+    }
+    // The paper's Figure 2: source rows, target columns, metric minus the target's full model;
+    // "*" where the transfer is at least the target's own IMP ticket.
+    std::printf("%s: transfer minus full model on the target (* at least the target's own ticket)\n", a.metric.c_str());
+    Table grid;
+    grid.header = {"source \\ target"};
+    grid.header.insert(grid.header.end(), table.targets.begin(), table.targets.end());
+    for (const std::string &source : table.sources) {
+        grid.rows.push_back({source});
+        for (const std::string &target : table.targets) {
+            const TransferCell *c = table.cell(source, target);
+            char cell[32] = "";
+            if (c && c->fullSeeds)
+                std::snprintf(cell, sizeof cell, "%+.4f%s", c->delta, c->atLeastOwnTicket ? "*" : "");
+            else if (c)
+                std::snprintf(cell, sizeof cell, "%.4f%s (no full)", c->transferMetric, c->atLeastOwnTicket ? "*" : "");
+            grid.rows.back().push_back(cell);
+        }
+    }
+    grid.print("text");
+    std::printf("\n");
+    t.print("text");
+}
+
+void ticketsCommand(const AnalyzeArgs &a)
+{
+    auto store = ExperimentStore::open(a.db);
+    std::set<std::string> tasks;
+    for (const RunRecord &r : store->runs())
+        if (r.kind == a.kind)
+            tasks.insert(r.task);
+    std::vector<TicketSummary> summaries;
+    for (const std::string &task : tasks)
+        summaries.push_back(summarizeTickets(*store, task, a.kind, a.criterion, a.metric));
+    auto pointAt = [](const TicketSummary &s) -> const SparsityPoint * {
+        for (const SparsityPoint &p : s.points)
+            if (s.winningSparsity && p.sparsity == *s.winningSparsity)
+                return &p;
+        return nullptr;
+    };
+    if (a.format == "json") {
+        nlohmann::json all = nlohmann::json::array();
+        for (const TicketSummary &s : summaries) {
+            nlohmann::json points = nlohmann::json::array();
+            for (const SparsityPoint &p : s.points)
+                points.push_back({{"sparsity", p.sparsity}, {"mean", p.mean}, {"std", p.std}, {"seeds", p.seeds}});
+            all.push_back({{"task", s.task},
+                           {"full", {{"mean", s.fullMean}, {"std", s.fullStd}, {"seeds", s.fullSeeds}}},
+                           {"points", points},
+                           {"winning_sparsity",
+                            s.winningSparsity ? nlohmann::json(*s.winningSparsity) : nlohmann::json(nullptr)}});
+        }
+        std::printf("%s\n",
+                    nlohmann::json{{"kind", a.kind}, {"metric", a.metric}, {"criterion", a.criterion}, {"tasks", all}}
+                        .dump(2)
+                        .c_str());
+        return;
+    }
+    Table t;
+    t.header = {"task",         "full_mean",   "full_std",    "full_seeds", "winning_sparsity",
+                "winning_mean", "winning_std", "max_sparsity"};
+    for (const TicketSummary &s : summaries) {
+        const SparsityPoint *w = pointAt(s);
+        t.rows.push_back({s.task, num(s.fullMean), num(s.fullStd), std::to_string(s.fullSeeds),
+                          w ? num(w->sparsity) : "", w ? num(w->mean) : "", w ? num(w->std) : "",
+                          s.points.empty() ? "" : num(s.points.back().sparsity)});
+    }
+    if (a.format == "text")
+        std::printf("winning tickets of %s runs (%s, metric %s)\n", a.kind.c_str(), a.criterion.c_str(),
+                    a.metric.c_str());
+    t.print(a.format);
+}
+
+} // namespace
+
+void addAnalyzeCommands(CLI::App &app)
+{
+    CLI::App *an = app.add_subcommand("analyze", "Analyse stored masks and results: sparsity per layer, attention "
+                                                 "heads, mask overlap, transfer and ticket tables");
+    an->require_subcommand(1);
+
+    auto ls = std::make_shared<AnalyzeArgs>();
+    CLI::App *lsCmd = an->add_subcommand("layer-sparsity", "Fraction pruned of every matrix of a run's masks");
+    lsCmd->add_option("--db", ls->db, "Experiment database")->required()->check(CLI::ExistingFile);
+    lsCmd->add_option("--run", ls->run, "Run id")->required();
+    CLI::Option *lsRound = lsCmd->add_option("--round", ls->round, "Round (default: every round the run trained)");
+    addFormat(lsCmd, ls->format);
+    lsCmd->callback([ls, lsRound] { layerSparsityCommand(*ls, lsRound->count() > 0); });
+
+    auto hs = std::make_shared<AnalyzeArgs>();
+    CLI::App *hsCmd = an->add_subcommand("head-survival", "Surviving fraction of every attention head's weights");
+    hsCmd->add_option("--db", hs->db, "Experiment database")->required()->check(CLI::ExistingFile);
+    hsCmd->add_option("--run", hs->run, "Run id")->required();
+    hsCmd->add_option("--round", hs->round, "Round (0 = dense)")->required();
+    hsCmd->add_option("--threshold", hs->threshold, "A head is alive when its surviving fraction exceeds this")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0));
+    CLI::Option *headsOpt = hsCmd->add_option("--heads", hs->heads, "Attention heads (default: the run's model config)")
+                                ->check(CLI::PositiveNumber);
+    addFormat(hsCmd, hs->format);
+    hsCmd->callback([hs, headsOpt] { headSurvivalCommand(*hs, headsOpt->count() > 0); });
+
+    auto ov = std::make_shared<AnalyzeArgs>();
+    CLI::App *ovCmd = an->add_subcommand("overlap", "Intersection over union of runs' masks, with its chance level");
+    ovCmd->add_option("--db", ov->db, "Experiment database")->required()->check(CLI::ExistingFile);
+    ovCmd->add_option("--runs", ov->runs, "Run ids, comma-separated (by matrix type too for two)")
+        ->required()
+        ->delimiter(',');
+    ovCmd->add_option("--round", ov->round, "Round of every run's mask")->required();
+    addFormat(ovCmd, ov->format);
+    ovCmd->callback([ov] { overlapCommand(*ov); });
+
+    auto tr = std::make_shared<AnalyzeArgs>();
+    CLI::App *trCmd = an->add_subcommand("transfer", "Transfer runs by source and target task against the full "
+                                                     "model and the target's own ticket (the paper's Figure 2)");
+    trCmd->add_option("--db", tr->db, "Experiment database")->required()->check(CLI::ExistingFile);
+    trCmd->add_option("--metric", tr->metric, "Dev metric")->capture_default_str();
+    addFormat(trCmd, tr->format);
+    trCmd->callback([tr] { transferCommand(*tr); });
+
+    auto tk = std::make_shared<AnalyzeArgs>();
+    CLI::App *tkCmd = an->add_subcommand("tickets", "The winning ticket of every task in the database");
+    tkCmd->add_option("--db", tk->db, "Experiment database")->required()->check(CLI::ExistingFile);
+    tkCmd->add_option("--criterion", tk->criterion, "within_std (the paper) or match")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"within_std", "match"}));
+    tkCmd->add_option("--kind", tk->kind, "Run kind to summarise (imp, random, ...)")->capture_default_str();
+    tkCmd->add_option("--metric", tk->metric, "Dev metric")->capture_default_str();
+    addFormat(tkCmd, tk->format);
+    tkCmd->callback([tk] { ticketsCommand(*tk); });
+}
+
+} // namespace tl::cli

@@ -1,0 +1,462 @@
+#include "analysis/analysis.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/tickets.h"
+#include "store/experiment_store.h"
+#include "util/error.h"
+
+namespace tl {
+
+namespace {
+
+bool startsWith(const std::string &s, const std::string &prefix)
+{
+    return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+int64_t countKept(const std::vector<uint8_t> &keep)
+{
+    return std::count_if(keep.begin(), keep.end(), [](uint8_t k) { return k != 0; });
+}
+
+bool isAttention(MatrixType t)
+{
+    return t == MatrixType::Query || t == MatrixType::Key || t == MatrixType::Value || t == MatrixType::AttentionOutput;
+}
+
+/// Running sums of one overlap: the actual counts and the expectation for random masks.
+struct OverlapSums
+{
+    int64_t intersection = 0, unionCount = 0;
+    double expectedIntersection = 0, expectedUnion = 0;
+
+    void add(const MaskTensor &a, const MaskTensor &b)
+    {
+        int64_t keptA = 0, keptB = 0;
+        for (size_t i = 0; i < a.keep.size(); ++i) {
+            const bool x = a.keep[i] != 0, y = b.keep[i] != 0;
+            keptA += x;
+            keptB += y;
+            intersection += x && y;
+            unionCount += x || y;
+        }
+        const double n = double(a.keep.size());
+        if (n == 0)
+            return;
+        const double pa = double(keptA) / n, pb = double(keptB) / n;
+        expectedIntersection += n * pa * pb;
+        expectedUnion += n * (pa + pb - pa * pb);
+    }
+
+    Overlap result() const
+    {
+        Overlap o;
+        o.intersection = intersection;
+        o.unionCount = unionCount;
+        o.iou = unionCount ? double(intersection) / double(unionCount) : 0.0;
+        o.chance = expectedUnion > 0 ? expectedIntersection / expectedUnion : 0.0;
+        return o;
+    }
+};
+
+RunRecord requireRun(const ExperimentStore &store, int64_t runId)
+{
+    auto r = store.run(runId);
+    if (!r)
+        throw Error(store.path() + ": no run " + std::to_string(runId));
+    return *r;
+}
+
+/// The metric of a round's dev metrics, if it is a number.
+std::optional<double> devMetric(const RoundRecord &r, const std::string &metric)
+{
+    const auto j = nlohmann::json::parse(r.devMetricsJson, nullptr, false);
+    if (!j.is_object() || !j.contains(metric) || !j[metric].is_number())
+        return std::nullopt;
+    return j[metric].get<double>();
+}
+
+} // namespace
+
+std::string matrixTypeName(MatrixType type)
+{
+    switch (type) {
+    case MatrixType::Query:
+        return "Q";
+    case MatrixType::Key:
+        return "K";
+    case MatrixType::Value:
+        return "V";
+    case MatrixType::AttentionOutput:
+        return "AttnOut";
+    case MatrixType::FfnIn:
+        return "FFN-in";
+    case MatrixType::FfnOut:
+        return "FFN-out";
+    case MatrixType::Pooler:
+        return "Pooler";
+    case MatrixType::WordEmbeddings:
+        return "WordEmb";
+    case MatrixType::PositionEmbeddings:
+        return "PosEmb";
+    case MatrixType::TokenTypeEmbeddings:
+        return "TypeEmb";
+    case MatrixType::Other:
+        break;
+    }
+    return "Other";
+}
+
+const std::vector<MatrixType> &encoderMatrixTypes()
+{
+    static const std::vector<MatrixType> types = {MatrixType::Query,           MatrixType::Key,   MatrixType::Value,
+                                                  MatrixType::AttentionOutput, MatrixType::FfnIn, MatrixType::FfnOut};
+    return types;
+}
+
+ParamLocation locateParam(const std::string &fullName)
+{
+    const std::string name = startsWith(fullName, "bert.") ? fullName.substr(5) : fullName;
+    ParamLocation loc;
+    static const std::map<std::string, MatrixType> outside = {
+        {"pooler.dense.weight", MatrixType::Pooler},
+        {"embeddings.word_embeddings.weight", MatrixType::WordEmbeddings},
+        {"embeddings.position_embeddings.weight", MatrixType::PositionEmbeddings},
+        {"embeddings.token_type_embeddings.weight", MatrixType::TokenTypeEmbeddings},
+    };
+    if (auto it = outside.find(name); it != outside.end()) {
+        loc.type = it->second;
+        return loc;
+    }
+    const std::string prefix = "encoder.layer.";
+    if (!startsWith(name, prefix))
+        return loc;
+    const size_t digits = name.find_first_not_of("0123456789", prefix.size());
+    if (digits == prefix.size() || digits == std::string::npos || name[digits] != '.' || digits - prefix.size() > 6)
+        return loc;
+    loc.layer = std::stoi(name.substr(prefix.size(), digits - prefix.size()));
+    // Exact suffixes: "attention.output.dense" and the layer's own "output.dense" (FFN out)
+    // differ only by what precedes "output.".
+    static const std::map<std::string, MatrixType> inLayer = {
+        {"attention.self.query.weight", MatrixType::Query},
+        {"attention.self.key.weight", MatrixType::Key},
+        {"attention.self.value.weight", MatrixType::Value},
+        {"attention.output.dense.weight", MatrixType::AttentionOutput},
+        {"intermediate.dense.weight", MatrixType::FfnIn},
+        {"output.dense.weight", MatrixType::FfnOut},
+    };
+    if (auto it = inLayer.find(name.substr(digits + 1)); it != inLayer.end())
+        loc.type = it->second;
+    return loc;
+}
+
+std::vector<LayerSparsity> layerSparsity(const MaskSet &mask)
+{
+    std::vector<LayerSparsity> out;
+    for (const MaskTensor &t : mask.tensors) {
+        const ParamLocation loc = locateParam(t.name);
+        if (loc.type == MatrixType::Other)
+            continue;
+        LayerSparsity s;
+        s.layer = loc.layer;
+        s.type = loc.type;
+        s.total = int64_t(t.keep.size());
+        s.pruned = s.total - countKept(t.keep);
+        out.push_back(s);
+    }
+    return out;
+}
+
+std::vector<HeadSurvival> headSurvival(const MaskSet &mask, int heads)
+{
+    if (heads < 1)
+        throw Error("head survival: " + std::to_string(heads) + " attention heads (need at least 1)");
+    int layers = 0;
+    int64_t hidden = 0;
+    std::string hiddenFrom;
+    int64_t ffnHidden = 0;
+    // (layer, type) -> tensor
+    std::map<std::pair<int, MatrixType>, const MaskTensor *> attention;
+    for (const MaskTensor &t : mask.tensors) {
+        const ParamLocation loc = locateParam(t.name);
+        if (loc.layer < 0)
+            continue;
+        layers = std::max(layers, loc.layer + 1);
+        if (loc.type == MatrixType::FfnIn && t.shape.size() == 2)
+            ffnHidden = t.shape[1];
+        else if (loc.type == MatrixType::FfnOut && t.shape.size() == 2 && ffnHidden == 0)
+            ffnHidden = t.shape[0];
+        if (!isAttention(loc.type))
+            continue;
+        if (t.shape.size() != 2 || t.shape[0] != t.shape[1] || int64_t(t.keep.size()) != t.numel())
+            throw Error("head survival: " + t.name + " has shape " + shapeToString(t.shape) +
+                        ", expected [hidden, hidden]");
+        if (hidden == 0) {
+            hidden = t.shape[0];
+            hiddenFrom = t.name;
+        } else if (t.shape[0] != hidden) {
+            throw Error("head survival: " + t.name + " has shape " + shapeToString(t.shape) + " but " + hiddenFrom +
+                        " has hidden size " + std::to_string(hidden));
+        }
+        attention[{loc.layer, loc.type}] = &t;
+    }
+    if (hidden == 0)
+        hidden = ffnHidden;
+    if (layers == 0 || hidden == 0)
+        return {};
+    if (hidden % heads != 0)
+        throw Error("head survival: " + std::to_string(heads) + " heads do not divide hidden size " +
+                    std::to_string(hidden) + (hiddenFrom.empty() ? "" : " (" + hiddenFrom + ")"));
+    const int64_t d = hidden / heads;
+    std::vector<HeadSurvival> out;
+    for (int layer = 0; layer < layers; ++layer) {
+        for (int h = 0; h < heads; ++h) {
+            HeadSurvival s;
+            s.layer = layer;
+            s.head = h;
+            for (MatrixType type : {MatrixType::Query, MatrixType::Key, MatrixType::Value}) {
+                s.total += d * hidden;
+                const auto it = attention.find({layer, type});
+                if (it == attention.end()) {
+                    s.kept += d * hidden;
+                    continue;
+                }
+                // Rows [h*d, (h+1)*d): contiguous in row-major order.
+                const auto begin = it->second->keep.begin() + h * d * hidden;
+                s.kept += std::count_if(begin, begin + d * hidden, [](uint8_t k) { return k != 0; });
+            }
+            s.total += hidden * d;
+            const auto it = attention.find({layer, MatrixType::AttentionOutput});
+            if (it == attention.end()) {
+                s.kept += hidden * d;
+            } else {
+                const std::vector<uint8_t> &keep = it->second->keep;
+                for (int64_t row = 0; row < hidden; ++row)
+                    for (int64_t col = h * d; col < (h + 1) * d; ++col)
+                        s.kept += keep[size_t(row * hidden + col)] != 0;
+            }
+            out.push_back(s);
+        }
+    }
+    return out;
+}
+
+int aliveHeads(const std::vector<HeadSurvival> &heads, double threshold)
+{
+    return int(std::count_if(heads.begin(), heads.end(),
+                             [threshold](const HeadSurvival &h) { return h.fraction() > threshold; }));
+}
+
+OverlapReport maskOverlap(const MaskSet &a, const MaskSet &b)
+{
+    std::map<std::string, const MaskTensor *> byName;
+    for (const MaskTensor &t : b.tensors)
+        if (!byName.emplace(t.name, &t).second)
+            throw Error("mask overlap: parameter " + t.name + " appears twice in the second mask");
+    std::set<std::string> seen;
+    OverlapSums global;
+    std::map<MatrixType, OverlapSums> byType;
+    for (const MaskTensor &ta : a.tensors) {
+        if (!seen.insert(ta.name).second)
+            throw Error("mask overlap: parameter " + ta.name + " appears twice in the first mask");
+        const auto it = byName.find(ta.name);
+        if (it == byName.end())
+            throw Error("mask overlap: parameter " + ta.name + " is in the first mask but not in the second");
+        const MaskTensor &tb = *it->second;
+        if (ta.shape != tb.shape || ta.keep.size() != tb.keep.size())
+            throw Error("mask overlap: parameter " + ta.name + " has shape " + shapeToString(ta.shape) +
+                        " in the first mask but " + shapeToString(tb.shape) + " in the second");
+        global.add(ta, tb);
+        byType[locateParam(ta.name).type].add(ta, tb);
+    }
+    for (const MaskTensor &tb : b.tensors)
+        if (!seen.count(tb.name))
+            throw Error("mask overlap: parameter " + tb.name + " is in the second mask but not in the first");
+    OverlapReport report;
+    report.global = global.result();
+    for (const auto &[type, sums] : byType) // the enum's order is the display order
+        report.byType.emplace_back(type, sums.result());
+    return report;
+}
+
+// ---- store-level ---------------------------------------------------------------------------
+
+PruneOrder storedPruneOrder(const ExperimentStore &store, int64_t runId)
+{
+    requireRun(store, runId);
+    const auto blob = store.pruneOrder(runId);
+    if (!blob)
+        throw Error(store.path() + ": run " + std::to_string(runId) + " has no stored masks");
+    return decodePruneOrder(*blob, store.path() + " run " + std::to_string(runId));
+}
+
+MaskSet storedMask(const ExperimentStore &store, int64_t runId, int round)
+{
+    const PruneOrder order = storedPruneOrder(store, runId);
+    if (round < 0 || round > order.rounds())
+        throw Error(store.path() + ": run " + std::to_string(runId) + " has mask rounds 0.." +
+                    std::to_string(order.rounds()) + ", not round " + std::to_string(round));
+    return order.maskAt(round);
+}
+
+int storedMaskRounds(const ExperimentStore &store, int64_t runId)
+{
+    requireRun(store, runId);
+    const auto blob = store.pruneOrder(runId);
+    if (!blob)
+        return -1;
+    return decodePruneOrder(*blob, store.path() + " run " + std::to_string(runId)).rounds();
+}
+
+int storedHeadCount(const ExperimentStore &store, int64_t runId)
+{
+    const RunRecord run = requireRun(store, runId);
+    if (run.modelId == 0)
+        return 0;
+    const auto model = store.model(run.modelId);
+    if (!model)
+        return 0;
+    const auto config = nlohmann::json::parse(model->configJson, nullptr, false);
+    if (!config.is_object() || !config.contains("num_attention_heads") ||
+        !config["num_attention_heads"].is_number_integer())
+        return 0;
+    const int64_t heads = config["num_attention_heads"].get<int64_t>();
+    return heads > 0 && heads < (1 << 20) ? int(heads) : 0;
+}
+
+OverlapMatrix overlapMatrix(const ExperimentStore &store, const std::vector<int64_t> &runIds,
+                            const std::vector<int> &rounds)
+{
+    if (runIds.size() != rounds.size())
+        throw Error("overlap matrix: " + std::to_string(runIds.size()) + " runs but " + std::to_string(rounds.size()) +
+                    " rounds");
+    OverlapMatrix m;
+    m.runIds = runIds;
+    std::vector<MaskSet> masks;
+    for (size_t i = 0; i < runIds.size(); ++i) {
+        const RunRecord r = requireRun(store, runIds[i]);
+        m.labels.push_back(r.task + " " + r.kind + " #" + std::to_string(r.id) + " (seed " + std::to_string(r.seed) +
+                           ")");
+        masks.push_back(storedMask(store, runIds[i], rounds[i]));
+    }
+    const size_t n = masks.size();
+    m.iou.assign(n, std::vector<double>(n, 0.0));
+    m.chance.assign(n, std::vector<double>(n, 0.0));
+    for (size_t i = 0; i < n; ++i) {
+        for (size_t j = i; j < n; ++j) {
+            Overlap o;
+            try {
+                o = maskOverlap(masks[i], masks[j]).global;
+            } catch (const Error &e) {
+                throw Error("run " + std::to_string(runIds[i]) + " vs run " + std::to_string(runIds[j]) + ": " +
+                            e.what());
+            }
+            m.iou[i][j] = m.iou[j][i] = o.iou;
+            m.chance[i][j] = m.chance[j][i] = o.chance;
+        }
+    }
+    return m;
+}
+
+const TransferCell *TransferTable::cell(const std::string &source, const std::string &target) const
+{
+    for (const TransferCell &c : cells)
+        if (c.source == source && c.target == target)
+            return &c;
+    return nullptr;
+}
+
+TransferTable transferTable(const ExperimentStore &store, const std::string &metric)
+{
+    struct Sums
+    {
+        double metric = 0, sparsity = 0;
+        int runs = 0;
+    };
+    std::map<std::pair<std::string, std::string>, Sums> pairs;
+    const std::vector<RunRecord> runs = store.runs();
+    for (const RunRecord &run : runs) {
+        if (run.kind != "transfer")
+            continue;
+        const auto t = store.transfer(run.id);
+        if (!t || t->sourceRunId == 0)
+            continue;
+        const auto source = store.run(t->sourceRunId);
+        if (!source)
+            continue;
+        // One round (at the source's round index); should there be more, the source round's wins.
+        std::optional<double> value;
+        double sparsity = 0;
+        for (const RoundRecord &r : store.rounds(run.id)) {
+            const auto v = devMetric(r, metric);
+            if (!v || (value && r.round != t->sourceRound))
+                continue;
+            value = v;
+            sparsity = r.sparsity;
+        }
+        if (!value)
+            continue;
+        Sums &s = pairs[{source->task, run.task}];
+        s.metric += *value;
+        s.sparsity += sparsity;
+        ++s.runs;
+    }
+
+    TransferTable table;
+    std::set<std::string> sources, targets;
+    std::map<std::string, TicketSummary> fullByTarget;
+    for (const auto &[key, sums] : pairs) {
+        const auto &[source, target] = key;
+        sources.insert(source);
+        targets.insert(target);
+        TransferCell c;
+        c.source = source;
+        c.target = target;
+        c.runs = sums.runs;
+        c.transferMetric = sums.metric / sums.runs;
+        c.sparsity = sums.sparsity / sums.runs;
+        auto fit = fullByTarget.find(target);
+        if (fit == fullByTarget.end())
+            fit = fullByTarget.emplace(target, summarizeTickets(store, target, "imp", "within_std", metric)).first;
+        const TicketSummary &full = fit->second;
+        c.fullSeeds = full.fullSeeds;
+        if (c.fullSeeds > 0) {
+            c.fullMean = full.fullMean;
+            c.delta = c.transferMetric - c.fullMean;
+        }
+        std::vector<double> own;
+        for (const RunRecord &run : runs) {
+            if (run.kind != "imp" || run.task != target)
+                continue;
+            std::optional<double> best;
+            double bestDistance = 0.01 + 1e-12; // "within 0.01", inclusive despite rounding
+            for (const RoundRecord &r : store.rounds(run.id)) {
+                const double distance = std::abs(r.sparsity - c.sparsity);
+                const auto v = devMetric(r, metric);
+                if (v && distance < bestDistance) {
+                    best = v;
+                    bestDistance = distance;
+                }
+            }
+            if (best)
+                own.push_back(*best);
+        }
+        if (!own.empty()) {
+            c.ownTicket = meanStd(own).first;
+            // Means of equal values may differ in the last bit.
+            c.atLeastOwnTicket = c.transferMetric >= *c.ownTicket - 1e-12;
+        }
+        table.cells.push_back(c);
+    }
+    table.sources.assign(sources.begin(), sources.end());
+    table.targets.assign(targets.begin(), targets.end());
+    return table;
+}
+
+} // namespace tl

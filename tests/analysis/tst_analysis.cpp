@@ -1,0 +1,567 @@
+#include <algorithm>
+#include <memory>
+#include <tuple>
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "analysis/analysis.h"
+#include "prune/prune_order.h"
+#include "store/experiment_store.h"
+#include "util/error.h"
+
+namespace {
+
+const std::string kPrefix = "bert.encoder.layer.";
+
+std::string param(int layer, const std::string &suffix)
+{
+    return kPrefix + std::to_string(layer) + "." + suffix;
+}
+
+/// A dense mask shaped like BERT with hidden 4, intermediate 8 and two layers (2 heads of
+/// d = 2 when split in two), plus the pooler.
+tl::MaskSet tinyBert()
+{
+    tl::MaskSet m;
+    auto add = [&m](const std::string &name, std::vector<int64_t> shape) {
+        const int64_t n = shape[0] * shape[1];
+        m.tensors.push_back({name, std::move(shape), std::vector<uint8_t>(size_t(n), 1)});
+    };
+    for (int layer = 0; layer < 2; ++layer) {
+        add(param(layer, "attention.self.query.weight"), {4, 4});
+        add(param(layer, "attention.self.key.weight"), {4, 4});
+        add(param(layer, "attention.self.value.weight"), {4, 4});
+        add(param(layer, "attention.output.dense.weight"), {4, 4});
+        add(param(layer, "intermediate.dense.weight"), {8, 4});
+        add(param(layer, "output.dense.weight"), {4, 8});
+    }
+    add("bert.pooler.dense.weight", {4, 4});
+    return m;
+}
+
+void pruneRow(tl::MaskSet &m, const std::string &name, int64_t row)
+{
+    tl::MaskTensor *t = m.find(name);
+    QVERIFY(t);
+    for (int64_t c = 0; c < t->shape[1]; ++c)
+        t->keep[size_t(row * t->shape[1] + c)] = 0;
+}
+
+void pruneColumn(tl::MaskSet &m, const std::string &name, int64_t col)
+{
+    tl::MaskTensor *t = m.find(name);
+    QVERIFY(t);
+    for (int64_t r = 0; r < t->shape[0]; ++r)
+        t->keep[size_t(r * t->shape[1] + col)] = 0;
+}
+
+/// The known pattern of the head tests: see headFractions().
+tl::MaskSet prunedTinyBert()
+{
+    tl::MaskSet m = tinyBert();
+    pruneRow(m, param(0, "attention.self.query.weight"), 0);      // layer 0 head 0
+    pruneRow(m, param(0, "attention.self.query.weight"), 1);      // layer 0 head 0
+    pruneRow(m, param(0, "attention.self.key.weight"), 3);        // layer 0 head 1
+    m.find(param(1, "attention.self.value.weight"))->keep[2] = 0; // row 0: layer 1 head 0
+    pruneColumn(m, param(1, "attention.output.dense.weight"), 2); // layer 1 head 1, input side only
+    pruneColumn(m, param(1, "attention.output.dense.weight"), 3);
+    pruneColumn(m, param(1, "intermediate.dense.weight"), 3); // FFN: no head's business
+    pruneRow(m, param(0, "output.dense.weight"), 0);
+    return m;
+}
+
+bool near(double a, double b)
+{
+    return std::abs(a - b) < 1e-12;
+}
+
+tl::MaskTensor tensor(const std::string &name, std::vector<int64_t> shape, std::vector<uint8_t> keep)
+{
+    return {name, std::move(shape), std::move(keep)};
+}
+
+// ---- store fixture ---------------------------------------------------------------------------
+
+const std::string kQ = "bert.encoder.layer.0.attention.self.query.weight";
+const std::string kF = "bert.encoder.layer.0.intermediate.dense.weight";
+
+/// 12 weights: Q [2, 4] and FFN-in [2, 2].
+tl::MaskSet smallMask(std::vector<uint8_t> q, std::vector<uint8_t> f)
+{
+    tl::MaskSet m;
+    m.tensors.push_back(tensor(kQ, {2, 4}, std::move(q)));
+    m.tensors.push_back(tensor(kF, {2, 2}, std::move(f)));
+    return m;
+}
+
+struct Fixture
+{
+    QTemporaryDir dir;
+    std::unique_ptr<tl::ExperimentStore> store;
+    int64_t model = 0;
+    int64_t imp0 = 0, imp1 = 0, full0 = 0, full1 = 0, mrpcImp = 0, noMasks = 0;
+    int64_t toMrpc0 = 0, toMrpc1 = 0, toRte = 0, toSst = 0, fromFile = 0;
+
+    int64_t addRun(const std::string &kind, const std::string &task, uint64_t seed, int64_t modelId = 0)
+    {
+        tl::RunRecord r;
+        r.kind = kind;
+        r.status = "done";
+        r.specJson = "{}";
+        r.specHash = kind + task + std::to_string(seed) + std::to_string(++m_runs);
+        r.seed = seed;
+        r.task = task;
+        r.device = "cpu";
+        r.modelId = modelId;
+        return store->createRun(r);
+    }
+
+    /// Rounds (round index, sparsity, metric), each committed with the prune order.
+    void commit(int64_t run, const tl::PruneOrder &order, const std::vector<std::tuple<int, double, double>> &rounds)
+    {
+        const std::vector<char> blob = tl::encodePruneOrder(order);
+        for (const auto &[round, sparsity, metric] : rounds) {
+            tl::RoundRecord rr;
+            rr.runId = run;
+            rr.round = round;
+            rr.sparsity = sparsity;
+            rr.devMetricsJson = "{\"main\": " + std::to_string(metric) + ", \"f1\": 0.5}";
+            store->commitRound(rr, {}, &blob);
+        }
+    }
+
+    static tl::PruneOrder order(const std::vector<tl::MaskSet> &masks, int firstRound = 1)
+    {
+        tl::PruneOrder o = tl::PruneOrder::fromMask(smallMask(std::vector<uint8_t>(8, 1), std::vector<uint8_t>(4, 1)));
+        int round = firstRound;
+        for (const tl::MaskSet &m : masks)
+            o.record(m, round++);
+        return o;
+    }
+
+    // Masks of the IMP runs (rounds 1 and 2: sparsity 3/12 = 0.25, 6/12 = 0.5).
+    const tl::MaskSet a1 = smallMask({1, 1, 1, 1, 1, 1, 0, 0}, {1, 1, 1, 0});
+    const tl::MaskSet a2 = smallMask({1, 1, 1, 1, 0, 0, 0, 0}, {1, 1, 0, 0});
+    const tl::MaskSet b1 = smallMask({0, 0, 1, 1, 1, 1, 1, 1}, {1, 1, 1, 0});
+    const tl::MaskSet b2 = smallMask({0, 0, 0, 0, 1, 1, 1, 1}, {0, 1, 1, 0});
+
+    Fixture()
+    {
+        store = tl::ExperimentStore::open(dir.filePath(QStringLiteral("lab.db")).toStdString());
+        model = store->upsertModel({0, "/models/tiny", R"({"hidden_size": 4, "num_attention_heads": 2})", "h1"});
+        const int64_t noHeads = store->upsertModel({0, "/models/odd", R"({"hidden_size": 4})", "h2"});
+        imp0 = addRun("imp", "RTE", 0, model);
+        commit(imp0, order({a1, a2}), {{0, 0.0, 0.70}, {1, 0.25, 0.68}, {2, 0.5, 0.60}});
+        imp1 = addRun("imp", "RTE", 1, noHeads);
+        commit(imp1, order({b1, b2}), {{0, 0.0, 0.66}, {1, 0.25, 0.66}, {2, 0.5, 0.58}});
+        full0 = addRun("full", "RTE", 0);
+        commit(full0, order({}), {{0, 0.0, 0.72}});
+        full1 = addRun("full", "RTE", 1);
+        commit(full1, order({}), {{0, 0.0, 0.68}});
+        mrpcImp = addRun("imp", "MRPC", 0);
+        commit(mrpcImp, order({a1, a2}), {{0, 0.0, 0.80}, {1, 0.25, 0.79}, {2, 0.5, 0.75}});
+        noMasks = addRun("imp", "QNLI", 0);
+        tl::RoundRecord rr;
+        rr.runId = noMasks;
+        store->commitRound(rr, {});
+
+        // Transfers record the source mask at the source's round index (lower rounds dense).
+        auto transfer = [this](const std::string &task, int64_t source, int round, const tl::MaskSet &mask,
+                               double sparsity, double metric) {
+            const int64_t id = addRun("transfer", task, 0, model);
+            store->recordTransfer({id, source, round, task, {}});
+            commit(id, order({mask}, round), {{round, sparsity, metric}});
+            return id;
+        };
+        toMrpc0 = transfer("MRPC", imp0, 2, a2, 0.5, 0.76);
+        toMrpc1 = transfer("MRPC", imp1, 2, b2, 0.5, 0.72);
+        toRte = transfer("RTE", mrpcImp, 1, a1, 0.25, 0.69);
+        toSst = transfer("SST-2", mrpcImp, 2, a2, 0.5, 0.90);
+        fromFile = addRun("transfer", "RTE", 3);
+        store->recordTransfer({fromFile, 0, 0, "RTE", "/masks/x.pt"});
+        commit(fromFile, order({a2}), {{0, 0.5, 0.10}});
+    }
+
+private:
+    int m_runs = 0;
+};
+
+bool sameMask(const tl::MaskSet &a, const tl::MaskSet &b)
+{
+    if (a.tensors.size() != b.tensors.size())
+        return false;
+    for (const tl::MaskTensor &t : a.tensors) {
+        const tl::MaskTensor *u = b.find(t.name);
+        if (!u || u->shape != t.shape || u->keep != t.keep)
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+class TestAnalysis : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void locatesHuggingFaceNames_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<int>("layer");
+        QTest::addColumn<int>("type");
+        using T = tl::MatrixType;
+        auto row = [](const char *name, int layer, T type) {
+            QTest::newRow(name) << QString::fromLatin1(name) << layer << int(type);
+        };
+        row("bert.encoder.layer.3.attention.self.query.weight", 3, T::Query);
+        row("bert.encoder.layer.3.attention.self.key.weight", 3, T::Key);
+        row("encoder.layer.3.attention.self.value.weight", 3, T::Value);
+        row("bert.encoder.layer.11.attention.output.dense.weight", 11, T::AttentionOutput);
+        row("bert.encoder.layer.0.intermediate.dense.weight", 0, T::FfnIn);
+        row("bert.encoder.layer.11.output.dense.weight", 11, T::FfnOut);
+        row("encoder.layer.2.output.dense.weight", 2, T::FfnOut);
+        row("bert.pooler.dense.weight", -1, T::Pooler);
+        row("pooler.dense.weight", -1, T::Pooler);
+        row("bert.embeddings.word_embeddings.weight", -1, T::WordEmbeddings);
+        row("bert.embeddings.position_embeddings.weight", -1, T::PositionEmbeddings);
+        row("embeddings.token_type_embeddings.weight", -1, T::TokenTypeEmbeddings);
+        // Not prunable matrices, or not BERT's.
+        row("bert.encoder.layer.3.attention.output.dense.bias", 3, T::Other);
+        row("bert.encoder.layer.3.attention.output.LayerNorm.weight", 3, T::Other);
+        row("bert.encoder.layer.3.output.LayerNorm.weight", 3, T::Other);
+        row("bert.encoder.layer.x.output.dense.weight", -1, T::Other);
+        row("bert.encoder.layer..output.dense.weight", -1, T::Other);
+        row("bert.embeddings.LayerNorm.weight", -1, T::Other);
+        row("cls.predictions.transform.dense.weight", -1, T::Other);
+        row("classifier.weight", -1, T::Other);
+    }
+
+    void locatesHuggingFaceNames()
+    {
+        QFETCH(QString, name);
+        QFETCH(int, layer);
+        QFETCH(int, type);
+        const tl::ParamLocation loc = tl::locateParam(name.toStdString());
+        QCOMPARE(loc.layer, layer);
+        QCOMPARE(int(loc.type), type);
+    }
+
+    void typeNames()
+    {
+        QCOMPARE(tl::matrixTypeName(tl::MatrixType::AttentionOutput), std::string("AttnOut"));
+        QCOMPARE(tl::matrixTypeName(tl::MatrixType::FfnOut), std::string("FFN-out"));
+        QCOMPARE(tl::matrixTypeName(tl::MatrixType::TokenTypeEmbeddings), std::string("TypeEmb"));
+        QCOMPARE(tl::matrixTypeName(tl::MatrixType::Other), std::string("Other"));
+        const auto &types = tl::encoderMatrixTypes();
+        QCOMPARE(int(types.size()), 6);
+        QCOMPARE(int(types.front()), int(tl::MatrixType::Query));
+        QCOMPARE(int(types.back()), int(tl::MatrixType::FfnOut));
+    }
+
+    void sparsityPerLayer()
+    {
+        tl::MaskSet m = prunedTinyBert();
+        // Entirely pruned pooler; a tensor locateParam does not place is left out.
+        std::fill(m.find("bert.pooler.dense.weight")->keep.begin(), m.find("bert.pooler.dense.weight")->keep.end(), 0);
+        m.tensors.push_back(tensor("cls.predictions.transform.dense.weight", {2, 2}, {0, 0, 0, 0}));
+        const auto s = tl::layerSparsity(m);
+        QCOMPARE(int(s.size()), 13);
+        using T = tl::MatrixType;
+        // (layer, type, total, pruned) in mask order, by hand.
+        const std::vector<std::tuple<int, T, int64_t, int64_t>> expected = {
+            {0, T::Query, 16, 8},           {0, T::Key, 16, 4},   {0, T::Value, 16, 0},
+            {0, T::AttentionOutput, 16, 0}, {0, T::FfnIn, 32, 0}, {0, T::FfnOut, 32, 8},
+            {1, T::Query, 16, 0},           {1, T::Key, 16, 0},   {1, T::Value, 16, 1},
+            {1, T::AttentionOutput, 16, 8}, {1, T::FfnIn, 32, 8}, {1, T::FfnOut, 32, 0},
+            {-1, T::Pooler, 16, 16}};
+        for (size_t i = 0; i < expected.size(); ++i) {
+            const auto &[layer, type, total, pruned] = expected[i];
+            QCOMPARE(s[i].layer, layer);
+            QCOMPARE(int(s[i].type), int(type));
+            QCOMPARE(s[i].total, total);
+            QCOMPARE(s[i].pruned, pruned);
+        }
+        QCOMPARE(s[0].sparsity(), 0.5);
+        QCOMPARE(s[1].sparsity(), 0.25);
+        QCOMPARE(s[8].sparsity(), 0.0625);
+        QCOMPARE(s[12].sparsity(), 1.0);
+        QCOMPARE(tl::LayerSparsity{}.sparsity(), 0.0);
+    }
+
+    void headFractions()
+    {
+        const auto h = tl::headSurvival(prunedTinyBert(), 2);
+        QCOMPARE(int(h.size()), 4);
+        // Per head 4 * d * hidden = 4 * 2 * 4 = 32 weights: its 2 rows of Q, K and V (8 each)
+        // and its 2 columns of the attention output (8).
+        for (const tl::HeadSurvival &x : h)
+            QCOMPARE(x.total, int64_t(32));
+        QCOMPARE(h[0].layer, 0);
+        QCOMPARE(h[0].head, 0);
+        QCOMPARE(h[0].kept, int64_t(24)); // Q rows 0, 1
+        QCOMPARE(h[1].kept, int64_t(28)); // K row 3
+        QCOMPARE(h[2].layer, 1);
+        QCOMPARE(h[2].head, 0);
+        QCOMPARE(h[2].kept, int64_t(31)); // V[0][2]: row 0, although column 2
+        QCOMPARE(h[3].kept, int64_t(24)); // attention-output columns 2, 3 (rows 0..3)
+        QCOMPARE(h[0].fraction(), 0.75);
+        QCOMPARE(h[1].fraction(), 0.875);
+        QCOMPARE(h[2].fraction(), 0.96875);
+        QCOMPARE(h[3].fraction(), 0.75);
+        // Alive means strictly above: layer 1 head 1 dies through its output columns alone.
+        QCOMPARE(tl::aliveHeads(h, 0.5), 4);
+        QCOMPARE(tl::aliveHeads(h, 0.75), 2);
+        QCOMPARE(tl::aliveHeads(h, 0.9), 1);
+        QCOMPARE(tl::aliveHeads(h, 1.0), 0);
+
+        // Four heads of d = 1: attention-output column 2 is head 2's alone.
+        const auto four = tl::headSurvival(prunedTinyBert(), 4);
+        QCOMPARE(int(four.size()), 8);
+        QCOMPARE(four[0].total, int64_t(16));
+        QCOMPARE(four[0].kept, int64_t(12)); // Q row 0
+        QCOMPARE(four[3].kept, int64_t(12)); // K row 3
+        QCOMPARE(four[4].kept, int64_t(15)); // V row 0, one weight
+        QCOMPARE(four[5].kept, int64_t(16));
+        QCOMPARE(four[6].kept, int64_t(12)); // output column 2
+        QCOMPARE(four[7].kept, int64_t(12)); // output column 3
+    }
+
+    void headFractionsWithMissingMatrices()
+    {
+        // Layer 1's Q and attention output are not in the mask: counted as kept.
+        tl::MaskSet m = prunedTinyBert();
+        auto &ts = m.tensors;
+        ts.erase(std::remove_if(ts.begin(), ts.end(),
+                                [](const tl::MaskTensor &t) {
+                                    return t.name == param(1, "attention.self.query.weight") ||
+                                           t.name == param(1, "attention.output.dense.weight");
+                                }),
+                 ts.end());
+        const auto h = tl::headSurvival(m, 2);
+        QCOMPARE(int(h.size()), 4);
+        QCOMPARE(h[2].total, int64_t(32));
+        QCOMPARE(h[2].kept, int64_t(31));
+        QCOMPARE(h[3].kept, int64_t(32));
+        // No encoder matrices at all: nothing to report.
+        tl::MaskSet pooler;
+        pooler.tensors.push_back(tensor("bert.pooler.dense.weight", {2, 2}, {1, 1, 1, 1}));
+        QVERIFY(tl::headSurvival(pooler, 2).empty());
+    }
+
+    void headErrors()
+    {
+        QVERIFY_THROWS_EXCEPTION(tl::Error, tl::headSurvival(tinyBert(), 3)); // 3 does not divide 4
+        QVERIFY_THROWS_EXCEPTION(tl::Error, tl::headSurvival(tinyBert(), 0));
+        tl::MaskSet m = tinyBert();
+        tl::MaskTensor *k = m.find(param(1, "attention.self.key.weight"));
+        k->shape = {2, 8};
+        try {
+            tl::headSurvival(m, 2);
+            QFAIL("expected an error for a non-square key matrix");
+        } catch (const tl::Error &e) {
+            QVERIFY2(std::string(e.what()).find(param(1, "attention.self.key.weight")) != std::string::npos, e.what());
+            QVERIFY2(std::string(e.what()).find("[2, 8]") != std::string::npos, e.what());
+        }
+    }
+
+    void overlapAndChance()
+    {
+        // FFN-in first: byType must come back in display order anyway.
+        tl::MaskSet a, b;
+        a.tensors = {tensor(kF, {2, 2}, {1, 0, 0, 0}), tensor(kQ, {2, 4}, {1, 1, 1, 1, 1, 1, 0, 0})};
+        b.tensors = {tensor(kQ, {2, 4}, {1, 1, 0, 0, 0, 0, 0, 0}), tensor(kF, {2, 2}, {0, 1, 1, 1})};
+        const tl::OverlapReport r = tl::maskOverlap(a, b);
+        // Q: pa 3/4, pb 1/4: |A∩B| 2, |A∪B| 6; E∩ 8·3/16 = 1.5, E∪ 8·(1 − 3/16) = 6.5.
+        // FFN-in: pa 1/4, pb 3/4: |A∩B| 0, |A∪B| 4; E∩ 4·3/16 = 0.75, E∪ 4·13/16 = 3.25.
+        QCOMPARE(r.global.intersection, int64_t(2));
+        QCOMPARE(r.global.unionCount, int64_t(10));
+        QVERIFY(near(r.global.iou, 0.2));
+        QVERIFY(near(r.global.chance, 2.25 / 9.75)); // 3/13
+        QCOMPARE(int(r.byType.size()), 2);
+        QCOMPARE(int(r.byType[0].first), int(tl::MatrixType::Query));
+        QVERIFY(near(r.byType[0].second.iou, 2.0 / 6.0));
+        QVERIFY(near(r.byType[0].second.chance, 1.5 / 6.5));
+        QCOMPARE(int(r.byType[1].first), int(tl::MatrixType::FfnIn));
+        QCOMPARE(r.byType[1].second.intersection, int64_t(0));
+        QCOMPARE(r.byType[1].second.unionCount, int64_t(4));
+        QCOMPARE(r.byType[1].second.iou, 0.0);
+        QVERIFY(near(r.byType[1].second.chance, 0.75 / 3.25));
+        // A mask with itself: IoU 1; chance Σ n·p² / Σ n·(2p − p²) = (4.5 + 0.25) / (7.5 + 1.75).
+        const tl::OverlapReport self = tl::maskOverlap(a, a);
+        QCOMPARE(self.global.iou, 1.0);
+        QVERIFY(near(self.global.chance, 4.75 / 9.25));
+        // Nothing kept in either: both 0 rather than 0/0.
+        tl::MaskSet none;
+        none.tensors = {tensor(kF, {2, 2}, {0, 0, 0, 0})};
+        const tl::OverlapReport empty = tl::maskOverlap(none, none);
+        QCOMPARE(empty.global.iou, 0.0);
+        QCOMPARE(empty.global.chance, 0.0);
+    }
+
+    void overlapErrors()
+    {
+        tl::MaskSet a = smallMask(std::vector<uint8_t>(8, 1), std::vector<uint8_t>(4, 1));
+        auto expectError = [&a](const tl::MaskSet &b, const std::string &needle) {
+            try {
+                tl::maskOverlap(a, b);
+                QFAIL(("expected an error naming " + needle).c_str());
+            } catch (const tl::Error &e) {
+                QVERIFY2(std::string(e.what()).find(needle) != std::string::npos, e.what());
+            }
+        };
+        tl::MaskSet renamed = a;
+        renamed.tensors[1].name = "bert.encoder.layer.0.output.dense.weight";
+        expectError(renamed, kF);
+        tl::MaskSet fewer = a;
+        fewer.tensors.pop_back();
+        expectError(fewer, kF);
+        tl::MaskSet more = a;
+        more.tensors.push_back(tensor("bert.pooler.dense.weight", {1, 1}, {1}));
+        expectError(more, "bert.pooler.dense.weight");
+        tl::MaskSet reshaped = a;
+        reshaped.tensors[0].shape = {4, 2};
+        expectError(reshaped, kQ);
+        expectError(reshaped, "[4, 2]");
+    }
+
+    void storedMasksAndHeads()
+    {
+        Fixture f;
+        QVERIFY(sameMask(tl::storedMask(*f.store, f.imp0, 2), f.a2));
+        QVERIFY(sameMask(tl::storedMask(*f.store, f.imp0, 1), f.a1));
+        QCOMPARE(tl::storedMask(*f.store, f.imp1, 0).sparsity(), 0.0);
+        QCOMPARE(tl::storedMask(*f.store, f.imp1, 2).sparsity(), 0.5);
+        // A transfer run: the source's mask at the source's round index.
+        QVERIFY(sameMask(tl::storedMask(*f.store, f.toMrpc1, 2), f.b2));
+        QCOMPARE(tl::storedMask(*f.store, f.toMrpc1, 1).sparsity(), 0.0);
+        QCOMPARE(tl::storedMaskRounds(*f.store, f.imp0), 2);
+        QCOMPARE(tl::storedMaskRounds(*f.store, f.full0), 0);
+        QCOMPARE(tl::storedMaskRounds(*f.store, f.toRte), 1);
+        QCOMPARE(tl::storedMaskRounds(*f.store, f.noMasks), -1);
+        QCOMPARE(tl::storedPruneOrder(*f.store, f.imp1).rounds(), 2);
+
+        auto expectError = [&f](int64_t run, int round, const std::string &needle) {
+            try {
+                tl::storedMask(*f.store, run, round);
+                QFAIL(("expected an error naming " + needle).c_str());
+            } catch (const tl::Error &e) {
+                QVERIFY2(std::string(e.what()).find(needle) != std::string::npos, e.what());
+            }
+        };
+        expectError(f.imp0, 3, "round 3");
+        expectError(f.imp0, -1, "round -1");
+        expectError(999, 0, "no run 999");
+        expectError(f.noMasks, 0, "no stored masks");
+        QVERIFY_THROWS_EXCEPTION(tl::Error, tl::storedMaskRounds(*f.store, 999));
+
+        QCOMPARE(tl::storedHeadCount(*f.store, f.imp0), 2);
+        QCOMPARE(tl::storedHeadCount(*f.store, f.imp1), 0);  // config without the key
+        QCOMPARE(tl::storedHeadCount(*f.store, f.full0), 0); // no model
+        QVERIFY_THROWS_EXCEPTION(tl::Error, tl::storedHeadCount(*f.store, 999));
+    }
+
+    void overlapMatrixOfRuns()
+    {
+        Fixture f;
+        const tl::OverlapMatrix m = tl::overlapMatrix(*f.store, {f.imp0, f.imp1, f.toMrpc0}, {2, 2, 2});
+        QCOMPARE(m.labels.size(), size_t(3));
+        QCOMPARE(m.labels[0], "RTE imp #" + std::to_string(f.imp0) + " (seed 0)");
+        QCOMPARE(m.labels[1], "RTE imp #" + std::to_string(f.imp1) + " (seed 1)");
+        QCOMPARE(m.labels[2], "MRPC transfer #" + std::to_string(f.toMrpc0) + " (seed 0)");
+        // a2 vs b2: Q disjoint halves (∩ 0, ∪ 8), FFN-in 1100 vs 0110 (∩ 1, ∪ 3): IoU 1/11.
+        // Every tensor half kept in both: chance (8/4 + 4/4) / (8·3/4 + 4·3/4) = 3/9.
+        QVERIFY(near(m.iou[0][1], 1.0 / 11.0));
+        QVERIFY(near(m.iou[1][0], 1.0 / 11.0));
+        QVERIFY(near(m.chance[0][1], 1.0 / 3.0));
+        QCOMPARE(m.iou[0][0], 1.0);
+        QVERIFY(near(m.chance[1][1], 1.0 / 3.0));
+        QCOMPARE(m.iou[0][2], 1.0); // the transfer carries imp0's round-2 mask
+        // Different rounds per run: a1 (round 1) vs a2 (round 2): ∩ = a2 (6 kept), ∪ = a1 (9 kept).
+        const tl::OverlapMatrix r = tl::overlapMatrix(*f.store, {f.imp0, f.imp0}, {1, 2});
+        QVERIFY(near(r.iou[0][1], 6.0 / 9.0));
+        QVERIFY_THROWS_EXCEPTION(tl::Error, tl::overlapMatrix(*f.store, {f.imp0, f.imp1}, {2}));
+        QVERIFY_THROWS_EXCEPTION(tl::Error, tl::overlapMatrix(*f.store, {f.imp0, 999}, {2, 2}));
+        QVERIFY_THROWS_EXCEPTION(tl::Error, tl::overlapMatrix(*f.store, {f.imp0, f.imp1}, {2, 5}));
+    }
+
+    void transferTableFromStore()
+    {
+        Fixture f;
+        const tl::TransferTable t = tl::transferTable(*f.store);
+        QCOMPARE(t.sources, (std::vector<std::string>{"MRPC", "RTE"}));
+        QCOMPARE(t.targets, (std::vector<std::string>{"MRPC", "RTE", "SST-2"}));
+        QCOMPARE(int(t.cells.size()), 3); // the mask-file transfer is left out
+        QVERIFY(!t.cell("RTE", "RTE"));
+
+        // RTE -> MRPC: (0.76 + 0.72) / 2 = 0.74 at sparsity 0.5. MRPC has no full runs: the
+        // full model is its IMP run's dense round, 0.80. Own ticket: round 2 (0.5), 0.75.
+        const tl::TransferCell *c = t.cell("RTE", "MRPC");
+        QVERIFY(c);
+        QCOMPARE(c->runs, 2);
+        QVERIFY(near(c->transferMetric, 0.74));
+        QVERIFY(near(c->sparsity, 0.5));
+        QCOMPARE(c->fullSeeds, 1);
+        QVERIFY(near(c->fullMean, 0.80));
+        QVERIFY(near(c->delta, -0.06));
+        QVERIFY(c->ownTicket.has_value());
+        QVERIFY(near(*c->ownTicket, 0.75));
+        QVERIFY(!c->atLeastOwnTicket);
+
+        // MRPC -> RTE: 0.69 at 0.25; full runs 0.72 and 0.68 -> 0.70; own ticket: both IMP
+        // seeds at 0.25, (0.68 + 0.66) / 2 = 0.67 <= 0.69.
+        c = t.cell("MRPC", "RTE");
+        QVERIFY(c);
+        QCOMPARE(c->runs, 1);
+        QCOMPARE(c->fullSeeds, 2);
+        QVERIFY(near(c->fullMean, 0.70));
+        QVERIFY(near(c->delta, -0.01));
+        QVERIFY(near(*c->ownTicket, 0.67));
+        QVERIFY(c->atLeastOwnTicket);
+
+        // MRPC -> SST-2: no full model and no own ticket on the target.
+        c = t.cell("MRPC", "SST-2");
+        QVERIFY(c);
+        QVERIFY(near(c->transferMetric, 0.90));
+        QCOMPARE(c->fullSeeds, 0);
+        QCOMPARE(c->delta, 0.0);
+        QVERIFY(!c->ownTicket);
+        QVERIFY(!c->atLeastOwnTicket);
+
+        // Another metric: every round has f1 = 0.5.
+        const tl::TransferTable f1 = tl::transferTable(*f.store, "f1");
+        QCOMPARE(int(f1.cells.size()), 3);
+        QCOMPARE(f1.cell("RTE", "MRPC")->delta, 0.0);
+        QVERIFY(f1.cell("RTE", "MRPC")->atLeastOwnTicket);
+        QVERIFY(tl::transferTable(*f.store, "accuracy").cells.empty());
+    }
+
+    void ownTicketNeedsNearbySparsity()
+    {
+        // A transfer at sparsity 0.4 onto RTE: the IMP rounds are at 0, 0.25 and 0.5, none
+        // within 0.01; at 0.505 the 0.5 round counts.
+        Fixture f;
+        auto add = [&f](double sparsity) {
+            const int64_t id = f.addRun("transfer", "QNLI", 0);
+            f.store->recordTransfer({id, f.mrpcImp, 2, "QNLI", {}});
+            f.commit(id, Fixture::order({f.a2}, 2), {{2, sparsity, 0.5}});
+        };
+        const int64_t qnliImp = f.addRun("imp", "QNLI", 0);
+        f.commit(qnliImp, Fixture::order({f.a1, f.a2}), {{0, 0.0, 0.9}, {1, 0.25, 0.8}, {2, 0.5, 0.45}});
+        add(0.4);
+        QVERIFY(!tl::transferTable(*f.store).cell("MRPC", "QNLI")->ownTicket);
+        add(0.61); // the pair's mean sparsity: (0.4 + 0.61) / 2 = 0.505
+        const tl::TransferCell *c = tl::transferTable(*f.store).cell("MRPC", "QNLI");
+        QCOMPARE(c->runs, 2);
+        QVERIFY(near(c->sparsity, 0.505));
+        QVERIFY(near(*c->ownTicket, 0.45));
+        QVERIFY(c->atLeastOwnTicket);
+        // The QNLI run without masks has a round 0 with no metric: no full model.
+        QVERIFY(near(c->fullMean, 0.9));
+        QCOMPARE(c->fullSeeds, 1);
+    }
+};
+
+QTEST_APPLESS_MAIN(TestAnalysis)
+#include "tst_analysis.moc"

@@ -1,0 +1,183 @@
+#pragma once
+
+// A small experiment database written through the store API (no training): a 2-layer,
+// 2-head BERT shape (hidden 8, FFN 16), IMP on SST-2 (two seeds) and RTE, a full-model
+// baseline, a random-pruning baseline and one transfer SST-2 -> RTE. Masks are chosen so
+// that results can be computed by hand (see comments).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "prune/mask_set.h"
+#include "prune/prune_order.h"
+#include "store/experiment_store.h"
+
+namespace tl::test {
+
+struct LabFixture
+{
+    int64_t impSst0 = 0, impSst1 = 0, fullSst = 0, randomSst = 0, impRte = 0, fullRte = 0, transfer = 0;
+};
+
+inline MaskSet fixtureDenseMask()
+{
+    MaskSet m;
+    auto add = [&](const std::string &name, int64_t rows, int64_t cols) {
+        m.tensors.push_back({name, {rows, cols}, std::vector<uint8_t>(size_t(rows * cols), 1)});
+    };
+    for (int l = 0; l < 2; ++l) {
+        const std::string p = "bert.encoder.layer." + std::to_string(l) + ".";
+        add(p + "attention.self.query.weight", 8, 8);
+        add(p + "attention.self.key.weight", 8, 8);
+        add(p + "attention.self.value.weight", 8, 8);
+        add(p + "attention.output.dense.weight", 8, 8);
+        add(p + "intermediate.dense.weight", 16, 8);
+        add(p + "output.dense.weight", 8, 16);
+    }
+    add("bert.pooler.dense.weight", 8, 8);
+    return m;
+}
+
+/// Round k of the fixture's IMP masks: round 1 prunes head 0 of layer 0 entirely (rows 0..3
+/// of Q, K, V and columns 0..3 of the attention output); round 2 also prunes the first half
+/// of every FFN-in matrix (rows 0..7); round 3 also the whole pooler.
+inline MaskSet fixtureMask(int round)
+{
+    MaskSet m = fixtureDenseMask();
+    if (round >= 1) {
+        for (const char *t : {"query", "key", "value"}) {
+            MaskTensor *q = m.find(std::string("bert.encoder.layer.0.attention.self.") + t + ".weight");
+            for (int r = 0; r < 4; ++r)
+                for (int c = 0; c < 8; ++c)
+                    q->keep[size_t(r * 8 + c)] = 0;
+        }
+        MaskTensor *o = m.find("bert.encoder.layer.0.attention.output.dense.weight");
+        for (int r = 0; r < 8; ++r)
+            for (int c = 0; c < 4; ++c)
+                o->keep[size_t(r * 8 + c)] = 0;
+    }
+    if (round >= 2) {
+        for (int l = 0; l < 2; ++l) {
+            MaskTensor *f = m.find("bert.encoder.layer." + std::to_string(l) + ".intermediate.dense.weight");
+            for (int i = 0; i < 8 * 8; ++i)
+                f->keep[size_t(i)] = 0;
+        }
+    }
+    if (round >= 3) {
+        for (auto &k : m.find("bert.pooler.dense.weight")->keep)
+            k = 0;
+    }
+    return m;
+}
+
+inline std::string fixtureConfigJson()
+{
+    return R"({"hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 2, "intermediate_size": 16,
+              "vocab_size": 30, "max_position_embeddings": 16, "type_vocab_size": 2, "model_type": "bert"})";
+}
+
+inline LabFixture writeLabFixture(const std::string &path)
+{
+    auto store = ExperimentStore::open(path);
+    LabFixture f;
+    const int64_t model = store->upsertModel({0, "/models/tiny-bert", fixtureConfigJson(), "hash-tiny"});
+    const int64_t sst = store->upsertDataset({0, "SST-2", "/data/SST-2", "hash-sst"});
+    const int64_t rte = store->upsertDataset({0, "RTE", "/data/RTE", "hash-rte"});
+    auto newRun = [&](const std::string &kind, const std::string &task, int64_t dataset, uint64_t seed) {
+        RunRecord r;
+        r.kind = kind;
+        r.status = "running";
+        r.specJson = R"({"kind": ")" + kind + R"(", "task": ")" + task + R"(", "model": "/models/tiny-bert", "data_dir": "/data/)" + task + R"("})";
+        r.specHash = kind + task;
+        r.seed = seed;
+        r.modelId = model;
+        r.datasetId = dataset;
+        r.task = task;
+        r.device = "cpu";
+        r.threads = 2;
+        return store->createRun(r);
+    };
+    auto commit = [&](int64_t run, int round, double metric, PruneOrder &order, bool masks) {
+        const MaskSet mask = masks ? fixtureMask(round) : fixtureDenseMask();
+        if (round > 0)
+            order.record(mask, round);
+        RoundRecord rec;
+        rec.runId = run;
+        rec.round = round;
+        rec.sparsity = mask.sparsity();
+        rec.devMetricsJson = R"({"main": )" + std::to_string(metric) + R"(, "accuracy": )" + std::to_string(metric) + "}";
+        rec.trainMetricsJson = R"({"loss": 0.5})";
+        rec.steps = 10;
+        std::vector<CurvePoint> curve;
+        for (int s = 1; s <= 10; ++s)
+            curve.push_back({round, s, 1.0 / s + round * 0.1, 1e-3 * (1.0 - s / 10.0)});
+        const std::vector<char> blob = encodePruneOrder(order);
+        store->commitRound(rec, curve, &blob);
+    };
+    // IMP on SST-2, seeds 0 and 1: metrics 0.90 / 0.89 / 0.88 / 0.70 and 0.92 / 0.91 / 0.90 / 0.72.
+    const double sst0[] = {0.90, 0.89, 0.88, 0.70}, sst1[] = {0.92, 0.91, 0.90, 0.72};
+    f.impSst0 = newRun("imp", "SST-2", sst, 0);
+    f.impSst1 = newRun("imp", "SST-2", sst, 1);
+    for (auto [id, metrics] : {std::pair{f.impSst0, sst0}, std::pair{f.impSst1, sst1}}) {
+        PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
+        for (int r = 0; r <= 3; ++r)
+            commit(id, r, metrics[r], order, true);
+        store->setRunStatus(id, "done");
+    }
+    // Full model on SST-2: 0.90 and 0.92 (mean 0.91, std 0.01414).
+    f.fullSst = newRun("full", "SST-2", sst, 0);
+    {
+        PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
+        commit(f.fullSst, 0, 0.90, order, false);
+        store->setRunStatus(f.fullSst, "done");
+    }
+    const int64_t full1 = newRun("full", "SST-2", sst, 1);
+    {
+        PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
+        commit(full1, 0, 0.92, order, false);
+        store->setRunStatus(full1, "done");
+    }
+    // Random pruning on SST-2 (same masks as IMP here; only its metrics differ): 0.90, 0.80.
+    f.randomSst = newRun("random", "SST-2", sst, 0);
+    {
+        PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
+        commit(f.randomSst, 0, 0.90, order, true);
+        commit(f.randomSst, 1, 0.80, order, true);
+        store->setRunStatus(f.randomSst, "done");
+    }
+    // IMP on RTE: 0.60 / 0.58 / 0.55 (rounds 0..2); full RTE 0.60.
+    f.impRte = newRun("imp", "RTE", rte, 0);
+    {
+        PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
+        const double m[] = {0.60, 0.58, 0.55};
+        for (int r = 0; r <= 2; ++r)
+            commit(f.impRte, r, m[r], order, true);
+        store->setRunStatus(f.impRte, "done");
+    }
+    f.fullRte = newRun("full", "RTE", rte, 0);
+    {
+        PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
+        commit(f.fullRte, 0, 0.60, order, false);
+        store->setRunStatus(f.fullRte, "done");
+    }
+    // Transfer: SST-2 seed-0 mask of round 2 fine-tuned on RTE: 0.57 (delta -0.03; RTE's own
+    // ticket at that sparsity is 0.55, so the transfer is at least as good).
+    f.transfer = newRun("transfer", "RTE", rte, 0);
+    {
+        PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
+        order.record(fixtureMask(2), 2);
+        RoundRecord rec;
+        rec.runId = f.transfer;
+        rec.round = 2;
+        rec.sparsity = fixtureMask(2).sparsity();
+        rec.devMetricsJson = R"({"main": 0.57})";
+        const std::vector<char> blob = encodePruneOrder(order);
+        store->commitRound(rec, {}, &blob);
+        store->recordTransfer({f.transfer, f.impSst0, 2, "RTE", ""});
+        store->setRunStatus(f.transfer, "done");
+    }
+    return f;
+}
+
+} // namespace tl::test

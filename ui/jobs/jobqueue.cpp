@@ -1,0 +1,162 @@
+#include "jobs/jobqueue.h"
+
+#include <QFileInfo>
+
+#include <cmath>
+
+namespace tl::ui {
+
+QString stateName(RunJob::State state)
+{
+    switch (state) {
+    case RunJob::State::Queued: return QStringLiteral("queued");
+    case RunJob::State::Running: return QStringLiteral("running");
+    case RunJob::State::Done: return QStringLiteral("done");
+    case RunJob::State::Failed: return QStringLiteral("failed");
+    case RunJob::State::Cancelled: return QStringLiteral("cancelled");
+    }
+    return {};
+}
+
+namespace {
+
+QString formatEta(double seconds)
+{
+    if (!(seconds > 0) || !std::isfinite(seconds))
+        return {};
+    const qint64 s = qint64(seconds + 0.5);
+    if (s < 60)
+        return QStringLiteral("%1 s").arg(s);
+    if (s < 3600)
+        return QStringLiteral("%1 min %2 s").arg(s / 60).arg(s % 60);
+    return QStringLiteral("%1 h %2 min").arg(s / 3600).arg((s % 3600) / 60);
+}
+
+} // namespace
+
+JobQueue::JobQueue(QObject *parent) : QAbstractTableModel(parent) {}
+
+int JobQueue::enqueue(const QString &specPath, const QString &dbPath)
+{
+    auto *job = new RunJob(specPath, dbPath, this);
+    const int row = int(m_jobs.size());
+    beginInsertRows({}, row, row);
+    m_jobs << job;
+    endInsertRows();
+    connect(job, &RunJob::progress, this, [this, job](const RunProgress &p) {
+        rowChanged(job);
+        Q_EMIT jobProgress(job, p);
+    });
+    connect(job, &RunJob::roundDone, this, [this, job](qint64 run, int round, double sparsity, const QVariantMap &m) {
+        rowChanged(job);
+        Q_EMIT jobRoundDone(job, run, round, sparsity, m);
+    });
+    connect(job, &RunJob::started, this, [this, job] {
+        rowChanged(job);
+        Q_EMIT jobStarted(job);
+    });
+    connect(job, &RunJob::finished, this, [this, job](RunJob::State state) {
+        rowChanged(job);
+        Q_EMIT jobFinished(job, state);
+        startNext();
+    });
+    startNext();
+    return row;
+}
+
+void JobQueue::cancel(int row)
+{
+    if (RunJob *j = job(row))
+        j->cancel();
+}
+
+int JobQueue::resume(int row)
+{
+    RunJob *j = job(row);
+    if (!j || j->state() == RunJob::State::Running || j->state() == RunJob::State::Queued)
+        return -1;
+    return enqueue(j->specPath(), j->dbPath());
+}
+
+RunJob *JobQueue::job(int row) const { return row >= 0 && row < m_jobs.size() ? m_jobs[row] : nullptr; }
+
+RunJob *JobQueue::current() const
+{
+    for (RunJob *j : m_jobs)
+        if (j->state() == RunJob::State::Running)
+            return j;
+    return nullptr;
+}
+
+void JobQueue::startNext()
+{
+    if (current())
+        return;
+    for (RunJob *j : m_jobs) {
+        if (j->state() == RunJob::State::Queued) {
+            j->start();
+            return;
+        }
+    }
+}
+
+void JobQueue::rowChanged(RunJob *job)
+{
+    const int row = int(m_jobs.indexOf(job));
+    if (row >= 0)
+        Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
+}
+
+int JobQueue::rowCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : int(m_jobs.size()); }
+
+int JobQueue::columnCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : ColumnCount; }
+
+QVariant JobQueue::data(const QModelIndex &index, int role) const
+{
+    const RunJob *j = job(index.row());
+    if (!j || !index.isValid())
+        return {};
+    const RunProgress &p = j->lastProgress();
+    const bool running = j->state() == RunJob::State::Running;
+    if (role == FractionRole && index.column() == ProgressColumn)
+        return j->fractionDone();
+    if (role == Qt::ToolTipRole) {
+        QString tip = j->specPath() + QStringLiteral("\n\u2192 ") + j->dbPath();
+        if (!j->errorText().isEmpty())
+            tip += QStringLiteral("\n") + j->errorText();
+        return tip;
+    }
+    if (role != Qt::DisplayRole)
+        return {};
+    switch (index.column()) {
+    case SpecColumn: return QFileInfo(j->specPath()).fileName();
+    case StateColumn:
+        if (j->state() == RunJob::State::Failed && !j->errorText().isEmpty())
+            return QStringLiteral("failed: ") + j->errorText();
+        return stateName(j->state()) + (p.run ? QStringLiteral(" (run %1)").arg(p.run) : QString());
+    case RoundColumn:
+        return running || p.run ? QStringLiteral("%1/%2 (%3%)").arg(p.round).arg(p.rounds).arg(p.sparsity * 100, 0, 'f', 1)
+                                : QString();
+    case ProgressColumn: return QStringLiteral("%1%").arg(int(j->fractionDone() * 100));
+    case EtaColumn: return running ? formatEta(p.etaSeconds) : QString();
+    case LossColumn: return p.step > 0 ? QString::number(p.loss, 'f', 4) : QString();
+    default: return {};
+    }
+}
+
+QVariant JobQueue::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case SpecColumn: return QStringLiteral("Spec");
+    case StateColumn: return QStringLiteral("State");
+    case RoundColumn: return QStringLiteral("Round (sparsity)");
+    case ProgressColumn: return QStringLiteral("Progress");
+    case EtaColumn: return QStringLiteral("ETA (round)");
+    case LossColumn: return QStringLiteral("Loss");
+    default: return {};
+    }
+}
+
+} // namespace tl::ui

@@ -1,0 +1,181 @@
+#include "jobs/runjob.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QStandardPaths>
+#include <QTimer>
+
+namespace tl::ui {
+
+RunJob::RunJob(QString specPath, QString dbPath, QObject *parent)
+    : QObject(parent), m_cli(defaultCliPath()), m_spec(std::move(specPath)), m_db(std::move(dbPath))
+{
+}
+
+RunJob::~RunJob()
+{
+    if (m_process && m_process->state() != QProcess::NotRunning) {
+        // The app is closing: let the run stop cleanly (it resumes next time), briefly.
+        m_process->terminate();
+        if (!m_process->waitForFinished(5000))
+            m_process->kill();
+        m_process->waitForFinished(2000);
+    }
+}
+
+QString RunJob::defaultCliPath()
+{
+    const QString env = qEnvironmentVariable("TICKETLAB_CLI");
+    if (!env.isEmpty())
+        return env;
+    const QString beside = QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("ticketlab-cli"));
+    if (QFileInfo(beside).isExecutable())
+        return beside;
+    const QString onPath = QStandardPaths::findExecutable(QStringLiteral("ticketlab-cli"));
+    return onPath.isEmpty() ? QStringLiteral("ticketlab-cli") : onPath;
+}
+
+double RunJob::fractionDone() const
+{
+    if (m_state == State::Done)
+        return 1.0;
+    const int rounds = m_progress.rounds + 1;
+    const double inRound = m_progress.totalSteps > 0 ? double(m_progress.step) / double(m_progress.totalSteps) : 0.0;
+    return std::clamp((m_progress.round + inRound) / double(std::max(rounds, 1)), 0.0, 1.0);
+}
+
+void RunJob::start()
+{
+    if (m_state != State::Queued)
+        return;
+    m_process = new QProcess(this);
+    m_process->setProgram(m_cli);
+    m_process->setArguments({QStringLiteral("run"), m_spec, QStringLiteral("--db"), m_db, QStringLiteral("--progress"),
+                             QStringLiteral("json")});
+    connect(m_process, &QProcess::readyReadStandardOutput, this, &RunJob::readOutput);
+    connect(m_process, &QProcess::readyReadStandardError, this, [this] {
+        m_stderrTail += m_process->readAllStandardError();
+        if (m_stderrTail.size() > 8192)
+            m_stderrTail = m_stderrTail.right(8192);
+    });
+    connect(m_process, &QProcess::finished, this, &RunJob::onFinished);
+    connect(m_process, &QProcess::errorOccurred, this, [this](QProcess::ProcessError error) {
+        if (error == QProcess::FailedToStart) {
+            m_error = m_cli + QStringLiteral(": could not start (") + m_process->errorString() + QLatin1Char(')');
+            setFinal(State::Failed);
+        }
+    });
+    m_state = State::Running;
+    m_process->start();
+    Q_EMIT started();
+}
+
+void RunJob::cancel()
+{
+    if (m_state == State::Queued) {
+        setFinal(State::Cancelled);
+        return;
+    }
+    if (m_state != State::Running || m_cancelRequested)
+        return;
+    m_cancelRequested = true;
+    m_process->terminate(); // SIGTERM: the CLI stops after the current step, cleanly
+    m_killTimer = new QTimer(this);
+    m_killTimer->setSingleShot(true);
+    connect(m_killTimer, &QTimer::timeout, this, [this] {
+        if (m_process->state() != QProcess::NotRunning)
+            m_process->kill();
+    });
+    m_killTimer->start(killTimeoutMs());
+}
+
+void RunJob::readOutput()
+{
+    while (m_process->canReadLine())
+        handleLine(m_process->readLine().trimmed());
+}
+
+void RunJob::handleLine(const QByteArray &line)
+{
+    if (line.isEmpty())
+        return;
+    const QJsonDocument doc = QJsonDocument::fromJson(line);
+    if (!doc.isObject())
+        return; // not a progress line (the CLI prints only JSON on stdout with --progress json)
+    const QJsonObject o = doc.object();
+    const QString event = o.value(QLatin1String("event")).toString();
+    if (event == QLatin1String("done")) {
+        m_sawDone = true;
+        m_doneCancelled = o.value(QLatin1String("cancelled")).toBool();
+        m_runIds.clear();
+        for (const QJsonValue &v : o.value(QLatin1String("runs")).toArray())
+            m_runIds << qint64(v.toDouble());
+        return;
+    }
+    RunProgress p = m_progress;
+    p.run = qint64(o.value(QLatin1String("run")).toDouble());
+    p.round = o.value(QLatin1String("round")).toInt();
+    p.rounds = o.value(QLatin1String("rounds")).toInt();
+    p.sparsity = o.value(QLatin1String("sparsity")).toDouble();
+    if (event == QLatin1String("run_start")) {
+        if (!m_runIds.contains(p.run))
+            m_runIds << p.run;
+        p.step = 0;
+        m_progress = p;
+        Q_EMIT runStarted(p.run, o.value(QLatin1String("resumed")).toBool());
+    } else if (event == QLatin1String("round_start")) {
+        p.step = 0;
+        m_progress = p;
+        Q_EMIT progress(m_progress);
+    } else if (event == QLatin1String("progress")) {
+        p.step = qint64(o.value(QLatin1String("step")).toDouble());
+        p.totalSteps = qint64(o.value(QLatin1String("total_steps")).toDouble());
+        p.loss = o.value(QLatin1String("loss")).toDouble();
+        p.lr = o.value(QLatin1String("lr")).toDouble();
+        p.etaSeconds = o.value(QLatin1String("eta_s")).toDouble();
+        m_progress = p;
+        Q_EMIT progress(m_progress);
+    } else if (event == QLatin1String("round_done")) {
+        m_progress = p;
+        m_progress.step = m_progress.totalSteps;
+        Q_EMIT roundDone(p.run, p.round, p.sparsity, o.value(QLatin1String("metrics")).toObject().toVariantMap());
+    }
+}
+
+void RunJob::onFinished(int exitCode, QProcess::ExitStatus status)
+{
+    readOutput();
+    if (m_killTimer)
+        m_killTimer->stop();
+    if (m_state != State::Running)
+        return;
+    if (status == QProcess::NormalExit && exitCode == 0 && m_sawDone && !m_doneCancelled) {
+        setFinal(State::Done);
+        return;
+    }
+    if (m_cancelRequested || m_doneCancelled) {
+        setFinal(State::Cancelled);
+        return;
+    }
+    const QList<QByteArray> lines = m_stderrTail.trimmed().split('\n');
+    QString last;
+    for (auto it = lines.crbegin(); it != lines.crend() && last.isEmpty(); ++it)
+        last = QString::fromUtf8(it->trimmed());
+    if (status == QProcess::CrashExit)
+        m_error = QStringLiteral("ticketlab-cli crashed (%1)").arg(last.isEmpty() ? m_process->errorString() : last);
+    else
+        m_error = last.isEmpty() ? QStringLiteral("ticketlab-cli exited with code %1").arg(exitCode) : last;
+    setFinal(State::Failed);
+}
+
+void RunJob::setFinal(State state)
+{
+    m_state = state;
+    Q_EMIT finished(state);
+}
+
+} // namespace tl::ui

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <QFutureWatcher>
+#include <QWidget>
+
+#include "plots/figure.h"
+
+class QCustomPlot;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QSlider;
+class QTimer;
+
+namespace tl::ui {
+
+/// One figure as a view: a QCustomPlot with the controls that figure takes (round slider,
+/// head threshold, matrix type) and Export. The figure is computed from the store on a worker
+/// thread; requests that arrive while one is computing are coalesced, and redraws are
+/// throttled, so the UI never waits on the database.
+class FigurePanel : public QWidget
+{
+    Q_OBJECT
+
+public:
+    FigurePanel(const QString &figureName, QWidget *parent = nullptr);
+    ~FigurePanel() override;
+
+    QString figureName() const { return m_name; }
+    /// The database and selected runs (empty: the figure picks).
+    void setSource(const QString &db, const QList<qint64> &runs);
+    /// Recompute soon (the store changed).
+    void refresh();
+    const Figure &figure() const { return m_figure; }
+    QCustomPlot *plot() const { return m_plot; }
+    /// Opens a save dialog and writes the figure (PDF, SVG or PNG, CSV and LaTeX beside).
+    void exportWithDialog();
+    /// Milliseconds the last drawFigure + replot took.
+    double lastDrawMs() const { return m_lastDrawMs; }
+
+Q_SIGNALS:
+    /// A figure was computed and drawn (or failed: error non-empty).
+    void updated(const QString &error);
+
+private:
+    void schedule();
+    void compute();
+    void computed();
+    FigureRequest request() const;
+
+    QString m_name, m_db;
+    QList<qint64> m_runs;
+    QCustomPlot *m_plot = nullptr;
+    QSlider *m_round = nullptr;
+    QLabel *m_roundLabel = nullptr;
+    QDoubleSpinBox *m_threshold = nullptr;
+    QComboBox *m_matrix = nullptr;
+    QLabel *m_status = nullptr;
+    QTimer *m_throttle = nullptr;
+    QFutureWatcher<Figure> m_watcher;
+    QString m_lastError;
+    bool m_pending = false;
+    int m_maxRound = 0;
+    Figure m_figure;
+    double m_lastDrawMs = 0;
+};
+
+} // namespace tl::ui

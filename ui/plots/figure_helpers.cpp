@@ -1,0 +1,99 @@
+// Helpers shared by the figure builders.
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+#include "analysis/analysis.h"
+#include "plots/figures_p.h"
+#include "util/error.h"
+
+namespace tl::ui::fig {
+
+QString runLabel(const RunRecord &run)
+{
+    return QStringLiteral("%1 %2 #%3 s%4")
+        .arg(QString::fromStdString(run.task), QString::fromStdString(run.kind))
+        .arg(run.id)
+        .arg(run.seed);
+}
+
+std::vector<RunRecord> masksRuns(const ExperimentStore &store, const FigureRequest &request, int fallbackCount)
+{
+    std::vector<RunRecord> out;
+    if (!request.runs.isEmpty()) {
+        for (qint64 id : request.runs) {
+            auto run = store.run(id);
+            if (!run)
+                throw Error(store.path() + ": no run " + std::to_string(id));
+            out.push_back(*run);
+        }
+        return out;
+    }
+    const std::vector<RunRecord> all = store.runs(); // newest first
+    for (int pass = 0; pass < 2 && int(out.size()) < fallbackCount; ++pass) {
+        for (const RunRecord &run : all) {
+            if (int(out.size()) >= fallbackCount)
+                break;
+            const bool preferred = run.kind == "imp" && run.status == "done";
+            if ((pass == 0) != preferred)
+                continue;
+            if (storedMaskRounds(store, run.id) > 0)
+                out.push_back(run);
+        }
+    }
+    return out;
+}
+
+int roundFor(const ExperimentStore &store, const RunRecord &run, int requested)
+{
+    const int last = storedMaskRounds(store, run.id);
+    if (last < 0)
+        throw Error(store.path() + ": run " + std::to_string(run.id) + " has no stored masks");
+    if (requested < 0)
+        return last;
+    if (requested > last)
+        throw Error("run " + std::to_string(run.id) + " has rounds 0.." + std::to_string(last) + ", not "
+                    + std::to_string(requested));
+    return requested;
+}
+
+std::optional<double> devMetric(const RoundRecord &round, const QString &metric)
+{
+    const auto j = nlohmann::json::parse(round.devMetricsJson, nullptr, false);
+    const std::string key = metric.toStdString();
+    if (!j.is_object() || !j.contains(key) || !j[key].is_number())
+        return std::nullopt;
+    return j[key].get<double>();
+}
+
+QString csvField(const QString &s)
+{
+    if (!s.contains(QLatin1Char(',')) && !s.contains(QLatin1Char('"')) && !s.contains(QLatin1Char('\n')))
+        return s;
+    QString q = s;
+    q.replace(QLatin1String("\""), QLatin1String("\"\""));
+    return QLatin1Char('"') + q + QLatin1Char('"');
+}
+
+QString csvNumber(double v) { return std::isnan(v) ? QString() : QString::number(v, 'g', 10); }
+
+QString latexText(const QString &s)
+{
+    QString out;
+    for (QChar c : s) {
+        switch (c.unicode()) {
+        case '\\': out += QLatin1String("\\textbackslash{}"); break;
+        case '&': case '%': case '$': case '#': case '_': case '{': case '}':
+            out += QLatin1Char('\\');
+            out += c;
+            break;
+        case '~': out += QLatin1String("\\textasciitilde{}"); break;
+        case '^': out += QLatin1String("\\textasciicircum{}"); break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
+} // namespace tl::ui::fig

@@ -1,0 +1,45 @@
+#pragma once
+
+// Internal to plots/: one builder per figure (each in its own file) and the helpers they share.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analysis/analysis.h"
+#include "plots/figure.h"
+#include "store/experiment_store.h"
+
+namespace tl::ui {
+
+Figure buildSparsityHeatmap(const ExperimentStore &store, const FigureRequest &request);
+Figure buildSparsityRounds(const ExperimentStore &store, const FigureRequest &request);
+Figure buildHeadSurvival(const ExperimentStore &store, const FigureRequest &request);
+Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &request);
+Figure buildOverlapMatrix(const ExperimentStore &store, const FigureRequest &request);
+Figure buildTransferMatrix(const ExperimentStore &store, const FigureRequest &request);
+Figure buildTrainingCurves(const ExperimentStore &store, const FigureRequest &request);
+
+/// The layers x heads panel of one run (also used to time redraws of large shapes).
+HeatmapPanel headSurvivalPanel(const std::vector<HeadSurvival> &heads, const QString &title, double threshold);
+
+namespace fig {
+
+/// "sentiment imp #3 s0"
+QString runLabel(const RunRecord &run);
+/// The requested runs (each must exist: tl::Error otherwise), or, when none were requested,
+/// up to `fallbackCount` runs with stored masks, preferring finished IMP runs, newest first.
+std::vector<RunRecord> masksRuns(const ExperimentStore &store, const FigureRequest &request, int fallbackCount);
+/// request.round when >= 0 (must be within the run's stored rounds: tl::Error otherwise), else
+/// the run's last stored mask round.
+int roundFor(const ExperimentStore &store, const RunRecord &run, int requested);
+/// The dev metric `metric` of a round; nullopt when absent or not a number.
+std::optional<double> devMetric(const RoundRecord &round, const QString &metric);
+/// One CSV field, quoted when needed.
+QString csvField(const QString &s);
+QString csvNumber(double v);
+/// LaTeX-escaped text for booktabs tables.
+QString latexText(const QString &s);
+
+} // namespace fig
+} // namespace tl::ui

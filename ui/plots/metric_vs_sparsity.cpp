@@ -1,0 +1,142 @@
+// metric-vs-sparsity: per task, the dev metric of every method at each sparsity (mean with a
+// ±std band over seeds), the full model's mean ± std, the winning ticket marked.
+
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "engine/tickets.h"
+#include "plots/figures_p.h"
+
+namespace tl::ui {
+
+namespace {
+
+struct Cell
+{
+    std::vector<double> values;
+};
+
+QString kindLabel(const std::string &kind)
+{
+    if (kind == "imp")
+        return QStringLiteral("IMP");
+    if (kind == "random")
+        return QStringLiteral("random pruning");
+    if (kind == "reinit")
+        return QStringLiteral("IMP mask, random init");
+    if (kind == "shuffle")
+        return QStringLiteral("IMP mask, shuffled");
+    if (kind == "standard")
+        return QStringLiteral("standard pruning");
+    if (kind == "oneshot")
+        return QStringLiteral("one-shot magnitude");
+    return QString::fromStdString(kind);
+}
+
+} // namespace
+
+Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &request)
+{
+    Figure f;
+    f.title = QStringLiteral("Dev %1 versus sparsity").arg(request.metric);
+    f.csv = QStringLiteral("task,method,sparsity,mean,std,seeds\n");
+    std::set<qint64> wanted(request.runs.begin(), request.runs.end());
+    // task -> series key -> sparsity (1e-6 units) -> values
+    std::map<std::string, std::map<std::string, std::map<long long, Cell>>> data;
+    std::map<std::string, std::string> labels;
+    for (const RunRecord &run : store.runs()) {
+        if (!wanted.empty() && !wanted.count(run.id))
+            continue;
+        if (run.kind == "full" || run.kind == "import")
+            continue;
+        std::string key = run.kind;
+        if (run.kind == "transfer") {
+            std::string from = "file";
+            if (auto t = store.transfer(run.id); t && t->sourceRunId)
+                if (auto src = store.run(t->sourceRunId))
+                    from = src->task;
+            key = "transfer from " + from;
+            labels[key] = "mask from " + from;
+        } else {
+            labels[key] = kindLabel(run.kind).toStdString();
+        }
+        for (const RoundRecord &r : store.rounds(run.id)) {
+            if (auto v = fig::devMetric(r, request.metric))
+                data[run.task][key][std::llround(r.sparsity * 1e6)].values.push_back(*v);
+        }
+    }
+    if (data.empty()) {
+        f.note = QStringLiteral("No finished rounds yet.");
+        return f;
+    }
+    std::set<long long> allSparsities;
+    QString latexRows;
+    for (const auto &[task, bySeries] : data) {
+        const TicketSummary tickets = summarizeTickets(store, task, "imp", "within_std", request.metric.toStdString());
+        LinePanel p;
+        p.title = QString::fromStdString(task);
+        p.xLabel = QStringLiteral("Sparsity (% of prunable weights removed)");
+        p.yLabel = QStringLiteral("Dev %1").arg(request.metric);
+        p.xPercent = true;
+        if (tickets.fullSeeds > 0) {
+            p.refMean = tickets.fullMean;
+            p.refStd = tickets.fullStd;
+            p.refLabel = QStringLiteral("full model (mean \u00b1 std, n=%1)").arg(tickets.fullSeeds);
+        }
+        for (const auto &[key, bySparsity] : bySeries) {
+            LineSeries s;
+            s.name = QString::fromStdString(labels[key]);
+            s.dashed = key != "imp";
+            for (const auto &[sp, cell] : bySparsity) {
+                const auto [mean, sd] = meanStd(cell.values);
+                s.x.push_back(double(sp) / 1e6);
+                s.y.push_back(mean);
+                s.lo.push_back(mean - sd);
+                s.hi.push_back(mean + sd);
+                allSparsities.insert(sp);
+                f.csv += QStringLiteral("%1,%2,%3,%4,%5,%6\n")
+                             .arg(fig::csvField(QString::fromStdString(task)), fig::csvField(s.name),
+                                  fig::csvNumber(double(sp) / 1e6), fig::csvNumber(mean), fig::csvNumber(sd))
+                             .arg(cell.values.size());
+            }
+            if (key == "imp")
+                s.color = QColor(0x1f, 0x77, 0xb4);
+            p.series.push_back(std::move(s));
+        }
+        if (tickets.winningSparsity) {
+            for (const SparsityPoint &pt : tickets.points)
+                if (std::abs(pt.sparsity - *tickets.winningSparsity) < 1e-9)
+                    p.marks.push_back({pt.sparsity, pt.mean,
+                                       QStringLiteral("winning ticket (%1%)").arg(pt.sparsity * 100, 0, 'f', 1),
+                                       QColor(0xd6, 0x27, 0x28)});
+        }
+        f.lines.push_back(std::move(p));
+    }
+    // Results table (booktabs): rows task x method, columns sparsities.
+    QString header = QStringLiteral("Task & Method");
+    for (long long sp : allSparsities)
+        header += QStringLiteral(" & %1\\%").arg(double(sp) / 1e4, 0, 'f', 1);
+    for (const auto &[task, bySeries] : data) {
+        for (const auto &[key, bySparsity] : bySeries) {
+            QString row = fig::latexText(QString::fromStdString(task)) + QStringLiteral(" & ")
+                          + fig::latexText(QString::fromStdString(labels[key]));
+            for (long long sp : allSparsities) {
+                auto it = bySparsity.find(sp);
+                if (it == bySparsity.end()) {
+                    row += QStringLiteral(" & --");
+                    continue;
+                }
+                const auto [mean, sd] = meanStd(it->second.values);
+                row += it->second.values.size() > 1 ? QStringLiteral(" & $%1 \\pm %2$").arg(mean, 0, 'f', 3).arg(sd, 0, 'f', 3)
+                                                     : QStringLiteral(" & %1").arg(mean, 0, 'f', 3);
+            }
+            latexRows += row + QStringLiteral(" \\\\\n");
+        }
+    }
+    f.latex = QStringLiteral("\\begin{tabular}{ll%1}\n\\toprule\n%2 \\\\\n\\midrule\n%3\\bottomrule\n\\end{tabular}\n")
+                  .arg(QString(int(allSparsities.size()), QLatin1Char('r')), header, latexRows);
+    return f;
+}
+
+} // namespace tl::ui
