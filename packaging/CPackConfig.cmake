@@ -36,21 +36,29 @@ set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 
 # Runtime dependencies on Debian 12. What the binaries link (LibTorch, ICU, zstd, SQLite,
-# Qt) comes from dpkg-shlibdeps (package dpkg-dev), versioned from the libraries' shlibs.
-# Listed by hand as well, because nothing links them directly:
+# Qt, QCustomPlot) comes from dpkg-shlibdeps (package dpkg-dev), versioned from the
+# libraries' shlibs files. Listed by hand, because the binaries need not link them:
 #  - libopenblas0-pthread: LibTorch uses whatever libblas.so.3 the alternatives system
 #    selects, and the reference BLAS is about 10x slower;
-#  - libqt6svg6: Qt's SVG icon engine and image plugin, which show the SVG icon.
+#  - libqt6svg6: Qt's SVG icon engine and image plugins, which draw the SVG icon (left to
+#    dpkg-shlibdeps when the GUI links Qt6::Svg, so that it isn't listed twice).
 set(ticketlab_deps_extra libopenblas0-pthread)
-if(TARGET ticketlab)
-  list(APPEND ticketlab_deps_extra libqt6svg6)
-endif()
 find_program(TICKETLAB_DPKG_SHLIBDEPS dpkg-shlibdeps)
+if(TARGET ticketlab)
+  set(ticketlab_ui_libs "")
+  if(TARGET ticketlab_ui)
+    get_target_property(ticketlab_ui_libs ticketlab_ui LINK_LIBRARIES)
+  endif()
+  if(NOT TICKETLAB_DPKG_SHLIBDEPS OR NOT "Qt6::Svg" IN_LIST ticketlab_ui_libs)
+    list(APPEND ticketlab_deps_extra libqt6svg6)
+  endif()
+endif()
 if(TICKETLAB_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
   set(ticketlab_deps ${ticketlab_deps_extra})
 else()
-  # Without dpkg-shlibdeps: the packages that hold the libraries the binaries link.
+  # Without dpkg-shlibdeps: the packages that hold the libraries the binaries link
+  # (found with ldd and dpkg -S on Debian 12).
   set(ticketlab_deps libc6 libstdc++6 libgcc-s1 libtorch1.13 libicu72 libzstd1 libsqlite3-0
       ${ticketlab_deps_extra})
   if(TARGET ticketlab)

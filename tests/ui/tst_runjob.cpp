@@ -78,7 +78,7 @@ private Q_SLOTS:
         QVERIFY2(job.state() == RunJob::State::Done, qPrintable(job.errorText()));
         QCOMPARE(started.count(), 1);
         QCOMPARE(started[0][1].toBool(), false); // not resumed
-        QVERIFY(progress.count() >= 3 * 6);      // every step of rounds 0..2
+        QVERIFY(progress.count() >= 3);          // the CLI logs every 10 steps and each round's last
         QCOMPARE(rounds.count(), 3);
         for (int r = 0; r < 3; ++r) {
             QCOMPARE(rounds[r][1].toInt(), r);
