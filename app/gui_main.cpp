@@ -20,6 +20,7 @@ int main(int argc, char **argv)
     QApplication::setApplicationName(QStringLiteral("TicketLab"));
     QApplication::setApplicationVersion(QStringLiteral(TICKETLAB_VERSION));
     QApplication::setOrganizationName(QStringLiteral("TicketLab"));
+    QGuiApplication::setDesktopFileName(QStringLiteral("io.github.ticketlab.TicketLab"));
     if (exportFigure)
         return tl::ui::runExportFigure(QApplication::arguments().mid(2));
 

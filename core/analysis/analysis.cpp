@@ -311,7 +311,7 @@ int storedMaskRounds(const ExperimentStore &store, int64_t runId)
     const auto blob = store.pruneOrder(runId);
     if (!blob)
         return -1;
-    return decodePruneOrder(*blob, store.path() + " run " + std::to_string(runId)).rounds();
+    return pruneOrderRounds(*blob, store.path() + " run " + std::to_string(runId));
 }
 
 int storedHeadCount(const ExperimentStore &store, int64_t runId)

@@ -280,6 +280,29 @@ std::vector<char> encodePruneOrder(const PruneOrder &po)
     return out;
 }
 
+int pruneOrderRounds(const std::vector<char> &bytes, const std::string &source)
+{
+    if (bytes.size() < 8 || std::memcmp(bytes.data(), kMagic, 4) != 0)
+        throw Error(source + ": not a prune order file (no TLPO magic)");
+    Reader in(bytes, bytes.size() - 4, source);
+    in.take(4, "magic");
+    const uint64_t version = in.get(4, "version");
+    if (version != kVersion)
+        in.fail("version " + std::to_string(version) + " is not supported (expected " + std::to_string(kVersion) + ")");
+    const uint64_t count = in.get(4, "tensor count");
+    if (count > kMaxTensors)
+        in.fail("tensor count " + std::to_string(count) + " is implausible");
+    for (uint64_t i = 0; i < count; ++i) {
+        in.take(in.get(4, "a name length"), "a name");
+        const uint64_t dims = in.get(4, "a dimension count");
+        if (dims > kMaxDims)
+            in.fail("tensor " + std::to_string(i) + " has " + std::to_string(dims) + " dimensions");
+        in.take(dims * 8, "a shape");
+    }
+    in.get(8, "the weight count");
+    return int(in.get(1, "the round count"));
+}
+
 PruneOrder decodePruneOrder(const std::vector<char> &bytes, const std::string &source)
 {
     if (bytes.size() < 8 || std::memcmp(bytes.data(), kMagic, 4) != 0)

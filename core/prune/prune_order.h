@@ -35,6 +35,10 @@ struct PruneOrder
 /// rounds to a byte (mixed radix, base rounds()+1) and zstd-compressed, and a CRC-32 over
 /// everything. Throws tl::Error when names, shapes and order disagree.
 std::vector<char> encodePruneOrder(const PruneOrder &order);
+/// The highest round (PruneOrder::rounds()) from the header alone, without decompressing:
+/// cheap enough to call for every run of a lab. Throws tl::Error for a truncated or foreign
+/// header; the rest of the bytes is not checked (decodePruneOrder does that).
+int pruneOrderRounds(const std::vector<char> &bytes, const std::string &source);
 /// Strict: any truncation, corruption or inconsistency is a tl::Error naming source.
 PruneOrder decodePruneOrder(const std::vector<char> &bytes, const std::string &source);
 /// Shannon entropy of the order values (order-0, i.i.d. model) times their count, in bytes:

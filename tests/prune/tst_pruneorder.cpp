@@ -253,7 +253,10 @@ void TestPruneOrder::roundTrip()
     QCOMPARE(back.shapes, po.shapes);
     QVERIFY(back.order == po.order);
     QCOMPARE(back.rounds(), rounds);
+    QCOMPARE(tl::pruneOrderRounds(bytes, "mem"), rounds); // from the header alone
     QCOMPARE(tl::encodePruneOrder(back), bytes); // deterministic
+    EXPECT_ERROR(tl::pruneOrderRounds(std::vector<char>(bytes.begin(), bytes.begin() + 20), "mem"), "mem");
+    EXPECT_ERROR(tl::pruneOrderRounds(std::vector<char>(100, 'x'), "junk"), "no TLPO magic");
 
     const tl::PruneOrder empty = tl::decodePruneOrder(tl::encodePruneOrder(tl::PruneOrder{}), "mem");
     QVERIFY(empty.names.empty() && empty.order.empty());

@@ -43,6 +43,16 @@ Figure buildTransferMatrix(const ExperimentStore &store, const FigureRequest &re
                 row += QStringLiteral(" & --");
                 continue;
             }
+            if (c->fullSeeds == 0) { // no full-model result on the target: no delta to show
+                p.values.push_back(std::nan(""));
+                p.notes.emplace_back();
+                row += QStringLiteral(" & n/a");
+                f.csv += QStringLiteral("%1,%2,%3,%4,,,,,%5\n")
+                             .arg(fig::csvField(QString::fromStdString(src)), fig::csvField(QString::fromStdString(dst)),
+                                  fig::csvNumber(c->sparsity), fig::csvNumber(c->transferMetric))
+                             .arg(c->runs);
+                continue;
+            }
             p.values.push_back(c->delta);
             p.notes.push_back(c->atLeastOwnTicket ? QStringLiteral("*") : QString());
             extent = std::max(extent, std::abs(c->delta));
