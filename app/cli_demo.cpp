@@ -30,7 +30,7 @@ struct DemoArgs
     int64_t pretrainSteps = 600;
     int epochs = 5;
     bool lab = true;
-    int64_t labSteps = 60;
+    int labEpochs = 3;
 };
 
 struct DemoTask
@@ -73,12 +73,12 @@ void runDemoLab(const DemoArgs &a, const fs::path &out, const std::string &pretr
                             {"task", task},
                             {"data_dir", fs::absolute(data / folder).string()},
                             {"kind", kind},
-                            {"train", {{"epochs", 1}, {"max_steps", a.labSteps}, {"lr", 5e-4}, {"batch_size", 32},
+                            {"train", {{"epochs", a.labEpochs}, {"lr", 1e-3}, {"batch_size", 32},
                                        {"max_seq_len", 64}, {"warmup", 0.1}}},
                             {"seeds", seeds},
                             {"threads", a.threads}};
         if (kind != "full")
-            j["prune"] = {{"method", "global_magnitude"}, {"schedule", "linear"}, {"step", 0.2}, {"rounds", 4}};
+            j["prune"] = {{"method", "global_magnitude"}, {"schedule", "linear"}, {"step", 0.25}, {"rounds", 3}};
         return j;
     };
     const auto impSst = runLabSpec(out, "sst2-imp", spec("sentiment", "SST-2", "imp", {0, 1}), db, elapsed);
@@ -211,7 +211,7 @@ void addDemoCommands(CLI::App &app)
     dm->add_option("--threads", a->threads, "CPU threads (0: default)")->capture_default_str();
     dm->add_option("--pretrain-steps", a->pretrainSteps, "MLM steps")->capture_default_str();
     dm->add_option("--epochs", a->epochs, "Fine-tuning epochs per task")->capture_default_str();
-    dm->add_option("--lab-steps", a->labSteps, "Training steps per round of the demo lab's runs")->capture_default_str();
+    dm->add_option("--lab-epochs", a->labEpochs, "Fine-tuning epochs per round of the demo lab's runs")->capture_default_str();
     dm->add_flag("!--no-lab", a->lab, "Skip the demo lab (IMP, baselines and transfer in OUT/lab.db)");
     dm->callback([a] { runDemo(*a); });
 }

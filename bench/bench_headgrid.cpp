@@ -34,6 +34,8 @@ int main(int argc, char **argv)
         }
         QCustomPlot plot;
         plot.resize(1200, 800);
+        plot.show(); // a visible widget, as in the app
+        QApplication::processEvents();
         std::vector<double> draw, replot;
         for (int i = 0; i < repeats; ++i) {
             QElapsedTimer t;

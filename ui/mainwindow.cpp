@@ -209,6 +209,8 @@ bool MainWindow::openDatabase(const QString &path, bool create)
     for (FigurePanel *p : m_figures)
         p->setSource(m_db, {});
     updateTitle();
+    if (m_queue->isIdle() && m_tabs->currentWidget() == m_live)
+        m_tabs->setCurrentIndex(1); // nothing running: start on the results
     reload();
     return true;
 }

@@ -150,16 +150,31 @@ void drawHeatmap(QCustomPlot *plot, QCPLayoutGrid *grid, int column, const Heatm
         a->grid()->setVisible(false);
         a->setSubTicks(false);
     }
-    if (cols > 8)
-        rect->axis(QCPAxis::atBottom)->setTickLabelRotation(cols > 16 ? 90 : 45);
+    int longest = 0;
+    for (const QString &t : p.xTicks)
+        longest = std::max(longest, int(t.size()));
+    if (cols > 16 || (cols > 1 && longest * cols > 60))
+        rect->axis(QCPAxis::atBottom)->setTickLabelRotation(cols > 16 ? 90 : 35);
     rect->axis(QCPAxis::atBottom)->setRange(-0.5, cols - 0.5);
     rect->axis(QCPAxis::atLeft)->setRange(-0.5, rows - 0.5);
 
     auto *map = new QCPColorMap(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
     map->setInterpolate(false);
     map->setTightBoundary(false);
-    map->data()->setSize(cols, rows);
-    map->data()->setRange(QCPRange(0, std::max(cols - 1, 1)), QCPRange(0, std::max(rows - 1, 1)));
+    // QCPColorMapData places cell centres evenly over its range; a single row or column gets two
+    // data cells a half-unit apart holding the same value, so that it still spans one unit.
+    const int dataCols = std::max(cols, 2), dataRows = std::max(rows, 2);
+    map->data()->setSize(dataCols, dataRows);
+    map->data()->setRange(cols > 1 ? QCPRange(0, cols - 1) : QCPRange(-0.25, 0.25),
+                          rows > 1 ? QCPRange(0, rows - 1) : QCPRange(-0.25, 0.25));
+    auto setCell = [&](int c, int y, double v, bool blank) {
+        for (int dc = 0; dc < (cols > 1 ? 1 : 2); ++dc)
+            for (int dy = 0; dy < (rows > 1 ? 1 : 2); ++dy) {
+                map->data()->setCell(c + dc, y + dy, v);
+                if (blank)
+                    map->data()->setAlpha(c + dc, y + dy, 0);
+            }
+    };
     const QCPColorGradient gradient = p.diverging ? divergingGradient() : sequentialGradient();
     const double span = p.vmax > p.vmin ? p.vmax - p.vmin : 1.0;
     const bool cellsBigEnough = rows * cols <= 160;
@@ -169,11 +184,10 @@ void drawHeatmap(QCustomPlot *plot, QCPLayoutGrid *grid, int column, const Heatm
             const double v = i < p.values.size() ? p.values[i] : std::nan("");
             const int y = rows - 1 - r;
             if (std::isnan(v)) {
-                map->data()->setCell(c, y, p.vmin);
-                map->data()->setAlpha(c, y, 0);
+                setCell(c, y, p.vmin, true);
                 continue;
             }
-            map->data()->setCell(c, y, v);
+            setCell(c, y, v, false);
             if (p.showValues && cellsBigEnough) {
                 auto *text = new QCPItemText(plot);
                 text->setClipAxisRect(rect);
@@ -199,8 +213,9 @@ void drawHeatmap(QCustomPlot *plot, QCPLayoutGrid *grid, int column, const Heatm
         scale->axis()->setLabelFont(plotFont(9));
         scale->axis()->setTickLabelFont(plotFont(8));
         scale->setBarWidth(12);
-        map->setColorScale(scale);
-        map->setDataRange(QCPRange(p.vmin, p.vmax > p.vmin ? p.vmax : p.vmin + 1));
+        map->setColorScale(scale); // the scale's gradient and range now rule the map
+        scale->setGradient(gradient);
+        scale->setDataRange(QCPRange(p.vmin, p.vmax > p.vmin ? p.vmax : p.vmin + 1));
         grid->setColumnStretchFactor(column + 1, 0.01);
     }
 }
@@ -217,8 +232,15 @@ void drawLines(QCustomPlot *plot, QCPLayoutGrid *grid, int row, const LinePanel 
     QCPAxis *x = rect->axis(QCPAxis::atBottom), *y = rect->axis(QCPAxis::atLeft);
     styleAxis(x, p.xLabel);
     styleAxis(y, p.yLabel);
+    // The legend sits outside the axes (it never hides data), at the top of a side column whose
+    // empty second row takes the rest of the height.
+    auto *side = new QCPLayoutGrid;
+    grid->addElement(row * 2 + 1, 1, side);
+    grid->setColumnStretchFactor(1, 0.001);
     auto *legend = new QCPLegend;
-    rect->insetLayout()->addElement(legend, Qt::AlignBottom | Qt::AlignLeft);
+    side->addElement(0, 0, legend);
+    side->addElement(1, 0, new QCPLayoutElement(plot)); // a spacer without a maximum size
+    side->setRowStretchFactor(0, 0.001);
     legend->setLayer(QStringLiteral("legend"));
     legend->setFont(plotFont(8));
     legend->setBrush(QColor(255, 255, 255, 210));
@@ -261,6 +283,8 @@ void drawLines(QCustomPlot *plot, QCPLayoutGrid *grid, int row, const LinePanel 
             fill.setAlpha(45);
             gh->setBrush(fill);
             gh->setChannelFillGraph(gl);
+            gl->setLayer(QStringLiteral("grid"));
+            gh->setLayer(QStringLiteral("grid"));
         }
         QCPGraph *g = plot->addGraph(x, y);
         g->setData(xv, yv, true);
@@ -286,6 +310,8 @@ void drawLines(QCustomPlot *plot, QCPLayoutGrid *grid, int row, const LinePanel 
         hi->setPen(Qt::NoPen);
         hi->setBrush(QColor(0, 0, 0, 28));
         hi->setChannelFillGraph(lo);
+        lo->setLayer(QStringLiteral("grid")); // the band goes under every series
+        hi->setLayer(QStringLiteral("grid"));
         mid->setPen(QPen(QColor(60, 60, 60), 1.2, Qt::DashDotLine));
         mid->setName(p.refLabel);
         mid->addToLegend(legend);
@@ -312,12 +338,15 @@ void drawLines(QCustomPlot *plot, QCPLayoutGrid *grid, int row, const LinePanel 
     y->setRange(ymin - ypad, ymax + ypad);
     if (legend->itemCount() == 0)
         legend->setVisible(false);
+    else
+        legend->setMaximumSize(legend->minimumOuterSizeHint()); // as small as its entries
 }
 
 } // namespace
 
 void drawFigure(QCustomPlot *plot, const Figure &figure)
 {
+    plot->setAutoAddPlottableToLegend(false); // legends list named series only
     plot->clearItems();
     plot->clearPlottables();
     plot->plotLayout()->clear();

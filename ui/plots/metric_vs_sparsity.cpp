@@ -34,12 +34,31 @@ QString kindLabel(const std::string &kind)
     return QString::fromStdString(kind);
 }
 
+/// One colour per method, the same in every panel and figure.
+QColor kindColor(const std::string &key)
+{
+    if (key == "imp")
+        return QColor(0x1f, 0x77, 0xb4);
+    if (key == "random")
+        return QColor(0xff, 0x7f, 0x0e);
+    if (key == "reinit")
+        return QColor(0xd6, 0x27, 0x28);
+    if (key == "shuffle")
+        return QColor(0x94, 0x67, 0xbd);
+    if (key == "standard")
+        return QColor(0x2c, 0xa0, 0x2c);
+    if (key == "oneshot")
+        return QColor(0x8c, 0x56, 0x4b);
+    return QColor(0xe3, 0x77, 0xc2); // transfers
+}
+
 } // namespace
 
 Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &request)
 {
     Figure f;
-    f.title = QStringLiteral("Dev %1 versus sparsity").arg(request.metric);
+    const QString metric = request.metric == QLatin1String("main") ? QStringLiteral("metric") : request.metric;
+    f.title = QStringLiteral("Dev %1 versus sparsity").arg(metric);
     f.csv = QStringLiteral("task,method,sparsity,mean,std,seeds\n");
     std::set<qint64> wanted(request.runs.begin(), request.runs.end());
     // task -> series key -> sparsity (1e-6 units) -> values
@@ -77,7 +96,7 @@ Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &
         LinePanel p;
         p.title = QString::fromStdString(task);
         p.xLabel = QStringLiteral("Sparsity (% of prunable weights removed)");
-        p.yLabel = QStringLiteral("Dev %1").arg(request.metric);
+        p.yLabel = QStringLiteral("Dev %1").arg(metric);
         p.xPercent = true;
         if (tickets.fullSeeds > 0) {
             p.refMean = tickets.fullMean;
@@ -100,8 +119,7 @@ Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &
                                   fig::csvNumber(double(sp) / 1e6), fig::csvNumber(mean), fig::csvNumber(sd))
                              .arg(cell.values.size());
             }
-            if (key == "imp")
-                s.color = QColor(0x1f, 0x77, 0xb4);
+            s.color = kindColor(key);
             p.series.push_back(std::move(s));
         }
         if (tickets.winningSparsity) {
@@ -109,7 +127,7 @@ Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &
                 if (std::abs(pt.sparsity - *tickets.winningSparsity) < 1e-9)
                     p.marks.push_back({pt.sparsity, pt.mean,
                                        QStringLiteral("winning ticket (%1%)").arg(pt.sparsity * 100, 0, 'f', 1),
-                                       QColor(0xd6, 0x27, 0x28)});
+                                       QColor(0x20, 0x20, 0x20)});
         }
         f.lines.push_back(std::move(p));
     }

@@ -12,8 +12,8 @@ namespace tl::ui {
 Figure buildTransferMatrix(const ExperimentStore &store, const FigureRequest &request)
 {
     Figure f;
-    f.title = QStringLiteral("Transfer: %1 minus the full model on the target (* = at least the target's own ticket)")
-                  .arg(request.metric);
+    const QString metric = request.metric == QLatin1String("main") ? QStringLiteral("dev metric") : request.metric;
+    f.title = QStringLiteral("Transfer: %1 minus the full model's (* = at least the target's own ticket)").arg(metric);
     f.csv = QStringLiteral("source,target,sparsity,transfer_metric,full_mean,delta,own_ticket,at_least_own_ticket,runs\n");
     const TransferTable t = transferTable(store, request.metric.toStdString());
     if (t.cells.empty()) {
@@ -24,7 +24,7 @@ Figure buildTransferMatrix(const ExperimentStore &store, const FigureRequest &re
     p.title = QStringLiteral("Source (mask) \u2192 target (task)");
     p.xLabel = QStringLiteral("Target task");
     p.yLabel = QStringLiteral("Source task");
-    p.colorLabel = QStringLiteral("\u0394 %1").arg(request.metric);
+    p.colorLabel = QStringLiteral("\u0394 %1").arg(metric);
     p.diverging = true;
     p.valueDecimals = 3;
     for (const std::string &s : t.targets)
