@@ -35,6 +35,8 @@ void onInterrupt(int) { g_interrupted = true; }
 RunEventFn eventPrinter(const std::string &format)
 {
     return [format](const RunEvent &e) {
+        if (e.type == "tick")
+            return !g_interrupted.load();
         if (format == "json") {
             nlohmann::json j = {{"event", e.type}, {"run", e.runId}, {"seed", e.seed}, {"round", e.round},
                                 {"rounds", e.rounds}, {"sparsity", e.sparsity}};

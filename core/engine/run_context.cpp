@@ -31,14 +31,7 @@ std::map<std::string, torch::Tensor> snapshot(const NamedTensors &params)
 
 void writeTensors(const std::string &path, const NamedTensors &params)
 {
-    std::vector<torch::Tensor> keep;
-    std::vector<SafeTensorOut> out;
-    for (const auto &[name, t] : params) {
-        torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat).contiguous();
-        keep.push_back(c);
-        out.push_back({name, DType::F32, c.sizes().vec(), c.data_ptr()});
-    }
-    writeSafetensors(path, out); // atomic: temporary file, fsync, rename
+    saveTensors(path, params); // atomic: temporary file, fsync, rename
 }
 
 std::map<std::string, torch::Tensor> readTensors(const std::string &path)
@@ -201,6 +194,11 @@ RoundResult RunContext::trainRound(const MaskSet &mask, uint64_t seed, bool firs
     o.seed = seed;
     o.device = m_spec.device;
     o.logEvery = 10;
+    o.keepGoing = [&progress] {
+        TrainProgressLite tick;
+        tick.tick = true;
+        return !progress || progress(tick);
+    };
     const bool captureRewind = firstRound && !m_spec.rewind.pretrained;
     auto setup = [&](Stepper &stepper) {
         installMaskHooks(stepper, pm);

@@ -28,6 +28,7 @@ struct TrainProgressLite
 {
     int64_t step = 0, totalSteps = 0;
     double loss = 0, lr = 0, tokensPerSecond = 0, etaSeconds = 0;
+    bool tick = false; ///< no new numbers: sent after every step only to ask whether to go on
 };
 
 struct RoundResult

@@ -12,6 +12,7 @@
 #include "text/tasks.h"
 #include "util/error.h"
 #include "util/fileio.h"
+#include "util/hash.h"
 
 namespace tl {
 namespace {
@@ -444,14 +445,9 @@ json RunSpec::toJson() const
 
 std::string fnv1aHex(const std::string &bytes)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (unsigned char c : bytes) {
-        h ^= c;
-        h *= 0x100000001b3ULL;
-    }
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-    return buf;
+    Fnv1a h;
+    h.update(bytes.data(), bytes.size());
+    return h.hex();
 }
 
 std::string RunSpec::hash() const

@@ -246,7 +246,7 @@ bool SeedRun::execute(int64_t &runIdOut)
         initialiseWeights(round, previous);
         RoundResult result = m_ctx.trainRound(mask, roundSeed(m_seed, round), round == 0, [&](const TrainProgressLite &p) {
             RunEvent e;
-            e.type = "progress";
+            e.type = p.tick ? "tick" : "progress";
             e.round = round;
             e.rounds = roundIndexes.back();
             e.sparsity = sparsity;

@@ -14,7 +14,8 @@ namespace tl {
 struct RunSpec;
 
 /// What a running experiment reports. type: "run_start", "round_start", "progress",
-/// "round_done", "run_done".
+/// "round_done", "run_done", and "tick": sent after every training step with no new numbers,
+/// only so that returning false (cancel) takes effect within one step; printers ignore it.
 struct RunEvent
 {
     std::string type;

@@ -150,20 +150,29 @@ BertNet loadBert(const std::string &dir, BertHeads heads, LoadReport *report, co
     return net;
 }
 
+void saveTensors(const std::string &path, const std::vector<std::pair<std::string, torch::Tensor>> &tensors,
+                 const std::map<std::string, std::string> &metadata)
+{
+    std::vector<torch::Tensor> keep; // owns the CPU float copies while they are written
+    std::vector<SafeTensorOut> out;
+    for (const auto &[name, tensor] : tensors) {
+        torch::Tensor t = tensor.detach().to(torch::kCPU, torch::kFloat).contiguous();
+        keep.push_back(t);
+        out.push_back({name, DType::F32, t.sizes().vec(), t.data_ptr()});
+    }
+    writeSafetensors(path, out, metadata);
+}
+
 void saveBert(BertNet &net, const std::string &dir, const std::string &vocabFile)
 {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec)
         throw Error(dir + ": cannot create folder: " + ec.message());
-    std::vector<torch::Tensor> keep;
-    std::vector<SafeTensorOut> out;
-    for (auto &item : net->named_parameters()) {
-        torch::Tensor t = item.value().detach().to(torch::kCPU, torch::kFloat).contiguous();
-        keep.push_back(t);
-        out.push_back({item.key(), DType::F32, t.sizes().vec(), t.data_ptr()});
-    }
-    writeSafetensors((fs::path(dir) / "model.safetensors").string(), out, {{"format", "pt"}});
+    std::vector<std::pair<std::string, torch::Tensor>> params;
+    for (auto &item : net->named_parameters())
+        params.emplace_back(item.key(), item.value());
+    saveTensors((fs::path(dir) / "model.safetensors").string(), params, {{"format", "pt"}});
     BertConfig cfg = net->config;
     cfg.extra["architectures"] = {net->heads.mlm ? "BertForMaskedLM" : "BertForSequenceClassification"};
     cfg.save((fs::path(dir) / "config.json").string());

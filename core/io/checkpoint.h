@@ -40,6 +40,11 @@ BertNet loadBert(const std::string &dir, BertHeads heads, LoadReport *report = n
 /// Copies tensors by name into the model; the same rules as loadBert.
 void loadStateDict(BertNet &net, const std::map<std::string, torch::Tensor> &state, LoadReport *report);
 
+/// Writes named tensors as float32 safetensors (on the CPU), atomically: temporary file,
+/// fsync, rename. The one writer behind saveBert and the engine's resume checkpoints.
+void saveTensors(const std::string &path, const std::vector<std::pair<std::string, torch::Tensor>> &tensors,
+                 const std::map<std::string, std::string> &metadata = {});
+
 /// Writes config.json, model.safetensors (float32, HF metadata) and, when vocabFile is
 /// given, a copy of it as vocab.txt. Creates dir; each file is written atomically.
 void saveBert(BertNet &net, const std::string &dir, const std::string &vocabFile = {});

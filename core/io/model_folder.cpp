@@ -7,6 +7,7 @@
 
 #include "util/error.h"
 #include "util/fileio.h"
+#include "util/hash.h"
 
 namespace fs = std::filesystem;
 
@@ -43,7 +44,7 @@ BertTokenizer loadTokenizer(const std::string &dirOrVocab)
 
 std::string contentHash(const std::vector<std::string> &files)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
+    Fnv1a h;
     std::vector<char> buffer(1 << 20);
     for (const std::string &path : files) {
         std::FILE *f = std::fopen(path.c_str(), "rb");
@@ -51,14 +52,11 @@ std::string contentHash(const std::vector<std::string> &files)
             throw Error(path + ": cannot open");
         size_t n;
         while ((n = std::fread(buffer.data(), 1, buffer.size(), f)) > 0)
-            for (size_t i = 0; i < n; ++i)
-                h = (h ^ static_cast<unsigned char>(buffer[i])) * 0x100000001b3ull;
+            h.update(buffer.data(), n);
         std::fclose(f);
-        h = (h ^ 0xff) * 0x100000001b3ull; // file boundary
+        h.update(static_cast<unsigned char>(0xff)); // file boundary
     }
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-    return hex;
+    return h.hex();
 }
 
 } // namespace tl

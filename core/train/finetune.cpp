@@ -88,6 +88,10 @@ FinetuneResult finetune(BertNet &net, const BertTokenizer &tokenizer, const Task
                     return result;
                 }
             }
+            if (options.keepGoing && !options.keepGoing()) {
+                result.cancelled = true;
+                return result;
+            }
         }
         EpochResult er;
         er.epoch = epoch;

@@ -30,6 +30,10 @@ struct TrainOptions
     uint64_t seed = 42;
     std::string device = "cpu";
     int64_t logEvery = 10;
+    /// Asked after every optimizer step (progress callbacks run only every logEvery steps):
+    /// false stops training there, as a progress callback returning false does. Lets a user's
+    /// Cancel take effect within one step.
+    std::function<bool()> keepGoing;
 };
 
 struct TrainProgress

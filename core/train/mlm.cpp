@@ -222,6 +222,10 @@ MlmResult trainMlm(BertNet &net, const Vocab &vocab, const MlmCorpus &corpus, co
                     break;
                 }
             }
+            if (t.keepGoing && !t.keepGoing()) {
+                result.cancelled = true;
+                break;
+            }
         }
         if (result.cancelled)
             break;
