@@ -280,36 +280,12 @@ std::vector<char> encodePruneOrder(const PruneOrder &po)
     return out;
 }
 
-int pruneOrderRounds(const std::vector<char> &bytes, const std::string &source)
-{
-    if (bytes.size() < 8 || std::memcmp(bytes.data(), kMagic, 4) != 0)
-        throw Error(source + ": not a prune order file (no TLPO magic)");
-    Reader in(bytes, bytes.size() - 4, source);
-    in.take(4, "magic");
-    const uint64_t version = in.get(4, "version");
-    if (version != kVersion)
-        in.fail("version " + std::to_string(version) + " is not supported (expected " + std::to_string(kVersion) + ")");
-    const uint64_t count = in.get(4, "tensor count");
-    if (count > kMaxTensors)
-        in.fail("tensor count " + std::to_string(count) + " is implausible");
-    for (uint64_t i = 0; i < count; ++i) {
-        in.take(in.get(4, "a name length"), "a name");
-        const uint64_t dims = in.get(4, "a dimension count");
-        if (dims > kMaxDims)
-            in.fail("tensor " + std::to_string(i) + " has " + std::to_string(dims) + " dimensions");
-        in.take(dims * 8, "a shape");
-    }
-    in.get(8, "the weight count");
-    return int(in.get(1, "the round count"));
-}
+namespace {
 
-PruneOrder decodePruneOrder(const std::vector<char> &bytes, const std::string &source)
+/// Reads the magic, version, names and shapes into po; returns the weight count they imply.
+/// Leaves `in` at the stored weight count.
+uint64_t readLayout(Reader &in, PruneOrder &po)
 {
-    if (bytes.size() < 8 || std::memcmp(bytes.data(), kMagic, 4) != 0)
-        throw Error(source + ": not a prune order file (no TLPO magic)");
-    // The CRC comes last and covers everything, so corruption anywhere (a name, a window size
-    // zstd would not notice) is caught; structure is still checked for crafted files.
-    Reader in(bytes, bytes.size() - 4, source);
     in.take(4, "magic");
     const uint64_t version = in.get(4, "version");
     if (version != kVersion)
@@ -317,7 +293,6 @@ PruneOrder decodePruneOrder(const std::vector<char> &bytes, const std::string &s
     const uint64_t count = in.get(4, "tensor count");
     if (count > kMaxTensors)
         in.fail("tensor count " + std::to_string(count) + " is implausible");
-    PruneOrder po;
     uint64_t total = 0;
     for (uint64_t i = 0; i < count; ++i) {
         const uint64_t len = in.get(4, "a name length");
@@ -340,6 +315,35 @@ PruneOrder decodePruneOrder(const std::vector<char> &bytes, const std::string &s
         po.names.push_back(std::move(name));
         po.shapes.push_back(std::move(shape));
     }
+    return total;
+}
+
+void checkMagic(const std::vector<char> &bytes, const std::string &source)
+{
+    if (bytes.size() < 8 || std::memcmp(bytes.data(), kMagic, 4) != 0)
+        throw Error(source + ": not a prune order file (no TLPO magic)");
+}
+
+} // namespace
+
+int pruneOrderRounds(const std::vector<char> &bytes, const std::string &source)
+{
+    checkMagic(bytes, source);
+    Reader in(bytes, bytes.size() - 4, source);
+    PruneOrder layout;
+    readLayout(in, layout);
+    in.get(8, "the weight count");
+    return int(in.get(1, "the round count"));
+}
+
+PruneOrder decodePruneOrder(const std::vector<char> &bytes, const std::string &source)
+{
+    checkMagic(bytes, source);
+    // The CRC comes last and covers everything, so corruption anywhere (a name, a window size
+    // zstd would not notice) is caught; structure is still checked for crafted files.
+    Reader in(bytes, bytes.size() - 4, source);
+    PruneOrder po;
+    const uint64_t total = readLayout(in, po);
     const uint64_t storedTotal = in.get(8, "the weight count");
     const int maxRound = int(in.get(1, "the round count"));
     const int k = int(in.get(1, "the packing"));

@@ -77,6 +77,20 @@ inline std::string fixtureConfigJson()
               "vocab_size": 30, "max_position_embeddings": 16, "type_vocab_size": 2, "model_type": "bert"})";
 }
 
+/// A bare run (no model, no dataset, no rounds), still "running": what another process that has
+/// just started a run leaves in the database.
+inline int64_t addBareRun(const std::string &db, const std::string &kind, const std::string &task)
+{
+    auto store = ExperimentStore::open(db);
+    RunRecord r;
+    r.kind = kind;
+    r.status = "running";
+    r.specJson = "{}";
+    r.specHash = "bare-" + kind + "-" + task;
+    r.task = task;
+    return store->createRun(r);
+}
+
 inline LabFixture writeLabFixture(const std::string &path)
 {
     auto store = ExperimentStore::open(path);

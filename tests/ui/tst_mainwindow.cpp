@@ -80,16 +80,7 @@ private Q_SLOTS:
         QVERIFY(w.openDatabase(m_db));
         QTRY_COMPARE_WITH_TIMEOUT(w.browser()->model()->rowCount(), 1, 10000);
         const size_t before = w.browser()->model()->snapshot().runs.size();
-        {
-            auto store = ExperimentStore::open(m_db.toStdString()); // "another process"
-            RunRecord r;
-            r.kind = "full";
-            r.status = "running";
-            r.specJson = "{}";
-            r.specHash = "elsewhere";
-            r.task = "CoLA";
-            store->createRun(r);
-        }
+        test::addBareRun(m_db.toStdString(), "full", "CoLA"); // as another process would
         QTRY_COMPARE_WITH_TIMEOUT(w.browser()->model()->snapshot().runs.size(), before + 1, 10000);
     }
 

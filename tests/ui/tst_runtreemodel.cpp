@@ -93,16 +93,7 @@ private Q_SLOTS:
     {
         RunTreeModel model;
         model.setSnapshot(loadLabSnapshot(m_db.toStdString()));
-        {
-            auto store = ExperimentStore::open(m_db.toStdString());
-            RunRecord r;
-            r.kind = "imp";
-            r.status = "running";
-            r.specJson = "{}";
-            r.specHash = "x";
-            r.task = "CoLA";
-            store->createRun(r); // no model: listed under "(no model)"
-        }
+        test::addBareRun(m_db.toStdString(), "imp", "CoLA"); // no model: listed under "(no model)"
         model.setSnapshot(loadLabSnapshot(m_db.toStdString()));
         QCOMPARE(model.rowCount(), 2);
         QVERIFY(model.indexForKey(QStringLiteral("m:(no model)")).isValid());

@@ -37,6 +37,7 @@ QWidget *pathRow(QLineEdit *edit, QWidget *parent, const QString &title)
     auto *w = new QWidget(parent);
     auto *h = new QHBoxLayout(w);
     h->setContentsMargins(0, 0, 0, 0);
+    edit->setMinimumWidth(280); // paths are long
     h->addWidget(edit, 1);
     auto *browse = new QToolButton(w);
     browse->setText(QStringLiteral("\u2026"));

@@ -56,10 +56,20 @@ LiveRunPanel::LiveRunPanel(QWidget *parent) : QWidget(parent)
     m_replot->setSingleShot(true);
     m_replot->setInterval(100);
     connect(m_replot, &QTimer::timeout, this, [this] {
-        m_loss->rescaleAxes();
-        m_lr->rescaleValueAxis();
-        m_metric->rescaleAxes();
+        // Rescale only what has data: an empty graph would leave QCustomPlot's arbitrary range.
+        if (!m_loss->data()->isEmpty())
+            m_loss->rescaleAxes();
+        if (!m_lr->data()->isEmpty())
+            m_lr->rescaleValueAxis();
+        if (!m_metric->data()->isEmpty())
+            m_metric->rescaleAxes();
         for (QCPAxisRect *r : m_plot->axisRects()) {
+            const bool empty = r == m_metric->keyAxis()->axisRect() ? m_metric->data()->isEmpty() : m_loss->data()->isEmpty();
+            if (empty) {
+                r->axis(QCPAxis::atBottom)->setRange(0, r == m_metric->keyAxis()->axisRect() ? 100 : 1);
+                r->axis(QCPAxis::atLeft)->setRange(0, 1);
+                continue;
+            }
             for (QCPAxis *a : r->axes()) {
                 const QCPRange range = a->range();
                 const double pad = std::max(range.size() * 0.05, 1e-6);
