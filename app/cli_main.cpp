@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli_common.h"
+#include "train/device.h"
 #include "util/error.h"
 
 namespace {
@@ -30,6 +31,7 @@ void preferPassiveOpenMpWait(char **argv)
 int main(int argc, char **argv)
 {
     preferPassiveOpenMpWait(argv);
+    tl::tuneAllocatorForTraining();
     CLI::App app{"TicketLab: lottery tickets in pre-trained BERT (headless engine)", "ticketlab-cli"};
     app.set_version_flag("--version", std::string("ticketlab-cli ") + TICKETLAB_VERSION);
     app.require_subcommand(1);

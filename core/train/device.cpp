@@ -1,5 +1,10 @@
 #include "train/device.h"
 
+#include <cstdlib>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "util/error.h"
 
 namespace tl {
@@ -22,6 +27,18 @@ torch::Device resolveDevice(const std::string &name)
     } catch (const c10::Error &) {
         throw Error("device '" + name + "': not a valid device name");
     }
+}
+
+void tuneAllocatorForTraining()
+{
+#ifdef __GLIBC__
+    for (const char *var : {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_",
+                            "GLIBC_TUNABLES"})
+        if (std::getenv(var))
+            return;
+    mallopt(M_MMAP_MAX, 0);             // no per-allocation mmap: big tensors come from the heap and are reused
+    mallopt(M_TRIM_THRESHOLD, 1 << 30); // and the heap is not shrunk after every step
+#endif
 }
 
 void setThreads(int n)
