@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 out="${1:-demo-out}"
 scripts/build.sh
 start=$(date +%s)
-build/app/ticketlab-cli demo --out "$out" --threads "${TICKETLAB_THREADS:-2}"
+build/app/ticketlab-cli demo --out "$out" --threads "${TICKETLAB_THREADS:-0}"
 if [[ -x build/app/ticketlab && ( -n "${DISPLAY:-}" || -n "${WAYLAND_DISPLAY:-}" ) && -z "${TICKETLAB_HEADLESS:-}" ]]; then
   echo "demo lab ready after $(( $(date +%s) - start )) s: opening $out/lab.db in the TicketLab app"
   exec build/app/ticketlab "$out/lab.db"
