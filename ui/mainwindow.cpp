@@ -68,7 +68,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     queueDock->setObjectName(QStringLiteral("queue"));
     queueDock->setWidget(m_queuePanel);
     addDockWidget(Qt::BottomDockWidgetArea, queueDock);
-    resizeDocks({browserDock}, {560}, Qt::Horizontal);
+    resizeDocks({browserDock}, {600}, Qt::Horizontal);
     resizeDocks({queueDock}, {150}, Qt::Vertical);
 
     m_statusLabel = new QLabel(this);

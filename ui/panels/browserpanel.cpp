@@ -107,7 +107,9 @@ BrowserPanel::BrowserPanel(QWidget *parent) : QWidget(parent)
     m_view->header()->setSectionResizeMode(RunTreeModel::NameColumn, QHeaderView::Stretch);
     for (int c = 1; c < RunTreeModel::ColumnCount; ++c)
         m_view->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+    m_view->header()->setMinimumSectionSize(48);
     m_view->setColumnHidden(RunTreeModel::UpdatedColumn, true);
+    m_view->setMinimumWidth(420);
     layout->addWidget(m_view, 1);
 
     connect(m_view, &QTreeView::customContextMenuRequested, this, &BrowserPanel::contextMenu);
