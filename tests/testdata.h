@@ -1,6 +1,9 @@
 #pragma once
 
 #include <QDir>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QList>
 #include <QProcess>
 #include <QString>
 #include <QtTest>
@@ -31,7 +34,52 @@ inline QString pythonWithTorch()
     return {};
 }
 
+/// What a run of the real ticketlab-cli printed.
+struct CliResult
+{
+    int exitCode = -1; ///< -1 when it crashed or was killed
+    QByteArray out, err;
+    /// stdout's non-empty lines as JSON objects (`--progress json`, `--format json`).
+    QList<QJsonObject> jsonLines() const
+    {
+        QList<QJsonObject> lines;
+        for (const QByteArray &line : out.split('\n'))
+            if (!line.trimmed().isEmpty())
+                lines.append(QJsonDocument::fromJson(line).object());
+        return lines;
+    }
+};
+
+/// Runs the ticketlab-cli this build made (TICKETLAB_CLI), killing it after timeoutMs.
+inline CliResult runCli(const QStringList &args, int timeoutMs = 600000)
+{
+    QProcess p;
+    p.start(QStringLiteral(TICKETLAB_CLI), args);
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+    }
+    CliResult r;
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+}
+
 } // namespace tltest
+
+/// Expects expr to throw a tl::Error whose message contains fragment.
+#define EXPECT_ERROR(expr, fragment)                                                                                   \
+    do {                                                                                                               \
+        bool thrown = false;                                                                                           \
+        try {                                                                                                          \
+            expr;                                                                                                      \
+        } catch (const tl::Error &e) {                                                                                 \
+            thrown = true;                                                                                             \
+            QVERIFY2(std::string(e.what()).find(fragment) != std::string::npos, e.what());                             \
+        }                                                                                                              \
+        QVERIFY2(thrown, "no tl::Error from " #expr);                                                                  \
+    } while (0)
 
 /// Skips the current test with a clear message when the shared data is not there.
 #define TL_REQUIRE_SHARED_DATA(dirVar)                                                           \

@@ -36,15 +36,7 @@ struct DbCloser
 };
 using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
 
-void exec(sqlite3 *db, const std::string &path, const std::string &what, const char *sql)
-{
-    char *message = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
-        const std::string text = message ? message : sqlite3_errmsg(db);
-        sqlite3_free(message);
-        fail(path, what + ": " + text);
-    }
-}
+using storeschema::exec;
 
 /// A prepared statement that finalizes itself. Errors name the database and `what` (the
 /// operation), so a constraint failure deep in commitRound still says which round failed.

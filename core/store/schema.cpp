@@ -123,16 +123,6 @@ namespace {
     throw Error(path + ": " + what);
 }
 
-void exec(sqlite3 *db, const std::string &path, const std::string &what, const char *sql)
-{
-    char *message = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
-        const std::string text = message ? message : sqlite3_errmsg(db);
-        sqlite3_free(message);
-        fail(path, what + ": " + text);
-    }
-}
-
 struct Finalizer
 {
     void operator()(sqlite3_stmt *stmt) const { sqlite3_finalize(stmt); }
@@ -237,6 +227,16 @@ void migrate(sqlite3 *db, const std::string &path)
     } catch (...) {
         sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
         throw;
+    }
+}
+
+void exec(sqlite3 *db, const std::string &path, const std::string &what, const char *sql)
+{
+    char *message = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+        const std::string text = message ? message : sqlite3_errmsg(db);
+        sqlite3_free(message);
+        throw Error(path + ": " + what + ": " + text);
     }
 }
 

@@ -33,6 +33,10 @@ int currentVersion();
 /// currentVersion().
 int readVersion(sqlite3 *db, const std::string &path);
 
+/// Runs SQL (several statements allowed); on failure throws tl::Error "PATH: WHAT: sqlite's
+/// message". Shared by the migration code and the store.
+void exec(sqlite3 *db, const std::string &path, const std::string &what, const char *sql);
+
 /// Brings the database to currentVersion() in one BEGIN IMMEDIATE transaction (rolled back on
 /// any error), reading the version again under the write lock in case another process
 /// migrated it meanwhile. Foreign keys should be on already (a no-op inside a transaction).

@@ -12,34 +12,9 @@
 
 namespace {
 
-struct Result
-{
-    int exitCode = -1;
-    QByteArray out, err;
-    QList<QJsonObject> jsonLines() const
-    {
-        QList<QJsonObject> lines;
-        for (const QByteArray &line : out.split('\n'))
-            if (!line.trimmed().isEmpty())
-                lines.append(QJsonDocument::fromJson(line).object());
-        return lines;
-    }
-};
+using Result = tltest::CliResult;
 
-Result cli(const QStringList &args, int timeoutMs = 300000)
-{
-    QProcess p;
-    p.start(QStringLiteral(TICKETLAB_CLI), args);
-    Result r;
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
-}
+Result cli(const QStringList &args, int timeoutMs = 300000) { return tltest::runCli(args, timeoutMs); }
 
 #define EXPECT_OK(r) QVERIFY2((r).exitCode == 0, (r).err.constData())
 

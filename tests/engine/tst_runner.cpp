@@ -10,30 +10,15 @@
 
 #include <csignal>
 
+#include "testdata.h"
 #include "prune/mask_io.h"
 #include "prune/mask_set.h"
 
 namespace {
 
-struct Result
-{
-    int exitCode = -1;
-    QByteArray out, err;
-};
+using Result = tltest::CliResult;
 
-Result cli(const QStringList &args)
-{
-    QProcess p;
-    p.start(QStringLiteral(TICKETLAB_CLI), args);
-    Result r;
-    if (!p.waitForFinished(600000))
-        p.kill();
-    p.waitForFinished();
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
-}
+Result cli(const QStringList &args) { return tltest::runCli(args); }
 
 #define EXPECT_OK(r) QVERIFY2((r).exitCode == 0, (r).err.right(2000).constData())
 

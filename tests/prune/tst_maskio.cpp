@@ -78,18 +78,6 @@ std::vector<char> npyF32(const std::vector<int64_t> &shape, const std::vector<fl
     return std::vector<char>(out.begin(), out.end());
 }
 
-#define EXPECT_ERROR(expr, fragment)                                                                                   \
-    do {                                                                                                               \
-        bool thrown = false;                                                                                           \
-        try {                                                                                                          \
-            expr;                                                                                                      \
-        } catch (const tl::Error &e) {                                                                                 \
-            thrown = true;                                                                                             \
-            QVERIFY2(std::string(e.what()).find(fragment) != std::string::npos, e.what());                             \
-        }                                                                                                              \
-        QVERIFY2(thrown, "no tl::Error from " #expr);                                                                  \
-    } while (0)
-
 // Checks our .pt and .npz in real PyTorch / NumPy, then writes the files Python makes:
 // a BERT-Tickets mask.pt (plain dict of "_mask" float tensors, saved as if from CUDA),
 // an npz from numpy.savez (bool arrays) and a .pt holding a 0.5.

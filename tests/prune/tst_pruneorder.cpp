@@ -4,6 +4,7 @@
 #include <cmath>
 #include <random>
 
+#include "testdata.h"
 #include "io/zip_writer.h"
 #include "prune/prune_order.h"
 #include "util/error.h"
@@ -102,18 +103,6 @@ tl::PruneOrder orderOf(const std::vector<int64_t> &shape, std::vector<uint8_t> v
     po.order = std::move(values);
     return po;
 }
-
-#define EXPECT_ERROR(expr, fragment)                                                                                   \
-    do {                                                                                                               \
-        bool thrown = false;                                                                                           \
-        try {                                                                                                          \
-            expr;                                                                                                      \
-        } catch (const tl::Error &e) {                                                                                 \
-            thrown = true;                                                                                             \
-            QVERIFY2(std::string(e.what()).find(fragment) != std::string::npos, e.what());                             \
-        }                                                                                                              \
-        QVERIFY2(thrown, "no tl::Error from " #expr);                                                                  \
-    } while (0)
 
 } // namespace
 

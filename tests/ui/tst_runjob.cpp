@@ -8,6 +8,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "testdata.h"
 #include "jobs/jobqueue.h"
 #include "jobs/runjob.h"
 #include "prune/prune_order.h"
@@ -26,13 +27,10 @@ class TestRunJob : public QObject
 
     bool cli(const QStringList &args)
     {
-        QProcess p;
-        p.start(QStringLiteral(TICKETLAB_CLI), args);
-        if (!p.waitForFinished(300000))
-            return false;
-        if (p.exitCode() != 0)
-            qWarning("%s", p.readAllStandardError().constData());
-        return p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
+        const tltest::CliResult r = tltest::runCli(args, 300000);
+        if (r.exitCode != 0)
+            qWarning("%s", r.err.constData());
+        return r.exitCode == 0;
     }
 
     QString writeSpec(const QString &name, int rounds, int steps)
