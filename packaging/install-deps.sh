@@ -12,8 +12,8 @@ packages=(
   libsqlite3-dev nlohmann-json3-dev libcli11-dev libzstd-dev libicu-dev
   # Tests and benchmarks: reference PyTorch (HF parity, torch.save files, baselines).
   python3-torch python3-numpy
-  # Headless GUI tests and screenshots.
-  xvfb xauth
+  # Headless GUI tests and screenshots; the packaging validators.
+  xvfb xauth desktop-file-utils appstream
 )
 
 missing=()

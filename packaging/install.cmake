@@ -34,20 +34,15 @@ if(TARGET ticketlab)
   install(FILES ${PROJECT_BINARY_DIR}/packaging/${TICKETLAB_APP_ID}.metainfo.xml
           DESTINATION ${CMAKE_INSTALL_DATADIR}/metainfo)
 
-  # The validators are optional: the checks exist only where the tools are installed
-  # (Debian packages desktop-file-utils and appstream).
+  # The validators (Debian packages desktop-file-utils and appstream) are skipped with a
+  # message where they are not installed, and fail under TICKETLAB_REQUIRE_DATA (CI).
   if(TICKETLAB_BUILD_TESTS)
-    find_program(TICKETLAB_DESKTOP_FILE_VALIDATE desktop-file-validate)
-    find_program(TICKETLAB_APPSTREAMCLI appstreamcli)
-    if(TICKETLAB_DESKTOP_FILE_VALIDATE)
-      add_test(NAME packaging_desktop_file
-               COMMAND ${TICKETLAB_DESKTOP_FILE_VALIDATE}
-                       ${CMAKE_CURRENT_LIST_DIR}/${TICKETLAB_APP_ID}.desktop)
-    endif()
-    if(TICKETLAB_APPSTREAMCLI)
-      add_test(NAME packaging_metainfo
-               COMMAND ${TICKETLAB_APPSTREAMCLI} validate --no-net
-                       ${PROJECT_BINARY_DIR}/packaging/${TICKETLAB_APP_ID}.metainfo.xml)
-    endif()
+    set(_validator ${CMAKE_CURRENT_LIST_DIR}/run-validator.sh)
+    add_test(NAME packaging_desktop_file
+             COMMAND ${_validator} desktop-file-validate ${CMAKE_CURRENT_LIST_DIR}/${TICKETLAB_APP_ID}.desktop)
+    add_test(NAME packaging_metainfo
+             COMMAND ${_validator} appstreamcli validate --no-net
+                     ${PROJECT_BINARY_DIR}/packaging/${TICKETLAB_APP_ID}.metainfo.xml)
+    set_tests_properties(packaging_desktop_file packaging_metainfo PROPERTIES SKIP_RETURN_CODE 77)
   endif()
 endif()

@@ -205,7 +205,7 @@ private Q_SLOTS:
         // A real torch.save() file, made by Debian's python3-torch when it is installed.
         const QString python = tltest::pythonWithTorch();
         if (python.isEmpty())
-            QSKIP("python3 with torch is not installed (apt-get install python3-torch)");
+            TL_SKIP("python3 with torch is not installed (apt-get install python3-torch)");
         QTemporaryDir dir;
         const QString bin = dir.filePath(QStringLiteral("pytorch_model.bin"));
         QProcess py;

@@ -59,7 +59,7 @@ private Q_SLOTS:
         QFETCH(QString, act);
         const QString python = tltest::pythonWithTorch();
         if (python.isEmpty())
-            QSKIP("python3 with torch and numpy is not installed (apt-get install python3-torch python3-numpy)");
+            TL_SKIP("python3 with torch and numpy is not installed (apt-get install python3-torch python3-numpy)");
         QTemporaryDir dir;
         const std::string d = dir.path().toStdString();
         tl::BertConfig c = tl::BertConfig::preset("tiny");
