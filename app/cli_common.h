@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "engine/run_spec.h"
 #include "io/model_folder.h"
 #include "model/bert_config.h"
 #include "text/tasks.h"
@@ -53,5 +54,11 @@ void addTrainCommands(CLI::App &app);
 void addDemoCommands(CLI::App &app);
 void addRunCommands(CLI::App &app);
 void addAnalyzeCommands(CLI::App &app);
+void addStudyCommands(CLI::App &app);
+void addMergeCommand(CLI::App &app);
+
+/// Runs (or resumes) a run spec against db, printing progress as text (stderr) or JSON lines
+/// (stdout) and the run ids; Ctrl-C / SIGTERM stop it cleanly (then it throws "interrupted").
+void executeAndReport(const RunSpec &spec, const std::string &db, const std::string &progress);
 
 } // namespace tl::cli

@@ -40,6 +40,8 @@ int main(int argc, char **argv)
     tl::cli::addDemoCommands(app);
     tl::cli::addRunCommands(app);
     tl::cli::addAnalyzeCommands(app);
+    tl::cli::addStudyCommands(app);
+    tl::cli::addMergeCommand(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {

@@ -73,6 +73,8 @@ RunEventFn eventPrinter(const std::string &format)
     };
 }
 
+} // namespace
+
 void executeAndReport(const RunSpec &spec, const std::string &db, const std::string &progress)
 {
     g_interrupted = false;
@@ -89,6 +91,8 @@ void executeAndReport(const RunSpec &spec, const std::string &db, const std::str
     if (outcome.cancelled)
         throw Error("interrupted; run the same spec against " + db + " again to resume");
 }
+
+namespace {
 
 nlohmann::json parseJsonOrEmpty(const std::string &text)
 {

@@ -89,13 +89,15 @@ inline bool requireData()
     const QByteArray v = qgetenv("TICKETLAB_REQUIRE_DATA");
     return !v.isEmpty() && v != "0";
 }
+inline QByteArray skipMessage(const char *message) { return QByteArray(message); }
+inline QByteArray skipMessage(const QString &message) { return message.toUtf8(); }
 } // namespace tltest
 
 /// Skips the current test with message (a C string or QString), or fails it with the same
 /// message when tltest::requireData(). A macro: QSKIP/QFAIL must return from the test itself.
 #define TL_SKIP(message)                                                                         \
     do {                                                                                         \
-        const QByteArray tlSkipMessage_ = QString(message).toUtf8();                            \
+        const QByteArray tlSkipMessage_ = tltest::skipMessage(message);                            \
         if (tltest::requireData())                                                               \
             QFAIL(("TICKETLAB_REQUIRE_DATA is set: " + tlSkipMessage_).constData());            \
         QSKIP(tlSkipMessage_.constData());                                                       \

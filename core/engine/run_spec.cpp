@@ -13,6 +13,7 @@
 #include "util/error.h"
 #include "util/fileio.h"
 #include "util/hash.h"
+#include "util/json_fields.h"
 
 namespace tl {
 namespace {
@@ -34,129 +35,9 @@ double scheduleAt(const PruneSpec &p, int round)
     return tidy(p.schedule == "geometric" ? 1.0 - std::pow(1.0 - p.step, round) : std::min(round * p.step, 1.0));
 }
 
-std::string joined(const std::vector<std::string> &names)
-{
-    std::string out;
-    for (const std::string &n : names)
-        out += (out.empty() ? "" : ", ") + n;
-    return out;
-}
-
-// One JSON object of the spec at a field path (name "" for the top level, "prune" for the
-// prune section). Unknown keys are rejected up front: a misspelt key is the likeliest cause of
-// any later error.
-class Fields
-{
-public:
-    Fields(const json &j, const std::string &name, const std::string &source, std::initializer_list<const char *> known)
-        : m_json(j), m_prefix(name.empty() ? name : name + "."), m_source(source)
-    {
-        if (!j.is_object()) {
-            if (name.empty())
-                throw Error(source + ": expected a JSON object, got " + j.dump());
-            failPath(name, "expected an object, got " + j.dump());
-        }
-        for (const auto &item : j.items())
-            if (std::none_of(known.begin(), known.end(), [&](const char *k) { return item.key() == k; }))
-                failPath(m_prefix + item.key(), "unknown field (known: " + joined({known.begin(), known.end()}) + ")");
-    }
-
-    [[noreturn]] void failPath(const std::string &path, const std::string &why) const
-    {
-        throw Error(m_source + ": field '" + path + "': " + why);
-    }
-    [[noreturn]] void fail(const std::string &key, const std::string &why) const { failPath(m_prefix + key, why); }
-
-    const json *find(const char *key) const
-    {
-        auto it = m_json.find(key);
-        return it == m_json.end() ? nullptr : &*it;
-    }
-
-    // Absent keeps `out`; null is accepted only where `nullable` (then it also keeps `out`).
-    template <typename Int> bool integer(const char *key, Int &out, int64_t lo, int64_t hi, bool nullable = false) const
-    {
-        const json *v = value(key, nullable);
-        if (!v)
-            return false;
-        if (!v->is_number_integer())
-            fail(key, "expected an integer, got " + v->dump());
-        if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(hi))
-            fail(key, "must be at most " + std::to_string(hi) + ", got " + v->dump());
-        const int64_t got = v->get<int64_t>();
-        if (got < lo || got > hi)
-            fail(key, "must lie in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + v->dump());
-        out = static_cast<Int>(got); // hi fits Int
-        return true;
-    }
-
-    bool number(const char *key, double &out, bool nullable = false) const
-    {
-        const json *v = value(key, nullable);
-        if (!v)
-            return false;
-        if (!v->is_number())
-            fail(key, "expected a number, got " + v->dump());
-        out = v->get<double>();
-        return true;
-    }
-
-    void boolean(const char *key, bool &out) const
-    {
-        if (const json *v = value(key, false)) {
-            if (!v->is_boolean())
-                fail(key, "expected true or false, got " + v->dump());
-            out = v->get<bool>();
-        }
-    }
-
-    bool string(const char *key, std::string &out) const
-    {
-        const json *v = value(key, false);
-        if (!v)
-            return false;
-        if (!v->is_string())
-            fail(key, "expected a string, got " + v->dump());
-        out = v->get<std::string>();
-        return true;
-    }
-
-    void required(const char *key, std::string &out) const
-    {
-        if (!find(key))
-            fail(key, "required");
-        string(key, out);
-        if (out.empty())
-            fail(key, "must not be empty");
-    }
-
-    void oneOf(const char *key, std::string &out, const std::vector<std::string> &allowed) const
-    {
-        string(key, out);
-        if (std::find(allowed.begin(), allowed.end(), out) == allowed.end())
-            fail(key, "unknown value \"" + out + "\" (expected one of: " + joined(allowed) + ")");
-    }
-
-private:
-    const json *value(const char *key, bool nullable) const
-    {
-        const json *v = find(key);
-        if (v && v->is_null()) {
-            if (!nullable)
-                fail(key, "expected a value, got null");
-            return nullptr;
-        }
-        return v;
-    }
-
-    const json &m_json;
-    std::string m_prefix;
-    const std::string &m_source;
-};
-
 PruneSpec parsePrune(const json &j, const std::string &source)
 {
-    const Fields f(j, "prune", source,
+    const JsonFields f(j, "prune", source,
                    {"method", "schedule", "step", "rounds", "target_sparsity", "include_pooler", "include_embeddings"});
     PruneSpec p;
     f.oneOf("method", p.method, {"global_magnitude", "tensor_magnitude", "global_random", "tensor_random"});
@@ -192,7 +73,7 @@ PruneSpec parsePrune(const json &j, const std::string &source)
     return p;
 }
 
-RewindSpec parseRewind(const Fields &top, const json &v, const std::string &source)
+RewindSpec parseRewind(const JsonFields &top, const json &v, const std::string &source)
 {
     RewindSpec r;
     if (v.is_string()) {
@@ -202,7 +83,7 @@ RewindSpec parseRewind(const Fields &top, const json &v, const std::string &sour
     }
     if (!v.is_object())
         top.fail("rewind", "expected \"pretrained\" or {\"step\": k}, got " + v.dump());
-    const Fields f(v, "rewind", source, {"step"});
+    const JsonFields f(v, "rewind", source, {"step"});
     if (!f.find("step"))
         f.fail("step", "required");
     r.pretrained = false;
@@ -212,7 +93,7 @@ RewindSpec parseRewind(const Fields &top, const json &v, const std::string &sour
 
 TrainSpec parseTrain(const json &v, const std::string &source)
 {
-    const Fields f(
+    const JsonFields f(
         v, "train", source,
         {"epochs", "max_steps", "lr", "batch_size", "max_seq_len", "warmup", "weight_decay", "eval_batch_size"});
     constexpr int kIntMax = std::numeric_limits<int>::max();
@@ -236,14 +117,29 @@ TrainSpec parseTrain(const json &v, const std::string &source)
 
 SourceSpec parseSource(const json &v, const std::string &source)
 {
-    const Fields f(v, "source", source, {"run", "round", "mask_file"});
+    const JsonFields f(v, "source", source, {"run", "round", "mask_file", "spec", "seed"});
     SourceSpec s;
     if (f.find("mask_file")) {
-        if (f.find("run") || f.find("round"))
+        if (f.find("run") || f.find("round") || f.find("spec"))
             f.fail("mask_file", "give either mask_file or run and round, not both");
         f.required("mask_file", s.maskFile);
         return s;
     }
+    if (f.find("spec")) {
+        if (f.find("run"))
+            f.fail("spec", "give either spec and seed or run, not both");
+        f.required("spec", s.specHash);
+        static const std::regex kHash("[0-9a-f]{16}");
+        if (!std::regex_match(s.specHash, kHash))
+            f.fail("spec", "expected a spec hash (16 lowercase hex digits), got \"" + s.specHash + "\"");
+        if (!f.find("seed"))
+            f.fail("seed", "required with spec");
+        f.integer("seed", s.seed, 0, std::numeric_limits<int64_t>::max());
+        f.integer("round", s.round, 0, PruneSpec::kMaxRounds);
+        return s;
+    }
+    if (f.find("seed"))
+        f.fail("seed", "only with spec");
     if (!f.find("run"))
         f.fail("run", "required (or give mask_file)");
     if (!f.find("round"))
@@ -298,7 +194,7 @@ std::vector<std::string> RunSpec::kinds()
 
 RunSpec RunSpec::fromJson(const json &j, const std::string &source)
 {
-    const Fields f(j, "", source,
+    const JsonFields f(j, "", source,
                    {"model", "task", "data_dir", "kind", "prune", "rewind", "head", "train", "seeds", "threads",
                     "device", "criterion", "source"});
     RunSpec s;
@@ -368,6 +264,8 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
             f.fail("source", "only kinds \"transfer\", \"reinit\" and \"shuffle\" take a source (kind is \""
                                  + s.kind + "\")");
         s.source = parseSource(*v, source);
+        if (s.kind != "transfer" && s.source->bySpec() && f.find("source")->contains("round"))
+            f.failPath("source.round", "kind \"" + s.kind + "\" trains every round of its source run");
         if (s.kind != "transfer" && s.source->fromFile())
             f.fail("source", "kind \"" + s.kind + "\" needs the masks of a stored IMP run: {\"run\": id}");
     } else if (usesMasks) {
@@ -438,6 +336,10 @@ json RunSpec::toJson() const
         j["source"] = nullptr;
     else if (source->fromFile())
         j["source"] = {{"mask_file", source->maskFile}};
+    else if (source->bySpec() && kind != "transfer")
+        j["source"] = {{"spec", source->specHash}, {"seed", source->seed}};
+    else if (source->bySpec())
+        j["source"] = {{"spec", source->specHash}, {"seed", source->seed}, {"round", source->round}};
     else
         j["source"] = {{"run", source->run}, {"round", source->round}};
     return j;

@@ -119,7 +119,12 @@ struct SourceSpec
     int64_t run = 0;
     int round = 0;
     std::string maskFile; ///< non-empty: the mask comes from this file, not from a stored run
+    /// Non-empty: the source is the finished run of this spec hash and seed in the database the
+    /// run writes to, found when the run starts (studies name sources so, never by an id).
+    std::string specHash;
+    uint64_t seed = 0;
     bool fromFile() const { return !maskFile.empty(); }
+    bool bySpec() const { return !specHash.empty(); }
 };
 
 struct RunSpec

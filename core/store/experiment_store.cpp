@@ -126,25 +126,29 @@ private:
 
 /// BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() ran. IMMEDIATE takes the write lock
 /// up front: a deferred transaction that upgrades from read to write can fail with
-/// SQLITE_BUSY at once in WAL mode, without waiting on the busy timeout.
+/// SQLITE_BUSY at once in WAL mode, without waiting on the busy timeout. Inside an open
+/// transaction (ExperimentStore::inTransaction) it is a savepoint, so every write method can
+/// be part of a larger all-or-nothing change.
 class Transaction
 {
 public:
-    Transaction(sqlite3 *db, const std::string &path, const std::string &what) : m_db(db), m_path(path), m_what(what)
+    Transaction(sqlite3 *db, const std::string &path, const std::string &what)
+        : m_db(db), m_path(path), m_what(what), m_nested(sqlite3_get_autocommit(db) == 0)
     {
-        exec(m_db, m_path, m_what + ": cannot begin a transaction", "BEGIN IMMEDIATE");
+        exec(m_db, m_path, m_what + ": cannot begin a transaction", m_nested ? "SAVEPOINT tl_nested" : "BEGIN IMMEDIATE");
     }
     ~Transaction()
     {
         if (!m_done)
-            sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+            sqlite3_exec(m_db, m_nested ? "ROLLBACK TO tl_nested; RELEASE tl_nested" : "ROLLBACK", nullptr, nullptr,
+                         nullptr);
     }
     Transaction(const Transaction &) = delete;
     Transaction &operator=(const Transaction &) = delete;
 
     void commit()
     {
-        exec(m_db, m_path, m_what + ": cannot commit", "COMMIT");
+        exec(m_db, m_path, m_what + ": cannot commit", m_nested ? "RELEASE tl_nested" : "COMMIT");
         m_done = true;
     }
 
@@ -152,6 +156,7 @@ private:
     sqlite3 *m_db;
     const std::string &m_path;
     std::string m_what;
+    bool m_nested = false;
     bool m_done = false;
 };
 
@@ -264,6 +269,13 @@ const std::vector<std::string> &ExperimentStore::runStatuses()
 {
     static const std::vector<std::string> statuses = {"running", "done", "failed", "cancelled"};
     return statuses;
+}
+
+void ExperimentStore::inTransaction(const std::string &what, const std::function<void()> &body)
+{
+    Transaction tx(m_db, m_path, what);
+    body();
+    tx.commit();
 }
 
 int ExperimentStore::schemaVersion() const

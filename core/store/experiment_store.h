@@ -5,6 +5,7 @@
 // Torch-free, so the GUI reads it directly while a run in another process writes it.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -111,6 +112,9 @@ public:
     ExperimentStore &operator=(const ExperimentStore &) = delete;
 
     int schemaVersion() const;
+    /// Runs body in one transaction: every write it makes through this store lands together,
+    /// or (when it throws) none does. The exception propagates.
+    void inTransaction(const std::string &what, const std::function<void()> &body);
     const std::string &path() const { return m_path; }
 
     /// Inserts the record unless one with the same identity exists; returns the id either

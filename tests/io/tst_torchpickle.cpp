@@ -9,6 +9,7 @@
 
 #include <cstring>
 
+#include "testdata.h"
 #include "io/torch_pickle.h"
 #include "io/zip_reader.h"
 #include "util/error.h"

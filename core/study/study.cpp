@@ -1,0 +1,356 @@
+#include "study/study.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "store/experiment_store.h"
+#include "text/tasks.h"
+#include "util/error.h"
+#include "util/fileio.h"
+#include "util/json_fields.h"
+
+namespace tl {
+namespace {
+
+using nlohmann::json;
+
+/// "rte" -> "RTE", "MLM" -> "mlm"; throws naming the field.
+std::string canonicalTask(const std::string &name, const JsonFields &f, const std::string &path)
+{
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (lower == "mlm")
+        return "mlm";
+    try {
+        return taskByName(name).name;
+    } catch (const Error &e) {
+        f.failPath(path, std::string(e.what()) + ", mlm");
+    }
+}
+
+std::vector<std::string> taskList(const json &v, const JsonFields &f, const std::string &field,
+                                  const std::vector<std::string> &known)
+{
+    if (!v.is_array() || v.empty())
+        f.failPath(field, "expected a non-empty array of task names, got " + v.dump());
+    std::vector<std::string> out;
+    for (size_t i = 0; i < v.size(); ++i) {
+        const std::string path = field + "[" + std::to_string(i) + "]";
+        if (!v[i].is_string())
+            f.failPath(path, "expected a task name, got " + v[i].dump());
+        const std::string t = canonicalTask(v[i].get<std::string>(), f, path);
+        if (std::find(known.begin(), known.end(), t) == known.end())
+            f.failPath(path, "task \"" + t + "\" is not in the study's tasks (" + joined(known) + ")");
+        if (std::find(out.begin(), out.end(), t) == out.end())
+            out.push_back(t);
+    }
+    return out;
+}
+
+constexpr const char *kSharedFields[] = {"prune", "rewind", "head", "train", "threads", "device", "criterion"};
+
+} // namespace
+
+const std::vector<std::string> &StudySpec::baselineKinds()
+{
+    static const std::vector<std::string> kinds{"full", "random", "reinit", "shuffle", "standard", "oneshot"};
+    return kinds;
+}
+
+std::string StudySpec::metricFor(const std::string &task) const
+{
+    auto it = metric.find(task);
+    return it == metric.end() ? std::string("main") : it->second;
+}
+
+StudySpec StudySpec::fromJson(const json &j, const std::string &source)
+{
+    const JsonFields f(j, "", source,
+                       {"name", "model", "tasks", "seeds", "prune", "rewind", "head", "train", "train_per_task",
+                        "threads", "device", "baselines", "transfer", "criterion", "metric"});
+    StudySpec s;
+    s.path = source;
+    f.required("name", s.name);
+    f.required("model", s.model);
+
+    const json *tasks = f.find("tasks");
+    if (!tasks)
+        f.fail("tasks", "required: an object {\"TASK\": \"data folder\", ...}");
+    if (!tasks->is_object() || tasks->empty())
+        f.fail("tasks", "expected a non-empty object {\"TASK\": \"data folder\", ...}, got " + tasks->dump());
+    std::vector<std::string> names;
+    for (const auto &[name, dir] : tasks->items()) {
+        const std::string path = "tasks." + name;
+        const std::string task = canonicalTask(name, f, path);
+        if (!dir.is_string() || dir.get<std::string>().empty())
+            f.failPath(path, "expected the task's data folder, got " + dir.dump());
+        if (std::find(names.begin(), names.end(), task) != names.end())
+            f.failPath(path, "task \"" + task + "\" is listed twice");
+        names.push_back(task);
+        s.tasks.emplace_back(task, dir.get<std::string>());
+    }
+
+    // The shared run-spec fields are checked by the run spec's own parser, under their own names.
+    json shared = json::object();
+    for (const char *key : kSharedFields)
+        if (const json *v = f.find(key))
+            shared[key] = *v;
+    if (const json *v = f.find("seeds"))
+        shared["seeds"] = *v;
+    json probe = shared;
+    probe["model"] = s.model;
+    probe["task"] = s.tasks.front().first;
+    probe["data_dir"] = s.tasks.front().second;
+    const RunSpec parsed = RunSpec::fromJson(probe, source);
+    s.seeds = parsed.seeds;
+    s.criterion = parsed.criterion;
+    shared.erase("seeds");
+    s.shared = shared;
+
+    if (const json *v = f.find("train_per_task")) {
+        if (!v->is_object())
+            f.fail("train_per_task", "expected an object {\"TASK\": {train fields}}, got " + v->dump());
+        for (const auto &[name, train] : v->items()) {
+            const std::string path = "train_per_task." + name;
+            const std::string task = canonicalTask(name, f, path);
+            if (std::find(names.begin(), names.end(), task) == names.end())
+                f.failPath(path, "task \"" + task + "\" is not in the study's tasks (" + joined(names) + ")");
+            if (!train.is_object())
+                f.failPath(path, "expected an object of train fields, got " + train.dump());
+            json merged = shared.value("train", json::object());
+            merged.update(train);
+            json check = probe;
+            check["train"] = merged;
+            RunSpec::fromJson(check, source + ": " + path); // names the field within train
+            s.trainPerTask[task] = merged;
+        }
+    }
+
+    if (const json *v = f.find("baselines")) {
+        if (!v->is_array())
+            f.fail("baselines", "expected an array of kinds (" + joined(baselineKinds()) + "), got " + v->dump());
+        s.baselines.clear();
+        for (size_t i = 0; i < v->size(); ++i) {
+            const json &e = (*v)[i];
+            const std::string path = "baselines[" + std::to_string(i) + "]";
+            if (!e.is_string()
+                || std::find(baselineKinds().begin(), baselineKinds().end(), e.get<std::string>()) == baselineKinds().end())
+                f.failPath(path, "expected one of " + joined(baselineKinds()) + ", got " + e.dump());
+            if (std::find(s.baselines.begin(), s.baselines.end(), e.get<std::string>()) != s.baselines.end())
+                f.failPath(path, "listed twice: " + e.dump());
+            s.baselines.push_back(e.get<std::string>());
+        }
+    }
+
+    if (const json *v = f.find("transfer"); v && !v->is_null()) {
+        const JsonFields t(*v, "transfer", source, {"sparsity", "round", "from", "to"});
+        StudyTransfer tr;
+        double sparsity = 0;
+        int round = 0;
+        const bool bySparsity = t.number("sparsity", sparsity);
+        const bool byRound = t.integer("round", round, 0, PruneSpec::kMaxRounds);
+        if (bySparsity == byRound)
+            t.fail(bySparsity ? "round" : "sparsity", "give exactly one of sparsity and round");
+        if (bySparsity) {
+            if (!(sparsity > 0 && sparsity < 1))
+                t.fail("sparsity", "must lie in (0, 1), got " + json(sparsity).dump());
+            tr.sparsity = sparsity;
+        } else {
+            if (round > parsed.prune.numRounds())
+                t.fail("round", "the IMP schedule has rounds 0.." + std::to_string(parsed.prune.numRounds()) + ", got "
+                                    + std::to_string(round));
+            tr.round = round;
+        }
+        tr.from = t.find("from") ? taskList(*t.find("from"), f, "transfer.from", names) : names;
+        tr.to = t.find("to") ? taskList(*t.find("to"), f, "transfer.to", names) : names;
+        s.transfer = tr;
+    }
+
+    if (const json *v = f.find("metric")) {
+        if (!v->is_object())
+            f.fail("metric", "expected an object {\"TASK\": \"metric\"}, got " + v->dump());
+        for (const auto &[name, m] : v->items()) {
+            const std::string path = "metric." + name;
+            const std::string task = canonicalTask(name, f, path);
+            if (std::find(names.begin(), names.end(), task) == names.end())
+                f.failPath(path, "task \"" + task + "\" is not in the study's tasks (" + joined(names) + ")");
+            if (!m.is_string() || m.get<std::string>().empty())
+                f.failPath(path, "expected a metric name, got " + m.dump());
+            s.metric[task] = m.get<std::string>();
+        }
+    }
+    return s;
+}
+
+StudySpec StudySpec::load(const std::string &path)
+{
+    json j;
+    try {
+        j = json::parse(readFileText(path));
+    } catch (const json::parse_error &e) {
+        throw Error(path + ": invalid JSON: " + e.what());
+    }
+    StudySpec s = fromJson(j, path);
+    namespace fs = std::filesystem;
+    const fs::path folder = fs::absolute(fs::path(path)).parent_path();
+    auto resolve = [&](std::string &p) {
+        if (!p.empty() && fs::path(p).is_relative())
+            p = (folder / p).lexically_normal().string();
+    };
+    resolve(s.model);
+    for (auto &[task, dir] : s.tasks)
+        resolve(dir);
+    return s;
+}
+
+std::string planStatusName(PlanStatus status)
+{
+    switch (status) {
+    case PlanStatus::Done: return "done";
+    case PlanStatus::Partial: return "partial";
+    case PlanStatus::Todo: break;
+    }
+    return "todo";
+}
+
+std::vector<PlannedRun> planStudy(const StudySpec &study, int threadsOverride)
+{
+    const std::string source = study.path.empty() ? study.name : study.path;
+    auto specFor = [&](const std::string &task, const std::string &dir, const std::string &kind, uint64_t seed,
+                       const json &src) {
+        json j = study.shared;
+        j["model"] = study.model;
+        j["task"] = task;
+        j["data_dir"] = dir;
+        j["kind"] = kind;
+        j["seeds"] = {seed};
+        if (auto it = study.trainPerTask.find(task); it != study.trainPerTask.end())
+            j["train"] = it->second;
+        if (threadsOverride > 0)
+            j["threads"] = threadsOverride;
+        if (kind == "full")
+            j.erase("prune");
+        if (!src.is_null())
+            j["source"] = src;
+        return RunSpec::fromJson(j, source);
+    };
+    auto key = [](const std::string &task, const std::string &kind, uint64_t seed) {
+        return task + "/" + kind + "/s" + std::to_string(seed);
+    };
+    std::map<std::string, std::string> dirOf(study.tasks.begin(), study.tasks.end());
+
+    std::vector<PlannedRun> plan;
+    std::map<std::string, size_t> impIndex; // key -> index in plan
+    // Level 0: IMP and the baselines that need no IMP run, task by task, seed by seed.
+    for (const auto &[task, dir] : study.tasks) {
+        for (uint64_t seed : study.seeds) {
+            for (const std::string &kind : std::vector<std::string>{"imp", "full", "random", "standard", "oneshot"}) {
+                if (kind != "imp" && std::find(study.baselines.begin(), study.baselines.end(), kind) == study.baselines.end())
+                    continue;
+                PlannedRun r;
+                r.key = key(task, kind, seed);
+                r.kind = kind;
+                r.task = task;
+                r.seed = seed;
+                r.spec = specFor(task, dir, kind, seed, nullptr);
+                if (kind == "imp")
+                    impIndex[r.key] = plan.size();
+                plan.push_back(std::move(r));
+            }
+        }
+    }
+    // Level 1: what trains an IMP run's masks.
+    for (const auto &[task, dir] : study.tasks) {
+        for (uint64_t seed : study.seeds) {
+            // Copies: plan grows below.
+            const std::string impKey = key(task, "imp", seed), impHash = plan[impIndex.at(impKey)].spec.hash();
+            for (const std::string &kind : {std::string("reinit"), std::string("shuffle")}) {
+                if (std::find(study.baselines.begin(), study.baselines.end(), kind) == study.baselines.end())
+                    continue;
+                PlannedRun r;
+                r.key = key(task, kind, seed);
+                r.kind = kind;
+                r.task = task;
+                r.seed = seed;
+                r.level = 1;
+                r.dependsOn = {impKey};
+                r.spec = specFor(task, dir, kind, seed, json{{"spec", impHash}, {"seed", seed}});
+                plan.push_back(std::move(r));
+            }
+        }
+    }
+    if (study.transfer) {
+        const StudyTransfer &t = *study.transfer;
+        for (const std::string &from : t.from) {
+            for (uint64_t seed : study.seeds) {
+                const std::string impKey = key(from, "imp", seed);
+                const RunSpec impSpec = plan[impIndex.at(impKey)].spec; // a copy: plan grows below
+                int round = t.round.value_or(0);
+                if (t.sparsity) {
+                    const std::vector<double> s = impSpec.prune.sparsities();
+                    round = 1;
+                    for (size_t i = 1; i < s.size(); ++i)
+                        if (std::abs(s[i] - *t.sparsity) < std::abs(s[static_cast<size_t>(round) - 1] - *t.sparsity))
+                            round = static_cast<int>(i) + 1;
+                }
+                for (const std::string &to : t.to) {
+                    if (to == from)
+                        continue;
+                    PlannedRun r;
+                    r.key = from + "->" + to + "/transfer/s" + std::to_string(seed);
+                    r.kind = "transfer";
+                    r.task = to;
+                    r.sourceTask = from;
+                    r.seed = seed;
+                    r.level = 1;
+                    r.dependsOn = {impKey};
+                    r.spec = specFor(to, dirOf.at(to), "transfer", seed,
+                                     json{{"spec", impSpec.hash()}, {"seed", seed}, {"round", round}});
+                    plan.push_back(std::move(r));
+                }
+            }
+        }
+    }
+    return plan;
+}
+
+std::vector<PlanStatus> planStatuses(const ExperimentStore &store, const std::vector<PlannedRun> &plan)
+{
+    // (spec hash, seed) -> best status among the database's runs of that identity.
+    std::map<std::pair<std::string, uint64_t>, PlanStatus> found;
+    for (const RunRecord &r : store.runs()) {
+        PlanStatus &s = found.try_emplace({r.specHash, r.seed}, PlanStatus::Todo).first->second;
+        const PlanStatus here = r.status == "done" ? PlanStatus::Done : PlanStatus::Partial;
+        if (here == PlanStatus::Done || s == PlanStatus::Todo)
+            s = here;
+    }
+    std::vector<PlanStatus> out;
+    out.reserve(plan.size());
+    for (const PlannedRun &r : plan) {
+        auto it = found.find({r.spec.hash(), r.seed});
+        out.push_back(it == found.end() ? PlanStatus::Todo : it->second);
+    }
+    return out;
+}
+
+std::string keyFileName(const std::string &key)
+{
+    std::string out;
+    for (size_t i = 0; i < key.size(); ++i) {
+        if (key.compare(i, 2, "->") == 0) {
+            out += "-to-";
+            ++i;
+        } else if (key[i] == '/') {
+            out += '_';
+        } else if (std::isalnum(static_cast<unsigned char>(key[i])) || key[i] == '-' || key[i] == '.') {
+            out += key[i];
+        } else {
+            out += '_';
+        }
+    }
+    return out;
+}
+
+} // namespace tl

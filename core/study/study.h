@@ -1,0 +1,106 @@
+#pragma once
+
+// A study: the paper's whole protocol (every task x IMP and its baselines x seeds, then the
+// transfer matrix) as one JSON file, expanded into run specs with stable, readable keys.
+// Torch-free, so the CLI, the GUI and a SLURM job read the same plan.
+//
+// ```json
+// {
+//   "name": "minilm-glue", "model": "models/minilm-l6",
+//   "tasks": {"RTE": "glue/RTE", "MRPC": "glue/MRPC", "mlm": "corpus"},
+//   "seeds": [0, 1, 2],
+//   "prune": {...}, "rewind": "pretrained", "head": "keep", "train": {...},
+//   "train_per_task": {"mlm": {"max_steps": 2000}},
+//   "threads": 1, "device": "cpu",
+//   "baselines": ["full", "random", "reinit", "shuffle"],
+//   "transfer": {"sparsity": 0.7, "from": ["RTE"], "to": ["MRPC"]},
+//   "criterion": "within_std", "metric": {"MRPC": "accuracy"}
+// }
+// ```
+//
+// Required: name, model, tasks. prune, rewind, head, train, threads, device and criterion are
+// the run-spec fields (validated as in a run spec) shared by every run; train_per_task
+// overrides single train fields for a task. baselines: any of full, random, reinit, shuffle,
+// standard, oneshot (default full, random, reinit, shuffle: the paper's Table 2 columns).
+// transfer (optional): {"sparsity": s} (the IMP round nearest s) or {"round": k}; from / to
+// default to every task. metric: per task, the metric the report reads (default: the task's
+// main GLUE metric).
+//
+// Keys: "RTE/imp/s0", "RTE/reinit/s0", "RTE->MRPC/transfer/s0". reinit, shuffle and transfer
+// runs depend on the IMP run of the same task and seed, and name it in their spec by its spec
+// hash and seed (never by a database id), so a plan means the same in every database.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/run_spec.h"
+
+namespace tl {
+
+class ExperimentStore;
+
+struct StudyTransfer
+{
+    std::optional<double> sparsity; ///< the IMP round whose sparsity is nearest this
+    std::optional<int> round;       ///< or this round
+    std::vector<std::string> from, to; ///< canonical task names
+};
+
+struct StudySpec
+{
+    std::string name;
+    std::string path; ///< the file it was read from ("" when built in code)
+    std::string model;
+    std::vector<std::pair<std::string, std::string>> tasks; ///< canonical task name -> data folder, in file order
+    std::vector<uint64_t> seeds{0};
+    std::vector<std::string> baselines{"full", "random", "reinit", "shuffle"};
+    std::optional<StudyTransfer> transfer;
+    std::string criterion = "within_std";
+    std::map<std::string, std::string> metric; ///< canonical task -> metric name
+    /// The shared run-spec fields as JSON (prune, rewind, head, train, threads, device,
+    /// criterion) and the per-task train overrides.
+    nlohmann::json shared = nlohmann::json::object();
+    std::map<std::string, nlohmann::json> trainPerTask;
+
+    static StudySpec fromJson(const nlohmann::json &json, const std::string &sourceName);
+    /// Reads a study file; relative model and task folders are resolved against its folder.
+    static StudySpec load(const std::string &path);
+
+    /// The metric a task's row reads ("main" unless set).
+    std::string metricFor(const std::string &task) const;
+    static const std::vector<std::string> &baselineKinds();
+};
+
+/// One run of a plan.
+struct PlannedRun
+{
+    std::string key;  ///< "RTE/imp/s0"
+    std::string kind; ///< run kind
+    std::string task; ///< the task it trains on (the target of a transfer)
+    std::string sourceTask; ///< transfer: the task whose ticket it uses; else empty
+    uint64_t seed = 0;
+    std::vector<std::string> dependsOn; ///< keys
+    int level = 0; ///< 0: no dependencies; 1: needs level-0 runs
+    RunSpec spec;  ///< with exactly this seed
+};
+
+enum class PlanStatus { Todo, Partial, Done };
+std::string planStatusName(PlanStatus status);
+
+/// Expands a study into its runs, IMP first, in a stable order. threadsOverride > 0 replaces
+/// the study's thread count (study run --jobs splits the cores). Throws tl::Error naming the
+/// study field at fault.
+std::vector<PlannedRun> planStudy(const StudySpec &study, int threadsOverride = 0);
+
+/// Where each planned run stands in a database (one pass over its runs): Done (a finished run
+/// of its spec and seed), Partial (an unfinished one) or Todo.
+std::vector<PlanStatus> planStatuses(const ExperimentStore &store, const std::vector<PlannedRun> &plan);
+
+/// A file name for a key: "RTE/imp/s0" -> "RTE_imp_s0", "RTE->MRPC/transfer/s0" ->
+/// "RTE-to-MRPC_transfer_s0".
+std::string keyFileName(const std::string &key);
+
+} // namespace tl

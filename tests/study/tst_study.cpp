@@ -1,0 +1,237 @@
+// Study files: strict parsing, the plan (keys, dependencies, stable specs), status against a
+// database, and merging per-run store files into one lab.
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <set>
+
+#include "store/experiment_store.h"
+#include "store/merge.h"
+#include "study/study.h"
+#include "testdata.h"
+#include "util/error.h"
+
+using nlohmann::json;
+
+namespace {
+
+json baseStudy()
+{
+    return json{{"name", "t"},
+                {"model", "/models/tiny"},
+                {"tasks", {{"rte", "/glue/RTE"}, {"MRPC", "/glue/MRPC"}}},
+                {"seeds", {0, 1}},
+                {"prune", {{"method", "global_magnitude"}, {"schedule", "linear"}, {"step", 0.1}, {"rounds", 3}}},
+                {"train", {{"epochs", 1}, {"max_steps", 4}, {"batch_size", 8}}},
+                {"threads", 1},
+                {"transfer", {{"sparsity", 0.2}}}};
+}
+
+const tl::PlannedRun &byKey(const std::vector<tl::PlannedRun> &plan, const std::string &key)
+{
+    for (const auto &r : plan)
+        if (r.key == key)
+            return r;
+    throw std::runtime_error("no key " + key);
+}
+
+} // namespace
+
+class TestStudy : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void parsesAndCanonicalises()
+    {
+        const tl::StudySpec s = tl::StudySpec::fromJson(baseStudy(), "s.json");
+        QCOMPARE(s.tasks.size(), size_t(2));
+        QCOMPARE(QString::fromStdString(s.tasks[0].first), QStringLiteral("MRPC")); // object keys sort
+        QCOMPARE(QString::fromStdString(s.tasks[1].first), QStringLiteral("RTE"));
+        QCOMPARE(s.seeds, (std::vector<uint64_t>{0, 1}));
+        QCOMPARE(s.baselines, (std::vector<std::string>{"full", "random", "reinit", "shuffle"}));
+        QCOMPARE(QString::fromStdString(s.metricFor("RTE")), QStringLiteral("main"));
+    }
+
+    void errorsNameTheField_data()
+    {
+        QTest::addColumn<QString>("patch");
+        QTest::addColumn<QString>("fragment");
+        QTest::newRow("unknown") << R"({"seeds2": [0]})" << "field 'seeds2': unknown field";
+        QTest::newRow("task") << R"({"tasks": {"FOO": "/x"}})" << "field 'tasks.FOO'";
+        QTest::newRow("dir") << R"({"tasks": {"RTE": 3}})" << "field 'tasks.RTE'";
+        QTest::newRow("prune") << R"({"prune": {"step": 2}})" << "field 'prune.step'";
+        QTest::newRow("baseline") << R"({"baselines": ["full", "bogus"]})" << "field 'baselines[1]'";
+        QTest::newRow("transfer both") << R"({"transfer": {"sparsity": 0.2, "round": 1}})" << "field 'transfer.round'";
+        QTest::newRow("transfer round") << R"({"transfer": {"round": 9}})" << "field 'transfer.round'";
+        QTest::newRow("transfer from") << R"({"transfer": {"sparsity": 0.2, "from": ["CoLA"]}})"
+                                       << "field 'transfer.from[0]'";
+        QTest::newRow("per task") << R"({"train_per_task": {"RTE": {"lr": -1}}})" << "train_per_task.RTE";
+        QTest::newRow("per task field") << R"({"train_per_task": {"RTE": {"lr": -1}}})" << "field 'train.lr'";
+        QTest::newRow("metric task") << R"({"metric": {"SST-2": "accuracy"}})" << "field 'metric.SST-2'";
+    }
+    void errorsNameTheField()
+    {
+        QFETCH(QString, patch);
+        QFETCH(QString, fragment);
+        json j = baseStudy();
+        j.merge_patch(json::parse(patch.toStdString()));
+        EXPECT_ERROR(tl::StudySpec::fromJson(j, "s.json"), fragment.toStdString());
+    }
+
+    void planKeysAndDependencies()
+    {
+        const tl::StudySpec s = tl::StudySpec::fromJson(baseStudy(), "s.json");
+        const auto plan = tl::planStudy(s);
+        // 2 tasks x 2 seeds x (imp + 4 baselines) + 2 directions x 2 seeds of transfer.
+        QCOMPARE(plan.size(), size_t(2 * 2 * 5 + 2 * 2));
+        std::set<std::string> keys;
+        for (const auto &r : plan) {
+            QVERIFY2(keys.insert(r.key).second, r.key.c_str());
+            QCOMPARE(r.spec.seeds, std::vector<uint64_t>{r.seed});
+            for (const std::string &dep : r.dependsOn) // dependencies come first
+                QVERIFY(std::find_if(plan.begin(), plan.end(), [&](const auto &p) { return p.key == dep; })
+                        < std::find_if(plan.begin(), plan.end(), [&](const auto &p) { return p.key == r.key; }));
+        }
+        const auto &imp = byKey(plan, "RTE/imp/s1");
+        QCOMPARE(imp.level, 0);
+        QVERIFY(imp.dependsOn.empty());
+        const auto &reinit = byKey(plan, "RTE/reinit/s1");
+        QCOMPARE(reinit.dependsOn, std::vector<std::string>{"RTE/imp/s1"});
+        QVERIFY(reinit.spec.source);
+        QCOMPARE(QString::fromStdString(reinit.spec.source->specHash), QString::fromStdString(imp.spec.hash()));
+        QCOMPARE(reinit.spec.source->seed, uint64_t(1));
+        const auto &tr = byKey(plan, "RTE->MRPC/transfer/s0");
+        QCOMPARE(QString::fromStdString(tr.task), QStringLiteral("MRPC"));
+        QCOMPARE(QString::fromStdString(tr.sourceTask), QStringLiteral("RTE"));
+        QCOMPARE(tr.dependsOn, std::vector<std::string>{"RTE/imp/s0"});
+        QCOMPARE(tr.spec.source->round, 2); // linear 0.1: round 2 is 20%
+        QCOMPARE(QString::fromStdString(tr.spec.dataDir), QStringLiteral("/glue/MRPC"));
+        QVERIFY(!byKey(plan, "MRPC/full/s0").spec.source);
+        QCOMPARE(QString::fromStdString(tl::keyFileName(tr.key)), QStringLiteral("RTE-to-MRPC_transfer_s0"));
+    }
+
+    void editingAStudyKeepsItsRuns()
+    {
+        const auto before = tl::planStudy(tl::StudySpec::fromJson(baseStudy(), "s.json"));
+        json j = baseStudy();
+        j["seeds"] = {0, 1, 2};
+        j["tasks"]["CoLA"] = "/glue/CoLA";
+        const auto after = tl::planStudy(tl::StudySpec::fromJson(j, "s.json"));
+        QVERIFY(after.size() > before.size());
+        for (const auto &r : before)
+            QCOMPARE(QString::fromStdString(byKey(after, r.key).spec.hash()), QString::fromStdString(r.spec.hash()));
+        // --threads (study run --jobs) is part of every spec: it changes CPU results.
+        const auto threaded = tl::planStudy(tl::StudySpec::fromJson(baseStudy(), "s.json"), 2);
+        QVERIFY(threaded.front().spec.hash() != before.front().spec.hash());
+    }
+
+    void statusAgainstADatabase()
+    {
+        QTemporaryDir dir;
+        const auto plan = tl::planStudy(tl::StudySpec::fromJson(baseStudy(), "s.json"));
+        auto store = tl::ExperimentStore::open(tltest::str(dir.filePath(QStringLiteral("lab.db"))));
+        auto add = [&](const tl::PlannedRun &p, const char *status) {
+            tl::RunRecord r;
+            r.kind = p.kind;
+            r.status = status;
+            r.specJson = p.spec.toJson().dump();
+            r.specHash = p.spec.hash();
+            r.seed = p.seed;
+            r.task = p.task;
+            r.device = "cpu";
+            return store->createRun(r);
+        };
+        add(plan[0], "done");
+        add(plan[1], "cancelled");
+        add(plan[2], "failed");
+        add(plan[2], "done"); // a later finished run of the same identity wins
+        const auto status = tl::planStatuses(*store, plan);
+        QCOMPARE(status[0], tl::PlanStatus::Done);
+        QCOMPARE(status[1], tl::PlanStatus::Partial);
+        QCOMPARE(status[2], tl::PlanStatus::Done);
+        QCOMPARE(status[3], tl::PlanStatus::Todo);
+    }
+
+    void mergeIsIdempotentAndRemapsSources()
+    {
+        QTemporaryDir dir;
+        const auto plan = tl::planStudy(tl::StudySpec::fromJson(baseStudy(), "s.json"));
+        const tl::PlannedRun &imp = byKey(plan, "RTE/imp/s0");
+        const tl::PlannedRun &tr = byKey(plan, "RTE->MRPC/transfer/s0");
+        auto fill = [&](tl::ExperimentStore &s, const tl::PlannedRun &p, double metric, int64_t sourceRun) {
+            tl::RunRecord r;
+            r.kind = p.kind;
+            r.status = "running";
+            r.specJson = p.spec.toJson().dump();
+            r.specHash = p.spec.hash();
+            r.seed = p.seed;
+            r.task = p.task;
+            r.device = "cpu";
+            r.modelId = s.upsertModel({0, "/models/tiny", R"({"num_attention_heads": 2})", "abc"});
+            const int64_t id = s.createRun(r);
+            for (int k = 0; k < 2; ++k) {
+                tl::RoundRecord round;
+                round.runId = id;
+                round.round = k;
+                round.sparsity = 0.1 * k;
+                round.devMetricsJson = json{{"accuracy", metric + k}}.dump();
+                const std::vector<char> blob{'o', char('0' + k)};
+                s.commitRound(round, {{k, 1, 0.5, 1e-5}, {k, 2, 0.4, 1e-5}}, &blob);
+            }
+            if (sourceRun)
+                s.recordTransfer({id, sourceRun, 2, p.task, {}});
+            s.setRunStatus(id, "done");
+            return id;
+        };
+        const QString aPath = dir.filePath(QStringLiteral("a.db")), labPath = dir.filePath(QStringLiteral("lab.db"));
+        {
+            auto a = tl::ExperimentStore::open(tltest::str(aPath));
+            const int64_t impId = fill(*a, imp, 0.5, 0);
+            fill(*a, tr, 0.7, impId);
+            tl::RunRecord unfinished;
+            unfinished.kind = "imp";
+            unfinished.specJson = "{}";
+            unfinished.specHash = "feed";
+            unfinished.task = "RTE";
+            a->createRun(unfinished);
+        }
+        auto lab = tl::ExperimentStore::open(tltest::str(labPath));
+        fill(*lab, byKey(plan, "MRPC/full/s0"), 0.6, 0); // the lab's own run shifts the ids
+        {
+            auto a = tl::ExperimentStore::open(tltest::str(aPath));
+            const tl::MergeReport r = tl::mergeStore(*lab, *a);
+            QCOMPARE(r.added, 2);
+            QCOMPARE(r.unfinished, 1);
+            const tl::MergeReport again = tl::mergeStore(*lab, *a);
+            QCOMPARE(again.added, 0);
+            QCOMPARE(again.identical, 2);
+        }
+        const auto runs = lab->runs();
+        QCOMPARE(runs.size(), size_t(3));
+        const tl::RunRecord &mergedTransfer = runs.front(); // newest first
+        const tl::RunRecord &mergedImp = runs[1];
+        QCOMPARE(QString::fromStdString(mergedTransfer.specHash), QString::fromStdString(tr.spec.hash()));
+        QCOMPARE(lab->rounds(mergedTransfer.id).size(), size_t(2));
+        QCOMPARE(lab->curve(mergedTransfer.id).size(), size_t(4));
+        QCOMPARE(*lab->pruneOrder(mergedTransfer.id), (std::vector<char>{'o', '1'}));
+        QCOMPARE(lab->transfer(mergedTransfer.id)->sourceRunId, mergedImp.id);
+        QVERIFY(mergedImp.id != 1); // really remapped
+        QCOMPARE(QString::fromStdString(lab->model(mergedImp.modelId)->configJson),
+                 QStringLiteral(R"({"num_attention_heads": 2})"));
+
+        // The same run with other results is an error naming it; the lab keeps what it had.
+        const QString bPath = dir.filePath(QStringLiteral("b.db"));
+        {
+            auto b = tl::ExperimentStore::open(tltest::str(bPath));
+            fill(*b, imp, 0.9, 0);
+        }
+        auto b = tl::ExperimentStore::open(tltest::str(bPath));
+        EXPECT_ERROR(tl::mergeStore(*lab, *b), "different results");
+        QCOMPARE(lab->runs().size(), size_t(3));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestStudy)
+#include "tst_study.moc"
