@@ -234,10 +234,22 @@ TrainSpec parseTrain(const json &v, const std::string &source)
     return t;
 }
 
-SourceSpec parseSource(const json &v, const std::string &source)
+SourceSpec parseSource(const json &v, const std::string &source, const std::string &kind)
 {
     const Fields f(v, "source", source, {"run", "round", "mask_file"});
     SourceSpec s;
+    if (kind != "transfer") {
+        // reinit / shuffle: the masks of every round of a stored IMP run, nothing else.
+        if (f.find("mask_file"))
+            f.fail("mask_file", "kind \"" + kind + "\" needs the masks of a stored IMP run: {\"run\": id}");
+        if (f.find("round"))
+            f.fail("round", "kind \"" + kind + "\" trains every round of its source run (rounds 0, 1, ... with "
+                                "their masks); give only {\"run\": id}");
+        if (!f.find("run"))
+            f.fail("run", "required");
+        f.integer("run", s.run, 1, std::numeric_limits<int64_t>::max());
+        return s;
+    }
     if (f.find("mask_file")) {
         if (f.find("run") || f.find("round"))
             f.fail("mask_file", "give either mask_file or run and round, not both");
@@ -300,7 +312,7 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
 {
     const Fields f(j, "", source,
                    {"model", "task", "data_dir", "kind", "prune", "rewind", "head", "train", "seeds", "threads",
-                    "device", "criterion", "source"});
+                    "device", "criterion", "source", "repeat"});
     RunSpec s;
     f.required("model", s.model);
     f.required("task", s.task);
@@ -367,13 +379,13 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
         if (!usesMasks)
             f.fail("source", "only kinds \"transfer\", \"reinit\" and \"shuffle\" take a source (kind is \""
                                  + s.kind + "\")");
-        s.source = parseSource(*v, source);
-        if (s.kind != "transfer" && s.source->fromFile())
-            f.fail("source", "kind \"" + s.kind + "\" needs the masks of a stored IMP run: {\"run\": id}");
+        s.source = parseSource(*v, source, s.kind);
     } else if (usesMasks) {
-        f.fail("source", "required for kind \"" + s.kind + "\": {\"run\": id, \"round\": k}"
-                             + std::string(s.kind == "transfer" ? " or {\"mask_file\": path}" : ""));
+        f.fail("source", "required for kind \"" + s.kind + "\": " +
+                             std::string(s.kind == "transfer" ? "{\"run\": id, \"round\": k} or {\"mask_file\": path}"
+                                                              : "{\"run\": id} (an imp run)"));
     }
+    f.integer("repeat", s.repeat, 0, kMaxRepeat);
     return s;
 }
 
@@ -438,8 +450,14 @@ json RunSpec::toJson() const
         j["source"] = nullptr;
     else if (source->fromFile())
         j["source"] = {{"mask_file", source->maskFile}};
+    else if (kind != "transfer")
+        j["source"] = {{"run", source->run}};
     else
         j["source"] = {{"run", source->run}, {"round", source->round}};
+    // Only when set: the canonical form (and so the hash) of every spec without it is what it
+    // was before repetitions existed, so their stored runs are still found.
+    if (repeat > 0)
+        j["repeat"] = repeat;
     return j;
 }
 
