@@ -2,6 +2,7 @@
 
 // Shared pieces of ticketlab-cli's commands: model folders, tasks, output.
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/run_spec.h"
+#include "engine/runner.h"
 #include "io/model_folder.h"
 #include "model/bert_config.h"
 #include "text/tasks.h"
@@ -58,7 +60,10 @@ void addStudyCommands(CLI::App &app);
 void addMergeCommand(CLI::App &app);
 
 /// Runs (or resumes) a run spec against db, printing progress as text (stderr) or JSON lines
-/// (stdout) and the run ids; Ctrl-C / SIGTERM stop it cleanly (then it throws "interrupted").
-void executeAndReport(const RunSpec &spec, const std::string &db, const std::string &progress);
+/// (stdout) and the run ids (one line), or a "done" JSON line; report, when given, prints
+/// instead of the id line (it is called before an interruption is reported). Ctrl-C / SIGTERM
+/// stop it cleanly (then it throws "interrupted").
+void executeAndReport(const RunSpec &spec, const std::string &db, const std::string &progress,
+                      const std::function<void(const RunOutcome &)> &report = {});
 
 } // namespace tl::cli

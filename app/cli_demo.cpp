@@ -85,7 +85,7 @@ void runDemoLab(const DemoArgs &a, const fs::path &out, const std::string &pretr
     runLabSpec(out, "sst2-full", spec("sentiment", "SST-2", "full", {0, 1}), db, elapsed);
     runLabSpec(out, "sst2-random", spec("sentiment", "SST-2", "random", {0}), db, elapsed);
     nlohmann::json reinit = spec("sentiment", "SST-2", "reinit", {0});
-    reinit["source"] = {{"run", impSst.at(0)}, {"round", 0}};
+    reinit["source"] = {{"run", impSst.at(0)}}; // every round of that IMP run
     runLabSpec(out, "sst2-reinit", reinit, db, elapsed);
     runLabSpec(out, "rte-imp", spec("entailment", "RTE", "imp", {0}), db, elapsed);
     runLabSpec(out, "rte-full", spec("entailment", "RTE", "full", {0}), db, elapsed);

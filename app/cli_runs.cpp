@@ -1,4 +1,4 @@
-// run, runs, show, transfer, export-mask, import-mask: experiments in the SQLite store.
+// run, runs, show, transfer, delete, export-mask, import-mask: experiments in the SQLite store.
 
 #include <atomic>
 #include <csignal>
@@ -7,6 +7,8 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
+
+#include <unistd.h>
 
 #include "analysis/analysis.h"
 #include "cli_common.h"
@@ -50,13 +52,16 @@ RunEventFn eventPrinter(const std::string &format)
             }
             if (e.type == "round_done")
                 j["metrics"] = e.metrics;
-            if (e.type == "run_start")
+            if (e.type == "run_start") {
                 j["resumed"] = e.resumed;
+                j["reused"] = e.reused;
+            }
             printJsonLine(j);
             std::cout.flush();
         } else if (e.type == "run_start") {
             std::fprintf(stderr, "run %lld (seed %llu)%s\n", static_cast<long long>(e.runId),
-                         static_cast<unsigned long long>(e.seed), e.resumed ? ": resuming" : "");
+                         static_cast<unsigned long long>(e.seed),
+                         e.reused ? ": done already, nothing to do" : e.resumed ? ": resuming" : "");
         } else if (e.type == "progress") {
             std::fprintf(stderr, "run %lld round %d/%d (sparsity %.3f) step %lld/%lld | loss %.4f | ETA %s\n",
                          static_cast<long long>(e.runId), e.round, e.rounds, e.sparsity,
@@ -75,7 +80,8 @@ RunEventFn eventPrinter(const std::string &format)
 
 } // namespace
 
-void executeAndReport(const RunSpec &spec, const std::string &db, const std::string &progress)
+void executeAndReport(const RunSpec &spec, const std::string &db, const std::string &progress,
+                      const std::function<void(const RunOutcome &)> &report)
 {
     g_interrupted = false;
     std::signal(SIGINT, onInterrupt);
@@ -84,15 +90,52 @@ void executeAndReport(const RunSpec &spec, const std::string &db, const std::str
     std::string ids;
     for (int64_t id : outcome.runIds)
         ids += (ids.empty() ? "" : " ") + std::to_string(id);
+    if (report)
+        report(outcome);
     if (progress == "json")
-        printJsonLine({{"event", "done"}, {"runs", outcome.runIds}, {"cancelled", outcome.cancelled}});
-    else
+        printJsonLine({{"event", "done"}, {"runs", outcome.runIds}, {"actions", outcome.actions},
+                       {"cancelled", outcome.cancelled}});
+    else if (!report)
         std::printf("%s\n", ids.c_str());
+    std::fflush(stdout);
     if (outcome.cancelled)
         throw Error("interrupted; run the same spec against " + db + " again to resume");
 }
 
 namespace {
+
+/// Command-line overrides of a spec's fields (each changes the runs' identity, as the field does).
+struct SpecOverrides
+{
+    int threads = 0;    ///< 0: the spec's
+    int repeat = 0;     ///< 0: the spec's
+    int64_t maxSteps = 0;
+    std::vector<uint64_t> seeds;
+
+    void addThreads(CLI::App *cmd)
+    {
+        cmd->add_option("--threads", threads, "LibTorch intra-op threads (overrides the spec's)")
+            ->check(CLI::Range(1, 4096));
+    }
+    void apply(nlohmann::json &j) const
+    {
+        if (threads > 0)
+            j["threads"] = threads;
+        if (repeat > 0)
+            j["repeat"] = repeat;
+        if (maxSteps > 0)
+            j["train"]["max_steps"] = maxSteps;
+        if (!seeds.empty())
+            j["seeds"] = seeds;
+    }
+};
+
+RunSpec withOverrides(const RunSpec &spec, const SpecOverrides &o, const std::string &source)
+{
+    nlohmann::json j = spec.toJson();
+    o.apply(j);
+    return RunSpec::fromJson(j, source);
+}
 
 nlohmann::json parseJsonOrEmpty(const std::string &text)
 {
@@ -105,10 +148,30 @@ nlohmann::json parseJsonOrEmpty(const std::string &text)
 
 nlohmann::json runJson(const RunRecord &r)
 {
-    return {{"id", r.id},         {"kind", r.kind},     {"status", r.status}, {"task", r.task},
-            {"seed", r.seed},     {"device", r.device}, {"threads", r.threads}, {"created_at", r.createdAt},
-            {"updated_at", r.updatedAt}, {"version", r.ticketlabVersion}, {"error", r.error},
+    return {{"id", r.id},
+            {"kind", r.kind},
+            {"status", r.status},
+            {"task", r.task},
+            {"seed", r.seed},
+            {"repetition", r.repetition},
+            {"device", r.device},
+            {"threads", r.threads},
+            {"torch_version", r.torchVersion},
+            {"blas", r.blas},
+            {"created_at", r.createdAt},
+            {"updated_at", r.updatedAt},
+            {"version", r.ticketlabVersion},
+            {"error", r.error},
             {"spec", parseJsonOrEmpty(r.specJson)}};
+}
+
+/// The error of a failed run on one line (messages may hold newlines).
+std::string oneLine(std::string text)
+{
+    for (char &c : text)
+        if (c == '\n' || c == '\t')
+            c = ' ';
+    return text;
 }
 
 RunRecord requireRun(ExperimentStore &store, int64_t id)
@@ -126,7 +189,24 @@ struct StoreArgs
     std::vector<int64_t> from;
     std::vector<std::string> targets;
     int round = 0;
+    SpecOverrides overrides;
+    std::vector<int64_t> ids;
+    bool yes = false;
 };
+
+/// Asks on the terminal; refuses (throws) when stdin is not one, so that a script never
+/// deletes without saying --yes.
+bool confirmed(const std::string &question)
+{
+    if (!::isatty(STDIN_FILENO))
+        throw Error("refusing to delete without --yes: stdin is not a terminal to ask on");
+    std::fprintf(stderr, "%s [y/N] ", question.c_str());
+    std::fflush(stderr);
+    std::string answer;
+    if (!std::getline(std::cin, answer))
+        return false;
+    return answer == "y" || answer == "Y" || answer == "yes";
+}
 
 } // namespace
 
@@ -138,7 +218,12 @@ void addRunCommands(CLI::App &app)
     run->add_option("--db", a->db, "Experiment database (SQLite; created when absent)")->required();
     run->add_option("--progress", a->progress, "text (stderr) or json (one object per line on stdout)")
         ->capture_default_str()->check(CLI::IsMember({"text", "json"}));
-    run->callback([a] { executeAndReport(RunSpec::load(a->spec), a->db, a->progress); });
+    a->overrides.addThreads(run);
+    run->add_option("--repeat", a->overrides.repeat,
+                    "Run repetition K (>= 1) of the spec: new runs even where the spec's own are done; "
+                    "running with the same K again resumes or reuses them")
+        ->check(CLI::Range(1, RunSpec::kMaxRepeat));
+    run->callback([a] { executeAndReport(withOverrides(RunSpec::load(a->spec), a->overrides, a->spec), a->db, a->progress); });
 
     auto l = std::make_shared<StoreArgs>();
     CLI::App *runs = app.add_subcommand("runs", "List the runs of a database");
@@ -154,9 +239,11 @@ void addRunCommands(CLI::App &app)
                 j["rounds"] = rounds.size();
                 all.push_back(j);
             } else {
-                std::printf("%lld\t%s\t%s\t%s\tseed %llu\t%zu rounds\t%s\n", static_cast<long long>(r.id),
+                std::printf("%lld\t%s\t%s\t%s\tseed %llu%s\t%zu rounds\t%s%s\n", static_cast<long long>(r.id),
                             r.kind.c_str(), r.task.c_str(), r.status.c_str(), static_cast<unsigned long long>(r.seed),
-                            rounds.size(), r.createdAt.c_str());
+                            r.repetition > 0 ? (" repeat " + std::to_string(r.repetition)).c_str() : "",
+                            rounds.size(), r.createdAt.c_str(),
+                            r.error.empty() ? "" : ("\terror: " + oneLine(r.error)).c_str());
             }
         }
         if (l->format == "json")
@@ -192,9 +279,14 @@ void addRunCommands(CLI::App &app)
                     keys.push_back(k);
         }
         const char *sep = s->format == "csv" ? "," : "\t";
-        if (s->format == "text")
-            std::printf("run %lld: %s %s seed %llu (%s)\n", static_cast<long long>(r.id), r.kind.c_str(),
-                        r.task.c_str(), static_cast<unsigned long long>(r.seed), r.status.c_str());
+        if (s->format == "text") {
+            std::printf("run %lld: %s %s seed %llu%s (%s)\n", static_cast<long long>(r.id), r.kind.c_str(),
+                        r.task.c_str(), static_cast<unsigned long long>(r.seed),
+                        r.repetition > 0 ? (", repetition " + std::to_string(r.repetition)).c_str() : "",
+                        r.status.c_str());
+            if (!r.error.empty())
+                std::printf("error: %s\n", oneLine(r.error).c_str());
+        }
         std::printf("round%ssparsity", sep);
         for (const std::string &k : keys)
             std::printf("%s%s", sep, k.c_str());
@@ -218,6 +310,10 @@ void addRunCommands(CLI::App &app)
     tr->add_option("--data-dir", t->dataDir, "Target task folder")->check(CLI::ExistingDirectory);
     tr->add_option("--target", t->targets, "More targets as TASK=DIR (repeatable)");
     tr->add_option("--model", t->model, "Model folder (default: the source run's)");
+    tr->add_option("--seeds", t->overrides.seeds, "Seeds of the transfer runs (default: the source run's spec's)");
+    tr->add_option("--max-steps", t->overrides.maxSteps, "Cap on the training steps (default: the source spec's)")
+        ->check(CLI::PositiveNumber);
+    t->overrides.addThreads(tr);
     tr->add_option("--progress", t->progress, "text or json")->capture_default_str()->check(CLI::IsMember({"text", "json"}));
     tr->callback([t] {
         std::vector<std::pair<std::string, std::string>> targets;
@@ -249,8 +345,27 @@ void addRunCommands(CLI::App &app)
                 if (!t->model.empty())
                     j["model"] = fs::absolute(t->model).string();
                 j["source"] = {{"run", from}, {"round", t->round}};
-                j.erase("prune"); // a transfer prunes nothing itself
-                executeAndReport(RunSpec::fromJson(j, "transfer"), t->db, t->progress);
+                j.erase("prune");  // a transfer prunes nothing itself
+                j.erase("repeat"); // a repetition of the source is not one of the transfer
+                t->overrides.apply(j);
+                const RunSpec transfer = RunSpec::fromJson(j, "transfer");
+                const std::string &canonicalTask = transfer.task;
+                executeAndReport(transfer, t->db, t->progress, [&](const RunOutcome &o) {
+                    // Which run holds which (source, target, seed): id first, for scripts.
+                    for (size_t i = 0; i < o.runIds.size(); ++i) {
+                        if (t->progress == "json") {
+                            printJsonLine({{"event", "transfer"}, {"run", o.runIds[i]}, {"source_run", from},
+                                           {"source_round", t->round}, {"target", canonicalTask},
+                                           {"seed", o.seeds[i]}, {"action", o.actions[i]}});
+                        } else {
+                            std::printf("%lld\tfrom run %lld round %d\tto %s\tseed %llu\t%s\n",
+                                        static_cast<long long>(o.runIds[i]), static_cast<long long>(from), t->round,
+                                        canonicalTask.c_str(), static_cast<unsigned long long>(o.seeds[i]),
+                                        o.actions[i] == "new" ? "created" : o.actions[i] == "resumed" ? "resumed"
+                                                                                                     : "done already");
+                        }
+                    }
+                });
             }
         }
     });
@@ -287,6 +402,31 @@ void addRunCommands(CLI::App &app)
             std::printf("no winning ticket under %s\n", s.criterion.c_str());
     });
 
+    auto d = std::make_shared<StoreArgs>();
+    CLI::App *del = app.add_subcommand(
+        "delete", "Delete runs with their rounds, curves, masks, transfer records and checkpoint files");
+    del->add_option("runs", d->ids, "Run ids")->required()->check(CLI::PositiveNumber);
+    del->add_option("--db", d->db, "Experiment database")->required()->check(CLI::ExistingFile);
+    del->add_flag("--yes,-y", d->yes, "Do not ask (needed when stdin is not a terminal)");
+    del->callback([d] {
+        auto store = ExperimentStore::open(d->db);
+        std::string listing;
+        for (int64_t id : d->ids) {
+            const RunRecord r = requireRun(*store, id);
+            listing += "  run " + std::to_string(r.id) + ": " + r.kind + " " + r.task + " seed " +
+                       std::to_string(r.seed) + ", " + std::to_string(store->rounds(r.id).size()) + " rounds, " +
+                       r.status + (r.status == "running" ? " (if its process is alive, it fails at its next round)" : "") +
+                       "\n";
+        }
+        if (!d->yes) {
+            std::fprintf(stderr, "%s", listing.c_str());
+            if (!confirmed("Delete " + std::to_string(d->ids.size()) + " run(s) from " + d->db + "?"))
+                throw Error("not confirmed; nothing deleted");
+        }
+        store->deleteRuns(d->ids);
+        std::fprintf(stderr, "deleted %zu run(s) from %s\n", d->ids.size(), d->db.c_str());
+    });
+
     auto e = std::make_shared<StoreArgs>();
     CLI::App *ex = app.add_subcommand("export-mask", "Write the mask of a stored run and round to a file");
     ex->add_option("--db", e->db, "Experiment database")->required()->check(CLI::ExistingFile);
@@ -304,35 +444,64 @@ void addRunCommands(CLI::App &app)
     });
 
     auto im = std::make_shared<StoreArgs>();
+    im->round = 1;
     CLI::App *imp = app.add_subcommand("import-mask", "Read a mask file (safetensors, pt, npz, BERT-Tickets' mask.pt) into the database");
     imp->add_option("--db", im->db, "Experiment database")->required();
     imp->add_option("--file", im->file, "Mask file")->required()->check(CLI::ExistingFile);
     imp->add_option("--model", im->model, "The model folder the mask is for")->required()->check(CLI::ExistingDirectory);
+    imp->add_option("--round", im->round, "Store the mask as this round (the round it was exported from)")
+        ->capture_default_str()->check(CLI::Range(1, 255));
     imp->callback([im] {
-        const BertConfig config = BertConfig::load((fs::path(im->model) / "config.json").string());
+        const std::string configPath = (fs::path(im->model) / "config.json").string();
+        const BertConfig config = BertConfig::load(configPath);
         BertNet net(config, BertHeads{true, false, false});
         const auto shapes = prunableShapes(net);
         const MaskSet mask = alignMask(readMaskFile(im->file), shapes, im->file);
         PruneOrder order = PruneOrder::fromMask(denseMask(prunableParameters(net)));
-        order.record(mask, 1);
+        order.record(mask, im->round);
+        // The model as runs record it (same identity, so the same record), which gives analyses
+        // its head count; the identity of an import is the mask's bytes, the model and the round.
+        ModelRecord model;
+        model.path = fs::absolute(im->model).string();
+        model.configJson = config.toJson().dump();
+        model.contentHash = contentHash({configPath, findWeightsFile(im->model)});
+        const std::string maskHash = contentHash({im->file});
+        const nlohmann::json spec = {{"mask_file", fs::absolute(im->file).string()},
+                                     {"model", model.path},
+                                     {"round", im->round},
+                                     {"mask_hash", maskHash}};
+        const std::string specHash =
+            fnv1aHex(nlohmann::json{{"import", maskHash}, {"model", model.contentHash}, {"round", im->round}}.dump());
         auto store = ExperimentStore::open(im->db);
-        RunRecord r;
-        r.kind = "import";
-        r.status = "done";
-        r.specJson = nlohmann::json{{"mask_file", fs::absolute(im->file).string()}, {"model", fs::absolute(im->model).string()}}.dump();
-        r.specHash = "import:" + fs::absolute(im->file).string();
-        r.task = "import";
-        r.device = "cpu";
-        const int64_t id = store->createRun(r);
+        const auto existing = store->findRun(specHash, 0);
+        if (existing && existing->status == "done") {
+            std::printf("%lld\n", static_cast<long long>(existing->id));
+            std::fprintf(stderr, "%s is already imported as run %lld (round %d); nothing added\n", im->file.c_str(),
+                         static_cast<long long>(existing->id), im->round);
+            return;
+        }
+        int64_t id = existing ? existing->id : 0; // one killed between its two writes is completed
+        if (!id) {
+            RunRecord r;
+            r.kind = "import";
+            r.status = "running";
+            r.specJson = spec.dump();
+            r.specHash = specHash;
+            r.task = "import";
+            r.device = "cpu";
+            r.modelId = store->upsertModel(model);
+            id = store->createRun(r);
+        }
         RoundRecord round;
         round.runId = id;
-        round.round = 1;
+        round.round = im->round;
         round.sparsity = mask.sparsity();
         const std::vector<char> blob = encodePruneOrder(order);
         store->commitRound(round, {}, &blob);
+        store->setRunStatus(id, "done");
         std::printf("%lld\n", static_cast<long long>(id));
-        std::fprintf(stderr, "imported %s as run %lld (round 1, sparsity %.4f)\n", im->file.c_str(),
-                     static_cast<long long>(id), mask.sparsity());
+        std::fprintf(stderr, "imported %s as run %lld (round %d, sparsity %.4f)\n", im->file.c_str(),
+                     static_cast<long long>(id), im->round, mask.sparsity());
     });
 }
 

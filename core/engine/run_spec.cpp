@@ -115,16 +115,23 @@ TrainSpec parseTrain(const json &v, const std::string &source)
     return t;
 }
 
-SourceSpec parseSource(const json &v, const std::string &source)
+SourceSpec parseSource(const json &v, const std::string &source, const std::string &kind)
 {
     const JsonFields f(v, "source", source, {"run", "round", "mask_file", "spec", "seed"});
     SourceSpec s;
+    const bool transfer = kind == "transfer";
     if (f.find("mask_file")) {
+        if (!transfer)
+            f.fail("mask_file", "kind \"" + kind + "\" needs the masks of a stored IMP run: {\"run\": id}");
         if (f.find("run") || f.find("round") || f.find("spec"))
             f.fail("mask_file", "give either mask_file or run and round, not both");
         f.required("mask_file", s.maskFile);
         return s;
     }
+    // reinit / shuffle train the masks of every round of a stored IMP run: a round means nothing.
+    if (!transfer && f.find("round"))
+        f.fail("round", "kind \"" + kind + "\" trains every round of its source run (rounds 0, 1, ... with "
+                        "their masks); give only {\"run\": id}");
     if (f.find("spec")) {
         if (f.find("run"))
             f.fail("spec", "give either spec and seed or run, not both");
@@ -135,17 +142,18 @@ SourceSpec parseSource(const json &v, const std::string &source)
         if (!f.find("seed"))
             f.fail("seed", "required with spec");
         f.integer("seed", s.seed, 0, std::numeric_limits<int64_t>::max());
-        f.integer("round", s.round, 0, PruneSpec::kMaxRounds);
-        return s;
+    } else {
+        if (f.find("seed"))
+            f.fail("seed", "only with spec");
+        if (!f.find("run"))
+            f.fail("run", transfer ? "required (or give mask_file)" : "required");
+        f.integer("run", s.run, 1, std::numeric_limits<int64_t>::max());
     }
-    if (f.find("seed"))
-        f.fail("seed", "only with spec");
-    if (!f.find("run"))
-        f.fail("run", "required (or give mask_file)");
-    if (!f.find("round"))
-        f.fail("round", "required");
-    f.integer("run", s.run, 1, std::numeric_limits<int64_t>::max());
-    f.integer("round", s.round, 0, PruneSpec::kMaxRounds);
+    if (transfer) {
+        if (!f.find("round"))
+            f.fail("round", "required");
+        f.integer("round", s.round, 0, PruneSpec::kMaxRounds);
+    }
     return s;
 }
 
@@ -196,7 +204,7 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
 {
     const JsonFields f(j, "", source,
                    {"model", "task", "data_dir", "kind", "prune", "rewind", "head", "train", "seeds", "threads",
-                    "device", "criterion", "source"});
+                    "device", "criterion", "source", "repeat"});
     RunSpec s;
     f.required("model", s.model);
     f.required("task", s.task);
@@ -263,15 +271,13 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
         if (!usesMasks)
             f.fail("source", "only kinds \"transfer\", \"reinit\" and \"shuffle\" take a source (kind is \""
                                  + s.kind + "\")");
-        s.source = parseSource(*v, source);
-        if (s.kind != "transfer" && s.source->bySpec() && f.find("source")->contains("round"))
-            f.failPath("source.round", "kind \"" + s.kind + "\" trains every round of its source run");
-        if (s.kind != "transfer" && s.source->fromFile())
-            f.fail("source", "kind \"" + s.kind + "\" needs the masks of a stored IMP run: {\"run\": id}");
+        s.source = parseSource(*v, source, s.kind);
     } else if (usesMasks) {
-        f.fail("source", "required for kind \"" + s.kind + "\": {\"run\": id, \"round\": k}"
-                             + std::string(s.kind == "transfer" ? " or {\"mask_file\": path}" : ""));
+        f.fail("source", "required for kind \"" + s.kind + "\": " +
+                             std::string(s.kind == "transfer" ? "{\"run\": id, \"round\": k} or {\"mask_file\": path}"
+                                                              : "{\"run\": id} (an imp run)"));
     }
+    f.integer("repeat", s.repeat, 0, kMaxRepeat);
     return s;
 }
 
@@ -340,8 +346,14 @@ json RunSpec::toJson() const
         j["source"] = {{"spec", source->specHash}, {"seed", source->seed}};
     else if (source->bySpec())
         j["source"] = {{"spec", source->specHash}, {"seed", source->seed}, {"round", source->round}};
+    else if (kind != "transfer")
+        j["source"] = {{"run", source->run}};
     else
         j["source"] = {{"run", source->run}, {"round", source->round}};
+    // Only when set: the canonical form (and so the hash) of every spec without it is what it
+    // was before repetitions existed, so their stored runs are still found.
+    if (repeat > 0)
+        j["repeat"] = repeat;
     return j;
 }
 

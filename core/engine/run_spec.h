@@ -57,9 +57,14 @@
 // - criterion: when a subnetwork counts as a winning ticket. "within_std" (the paper: its mean
 //   over seeds lies within one standard deviation of the full model's mean) or "match" (its
 //   mean >= the full model's mean).
-// - source: required for kind transfer, forbidden otherwise (null is accepted as absent):
-//   {"run": id, "round": k} (the mask of round k of a stored run; id >= 1, k >= 0) or
-//   {"mask_file": "path"}.
+// - source: required for kinds transfer, reinit and shuffle, forbidden otherwise (null is
+//   accepted as absent). transfer: {"run": id, "round": k} (the mask of round k of a stored
+//   run; id >= 1, k >= 0) or {"mask_file": "path"}. reinit / shuffle: {"run": id} only: they
+//   train every round of that run (which must be an imp run, checked when the run starts) with
+//   its masks, so a "round" is an error.
+// - repeat: 0 (default), or k >= 1 for the k-th explicit repetition of the spec (`run
+//   --repeat k`): another identity, so it neither reuses nor resumes the spec's own runs, and
+//   is itself resumed when run again. Absent from toJson() when 0.
 //
 // Validation is strict: an unknown field at any level, a wrong type or an impossible value
 // throws tl::Error "SOURCE: field 'prune.step': reason", naming the full field path. Paths are
@@ -142,6 +147,8 @@ struct RunSpec
     std::vector<uint64_t> seeds{0};
     int threads = 0;
     std::optional<SourceSpec> source;
+    int repeat = 0; ///< 0, or k >= 1: the k-th explicit repetition (another identity, see hash())
+    static constexpr int kMaxRepeat = 1000000;
 
     /// Strict parse; sourceName prefixes every error message. Fills in defaults, including
     /// prune.rounds when neither rounds nor target_sparsity is given.
@@ -153,8 +160,8 @@ struct RunSpec
     nlohmann::json toJson() const;
     /// Identifies the experiment for resume: 64-bit FNV-1a of the canonical JSON as 16 lowercase
     /// hex digits. Covers everything that changes results, threads and device included (CPU
-    /// results depend on the thread count), but not `seeds`: each seed is its own run, which the
-    /// caller identifies by this hash together with the seed.
+    /// results depend on the thread count), and the repetition index, but not `seeds`: each
+    /// seed is its own run, which the caller identifies by this hash together with the seed.
     std::string hash() const;
 
     static std::vector<std::string> kinds();

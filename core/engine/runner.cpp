@@ -3,6 +3,12 @@
 #include <chrono>
 #include <filesystem>
 #include <optional>
+#include <sstream>
+
+#include <dlfcn.h>
+
+#include <ATen/Version.h>
+#include <torch/version.h>
 
 #include "engine/run_spec.h"
 #include "engine/run_context.h"
@@ -50,6 +56,47 @@ std::vector<double> roundSparsities(const RunSpec &spec, const std::optional<Pru
     return s;
 }
 
+/// The BLAS LibTorch runs on: OpenBLAS's own description when it is loaded (Debian's LibTorch
+/// calls whichever libblas.so.3 the system provides), else what LibTorch was built with.
+std::string blasDescription()
+{
+    using GetConfig = char *(*)();
+    if (auto get = reinterpret_cast<GetConfig>(::dlsym(RTLD_DEFAULT, "openblas_get_config"))) {
+        std::string config = get();
+        while (!config.empty() && config.back() == ' ')
+            config.pop_back();
+        return config;
+    }
+    std::istringstream lines(at::show_config());
+    for (std::string line; std::getline(lines, line);) {
+        const size_t at = line.find("BLAS_INFO=");
+        if (at != std::string::npos)
+            return line.substr(at); // "BLAS_INFO=mkl"
+    }
+    return "unknown";
+}
+
+/// Inputs checked before a new database is created, so that a typo leaves no file behind.
+void checkInputs(const RunSpec &spec)
+{
+    if (!fs::is_regular_file(fs::path(spec.model) / "config.json"))
+        throw Error(spec.model + ": not a model folder (no config.json)");
+    if (!fs::is_directory(spec.dataDir))
+        throw Error(spec.dataDir + ": data folder not found");
+    if (spec.source && spec.source->fromFile() && !fs::is_regular_file(spec.source->maskFile))
+        throw Error(spec.source->maskFile + ": mask file not found");
+}
+
+/// Removes a database that this process created and that holds no run, with SQLite's side
+/// files and an empty checkpoint folder.
+void removeEmptyDatabase(const std::string &dbPath)
+{
+    std::error_code ec;
+    for (const char *suffix : {"", "-wal", "-shm", "-journal"})
+        fs::remove(dbPath + suffix, ec);
+    fs::remove(ExperimentStore::checkpointFolder(dbPath), ec); // only when empty
+}
+
 class SeedRun
 {
 public:
@@ -58,8 +105,9 @@ public:
     {
     }
 
-    /// Returns false when cancelled.
-    bool execute(int64_t &runId);
+    /// Runs, resumes or reuses the run of this seed (existing: what ExperimentStore::findRun
+    /// found). Returns false when cancelled. runId is set as soon as the run exists.
+    bool execute(const std::optional<RunRecord> &existing, int64_t &runId);
 
 private:
     bool emit(RunEvent e)
@@ -85,13 +133,12 @@ private:
     std::optional<PruneOrder> m_source;  ///< the IMP run whose masks reinit / shuffle / transfer use
     std::optional<MaskSet> m_sourceMask; ///< transfer from a mask file or one round
     int m_sourceRound = 0;
+    int64_t m_sourceRunId = 0; ///< the stored source run, once loadSource() resolved it
 };
 
 std::string SeedRun::checkpointPath(int round) const
 {
-    // Beside the database: <db>.checkpoints/run-<id>-round-<k>.safetensors
-    const fs::path dir = fs::path(m_store.path() + ".checkpoints");
-    return (dir / ("run-" + std::to_string(m_runId) + "-round-" + std::to_string(round) + ".safetensors")).string();
+    return m_store.checkpointFile(m_runId, round);
 }
 
 void SeedRun::loadSource()
@@ -106,18 +153,42 @@ void SeedRun::loadSource()
         m_sourceMask = alignMask(readMaskFile(src.maskFile), expected, src.maskFile);
         return;
     }
-    const auto blob = m_store.pruneOrder(src.run);
+    // A study names its source by spec hash and seed (the same in every database); resolve it.
+    m_sourceRunId = src.run;
+    if (src.bySpec()) {
+        const auto found = m_store.findRun(src.specHash, src.seed);
+        if (!found || found->status != "done")
+            throw Error(m_store.path() + ": the source run (spec " + src.specHash + ", seed " + std::to_string(src.seed)
+                        + ") " + (found ? "is " + found->status + ", not done" : "is not in this database")
+                        + "; run it first");
+        m_sourceRunId = found->id;
+    }
+    const std::string name = "source run " + std::to_string(m_sourceRunId);
+    const auto sourceRun = m_store.run(m_sourceRunId);
+    if (!sourceRun)
+        throw Error(m_store.path() + ": " + name + " does not exist");
+    if (m_spec.kind == "reinit" || m_spec.kind == "shuffle") {
+        // They train the masks of every round of an IMP run from other weights: the figures
+        // label them "IMP mask, random init" / "IMP mask, shuffled".
+        if (sourceRun->kind != "imp")
+            throw Error(m_store.path() + ": " + name + " is a " + sourceRun->kind + " run; kind \"" + m_spec.kind +
+                        "\" needs the masks of an imp run");
+        if (sourceRun->status != "done")
+            throw Error(m_store.path() + ": " + name + " is " + sourceRun->status + ", not done; kind \"" +
+                        m_spec.kind + "\" follows all of its rounds, so finish it first (run its spec again)");
+    }
+    const auto blob = m_store.pruneOrder(m_sourceRunId);
     if (!blob)
-        throw Error(m_store.path() + ": run " + std::to_string(src.run) + " has no stored masks");
-    m_source = decodePruneOrder(*blob, "run " + std::to_string(src.run));
+        throw Error(m_store.path() + ": run " + std::to_string(m_sourceRunId) + " has no stored masks");
+    m_source = decodePruneOrder(*blob, "run " + std::to_string(m_sourceRunId));
     m_sourceRound = src.round;
     if (m_spec.kind == "transfer") {
         if (src.round < 0 || src.round > m_source->rounds())
             throw Error("source round " + std::to_string(src.round) + " does not exist in run "
-                        + std::to_string(src.run) + " (rounds 0.." + std::to_string(m_source->rounds()) + ")");
-        m_sourceMask = alignMask(m_source->maskAt(src.round), expected, "run " + std::to_string(src.run));
+                        + std::to_string(m_sourceRunId) + " (rounds 0.." + std::to_string(m_source->rounds()) + ")");
+        m_sourceMask = alignMask(m_source->maskAt(src.round), expected, "run " + std::to_string(m_sourceRunId));
     }
-    validateMask(m_source->maskAt(0), expected, "run " + std::to_string(src.run));
+    validateMask(m_source->maskAt(0), expected, "run " + std::to_string(m_sourceRunId));
 }
 
 MaskSet SeedRun::maskForRound(int round, const std::vector<double> &sparsities)
@@ -164,13 +235,22 @@ void SeedRun::loadHead(int round)
     m_ctx.loadHead(path);
 }
 
-bool SeedRun::execute(int64_t &runIdOut)
+bool SeedRun::execute(const std::optional<RunRecord> &existing, int64_t &runIdOut)
 {
-    m_ctx.prepare(m_seed);
-    const std::string specHash = m_spec.hash();
     RunEvent start;
     start.type = "run_start";
-    if (auto existing = m_store.findResumableRun(specHash, m_seed)) {
+    if (existing && existing->status == "done") {
+        // Done already: the result stands; running the spec again adds nothing.
+        m_runId = runIdOut = existing->id;
+        const auto rounds = m_store.rounds(m_runId);
+        start.rounds = rounds.empty() ? 0 : rounds.back().round;
+        start.reused = true;
+        return emit(start);
+    }
+    // Everything that can fail on bad input comes before the run is created or touched.
+    m_ctx.prepare(m_seed);
+    loadSource();
+    if (existing) {
         m_runId = existing->id;
         start.resumed = true;
         m_store.setRunStatus(m_runId, "running");
@@ -179,19 +259,22 @@ bool SeedRun::execute(int64_t &runIdOut)
         r.kind = m_spec.kind;
         r.status = "running";
         r.specJson = m_spec.toJson().dump();
-        r.specHash = specHash;
+        r.specHash = m_spec.hash();
         r.seed = m_seed;
         r.task = m_ctx.taskName();
         r.modelId = m_store.upsertModel(m_ctx.modelRecord());
         r.datasetId = m_store.upsertDataset(m_ctx.datasetRecord());
         r.ticketlabVersion = TICKETLAB_VERSION;
         r.device = m_spec.device;
-        r.threads = m_spec.threads;
+        r.threads = torch::get_num_threads(); // what the run uses, also when the spec left it to LibTorch
+        r.repetition = m_spec.repeat;
+        r.torchVersion = TORCH_VERSION;
+        r.blas = blasDescription();
         m_runId = m_store.createRun(r);
         if (m_spec.kind == "transfer" && m_spec.source) {
             TransferRecord t;
             t.runId = m_runId;
-            t.sourceRunId = m_spec.source->fromFile() ? 0 : m_spec.source->run;
+            t.sourceRunId = m_spec.source->fromFile() ? 0 : m_sourceRunId;
             t.sourceRound = m_spec.source->round;
             t.targetTask = m_ctx.taskName();
             t.maskFile = m_spec.source->maskFile;
@@ -199,14 +282,16 @@ bool SeedRun::execute(int64_t &runIdOut)
         }
     }
     runIdOut = m_runId;
-    fs::create_directories(m_store.path() + ".checkpoints");
+    fs::create_directories(ExperimentStore::checkpointFolder(m_store.path()));
     m_ctx.setRewindFile(checkpointPath(0) + ".rewind");
-    loadSource();
 
     std::vector<double> sparsities = roundSparsities(m_spec, m_source, m_sourceRound);
     std::vector<int> roundIndexes;
     if (m_spec.kind == "transfer") {
-        roundIndexes = {m_sourceMask ? (m_spec.source->fromFile() ? 0 : m_spec.source->round) : 0};
+        // One round, numbered as the source round; a mask file counts as round 1, as
+        // import-mask stores it, so that the prune order records the mask (round 0 is dense
+        // by definition there).
+        roundIndexes = {m_spec.source->fromFile() ? 1 : m_spec.source->round};
         sparsities.assign(static_cast<size_t>(roundIndexes[0]) + 1, m_sourceMask->sparsity());
     } else {
         for (int r = 0; r < static_cast<int>(sparsities.size()); ++r)
@@ -313,26 +398,48 @@ bool SeedRun::execute(int64_t &runIdOut)
 
 RunOutcome executeRunSpec(const RunSpec &spec, const std::string &dbPath, const RunEventFn &onEvent)
 {
+    const bool newDatabase = !fs::exists(dbPath);
+    if (newDatabase)
+        checkInputs(spec);
     auto store = ExperimentStore::open(dbPath);
-    setThreads(spec.threads);
+    const int defaultThreads = torch::get_num_threads();
+    const std::string specHash = spec.hash();
     RunOutcome outcome;
-    for (uint64_t seed : spec.seeds) {
-        SeedRun run(spec, seed, *store, onEvent);
-        int64_t runId = 0;
-        bool finished = false;
-        try {
-            finished = run.execute(runId);
-        } catch (const std::exception &e) {
-            if (runId)
-                store->setRunStatus(runId, "failed", e.what());
-            throw;
+    try {
+        for (uint64_t seed : spec.seeds) {
+            const std::optional<RunRecord> existing = store->findRun(specHash, seed);
+            // Exact resume needs the thread count the run started with: a spec that leaves it
+            // to LibTorch gets the recorded one (the default may differ on this machine).
+            if (spec.threads > 0)
+                setThreads(spec.threads);
+            else
+                setThreads(existing && existing->threads > 0 ? existing->threads : defaultThreads);
+            SeedRun run(spec, seed, *store, onEvent);
+            int64_t runId = 0;
+            bool finished = false;
+            try {
+                finished = run.execute(existing, runId);
+            } catch (const std::exception &e) {
+                if (runId)
+                    store->setRunStatus(runId, "failed", e.what());
+                throw;
+            }
+            outcome.runIds.push_back(runId);
+            outcome.seeds.push_back(seed);
+            outcome.actions.push_back(!existing ? "new" : existing->status == "done" ? "done" : "resumed");
+            if (!finished) {
+                if (outcome.actions.back() != "done")
+                    store->setRunStatus(runId, "cancelled");
+                outcome.cancelled = true;
+                break;
+            }
         }
-        outcome.runIds.push_back(runId);
-        if (!finished) {
-            store->setRunStatus(runId, "cancelled");
-            outcome.cancelled = true;
-            break;
+    } catch (...) {
+        if (newDatabase && store->runs().empty()) {
+            store.reset();
+            removeEmptyDatabase(dbPath);
         }
+        throw;
     }
     return outcome;
 }

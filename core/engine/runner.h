@@ -28,6 +28,7 @@ struct RunEvent
     double loss = 0, lr = 0, tokensPerSecond = 0, etaSeconds = 0;
     std::map<std::string, double> metrics; ///< dev metrics, on round_done
     bool resumed = false;    ///< run_start of a run found unfinished in the database
+    bool reused = false;     ///< run_start of a run found done: nothing to do, no other event follows
 };
 
 /// Return false to stop: the run ends after the current step, its finished rounds kept and
@@ -36,13 +37,24 @@ using RunEventFn = std::function<bool(const RunEvent &)>;
 
 struct RunOutcome
 {
-    std::vector<int64_t> runIds; ///< one per seed
+    std::vector<int64_t> runIds;  ///< one per seed reached, in the spec's order
+    std::vector<uint64_t> seeds;  ///< the seed of each run
+    /// What happened to each run: "new" (created), "resumed" (an unfinished run continued) or
+    /// "done" (found done: reused, nothing trained, nothing added).
+    std::vector<std::string> actions;
     bool cancelled = false;
 };
 
-/// Runs (or resumes) every seed of spec, storing each round in the database at dbPath as it
-/// finishes. Throws tl::Error for bad input (missing model, unreadable task, a transfer source
-/// that does not exist); the database keeps every round committed before the error.
+/// Runs every seed of spec against the database at dbPath, idempotently: a seed whose run
+/// (same RunSpec::hash() and seed) is done is reused as it is; an unfinished one (running,
+/// failed, cancelled) is resumed from its last committed round; only a seed never started gets
+/// a new run. Running a spec twice therefore adds nothing the second time; a fresh repetition
+/// is spec.repeat (another identity). Each round is stored as it finishes.
+///
+/// Throws tl::Error for bad input (missing model or data, unreadable task, a source run that
+/// does not exist or has the wrong kind); the database keeps every round committed before the
+/// error. Inputs are checked before a new database is created, and a database this call created
+/// is removed again when the call fails before any run was stored in it.
 RunOutcome executeRunSpec(const RunSpec &spec, const std::string &dbPath, const RunEventFn &onEvent = {});
 
 /// The 64-bit seed of one round of a run: every round's randomness derives from the run seed

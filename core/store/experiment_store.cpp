@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 
 #include <nlohmann/json.hpp>
@@ -18,7 +19,8 @@ namespace {
 const std::string kNow = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 const char *const kRunColumns = "id, kind, status, spec_json, spec_hash, seed, model_id, dataset_id, task, "
-                                "ticketlab_version, device, created_at, updated_at, threads, error";
+                                "ticketlab_version, device, created_at, updated_at, threads, error, repetition, "
+                                "torch_version, blas";
 
 [[noreturn]] void fail(const std::string &path, const std::string &what)
 {
@@ -194,6 +196,12 @@ std::string checkedMetrics(const std::string &text, const std::string &path, con
     return text;
 }
 
+/// Every checkpoint file of a run starts with this ("run-3-round-"; "run-3-" would match run 30).
+std::string checkpointStem(int64_t runId)
+{
+    return "run-" + std::to_string(runId) + "-round-";
+}
+
 RunRecord readRun(const Statement &s)
 {
     RunRecord r;
@@ -212,6 +220,9 @@ RunRecord readRun(const Statement &s)
     r.updatedAt = s.text(12);
     r.threads = static_cast<int>(s.int64(13));
     r.error = s.text(14);
+    r.repetition = static_cast<int>(s.int64(15));
+    r.torchVersion = s.text(16);
+    r.blas = s.text(17);
     return r;
 }
 
@@ -349,11 +360,13 @@ int64_t ExperimentStore::createRun(const RunRecord &run)
         fail(m_path, what + ": the spec is not valid JSON");
     if (run.threads < 0)
         fail(m_path, what + ": negative thread count");
+    if (run.repetition < 0)
+        fail(m_path, what + ": negative repetition");
 
     Statement s(m_db, m_path, what,
                 "INSERT INTO runs(kind, status, spec_json, spec_hash, seed, model_id, dataset_id, task, "
-                "ticketlab_version, device, threads, error, created_at, updated_at) "
-                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, " +
+                "ticketlab_version, device, threads, error, repetition, torch_version, blas, created_at, updated_at) "
+                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, " +
                     kNow + ", " + kNow + ")");
     s.bind(1, run.kind)
         .bind(2, status)
@@ -367,16 +380,21 @@ int64_t ExperimentStore::createRun(const RunRecord &run)
         .bind(10, run.device)
         .bind(11, run.threads)
         .bind(12, run.error)
+        .bind(13, run.repetition)
+        .bind(14, run.torchVersion)
+        .bind(15, run.blas)
         .run();
     return sqlite3_last_insert_rowid(m_db);
 }
 
-std::optional<RunRecord> ExperimentStore::findResumableRun(const std::string &specHash, uint64_t seed) const
+std::optional<RunRecord> ExperimentStore::findRun(const std::string &specHash, uint64_t seed) const
 {
-    Statement s(m_db, m_path, "findResumableRun",
+    // Done first, oldest first; then unfinished, newest first. A database written before runs
+    // were idempotent may hold several runs of one identity: its first result stays the result.
+    Statement s(m_db, m_path, "findRun",
                 std::string("SELECT ") + kRunColumns +
-                    " FROM runs WHERE spec_hash = ?1 AND seed = ?2 AND status IN ('running', 'failed', 'cancelled')"
-                    " ORDER BY id DESC LIMIT 1");
+                    " FROM runs WHERE spec_hash = ?1 AND seed = ?2"
+                    " ORDER BY status = 'done' DESC, CASE WHEN status = 'done' THEN id ELSE -id END LIMIT 1");
     s.bind(1, specHash).bind(2, static_cast<int64_t>(seed));
     if (!s.step())
         return std::nullopt;
@@ -549,6 +567,71 @@ std::optional<TransferRecord> ExperimentStore::transfer(int64_t runId) const
     if (!s.bind(1, runId).step())
         return std::nullopt;
     return TransferRecord{runId, s.int64(0), static_cast<int>(s.int64(1)), s.text(2), s.text(3)};
+}
+
+std::vector<int64_t> ExperimentStore::transfersFrom(int64_t id) const
+{
+    Statement s(m_db, m_path, "transfersFrom(run " + std::to_string(id) + ")",
+                "SELECT run_id FROM transfers WHERE source_run_id = ?1 ORDER BY run_id");
+    s.bind(1, id);
+    std::vector<int64_t> out;
+    while (s.step())
+        out.push_back(s.int64(0));
+    return out;
+}
+
+void ExperimentStore::deleteRuns(const std::vector<int64_t> &ids)
+{
+    std::string list;
+    for (int64_t id : ids)
+        list += (list.empty() ? "" : ", ") + std::to_string(id);
+    const std::string what = "deleteRuns(" + list + ")";
+    {
+        Transaction tx(m_db, m_path, what);
+        for (int64_t id : ids) {
+            if (!Statement(m_db, m_path, what, "SELECT 1 FROM runs WHERE id = ?1").bind(1, id).step())
+                fail(m_path, what + ": no run " + std::to_string(id));
+            for (int64_t user : transfersFrom(id))
+                if (std::find(ids.begin(), ids.end(), user) == ids.end())
+                    fail(m_path, what + ": run " + std::to_string(id) + " is the source of transfer run " +
+                                     std::to_string(user) + "; delete that run too, or keep this one");
+        }
+        // Children first, explicitly: a file once written with foreign keys off has no cascade to rely on.
+        for (const char *sql : {"DELETE FROM curves WHERE run_id = ?1", "DELETE FROM rounds WHERE run_id = ?1",
+                                "DELETE FROM prune_orders WHERE run_id = ?1", "DELETE FROM transfers WHERE run_id = ?1",
+                                "DELETE FROM runs WHERE id = ?1"}) {
+            Statement del(m_db, m_path, what, sql);
+            for (int64_t id : ids)
+                del.bind(1, id).run();
+        }
+        tx.commit();
+    }
+    // The files go after the commit: a failed transaction leaves everything, and a file left by a
+    // crash here is never read again (ids only grow, so no later run reuses the name).
+    namespace fs = std::filesystem;
+    const fs::path folder = checkpointFolder(m_path);
+    std::error_code ec;
+    if (!fs::is_directory(folder, ec))
+        return;
+    std::vector<fs::path> files;
+    for (const auto &entry : fs::directory_iterator(folder, ec))
+        for (int64_t id : ids)
+            if (entry.path().filename().string().rfind(checkpointStem(id), 0) == 0)
+                files.push_back(entry.path());
+    for (const fs::path &file : files)
+        fs::remove(file, ec);
+}
+
+std::string ExperimentStore::checkpointFolder(const std::string &dbPath)
+{
+    return dbPath + ".checkpoints";
+}
+
+std::string ExperimentStore::checkpointFile(int64_t runId, int round) const
+{
+    return (std::filesystem::path(checkpointFolder(m_path)) /
+            (checkpointStem(runId) + std::to_string(round) + ".safetensors"))
+        .string();
 }
 
 std::optional<ModelRecord> ExperimentStore::model(int64_t id) const

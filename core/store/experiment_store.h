@@ -37,10 +37,14 @@ struct DatasetRecord
 struct RunRecord
 {
     int64_t id = 0;
-    std::string kind;     ///< imp, full, random, reinit, shuffle, standard, oneshot, transfer
+    /// imp, full, random, reinit, shuffle, standard, oneshot, transfer (the run spec's kinds), or
+    /// import: a mask read from a file by `import-mask`, one round and no training (runKinds()).
+    std::string kind;
     std::string status;   ///< running, done, failed, cancelled
     std::string specJson; ///< the full run spec, canonical JSON
-    std::string specHash; ///< identifies "the same spec" for resume (RunSpec::hash())
+    /// Identifies "the same experiment" (RunSpec::hash()): with the seed, the identity that
+    /// running a spec again finds, to reuse (done) or resume (unfinished) instead of repeating.
+    std::string specHash;
     uint64_t seed = 0;
     int64_t modelId = 0;   ///< 0: none
     int64_t datasetId = 0; ///< 0: none
@@ -49,14 +53,22 @@ struct RunRecord
     std::string device;
     std::string createdAt; ///< ISO-8601 UTC with milliseconds, set by the store
     std::string updatedAt; ///< ditto; touched by setRunStatus and commitRound
-    int threads = 0;
+    int threads = 0;   ///< LibTorch intra-op threads the run used (0: not recorded, old runs)
     std::string error; ///< message when failed
+    int repetition = 0;       ///< 0, or k for the k-th explicit repetition (`run --repeat k`)
+    std::string torchVersion; ///< LibTorch version, e.g. "1.13.0" (empty: not recorded)
+    std::string blas;         ///< the BLAS LibTorch ran on, e.g. "OpenBLAS 0.3.21 ..." (ditto)
 };
 
 struct RoundRecord
 {
     int64_t runId = 0;
-    int round = 0;                       ///< round k = state after k prunings; 0 = dense
+    /// Round k = the state after k prunings. Runs that prune (imp, random, oneshot, standard,
+    /// reinit, shuffle) store rounds 0 (dense), 1, 2, ...; full stores round 0 only. A transfer
+    /// stores one round, numbered as its source round k (round 1 for a mask file, as an
+    /// import), trained under that sparse mask; an import stores one round (`--round`, default 1)
+    /// and no training. Its mask is the run's prune order at this round.
+    int round = 0;
     double sparsity = 0;                 ///< fraction of prunable weights removed (0.3, not 30), in [0, 1]
     std::string trainMetricsJson = "{}"; ///< JSON object name -> number (null for NaN)
     std::string devMetricsJson = "{}";   ///< ditto
@@ -125,10 +137,11 @@ public:
     /// Inserts a run (the record's id, createdAt and updatedAt are ignored) and returns its id.
     /// specJson must be valid JSON; modelId/datasetId, when not 0, must exist.
     int64_t createRun(const RunRecord &run);
-    /// The newest run with this spec hash and seed whose status is running, failed or
-    /// cancelled: the one to resume. "running" is included because a killed process never got
+    /// The run of this spec hash and seed, if any: the oldest one that is done (the result;
+    /// running the spec again reuses it), else the newest unfinished one (running, failed or
+    /// cancelled: the one to resume). "running" is included because a killed process never got
     /// to mark its run; telling a live run from a dead one is the caller's business.
-    std::optional<RunRecord> findResumableRun(const std::string &specHash, uint64_t seed) const;
+    std::optional<RunRecord> findRun(const std::string &specHash, uint64_t seed) const;
     /// Sets status and error (cleared when empty) and touches updatedAt. Throws for an unknown
     /// run or status.
     void setRunStatus(int64_t runId, const std::string &status, const std::string &error = {});
@@ -153,6 +166,18 @@ public:
     std::optional<TransferRecord> transfer(int64_t runId) const;
     std::optional<ModelRecord> model(int64_t id) const;
     std::optional<DatasetRecord> dataset(int64_t id) const;
+
+    /// Deletes runs with their rounds, curves, prune orders and transfer records in ONE
+    /// transaction, then their files in checkpointFolder(). Throws (deleting nothing) for an
+    /// unknown id, or a run that a transfer run outside ids was made from (the error names it).
+    void deleteRuns(const std::vector<int64_t> &ids);
+    /// The ids of the transfer runs made from run id.
+    std::vector<int64_t> transfersFrom(int64_t id) const;
+
+    /// Where runs keep their task-head checkpoints: "<db>.checkpoints". One file per run and
+    /// round, checkpointFile(); a run's other files there start with the same name.
+    static std::string checkpointFolder(const std::string &dbPath);
+    std::string checkpointFile(int64_t runId, int round) const;
 
 private:
     ExperimentStore(std::string path, sqlite3 *db);

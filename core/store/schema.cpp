@@ -103,11 +103,20 @@ CREATE TABLE transfers(
 CREATE INDEX transfers_by_source ON transfers(source_run_id);
 )sql";
 
+// Version 3: a run records the LibTorch and BLAS it ran on, and its repetition index (0: the
+// spec's own run of a seed; k >= 1: the k-th explicit repetition, `run --repeat k`, whose
+// spec hash differs, so that each repetition is an identity of its own and resumes as one).
+const char *const kVersion3 = R"sql(
+ALTER TABLE runs ADD COLUMN repetition INTEGER NOT NULL DEFAULT 0 CHECK(repetition >= 0);
+ALTER TABLE runs ADD COLUMN torch_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN blas TEXT NOT NULL DEFAULT '';
+)sql";
+
 } // namespace
 
 const std::vector<Migration> &migrations()
 {
-    static const std::vector<Migration> all = {{1, kVersion1}, {2, kVersion2}};
+    static const std::vector<Migration> all = {{1, kVersion1}, {2, kVersion2}, {3, kVersion3}};
     return all;
 }
 

@@ -51,6 +51,17 @@ CREATE TABLE prune_orders(run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELE
 INSERT INTO meta(key, value) VALUES('schema_version', '1');
 )sql";
 
+// What migration 2 added, as released (applied on top of kVersion1Ddl).
+const char *const kVersion2Ddl = R"sql(
+ALTER TABLE runs ADD COLUMN error TEXT NOT NULL DEFAULT '';
+CREATE TABLE transfers(run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    source_run_id INTEGER REFERENCES runs(id), source_round INTEGER NOT NULL DEFAULT 0 CHECK(source_round >= 0),
+    target_task TEXT NOT NULL, mask_file TEXT NOT NULL DEFAULT '',
+    CHECK(source_run_id IS NOT NULL OR mask_file <> ''));
+CREATE INDEX transfers_by_source ON transfers(source_run_id);
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
+)sql";
+
 /// A raw connection for what the store's API cannot do: build old or foreign files, hold a
 /// transaction open, look at pragmas.
 class RawDb

@@ -31,6 +31,9 @@ private Q_SLOTS:
             r.datasetId = datasetId;
             r.specJson = R"({"note":"überprüft ✓"})";
             r.ticketlabVersion = "9.9.9";
+            r.repetition = 2;
+            r.torchVersion = "1.13.0";
+            r.blas = "OpenBLAS 0.3.21 DYNAMIC_ARCH";
             runId = store->createRun(r);
             QVERIFY(!store->pruneOrder(runId));
             store->commitRound(makeRound(runId, 0, 0.66), makeCurve(0, 4));
@@ -77,6 +80,9 @@ private Q_SLOTS:
         QCOMPARE(run->device, std::string("cpu"));
         QCOMPARE(run->threads, 2);
         QCOMPARE(run->error, std::string());
+        QCOMPARE(run->repetition, 2);
+        QCOMPARE(run->torchVersion, std::string("1.13.0"));
+        QCOMPARE(run->blas, std::string("OpenBLAS 0.3.21 DYNAMIC_ARCH"));
         const QRegularExpression iso(QStringLiteral("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z$"));
         QVERIFY2(iso.match(q(run->createdAt)).hasMatch(), run->createdAt.c_str());
         QVERIFY2(iso.match(q(run->updatedAt)).hasMatch(), run->updatedAt.c_str());
@@ -96,6 +102,8 @@ private Q_SLOTS:
         QCOMPARE(runs[2].id, runId);
         QCOMPARE(runs[1].ticketlabVersion, std::string(TICKETLAB_VERSION)); // filled in when empty
         QCOMPARE(runs[1].datasetId, int64_t(0));
+        QCOMPARE(runs[1].repetition, 0);
+        QCOMPARE(runs[1].torchVersion, std::string());
         QCOMPARE(runs[0].status, std::string("failed"));
         QCOMPARE(runs[0].error, std::string("out of memory"));
 
@@ -338,25 +346,28 @@ private Q_SLOTS:
     }
 
     // clang-format off
-    void findResumableRun_data()
+    void findRun_data()
     {
         QTest::addColumn<QString>("hash");
         QTest::addColumn<qulonglong>("seed");
         QTest::addColumn<bool>("finishNewest");
         QTest::addColumn<QString>("expected"); // the spec label of the expected run, empty for none
         const qulonglong big = std::numeric_limits<uint64_t>::max();
-        QTest::newRow("newest of three unfinished") << "h1" << 0ull << false << "c";
-        QTest::newRow("newest finished: the one before") << "h1" << 0ull << true << "b";
-        QTest::newRow("other seed") << "h1" << 1ull << false << "d";
-        QTest::newRow("other hash") << "h2" << 0ull << false << "e";
-        QTest::newRow("only done runs") << "h3" << 0ull << false << "";
+        // A done run is the result: never resumed or repeated, even beside unfinished copies
+        // (a database from before runs were idempotent).
+        QTest::newRow("done beats newer unfinished") << "h1" << 0ull << false << "a";
+        QTest::newRow("oldest done of two") << "h1" << 0ull << true << "a";
+        QTest::newRow("other seed: unfinished") << "h1" << 1ull << false << "d";
+        QTest::newRow("done beats older unfinished") << "h2" << 0ull << false << "h";
+        QTest::newRow("only done") << "h3" << 0ull << false << "g";
+        QTest::newRow("newest of unfinished") << "h4" << 0ull << false << "j";
         QTest::newRow("unknown hash") << "nope" << 0ull << false << "";
         QTest::newRow("seed above int64") << "h1" << big << false << "f";
         QTest::newRow("seed bits differ") << "h1" << (big - 1) << false << "";
     }
     // clang-format on
 
-    void findResumableRun()
+    void findRun()
     {
         QFETCH(QString, hash);
         QFETCH(qulonglong, seed);
@@ -371,9 +382,10 @@ private Q_SLOTS:
             uint64_t seed;
             const char *status;
         };
-        const Spec specs[] = {{"a", "h1", 0, "done"},    {"b", "h1", 0, "failed"}, {"c", "h1", 0, "cancelled"},
-                              {"d", "h1", 1, "running"}, {"e", "h2", 0, "failed"}, {"f", "h1", big, "running"},
-                              {"g", "h3", 0, "done"},    {"h", "h2", 0, "done"}};
+        const Spec specs[] = {{"a", "h1", 0, "done"},      {"b", "h1", 0, "failed"}, {"c", "h1", 0, "cancelled"},
+                              {"d", "h1", 1, "running"},   {"e", "h2", 0, "failed"}, {"f", "h1", big, "running"},
+                              {"g", "h3", 0, "done"},      {"h", "h2", 0, "done"},   {"i", "h4", 0, "running"},
+                              {"j", "h4", 0, "cancelled"}, {"k", "h4", 1, "failed"}};
         int64_t newestH1 = 0;
         for (const Spec &s : specs) {
             tl::RunRecord r = makeRun(s.hash, s.seed, s.status);
@@ -384,7 +396,7 @@ private Q_SLOTS:
         }
         if (finishNewest)
             store->setRunStatus(newestH1, "done");
-        const auto found = store->findResumableRun(hash.toStdString(), seed);
+        const auto found = store->findRun(hash.toStdString(), seed);
         if (expected.isEmpty()) {
             QVERIFY(!found);
         } else {
@@ -394,6 +406,75 @@ private Q_SLOTS:
         }
     }
 
+    void deleteRuns()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("lab.db"));
+        auto store = tl::ExperimentStore::open(path.toStdString());
+        const std::vector<char> order = {'o', 'r', 'd'};
+        std::vector<int64_t> ids;
+        for (int i = 0; i < 4; ++i) {
+            const int64_t id = store->createRun(makeRun("h", uint64_t(i)));
+            store->commitRound(makeRound(id, 0, 0.7), makeCurve(0, 3), &order);
+            store->commitRound(makeRound(id, 1, 0.6), makeCurve(1, 2), &order);
+            ids.push_back(id);
+        }
+        // Run 3 is a transfer from run 1's mask; run 4 from run 3's.
+        store->recordTransfer({ids[2], ids[0], 1, "MRPC", ""});
+        store->recordTransfer({ids[3], ids[2], 1, "CoLA", ""});
+        QCOMPARE(store->transfersFrom(ids[0]), std::vector<int64_t>{ids[2]});
+        // Checkpoints of runs 1 and 10-like names that must survive.
+        QVERIFY(QDir().mkpath(q(tl::ExperimentStore::checkpointFolder(path.toStdString()))));
+        const QString mine = q(store->checkpointFile(ids[0], 1));
+        const QStringList files = {mine, mine + QStringLiteral(".rewind"), q(store->checkpointFile(ids[0], 0)) + QStringLiteral(".finetuned")};
+        for (const QString &f : files)
+            writeAll(f, "x");
+        const QString other = q(store->checkpointFile(ids[1], 1));
+        const QString lookalike = q(tl::ExperimentStore::checkpointFolder(path.toStdString())) +
+                                  QStringLiteral("/run-%1-round-1.safetensors").arg(ids[0] * 10);
+        writeAll(other, "x");
+        writeAll(lookalike, "x");
+        QVERIFY(mine.startsWith(q(tl::ExperimentStore::checkpointFolder(path.toStdString())) + QLatin1Char('/')));
+
+        // Refused as a whole: an unknown id, or a source whose transfer stays.
+        QString msg = errorOf([&] { store->deleteRuns({ids[1], 999}); });
+        QVERIFY2(msg.contains(path) && msg.contains(QStringLiteral("no run 999")), qPrintable(msg));
+        msg = errorOf([&] { store->deleteRuns({ids[0]}); });
+        QVERIFY2(msg.contains(QStringLiteral("source of transfer run %1").arg(ids[2])), qPrintable(msg));
+        msg = errorOf([&] { store->deleteRuns({ids[0], ids[2]}); }); // run 4 still uses run 3
+        QVERIFY2(msg.contains(QStringLiteral("source of transfer run %1").arg(ids[3])), qPrintable(msg));
+        QCOMPARE(store->runs().size(), size_t(4));
+        QCOMPARE(store->rounds(ids[1]).size(), size_t(2));
+        for (const QString &f : files)
+            QVERIFY(QFile::exists(f));
+
+        store->deleteRuns({ids[0], ids[2], ids[3]});
+        QCOMPARE(store->runs().size(), size_t(1));
+        QCOMPARE(store->runs()[0].id, ids[1]);
+        for (int64_t id : {ids[0], ids[2], ids[3]}) {
+            QVERIFY(!store->run(id));
+            QVERIFY(store->rounds(id).empty());
+            QVERIFY(store->curve(id).empty());
+            QVERIFY(!store->pruneOrder(id));
+            QVERIFY(!store->transfer(id));
+        }
+        for (const QString &f : files)
+            QVERIFY2(!QFile::exists(f), qPrintable(f));
+        QVERIFY(QFile::exists(other));
+        QVERIFY(QFile::exists(lookalike));
+        // The survivor is untouched.
+        QCOMPARE(store->rounds(ids[1]).size(), size_t(2));
+        QVERIFY(sameCurve(store->curve(ids[1]), [] {
+            auto c = makeCurve(0, 3);
+            const auto c1 = makeCurve(1, 2);
+            c.insert(c.end(), c1.begin(), c1.end());
+            return c;
+        }()));
+        QCOMPARE(*store->pruneOrder(ids[1]), order);
+        RawDb raw(path);
+        QCOMPARE(raw.text("SELECT count(*) FROM curves"), QStringLiteral("5"));
+        QCOMPARE(raw.text("PRAGMA foreign_key_check"), QString());
+    }
 };
 
 QTEST_APPLESS_MAIN(TestExperimentStore)

@@ -32,14 +32,17 @@ private Q_SLOTS:
         {
             auto store = tl::ExperimentStore::open(path.toStdString());
             QCOMPARE(store->schemaVersion(), tl::ExperimentStore::currentSchemaVersion());
-            QCOMPARE(store->schemaVersion(), 2);
+            QCOMPARE(store->schemaVersion(), 3);
             const auto run = store->run(7);
             QVERIFY(run);
             QCOMPARE(run->status, std::string("failed"));
             QCOMPARE(run->seed, std::numeric_limits<uint64_t>::max()); // -1 as int64: the same bits
             QCOMPARE(run->threads, 4);
             QCOMPARE(run->updatedAt, std::string("2024-01-01T01:00:00.000Z"));
-            QCOMPARE(run->error, std::string()); // the new column's default
+            QCOMPARE(run->error, std::string()); // the new columns' defaults
+            QCOMPARE(run->repetition, 0);
+            QCOMPARE(run->torchVersion, std::string());
+            QCOMPARE(run->blas, std::string());
             QCOMPARE(store->model(1)->contentHash, std::string("mh"));
             QCOMPARE(store->dataset(1)->task, std::string("RTE"));
             QCOMPARE(store->rounds(7).size(), size_t(1));
@@ -48,7 +51,7 @@ private Q_SLOTS:
             QCOMPARE(curve.size(), size_t(2));
             QVERIFY(std::isnan(curve[1].loss));
             QCOMPARE(*store->pruneOrder(7), std::vector<char>({'\0', '\xff', '\x10'}));
-            QCOMPARE(store->findResumableRun("hash", std::numeric_limits<uint64_t>::max())->id, int64_t(7));
+            QCOMPARE(store->findRun("hash", std::numeric_limits<uint64_t>::max())->id, int64_t(7));
 
             // What version 2 added works.
             store->setRunStatus(7, "failed", "diverged");
@@ -59,12 +62,54 @@ private Q_SLOTS:
             store->commitRound(makeRound(7, 1, 0.6), makeCurve(1, 2));
         }
         auto again = tl::ExperimentStore::open(path.toStdString()); // already current: nothing to do
-        QCOMPARE(again->schemaVersion(), 2);
+        QCOMPARE(again->schemaVersion(), 3);
         QCOMPARE(again->rounds(7).size(), size_t(2));
         RawDb raw(path);
-        QCOMPARE(raw.text("SELECT value FROM meta WHERE key = 'schema_version'"), QStringLiteral("2"));
+        QCOMPARE(raw.text("SELECT value FROM meta WHERE key = 'schema_version'"), QStringLiteral("3"));
         QCOMPARE(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'transfers'"), QStringLiteral("1"));
         QCOMPARE(raw.text("PRAGMA foreign_key_check"), QString());
+        QCOMPARE(raw.text("PRAGMA integrity_check"), QStringLiteral("ok"));
+    }
+
+    void migratesVersion2()
+    {
+        // A version-2 file (as released) with a finished run, a failed one and a transfer:
+        // version 3 adds the run's repetition index and LibTorch / BLAS versions.
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("v2.db"));
+        {
+            RawDb raw(path);
+            QVERIFY(raw.exec(kVersion1Ddl));
+            QVERIFY(raw.exec(kVersion2Ddl));
+            QVERIFY(raw.exec(R"sql(
+                INSERT INTO runs(id, kind, status, spec_json, spec_hash, seed, task, ticketlab_version, device,
+                    threads, created_at, updated_at, error)
+                VALUES(1, 'imp', 'done', '{}', 'h', 0, 'RTE', '0.1.0', 'cpu', 0, 't0', 't1', ''),
+                      (2, 'transfer', 'failed', '{}', 'g', 0, 'MRPC', '0.1.0', 'cpu', 4, 't0', 't1', 'boom');
+                INSERT INTO transfers(run_id, source_run_id, source_round, target_task) VALUES(2, 1, 1, 'MRPC');
+            )sql"));
+        }
+        auto store = tl::ExperimentStore::open(path.toStdString());
+        QCOMPARE(store->schemaVersion(), 3);
+        const auto failed = store->run(2);
+        QCOMPARE(failed->error, std::string("boom"));
+        QCOMPARE(failed->threads, 4);
+        QCOMPARE(failed->repetition, 0);
+        QCOMPARE(failed->torchVersion, std::string());
+        QCOMPARE(store->transfer(2)->sourceRunId, int64_t(1));
+        QCOMPARE(store->findRun("h", 0)->id, int64_t(1));
+        tl::RunRecord r = makeRun("h", 0);
+        r.repetition = 1;
+        r.torchVersion = "1.13.0";
+        r.blas = "OpenBLAS";
+        const int64_t id = store->createRun(r);
+        QCOMPARE(store->run(id)->repetition, 1);
+        QCOMPARE(store->run(id)->blas, std::string("OpenBLAS"));
+        r.repetition = -1;
+        QVERIFY(errorOf([&] { store->createRun(r); }).contains(QStringLiteral("negative repetition")));
+        RawDb raw(path);
+        QCOMPARE(raw.text("SELECT value FROM meta WHERE key = 'schema_version'"), QStringLiteral("3"));
+        QVERIFY(!raw.exec("UPDATE runs SET repetition = -2 WHERE id = 1")); // CHECK(repetition >= 0)
         QCOMPARE(raw.text("PRAGMA integrity_check"), QStringLiteral("ok"));
     }
 
@@ -108,7 +153,7 @@ private Q_SLOTS:
         QCOMPARE(a.text(describe), b.text(describe));
         QCOMPARE(a.text(runColumns), b.text(runColumns));
         QVERIFY(a.text(describe).contains(QStringLiteral("runs_by_spec:index")));
-        QVERIFY(a.text(runColumns).endsWith(QStringLiteral("error TEXT 1")));
+        QVERIFY(a.text(runColumns).endsWith(QStringLiteral("error TEXT 1,repetition INTEGER 1,torch_version TEXT 1,blas TEXT 1")));
     }
 
     void refusesNewerSchema()
