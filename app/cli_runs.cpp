@@ -257,7 +257,7 @@ void addRunCommands(CLI::App &app)
     w->model = "imp";
     CLI::App *tk = app.add_subcommand("tickets", "Metric versus sparsity over seeds, and the winning ticket, for a task");
     tk->add_option("--db", w->db, "Experiment database")->required()->check(CLI::ExistingFile);
-    tk->add_option("--task", w->task, "Task")->required();
+    tk->add_option("--task", w->task, "Task, in any case (rte, SST-2, ...)")->required();
     tk->add_option("--kind", w->model, "Run kind to summarise (imp, random, ...)")
         ->capture_default_str()
         ->check(CLI::IsMember(ExperimentStore::runKinds()));
