@@ -174,13 +174,15 @@ void headSurvivalCommand(const AnalyzeArgs &a, bool headsGiven)
 {
     auto store = ExperimentStore::open(a.db);
     const MaskSet mask = storedMask(*store, a.run, a.round);
-    int heads = a.heads;
-    if (!headsGiven) {
-        heads = storedHeadCount(*store, a.run);
-        if (heads == 0)
-            throw Error("run " + std::to_string(a.run) +
-                        ": the number of attention heads is not in its stored model config; give --heads");
-    }
+    // The stored model config rules; --heads is for runs without one, or must agree with it.
+    const int stored = storedHeadCount(*store, a.run);
+    int heads = headsGiven ? a.heads : stored;
+    if (heads == 0)
+        throw Error("run " + std::to_string(a.run) +
+                    ": the number of attention heads is not in its stored model config; give --heads");
+    if (headsGiven && stored > 0 && a.heads != stored)
+        throw Error("--heads " + std::to_string(a.heads) + ": run " + std::to_string(a.run) +
+                    "'s stored model config has " + std::to_string(stored) + " attention heads");
     const auto entries = headSurvival(mask, heads);
     if (entries.empty())
         throw Error("run " + std::to_string(a.run) + " round " + std::to_string(a.round) +
@@ -232,19 +234,31 @@ void headSurvivalCommand(const AnalyzeArgs &a, bool headsGiven)
     std::printf("alive heads: %d of %zu\n", alive, entries.size());
 }
 
-void overlapCommand(const AnalyzeArgs &a)
+void overlapCommand(const AnalyzeArgs &a, bool roundGiven)
 {
     if (a.runs.size() < 2)
         throw Error("--runs: give at least two run ids (e.g. --runs 1,2)");
     auto store = ExperimentStore::open(a.db);
-    const OverlapMatrix m = overlapMatrix(*store, a.runs, std::vector<int>(a.runs.size(), a.round));
+    // Masks of different sparsities overlap less by construction: by default every run's round
+    // nearest the highest sparsity all of them reached.
+    std::optional<CommonSparsity> common;
+    if (!roundGiven)
+        common = commonSparsityRounds(*store, a.runs);
+    const std::vector<int> rounds = common ? common->rounds : std::vector<int>(a.runs.size(), a.round);
+    const OverlapMatrix m = overlapMatrix(*store, a.runs, rounds);
     std::optional<OverlapReport> pair;
     if (a.runs.size() == 2)
-        pair = maskOverlap(storedMask(*store, a.runs[0], a.round), storedMask(*store, a.runs[1], a.round));
+        pair = maskOverlap(storedMask(*store, a.runs[0], rounds[0]), storedMask(*store, a.runs[1], rounds[1]));
     const size_t n = m.runIds.size();
     if (a.format == "json") {
-        nlohmann::json j = {
-            {"round", a.round}, {"runs", m.runIds}, {"labels", m.labels}, {"iou", m.iou}, {"chance", m.chance}};
+        nlohmann::json j = {{"round", common ? nlohmann::json(nullptr) : nlohmann::json(a.round)},
+                            {"common_sparsity", common ? nlohmann::json(common->target) : nlohmann::json(nullptr)},
+                            {"runs", m.runIds},
+                            {"rounds", m.rounds},
+                            {"sparsities", m.sparsities},
+                            {"labels", m.labels},
+                            {"iou", m.iou},
+                            {"chance", m.chance}};
         if (pair) {
             auto entry = [](const std::string &type, const Overlap &o) {
                 return nlohmann::json{{"type", type},
@@ -265,19 +279,31 @@ void overlapCommand(const AnalyzeArgs &a)
         // Long form: every pair of runs (both orders, with the diagonal), then for two runs
         // the same pair by matrix type.
         Table t;
-        t.header = {"run_a", "run_b", "type", "iou", "chance"};
+        t.header = {"run_a", "round_a", "sparsity_a", "run_b", "round_b", "sparsity_b", "type", "iou", "chance"};
+        auto ids = [&m](size_t i, size_t j) {
+            return std::vector<std::string>{std::to_string(m.runIds[i]), std::to_string(m.rounds[i]),
+                                            num(m.sparsities[i]),        std::to_string(m.runIds[j]),
+                                            std::to_string(m.rounds[j]), num(m.sparsities[j])};
+        };
         for (size_t i = 0; i < n; ++i)
-            for (size_t j = 0; j < n; ++j)
-                t.rows.push_back({std::to_string(m.runIds[i]), std::to_string(m.runIds[j]), "all", num(m.iou[i][j]),
-                                  num(m.chance[i][j])});
+            for (size_t j = 0; j < n; ++j) {
+                t.rows.push_back(ids(i, j));
+                t.rows.back().insert(t.rows.back().end(), {"all", num(m.iou[i][j]), num(m.chance[i][j])});
+            }
         if (pair)
-            for (const auto &[type, o] : pair->byType)
-                t.rows.push_back({std::to_string(m.runIds[0]), std::to_string(m.runIds[1]), matrixTypeName(type),
-                                  num(o.iou), num(o.chance)});
+            for (const auto &[type, o] : pair->byType) {
+                t.rows.push_back(ids(0, 1));
+                t.rows.back().insert(t.rows.back().end(), {matrixTypeName(type), num(o.iou), num(o.chance)});
+            }
         t.print("csv");
         return;
     }
-    std::printf("mask IoU at round %d (chance level of random masks of the same densities in brackets)\n", a.round);
+    if (common)
+        std::printf("mask IoU at a common sparsity of %.1f%% (each run's round nearest the highest sparsity all "
+                    "reached; chance level of random masks of the same densities in brackets)\n",
+                    100.0 * common->target);
+    else
+        std::printf("mask IoU at round %d (chance level of random masks of the same densities in brackets)\n", a.round);
     Table t;
     t.header = {"run"};
     for (size_t j = 0; j < n; ++j)
@@ -305,17 +331,35 @@ void overlapCommand(const AnalyzeArgs &a)
     }
 }
 
+std::string percent(double fraction)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f%%", 100.0 * fraction);
+    return buf;
+}
+
+std::string roundsList(const std::vector<int> &rounds)
+{
+    std::string out;
+    for (int r : rounds)
+        out += (out.empty() ? "" : " ") + std::to_string(r);
+    return out;
+}
+
 void transferCommand(const AnalyzeArgs &a)
 {
     auto store = ExperimentStore::open(a.db);
+    requireStoredMetric(*store, a.metric);
     const TransferTable table = transferTable(*store, a.metric);
     auto optional = [](const std::optional<double> &v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
     if (a.format == "json") {
         nlohmann::json cells = nlohmann::json::array();
         for (const TransferCell &c : table.cells)
-            cells.push_back({{"source", c.source},
+            cells.push_back({{"model", c.model},
+                             {"source", c.source},
                              {"target", c.target},
                              {"sparsity", c.sparsity},
+                             {"source_rounds", c.sourceRounds},
                              {"runs", c.runs},
                              {"transfer_metric", c.transferMetric},
                              {"full_mean", c.fullSeeds ? nlohmann::json(c.fullMean) : nlohmann::json(nullptr)},
@@ -323,20 +367,23 @@ void transferCommand(const AnalyzeArgs &a)
                              {"delta", c.fullSeeds ? nlohmann::json(c.delta) : nlohmann::json(nullptr)},
                              {"own_ticket", optional(c.ownTicket)},
                              {"at_least_own_ticket", c.atLeastOwnTicket}});
-        std::printf("%s\n",
-                    nlohmann::json{
-                        {"metric", a.metric}, {"sources", table.sources}, {"targets", table.targets}, {"cells", cells}}
-                        .dump(2)
-                        .c_str());
+        std::printf("%s\n", nlohmann::json{{"metric", a.metric},
+                                           {"models", table.models},
+                                           {"sources", table.sources},
+                                           {"targets", table.targets},
+                                           {"cells", cells}}
+                                .dump(2)
+                                .c_str());
         return;
     }
     Table t;
-    t.header = {"source", "target",     "sparsity",           "runs", "transfer", "full_mean",
-                "delta",  "own_ticket", "at_least_own_ticket"};
+    t.header = {"model",    "source",    "target", "sparsity",   "source_rounds",      "runs",
+                "transfer", "full_mean", "delta",  "own_ticket", "at_least_own_ticket"};
     for (const TransferCell &c : table.cells)
-        t.rows.push_back({c.source, c.target, num(c.sparsity), std::to_string(c.runs), num(c.transferMetric),
-                          c.fullSeeds ? num(c.fullMean) : "", c.fullSeeds ? num(c.delta) : "",
-                          c.ownTicket ? num(*c.ownTicket) : "", c.atLeastOwnTicket ? "1" : "0"});
+        t.rows.push_back({c.model, c.source, c.target, num(c.sparsity), roundsList(c.sourceRounds),
+                          std::to_string(c.runs), num(c.transferMetric), c.fullSeeds ? num(c.fullMean) : "",
+                          c.fullSeeds ? num(c.delta) : "", c.ownTicket ? num(*c.ownTicket) : "",
+                          c.atLeastOwnTicket ? "1" : "0"});
     if (a.format == "csv") {
         t.print("csv");
         return;
@@ -345,16 +392,18 @@ void transferCommand(const AnalyzeArgs &a)
         std::printf("no transfer runs from stored runs with metric '%s'\n", a.metric.c_str());
         return;
     }
-    // The paper's Figure 2: source rows, target columns, metric minus the target's full model;
-    // "*" where the transfer is at least the target's own IMP ticket.
+    // The paper's Figure 2: source rows (one per sparsity of the transferred masks), target
+    // columns, metric minus the target's full model; "*" where the transfer is at least the
+    // target's own IMP ticket.
     std::printf("%s: transfer minus full model on the target (* at least the target's own ticket)\n", a.metric.c_str());
     Table grid;
-    grid.header = {"source \\ target"};
+    grid.header = {"source @ sparsity \\ target"};
     grid.header.insert(grid.header.end(), table.targets.begin(), table.targets.end());
-    for (const std::string &source : table.sources) {
-        grid.rows.push_back({source});
+    for (const TransferRow &row : table.rows) {
+        grid.rows.push_back({(table.models.size() > 1 ? row.model + ": " : std::string()) + row.source + " @ " +
+                             percent(row.sparsity)});
         for (const std::string &target : table.targets) {
-            const TransferCell *c = table.cell(source, target);
+            const TransferCell *c = table.cell(row, target);
             char cell[32] = "";
             if (c && c->fullSeeds)
                 std::snprintf(cell, sizeof cell, "%+.4f%s", c->delta, c->atLeastOwnTicket ? "*" : "");
@@ -371,13 +420,8 @@ void transferCommand(const AnalyzeArgs &a)
 void ticketsCommand(const AnalyzeArgs &a)
 {
     auto store = ExperimentStore::open(a.db);
-    std::set<std::string> tasks;
-    for (const RunRecord &r : store->runs())
-        if (r.kind == a.kind)
-            tasks.insert(r.task);
-    std::vector<TicketSummary> summaries;
-    for (const std::string &task : tasks)
-        summaries.push_back(summarizeTickets(*store, task, a.kind, a.criterion, a.metric));
+    requireStoredMetric(*store, a.metric);
+    const std::vector<TicketSummary> summaries = summarizeAllTickets(*store, a.kind, a.criterion, a.metric);
     auto pointAt = [](const TicketSummary &s) -> const SparsityPoint * {
         for (const SparsityPoint &p : s.points)
             if (s.winningSparsity && p.sparsity == *s.winningSparsity)
@@ -390,7 +434,8 @@ void ticketsCommand(const AnalyzeArgs &a)
             nlohmann::json points = nlohmann::json::array();
             for (const SparsityPoint &p : s.points)
                 points.push_back({{"sparsity", p.sparsity}, {"mean", p.mean}, {"std", p.std}, {"seeds", p.seeds}});
-            all.push_back({{"task", s.task},
+            all.push_back({{"model", s.model},
+                           {"task", s.task},
                            {"full", {{"mean", s.fullMean}, {"std", s.fullStd}, {"seeds", s.fullSeeds}}},
                            {"points", points},
                            {"winning_sparsity",
@@ -403,11 +448,11 @@ void ticketsCommand(const AnalyzeArgs &a)
         return;
     }
     Table t;
-    t.header = {"task",         "full_mean",   "full_std",    "full_seeds", "winning_sparsity",
+    t.header = {"model",        "task",        "full_mean",   "full_std", "full_seeds", "winning_sparsity",
                 "winning_mean", "winning_std", "max_sparsity"};
     for (const TicketSummary &s : summaries) {
         const SparsityPoint *w = pointAt(s);
-        t.rows.push_back({s.task, num(s.fullMean), num(s.fullStd), std::to_string(s.fullSeeds),
+        t.rows.push_back({s.model, s.task, num(s.fullMean), num(s.fullStd), std::to_string(s.fullSeeds),
                           w ? num(w->sparsity) : "", w ? num(w->mean) : "", w ? num(w->std) : "",
                           s.points.empty() ? "" : num(s.points.back().sparsity)});
     }
@@ -452,15 +497,18 @@ void addAnalyzeCommands(CLI::App &app)
     ovCmd->add_option("--runs", ov->runs, "Run ids, comma-separated (by matrix type too for two)")
         ->required()
         ->delimiter(',');
-    ovCmd->add_option("--round", ov->round, "Round of every run's mask")->required();
+    CLI::Option *ovRound =
+        ovCmd->add_option("--round", ov->round,
+                          "Round of every run's mask (default: each run's round nearest the highest sparsity all "
+                          "the runs reached)");
     addFormat(ovCmd, ov->format);
-    ovCmd->callback([ov] { overlapCommand(*ov); });
+    ovCmd->callback([ov, ovRound] { overlapCommand(*ov, ovRound->count() > 0); });
 
     auto tr = std::make_shared<AnalyzeArgs>();
     CLI::App *trCmd = an->add_subcommand("transfer", "Transfer runs by source and target task against the full "
                                                      "model and the target's own ticket (the paper's Figure 2)");
     trCmd->add_option("--db", tr->db, "Experiment database")->required()->check(CLI::ExistingFile);
-    trCmd->add_option("--metric", tr->metric, "Dev metric")->capture_default_str();
+    trCmd->add_option("--metric", tr->metric, "Dev metric (main, accuracy, f1, ...)")->capture_default_str();
     addFormat(trCmd, tr->format);
     trCmd->callback([tr] { transferCommand(*tr); });
 
@@ -470,8 +518,10 @@ void addAnalyzeCommands(CLI::App &app)
     tkCmd->add_option("--criterion", tk->criterion, "within_std (the paper) or match")
         ->capture_default_str()
         ->check(CLI::IsMember({"within_std", "match"}));
-    tkCmd->add_option("--kind", tk->kind, "Run kind to summarise (imp, random, ...)")->capture_default_str();
-    tkCmd->add_option("--metric", tk->metric, "Dev metric")->capture_default_str();
+    tkCmd->add_option("--kind", tk->kind, "Run kind to summarise (imp, random, ...)")
+        ->capture_default_str()
+        ->check(CLI::IsMember(ExperimentStore::runKinds()));
+    tkCmd->add_option("--metric", tk->metric, "Dev metric (main, accuracy, f1, ...)")->capture_default_str();
     addFormat(tkCmd, tk->format);
     tkCmd->callback([tk] { ticketsCommand(*tk); });
 }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include <unistd.h>
@@ -375,31 +376,56 @@ void addRunCommands(CLI::App &app)
     w->model = "imp";
     CLI::App *tk = app.add_subcommand("tickets", "Metric versus sparsity over seeds, and the winning ticket, for a task");
     tk->add_option("--db", w->db, "Experiment database")->required()->check(CLI::ExistingFile);
-    tk->add_option("--task", w->task, "Task")->required();
-    tk->add_option("--kind", w->model, "Run kind to summarise (imp, random, ...)")->capture_default_str();
+    tk->add_option("--task", w->task, "Task, in any case (rte, SST-2, ...)")->required();
+    tk->add_option("--kind", w->model, "Run kind to summarise (imp, random, ...)")
+        ->capture_default_str()
+        ->check(CLI::IsMember(ExperimentStore::runKinds()));
     tk->add_option("--criterion", w->spec, "within_std (the paper) or match")->capture_default_str()
         ->check(CLI::IsMember({"within_std", "match"}));
+    auto metric = std::make_shared<std::string>("main");
+    tk->add_option("--metric", *metric, "Dev metric (main, accuracy, f1, ...)")->capture_default_str();
     tk->add_option("--format", w->format, "text or json")->capture_default_str()->check(CLI::IsMember({"text", "json"}));
-    tk->callback([w] {
+    tk->callback([w, metric] {
         auto store = ExperimentStore::open(w->db);
-        const TicketSummary s = summarizeTickets(*store, w->task, w->model, w->spec);
-        if (w->format == "json") {
-            nlohmann::json points = nlohmann::json::array();
-            for (const SparsityPoint &p : s.points)
-                points.push_back({{"sparsity", p.sparsity}, {"mean", p.mean}, {"std", p.std}, {"seeds", p.seeds}});
-            printJsonLine({{"task", s.task}, {"kind", s.kind}, {"metric", s.metric}, {"criterion", s.criterion},
-                           {"full", {{"mean", s.fullMean}, {"std", s.fullStd}, {"seeds", s.fullSeeds}}},
-                           {"points", points},
-                           {"winning_sparsity", s.winningSparsity ? nlohmann::json(*s.winningSparsity) : nlohmann::json(nullptr)}});
-            return;
+        // Task names in any case; an unknown task, metric or a kind without runs is an error.
+        const std::string task = resolveStoredTask(*store, w->task);
+        requireStoredMetric(*store, *metric, task);
+        const std::vector<TicketSummary> summaries = summarizeAllTickets(*store, w->model, w->spec, *metric, task);
+        if (summaries.empty()) {
+            std::set<std::string> kinds;
+            for (const RunRecord &r : store->runs())
+                if (r.task == task)
+                    kinds.insert(r.kind);
+            std::string list;
+            for (const std::string &k : kinds)
+                list += (list.empty() ? "" : ", ") + k;
+            throw Error(w->db + ": no " + w->model + " runs of task " + task + "; its runs are of kind " + list);
         }
-        std::printf("%s %s (%s): full model %.4f +- %.4f over %d seed(s)\n", s.task.c_str(), s.kind.c_str(),
-                    s.metric.c_str(), s.fullMean, s.fullStd, s.fullSeeds);
-        for (const SparsityPoint &p : s.points)
-            std::printf("sparsity %.3f  %.4f +- %.4f  (%d seeds)%s\n", p.sparsity, p.mean, p.std, p.seeds,
-                        s.winningSparsity && *s.winningSparsity == p.sparsity ? "  <- winning ticket" : "");
-        if (!s.winningSparsity)
-            std::printf("no winning ticket under %s\n", s.criterion.c_str());
+        // One summary per model that ran the task (JSON: one line each).
+        for (const TicketSummary &s : summaries) {
+            if (w->format == "json") {
+                nlohmann::json points = nlohmann::json::array();
+                for (const SparsityPoint &p : s.points)
+                    points.push_back({{"sparsity", p.sparsity}, {"mean", p.mean}, {"std", p.std}, {"seeds", p.seeds}});
+                printJsonLine({{"model", s.model},
+                               {"task", s.task},
+                               {"kind", s.kind},
+                               {"metric", s.metric},
+                               {"criterion", s.criterion},
+                               {"full", {{"mean", s.fullMean}, {"std", s.fullStd}, {"seeds", s.fullSeeds}}},
+                               {"points", points},
+                               {"winning_sparsity",
+                                s.winningSparsity ? nlohmann::json(*s.winningSparsity) : nlohmann::json(nullptr)}});
+                continue;
+            }
+            std::printf("%s %s %s (%s): full model %.4f +- %.4f over %d seed(s)\n", s.model.c_str(), s.task.c_str(),
+                        s.kind.c_str(), s.metric.c_str(), s.fullMean, s.fullStd, s.fullSeeds);
+            for (const SparsityPoint &p : s.points)
+                std::printf("sparsity %.3f  %.4f +- %.4f  (%d seeds)%s\n", p.sparsity, p.mean, p.std, p.seeds,
+                            s.winningSparsity && *s.winningSparsity == p.sparsity ? "  <- winning ticket" : "");
+            if (!s.winningSparsity)
+                std::printf("no winning ticket under %s\n", s.criterion.c_str());
+        }
     });
 
     auto d = std::make_shared<StoreArgs>();

@@ -2,6 +2,7 @@
 
 #include <QCommandLineParser>
 #include <QDir>
+#include <QFileInfo>
 #include <QTextStream>
 
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include "plots/qcp.h"
 
 #include "plots/figure.h"
+#include "store/experiment_store.h"
 
 namespace tl::ui {
 
@@ -120,12 +122,10 @@ int runExportFigure(const QStringList &arguments)
     } else {
         names << name;
     }
+    // Every input is checked before anything is created: a bad --format or database leaves no
+    // output folder behind, and a database error is reported once, not once per figure.
     QStringList suffixes;
     if (parser.isSet(outDir)) {
-        if (!QDir().mkpath(parser.value(outDir))) {
-            errorLine(parser.value(outDir) + QStringLiteral(": cannot create the folder"));
-            return 1;
-        }
         for (const QString &s : parser.value(formats).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
             const QString f = s.trimmed().toLower();
             if (f != QLatin1String("pdf") && f != QLatin1String("svg") && f != QLatin1String("png")) {
@@ -134,6 +134,24 @@ int runExportFigure(const QStringList &arguments)
             }
             suffixes << f;
         }
+        if (suffixes.isEmpty()) {
+            errorLine(QStringLiteral("--format: no format given (pdf, svg, png)"));
+            return 2;
+        }
+    }
+    if (!QFileInfo(request.db).isFile()) {
+        errorLine(request.db + QStringLiteral(": no such experiment database"));
+        return 1;
+    }
+    try {
+        ExperimentStore::open(request.db.toStdString()); // refuses non-SQLite and newer files, writing nothing
+    } catch (const std::exception &e) {
+        errorLine(QString::fromUtf8(e.what()));
+        return 1;
+    }
+    if (parser.isSet(outDir) && !QDir().mkpath(parser.value(outDir))) {
+        errorLine(parser.value(outDir) + QStringLiteral(": cannot create the folder"));
+        return 1;
     }
 
     QTextStream stdoutStream(stdout);

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <cstdio>
 #include <set>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -71,15 +73,6 @@ RunRecord requireRun(const ExperimentStore &store, int64_t runId)
     if (!r)
         throw Error(store.path() + ": no run " + std::to_string(runId));
     return *r;
-}
-
-/// The metric of a round's dev metrics, if it is a number.
-std::optional<double> devMetric(const RoundRecord &r, const std::string &metric)
-{
-    const auto j = nlohmann::json::parse(r.devMetricsJson, nullptr, false);
-    if (!j.is_object() || !j.contains(metric) || !j[metric].is_number())
-        return std::nullopt;
-    return j[metric].get<double>();
 }
 
 } // namespace
@@ -330,6 +323,47 @@ int storedHeadCount(const ExperimentStore &store, int64_t runId)
     return heads > 0 && heads < (1 << 20) ? int(heads) : 0;
 }
 
+CommonSparsity commonSparsityRounds(const ExperimentStore &store, const std::vector<int64_t> &runIds)
+{
+    // Per run: (round, mask sparsity) of its candidate rounds.
+    std::vector<std::vector<std::pair<int, double>>> candidates;
+    CommonSparsity c;
+    c.target = 1.0;
+    for (int64_t id : runIds) {
+        // A trained round's record holds its mask's sparsity: masks are decoded only for runs
+        // that trained no round.
+        const int maskRounds = storedMaskRounds(store, id);
+        if (maskRounds < 0)
+            throw Error(store.path() + ": run " + std::to_string(id) + " has no stored masks");
+        std::vector<std::pair<int, double>> rounds;
+        for (const RoundRecord &r : store.rounds(id))
+            if (r.round >= 0 && r.round <= maskRounds)
+                rounds.emplace_back(r.round, r.sparsity);
+        if (rounds.empty()) {
+            const PruneOrder order = storedPruneOrder(store, id);
+            for (int r = 0; r <= order.rounds(); ++r)
+                rounds.emplace_back(r, order.maskAt(r).sparsity());
+        }
+        double highest = 0;
+        for (const auto &r : rounds)
+            highest = std::max(highest, r.second);
+        c.target = std::min(c.target, highest);
+        candidates.push_back(std::move(rounds));
+    }
+    if (runIds.empty())
+        c.target = 0;
+    for (const auto &rounds : candidates) {
+        // Nearest; on a tie the lower sparsity (never beyond what every run reached).
+        std::pair<int, double> best = rounds.front();
+        for (const auto &r : rounds)
+            if (std::abs(r.second - c.target) < std::abs(best.second - c.target) - 1e-12)
+                best = r;
+        c.rounds.push_back(best.first);
+        c.sparsities.push_back(best.second);
+    }
+    return c;
+}
+
 OverlapMatrix overlapMatrix(const ExperimentStore &store, const std::vector<int64_t> &runIds,
                             const std::vector<int> &rounds)
 {
@@ -338,12 +372,16 @@ OverlapMatrix overlapMatrix(const ExperimentStore &store, const std::vector<int6
                     " rounds");
     OverlapMatrix m;
     m.runIds = runIds;
+    m.rounds = rounds;
     std::vector<MaskSet> masks;
     for (size_t i = 0; i < runIds.size(); ++i) {
         const RunRecord r = requireRun(store, runIds[i]);
-        m.labels.push_back(r.task + " " + r.kind + " #" + std::to_string(r.id) + " (seed " + std::to_string(r.seed) +
-                           ")");
         masks.push_back(storedMask(store, runIds[i], rounds[i]));
+        m.sparsities.push_back(masks.back().sparsity());
+        char pct[32];
+        std::snprintf(pct, sizeof pct, "%.1f%%", 100.0 * m.sparsities.back());
+        m.labels.push_back(r.task + " " + r.kind + " #" + std::to_string(r.id) + " (seed " + std::to_string(r.seed) +
+                           "), round " + std::to_string(rounds[i]) + ", " + pct);
     }
     const size_t n = masks.size();
     m.iou.assign(n, std::vector<double>(n, 0.0));
@@ -364,22 +402,36 @@ OverlapMatrix overlapMatrix(const ExperimentStore &store, const std::vector<int6
     return m;
 }
 
-const TransferCell *TransferTable::cell(const std::string &source, const std::string &target) const
+const TransferCell *TransferTable::cell(const TransferRow &row, const std::string &target) const
 {
     for (const TransferCell &c : cells)
-        if (c.source == source && c.target == target)
+        if (c.modelId == row.modelId && c.source == row.source && c.target == target &&
+            sparsityKey(c.sparsity) == sparsityKey(row.sparsity))
             return &c;
     return nullptr;
+}
+
+std::vector<const TransferCell *> TransferTable::pair(const std::string &source, const std::string &target) const
+{
+    std::vector<const TransferCell *> out;
+    for (const TransferCell &c : cells)
+        if (c.source == source && c.target == target)
+            out.push_back(&c);
+    return out;
 }
 
 TransferTable transferTable(const ExperimentStore &store, const std::string &metric)
 {
     struct Sums
     {
-        double metric = 0, sparsity = 0;
+        double metric = 0;
+        std::set<int> sourceRounds;
         int runs = 0;
     };
-    std::map<std::pair<std::string, std::string>, Sums> pairs;
+    const auto labels = modelLabels(store);
+    // (model label, model id, source, sparsity key, target): table order.
+    using Key = std::tuple<std::string, int64_t, std::string, long long, std::string>;
+    std::map<Key, Sums> groups;
     const std::vector<RunRecord> runs = store.runs();
     for (const RunRecord &run : runs) {
         if (run.kind != "transfer")
@@ -394,7 +446,7 @@ TransferTable transferTable(const ExperimentStore &store, const std::string &met
         std::optional<double> value;
         double sparsity = 0;
         for (const RoundRecord &r : store.rounds(run.id)) {
-            const auto v = devMetric(r, metric);
+            const auto v = roundMetric(r, metric);
             if (!v || (value && r.round != t->sourceRound))
                 continue;
             value = v;
@@ -402,28 +454,38 @@ TransferTable transferTable(const ExperimentStore &store, const std::string &met
         }
         if (!value)
             continue;
-        Sums &s = pairs[{source->task, run.task}];
+        Sums &s = groups[{labels.at(run.modelId), run.modelId, source->task, sparsityKey(sparsity), run.task}];
         s.metric += *value;
-        s.sparsity += sparsity;
+        s.sourceRounds.insert(t->sourceRound);
         ++s.runs;
     }
 
     TransferTable table;
-    std::set<std::string> sources, targets;
-    std::map<std::string, TicketSummary> fullByTarget;
-    for (const auto &[key, sums] : pairs) {
-        const auto &[source, target] = key;
+    std::set<std::string> models, sources, targets;
+    std::map<std::pair<int64_t, std::string>, TicketSummary> fullByTarget;
+    for (const auto &[key, sums] : groups) {
+        const auto &[model, modelId, source, sparsity, target] = key;
+        models.insert(model);
         sources.insert(source);
         targets.insert(target);
         TransferCell c;
+        c.modelId = modelId;
+        c.model = model;
         c.source = source;
         c.target = target;
+        c.sparsity = double(sparsity) / 1e9;
+        c.sourceRounds.assign(sums.sourceRounds.begin(), sums.sourceRounds.end());
         c.runs = sums.runs;
         c.transferMetric = sums.metric / sums.runs;
-        c.sparsity = sums.sparsity / sums.runs;
-        auto fit = fullByTarget.find(target);
+        if (table.rows.empty() || table.rows.back().modelId != modelId || table.rows.back().source != source ||
+            sparsityKey(table.rows.back().sparsity) != sparsity)
+            table.rows.push_back({modelId, model, source, c.sparsity});
+        auto fit = fullByTarget.find({modelId, target});
         if (fit == fullByTarget.end())
-            fit = fullByTarget.emplace(target, summarizeTickets(store, target, "imp", "within_std", metric)).first;
+            fit = fullByTarget
+                      .emplace(std::pair{modelId, target},
+                               summarizeTickets(store, modelId, target, "imp", "within_std", metric))
+                      .first;
         const TicketSummary &full = fit->second;
         c.fullSeeds = full.fullSeeds;
         if (c.fullSeeds > 0) {
@@ -432,13 +494,13 @@ TransferTable transferTable(const ExperimentStore &store, const std::string &met
         }
         std::vector<double> own;
         for (const RunRecord &run : runs) {
-            if (run.kind != "imp" || run.task != target)
+            if (run.kind != "imp" || run.task != target || run.modelId != modelId)
                 continue;
             std::optional<double> best;
             double bestDistance = 0.01 + 1e-12; // "within 0.01", inclusive despite rounding
             for (const RoundRecord &r : store.rounds(run.id)) {
                 const double distance = std::abs(r.sparsity - c.sparsity);
-                const auto v = devMetric(r, metric);
+                const auto v = roundMetric(r, metric);
                 if (v && distance < bestDistance) {
                     best = v;
                     bestDistance = distance;
@@ -454,6 +516,7 @@ TransferTable transferTable(const ExperimentStore &store, const std::string &met
         }
         table.cells.push_back(c);
     }
+    table.models.assign(models.begin(), models.end());
     table.sources.assign(sources.begin(), sources.end());
     table.targets.assign(targets.begin(), targets.end());
     return table;

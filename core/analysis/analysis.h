@@ -99,45 +99,74 @@ int storedMaskRounds(const ExperimentStore &store, int64_t runId);
 /// no such key). Throws tl::Error for an unknown run.
 int storedHeadCount(const ExperimentStore &store, int64_t runId);
 
+/// Rounds of several runs at one common sparsity: the highest sparsity every run reached (the
+/// lowest of the runs' highest mask sparsities) and, per run, its round nearest to it. A run's
+/// candidate rounds are the rounds it trained that have a stored mask (all its mask rounds when
+/// it trained none: a transfer's lower mask rounds are placeholders). Throws tl::Error for an
+/// unknown run or a run without masks.
+struct CommonSparsity
+{
+    double target = 0;
+    std::vector<int> rounds;        ///< per run
+    std::vector<double> sparsities; ///< per run: its round's mask sparsity
+};
+CommonSparsity commonSparsityRounds(const ExperimentStore &store, const std::vector<int64_t> &runIds);
+
 /// IoU matrix over runs at one round each (rounds[i] for runIds[i]); symmetric, the diagonal
 /// is each mask with itself. Throws tl::Error when the sizes differ, for a run or round as
 /// storedMask(), and when two masks cover different parameters.
 struct OverlapMatrix
 {
     std::vector<int64_t> runIds;
-    std::vector<std::string> labels; ///< "task kind #id (seed s)"
+    std::vector<int> rounds;
+    std::vector<double> sparsities;  ///< of each run's mask
+    std::vector<std::string> labels; ///< "task kind #id (seed s), round k, 23.5%"
     std::vector<std::vector<double>> iou;
     std::vector<std::vector<double>> chance;
 };
 OverlapMatrix overlapMatrix(const ExperimentStore &store, const std::vector<int64_t> &runIds,
                             const std::vector<int> &rounds);
 
-/// Transfer table (the paper's Figure 2): one cell per (source task, target task) over the
-/// stored transfer runs whose source is a stored run. value = transfer metric − full-model
-/// mean on the target; atLeastOwnTicket when the transfer metric is at least the target's own
-/// IMP ticket's mean at the same sparsity (nearest round, within 0.01); several transfer runs
-/// of one pair are averaged. A transfer run counts once its round is stored with the metric;
-/// transfers from mask files are left out. Full-model mean as summarizeTickets(): the target's
-/// "full" runs, else the dense round of its "imp" runs. sparsity is the mean of the pair's runs,
-/// and the own ticket is, per target IMP run, its round nearest that sparsity, averaged.
+/// Transfer table (the paper's Figure 2): one cell per (model, source task, target task,
+/// transferred sparsity) over the stored transfer runs whose source is a stored run; transfers
+/// of masks of different sparsities (different source rounds) are never averaged. The model is
+/// the transfer runs' model record. value = transfer metric − full-model mean on the target;
+/// atLeastOwnTicket when the transfer metric is at least the target's own IMP ticket's mean at
+/// the same sparsity (per target IMP run of the same model, its round nearest the sparsity
+/// within 0.01, averaged); several transfer runs of one cell (seeds, source runs) are
+/// averaged. A transfer run counts once its round is stored with the metric; transfers from
+/// mask files are left out. Full-model mean as summarizeTickets() on (model, target).
 struct TransferCell
 {
+    int64_t modelId = 0;
+    std::string model; ///< modelLabels()' name
     std::string source, target;
+    double sparsity = 0;           ///< of the transferred masks (one sparsityKey per cell)
+    std::vector<int> sourceRounds; ///< the source rounds the masks came from, sorted
     double transferMetric = 0;
     double fullMean = 0;
     int fullSeeds = 0; ///< 0: no full-model result on the target; fullMean and delta are then 0
     double delta = 0;
     std::optional<double> ownTicket;
     bool atLeastOwnTicket = false;
-    double sparsity = 0;
     int runs = 0;
+};
+/// A row of the table: one source task's masks at one sparsity, for one model.
+struct TransferRow
+{
+    int64_t modelId = 0;
+    std::string model, source;
+    double sparsity = 0;
 };
 struct TransferTable
 {
-    std::vector<std::string> sources, targets; ///< sorted
-    std::vector<TransferCell> cells; ///< by (source, target)
-    /// nullptr when the pair has no transfer run.
-    const TransferCell *cell(const std::string &source, const std::string &target) const;
+    std::vector<std::string> models, sources, targets; ///< sorted
+    std::vector<TransferRow> rows;                     ///< by (model, source, sparsity)
+    std::vector<TransferCell> cells;                   ///< by (model, source, sparsity, target)
+    /// nullptr when the row has no transfer to target.
+    const TransferCell *cell(const TransferRow &row, const std::string &target) const;
+    /// The cells of a (source, target) pair, every model and sparsity, in table order.
+    std::vector<const TransferCell *> pair(const std::string &source, const std::string &target) const;
 };
 TransferTable transferTable(const ExperimentStore &store, const std::string &metric = "main");
 

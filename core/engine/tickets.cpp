@@ -1,14 +1,45 @@
 #include "engine/tickets.h"
 
+#include <algorithm>
 #include <cmath>
-#include <map>
+#include <set>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
 #include "store/experiment_store.h"
+#include "text/tasks.h"
 #include "util/error.h"
 
 namespace tl {
+
+namespace {
+
+std::string lowered(std::string s)
+{
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    return s;
+}
+
+std::string joined(const std::set<std::string> &names)
+{
+    std::string out;
+    for (const std::string &n : names)
+        out += (out.empty() ? "" : ", ") + n;
+    return out.empty() ? "none" : out;
+}
+
+std::string folderName(const std::string &path)
+{
+    std::string p = path;
+    while (p.size() > 1 && p.back() == '/')
+        p.pop_back();
+    const size_t slash = p.find_last_of('/');
+    const std::string name = slash == std::string::npos ? p : p.substr(slash + 1);
+    return name.empty() ? path : name;
+}
+
+} // namespace
 
 std::pair<double, double> meanStd(const std::vector<double> &values)
 {
@@ -35,37 +66,124 @@ bool meetsCriterion(double mean, double fullMean, double fullStd, const std::str
     throw Error("unknown winning-ticket criterion '" + criterion + "' (within_std, match)");
 }
 
-TicketSummary summarizeTickets(const ExperimentStore &store, const std::string &task, const std::string &kind,
-                               const std::string &criterion, const std::string &metric)
+long long sparsityKey(double sparsity)
 {
+    return std::llround(sparsity * 1e9);
+}
+
+std::optional<double> roundMetric(const RoundRecord &round, const std::string &metric)
+{
+    const auto j = nlohmann::json::parse(round.devMetricsJson, nullptr, false);
+    if (!j.is_object() || !j.contains(metric) || !j[metric].is_number())
+        return std::nullopt;
+    return j[metric].get<double>();
+}
+
+std::map<int64_t, std::string> modelLabels(const ExperimentStore &store)
+{
+    std::map<int64_t, ModelRecord> models;
+    std::map<int64_t, std::string> labels;
+    for (const RunRecord &run : store.runs()) {
+        if (run.modelId == 0) {
+            labels[0] = "(no model)";
+        } else if (!models.count(run.modelId)) {
+            if (auto m = store.model(run.modelId))
+                models[run.modelId] = *m;
+            else
+                labels[run.modelId] = "(model " + std::to_string(run.modelId) + ")";
+        }
+    }
+    std::map<std::string, std::set<std::string>> pathsByName;
+    std::map<std::string, int> idsByPath;
+    for (const auto &[id, m] : models) {
+        pathsByName[folderName(m.path)].insert(m.path);
+        ++idsByPath[m.path];
+    }
+    for (const auto &[id, m] : models) {
+        std::string label = pathsByName[folderName(m.path)].size() > 1 ? m.path : folderName(m.path);
+        if (idsByPath[m.path] > 1)
+            label += " @" + m.contentHash.substr(0, 8);
+        labels[id] = label;
+    }
+    return labels;
+}
+
+std::string resolveStoredTask(const ExperimentStore &store, const std::string &name)
+{
+    std::set<std::string> tasks;
+    for (const RunRecord &run : store.runs())
+        tasks.insert(run.task);
+    std::optional<std::string> canonical;
+    try {
+        canonical = taskByName(name).name;
+    } catch (const Error &) {
+    }
+    if (canonical && tasks.count(*canonical))
+        return *canonical;
+    for (const std::string &t : tasks)
+        if (lowered(t) == lowered(name))
+            return t;
+    if (canonical)
+        throw Error(store.path() + ": no runs of task " + *canonical + "; tasks with runs: " + joined(tasks));
+    std::set<std::string> known(tasks);
+    for (const std::string &t : knownTaskNames())
+        known.insert(t);
+    known.insert("mlm");
+    throw Error("unknown task '" + name + "'; tasks with runs in " + store.path() + ": " + joined(tasks) +
+                " (known tasks: " + joined(known) + ")");
+}
+
+void requireStoredMetric(const ExperimentStore &store, const std::string &metric, const std::string &task)
+{
+    if (metric == "main")
+        return;
+    std::set<std::string> names = {"main"};
+    for (const RunRecord &run : store.runs()) {
+        if (!task.empty() && run.task != task)
+            continue;
+        for (const RoundRecord &r : store.rounds(run.id)) {
+            const auto j = nlohmann::json::parse(r.devMetricsJson, nullptr, false);
+            if (!j.is_object())
+                continue;
+            if (j.contains(metric) && j[metric].is_number())
+                return;
+            for (const auto &[key, value] : j.items())
+                if (value.is_number())
+                    names.insert(key);
+        }
+    }
+    throw Error("unknown metric '" + metric + "'; the dev metrics of " +
+                (task.empty() ? "the runs" : task + "'s runs") + " in " + store.path() + ": " + joined(names));
+}
+
+TicketSummary summarizeTickets(const ExperimentStore &store, int64_t modelId, const std::string &task,
+                               const std::string &kind, const std::string &criterion, const std::string &metric)
+{
+    meetsCriterion(0, 0, 0, criterion); // an unknown criterion is an error even without runs
     TicketSummary s;
+    s.modelId = modelId;
+    const auto labels = modelLabels(store);
+    if (auto it = labels.find(modelId); it != labels.end())
+        s.model = it->second;
     s.task = task;
     s.kind = kind;
     s.metric = metric;
     s.criterion = criterion;
-    // Sparsities are exact fractions of the same prunable count: rounding to 1e-9 groups them.
     std::map<long long, std::vector<double>> bySparsity;
     std::vector<double> full, dense;
-    auto metricOf = [&](const RoundRecord &r, double &out) {
-        const auto j = nlohmann::json::parse(r.devMetricsJson, nullptr, false);
-        if (!j.is_object() || !j.contains(metric) || !j[metric].is_number())
-            return false;
-        out = j[metric].get<double>();
-        return true;
-    };
     for (const RunRecord &run : store.runs()) {
-        if (run.task != task)
+        if (run.task != task || run.modelId != modelId || (run.kind != "full" && run.kind != kind))
             continue;
         for (const RoundRecord &r : store.rounds(run.id)) {
-            double v = 0;
-            if (!metricOf(r, v))
+            const auto v = roundMetric(r, metric);
+            if (!v)
                 continue;
             if (run.kind == "full")
-                full.push_back(v);
-            else if (run.kind == kind) {
-                bySparsity[std::llround(r.sparsity * 1e9)].push_back(v);
+                full.push_back(*v);
+            else {
+                bySparsity[sparsityKey(r.sparsity)].push_back(*v);
                 if (r.round == 0)
-                    dense.push_back(v);
+                    dense.push_back(*v);
             }
         }
     }
@@ -80,6 +198,23 @@ TicketSummary summarizeTickets(const ExperimentStore &store, const std::string &
             s.winningSparsity = static_cast<double>(key) / 1e9;
     }
     return s;
+}
+
+std::vector<TicketSummary> summarizeAllTickets(const ExperimentStore &store, const std::string &kind,
+                                               const std::string &criterion, const std::string &metric,
+                                               const std::string &task)
+{
+    const auto labels = modelLabels(store);
+    std::set<std::tuple<std::string, std::string, int64_t>> groups; // (model label, task, model id)
+    for (const RunRecord &run : store.runs())
+        if (run.kind == kind && (task.empty() || run.task == task))
+            groups.insert({labels.at(run.modelId), run.task, run.modelId});
+    std::vector<TicketSummary> out;
+    for (const auto &[label, t, id] : groups)
+        out.push_back(summarizeTickets(store, id, t, kind, criterion, metric));
+    if (out.empty())
+        meetsCriterion(0, 0, 0, criterion);
+    return out;
 }
 
 } // namespace tl

@@ -1,8 +1,13 @@
 #pragma once
 
-// Winning tickets (torch-free): per task, the metric over seeds at every sparsity, and the
-// highest sparsity that still matches the full model.
+// Winning tickets (torch-free): per model and task, the metric over seeds at every sparsity,
+// and the highest sparsity that still matches the full model.
+//
+// Every summary of a lab groups runs by (model, task): two models' baselines never mix. A model
+// is the store's model record that a run used (0 for runs without one).
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +15,7 @@
 namespace tl {
 
 class ExperimentStore;
+struct RoundRecord;
 
 struct SparsityPoint
 {
@@ -21,11 +27,13 @@ struct SparsityPoint
 
 struct TicketSummary
 {
+    int64_t modelId = 0;
+    std::string model; ///< modelLabels()' name of modelId
     std::string task, kind, metric, criterion;
     double fullMean = 0, fullStd = 0;
     int fullSeeds = 0;
-    std::vector<SparsityPoint> points;       ///< by sparsity
-    std::optional<double> winningSparsity;   ///< highest sparsity meeting the criterion
+    std::vector<SparsityPoint> points;     ///< by sparsity
+    std::optional<double> winningSparsity; ///< highest sparsity meeting the criterion
 };
 
 /// Mean and sample standard deviation.
@@ -35,10 +43,39 @@ std::pair<double, double> meanStd(const std::vector<double> &values);
 /// i.e. mean >= fullMean - fullStd) or "match" (mean >= fullMean).
 bool meetsCriterion(double mean, double fullMean, double fullStd, const std::string &criterion);
 
-/// From the finished rounds of the task's runs of `kind` (grouped by sparsity, metric "main"),
-/// against the full model: the rounds of "full" runs of the task, or else the dense round 0
-/// of the runs themselves. Throws tl::Error for an unknown criterion.
-TicketSummary summarizeTickets(const ExperimentStore &store, const std::string &task, const std::string &kind = "imp",
-                               const std::string &criterion = "within_std", const std::string &metric = "main");
+/// Rounds at "the same sparsity" share this key: sparsities are exact fractions of one prunable
+/// count, so rounding to 1e-9 groups them. The sparsity back: key / 1e9.
+long long sparsityKey(double sparsity);
+
+/// The metric of a round's dev metrics, if it is a number.
+std::optional<double> roundMetric(const RoundRecord &round, const std::string &metric);
+
+/// Display names of the models that runs use, unique within the lab: the model folder's name;
+/// the full path where two folders share a name; " @" and the start of the content hash where
+/// one path held different weights. Id 0 (runs without a model record): "(no model)".
+std::map<int64_t, std::string> modelLabels(const ExperimentStore &store);
+
+/// The task of the lab's runs that `name` means: a task name in any case or spelling that
+/// taskByName() accepts ("mrpc", "sst2"), or the stored name in any case ("MLM"). Throws
+/// tl::Error naming the lab's tasks (and, for a name that is no task at all, the known tasks)
+/// when no run has that task.
+std::string resolveStoredTask(const ExperimentStore &store, const std::string &name);
+
+/// Throws tl::Error naming the dev metrics of the stored rounds (of `task`'s runs, or of every
+/// run when task is empty) when none of those rounds has `metric`. "main" is always accepted.
+void requireStoredMetric(const ExperimentStore &store, const std::string &metric, const std::string &task = {});
+
+/// From the finished rounds of the runs of `kind` on (modelId, task) (grouped by sparsityKey),
+/// against the full model: the rounds of "full" runs of the same model and task, or else the
+/// dense round 0 of the runs themselves. Throws tl::Error for an unknown criterion.
+TicketSummary summarizeTickets(const ExperimentStore &store, int64_t modelId, const std::string &task,
+                               const std::string &kind = "imp", const std::string &criterion = "within_std",
+                               const std::string &metric = "main");
+
+/// summarizeTickets() for every (model, task) with runs of `kind` (restricted to `task` when
+/// it is not empty), by model label, then task.
+std::vector<TicketSummary> summarizeAllTickets(const ExperimentStore &store, const std::string &kind = "imp",
+                                               const std::string &criterion = "within_std",
+                                               const std::string &metric = "main", const std::string &task = {});
 
 } // namespace tl

@@ -8,6 +8,7 @@
 #include "analysis/analysis.h"
 #include "prune/prune_order.h"
 #include "store/experiment_store.h"
+#include "testdata.h"
 #include "util/error.h"
 
 namespace {
@@ -99,9 +100,10 @@ struct Fixture
 {
     QTemporaryDir dir;
     std::unique_ptr<tl::ExperimentStore> store;
-    int64_t model = 0;
-    int64_t imp0 = 0, imp1 = 0, full0 = 0, full1 = 0, mrpcImp = 0, noMasks = 0;
-    int64_t toMrpc0 = 0, toMrpc1 = 0, toRte = 0, toSst = 0, fromFile = 0;
+    int64_t model = 0, large = 0;
+    int64_t imp0 = 0, imp1 = 0, full0 = 0, full1 = 0, mrpcImp = 0, noMasks = 0, noHeads = 0;
+    int64_t toMrpc0 = 0, toMrpc1 = 0, toMrpcRound1 = 0, toRte = 0, toSst = 0, fromFile = 0;
+    int64_t largeFull = 0, largeImp = 0, largeMrpcImp = 0, largeToRte = 0;
 
     int64_t addRun(const std::string &kind, const std::string &task, uint64_t seed, int64_t modelId = 0)
     {
@@ -150,17 +152,27 @@ struct Fixture
     {
         store = tl::ExperimentStore::open(dir.filePath(QStringLiteral("lab.db")).toStdString());
         model = store->upsertModel({0, "/models/tiny", R"({"hidden_size": 4, "num_attention_heads": 2})", "h1"});
-        const int64_t noHeads = store->upsertModel({0, "/models/odd", R"({"hidden_size": 4})", "h2"});
+        const int64_t odd = store->upsertModel({0, "/models/odd", R"({"hidden_size": 4})", "h2"});
+        // A second model with results of its own on the same tasks: they must never mix with
+        // the tiny model's (its full model on RTE is 0.90, tiny's 0.70).
+        large = store->upsertModel({0, "/models/large", R"({"hidden_size": 4, "num_attention_heads": 4})", "h3"});
         imp0 = addRun("imp", "RTE", 0, model);
         commit(imp0, order({a1, a2}), {{0, 0.0, 0.70}, {1, 0.25, 0.68}, {2, 0.5, 0.60}});
-        imp1 = addRun("imp", "RTE", 1, noHeads);
+        imp1 = addRun("imp", "RTE", 1, model);
         commit(imp1, order({b1, b2}), {{0, 0.0, 0.66}, {1, 0.25, 0.66}, {2, 0.5, 0.58}});
-        full0 = addRun("full", "RTE", 0);
+        full0 = addRun("full", "RTE", 0, model);
         commit(full0, order({}), {{0, 0.0, 0.72}});
-        full1 = addRun("full", "RTE", 1);
+        full1 = addRun("full", "RTE", 1, model);
         commit(full1, order({}), {{0, 0.0, 0.68}});
-        mrpcImp = addRun("imp", "MRPC", 0);
+        mrpcImp = addRun("imp", "MRPC", 0, model);
         commit(mrpcImp, order({a1, a2}), {{0, 0.0, 0.80}, {1, 0.25, 0.79}, {2, 0.5, 0.75}});
+        noHeads = addRun("imp", "RTE", 2, odd);
+        largeFull = addRun("full", "RTE", 0, large);
+        commit(largeFull, order({}), {{0, 0.0, 0.90}});
+        largeImp = addRun("imp", "RTE", 0, large);
+        commit(largeImp, order({a1, a2}), {{0, 0.0, 0.90}, {1, 0.25, 0.89}, {2, 0.5, 0.85}});
+        largeMrpcImp = addRun("imp", "MRPC", 0, large);
+        commit(largeMrpcImp, order({b1, b2}), {{0, 0.0, 0.95}, {1, 0.25, 0.94}, {2, 0.5, 0.93}});
         noMasks = addRun("imp", "QNLI", 0);
         tl::RoundRecord rr;
         rr.runId = noMasks;
@@ -168,16 +180,18 @@ struct Fixture
 
         // Transfers record the source mask at the source's round index (lower rounds dense).
         auto transfer = [this](const std::string &task, int64_t source, int round, const tl::MaskSet &mask,
-                               double sparsity, double metric) {
-            const int64_t id = addRun("transfer", task, 0, model);
+                               double sparsity, double metric, int64_t modelId) {
+            const int64_t id = addRun("transfer", task, 0, modelId);
             store->recordTransfer({id, source, round, task, {}});
             commit(id, order({mask}, round), {{round, sparsity, metric}});
             return id;
         };
-        toMrpc0 = transfer("MRPC", imp0, 2, a2, 0.5, 0.76);
-        toMrpc1 = transfer("MRPC", imp1, 2, b2, 0.5, 0.72);
-        toRte = transfer("RTE", mrpcImp, 1, a1, 0.25, 0.69);
-        toSst = transfer("SST-2", mrpcImp, 2, a2, 0.5, 0.90);
+        toMrpc0 = transfer("MRPC", imp0, 2, a2, 0.5, 0.76, model);
+        toMrpc1 = transfer("MRPC", imp1, 2, b2, 0.5, 0.72, model);
+        toMrpcRound1 = transfer("MRPC", imp0, 1, a1, 0.25, 0.78, model);
+        toRte = transfer("RTE", mrpcImp, 1, a1, 0.25, 0.69, model);
+        toSst = transfer("SST-2", mrpcImp, 2, a2, 0.5, 0.90, model);
+        largeToRte = transfer("RTE", largeMrpcImp, 1, b1, 0.25, 0.88, large);
         fromFile = addRun("transfer", "RTE", 3);
         store->recordTransfer({fromFile, 0, 0, "RTE", "/masks/x.pt"});
         commit(fromFile, order({a2}), {{0, 0.5, 0.10}});
@@ -457,8 +471,8 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(tl::Error, tl::storedMaskRounds(*f.store, 999));
 
         QCOMPARE(tl::storedHeadCount(*f.store, f.imp0), 2);
-        QCOMPARE(tl::storedHeadCount(*f.store, f.imp1), 0);  // config without the key
-        QCOMPARE(tl::storedHeadCount(*f.store, f.full0), 0); // no model
+        QCOMPARE(tl::storedHeadCount(*f.store, f.noHeads), 0); // config without the key
+        QCOMPARE(tl::storedHeadCount(*f.store, f.noMasks), 0); // no model
         QVERIFY_THROWS_EXCEPTION(tl::Error, tl::storedHeadCount(*f.store, 999));
     }
 
@@ -467,9 +481,11 @@ private Q_SLOTS:
         Fixture f;
         const tl::OverlapMatrix m = tl::overlapMatrix(*f.store, {f.imp0, f.imp1, f.toMrpc0}, {2, 2, 2});
         QCOMPARE(m.labels.size(), size_t(3));
-        QCOMPARE(m.labels[0], "RTE imp #" + std::to_string(f.imp0) + " (seed 0)");
-        QCOMPARE(m.labels[1], "RTE imp #" + std::to_string(f.imp1) + " (seed 1)");
-        QCOMPARE(m.labels[2], "MRPC transfer #" + std::to_string(f.toMrpc0) + " (seed 0)");
+        QCOMPARE(m.labels[0], "RTE imp #" + std::to_string(f.imp0) + " (seed 0), round 2, 50.0%");
+        QCOMPARE(m.labels[1], "RTE imp #" + std::to_string(f.imp1) + " (seed 1), round 2, 50.0%");
+        QCOMPARE(m.labels[2], "MRPC transfer #" + std::to_string(f.toMrpc0) + " (seed 0), round 2, 50.0%");
+        QCOMPARE(m.rounds, (std::vector<int>{2, 2, 2}));
+        QCOMPARE(m.sparsities, (std::vector<double>{0.5, 0.5, 0.5}));
         // a2 vs b2: Q disjoint halves (∩ 0, ∪ 8), FFN-in 1100 vs 0110 (∩ 1, ∪ 3): IoU 1/11.
         // Every tensor half kept in both: chance (8/4 + 4/4) / (8·3/4 + 4·3/4) = 3/9.
         QVERIFY(near(m.iou[0][1], 1.0 / 11.0));
@@ -486,22 +502,67 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(tl::Error, tl::overlapMatrix(*f.store, {f.imp0, f.imp1}, {2, 5}));
     }
 
+    void commonSparsityOfRuns()
+    {
+        // IMP reached 0.5 (round 2); a transfer of a round-1 mask only 0.25: every run is
+        // compared at 0.25, the IMP run at its round 1, the transfer at the round it trained.
+        Fixture f;
+        const tl::CommonSparsity c = tl::commonSparsityRounds(*f.store, {f.imp0, f.toRte, f.imp1});
+        QCOMPARE(c.target, 0.25);
+        QCOMPARE(c.rounds, (std::vector<int>{1, 1, 1}));
+        QCOMPARE(c.sparsities, (std::vector<double>{0.25, 0.25, 0.25}));
+        // A transfer trains one round only: its sparsity even when it is not the common one.
+        const tl::CommonSparsity t = tl::commonSparsityRounds(*f.store, {f.toRte, f.toMrpc0, f.imp0});
+        QCOMPARE(t.target, 0.25);
+        QCOMPARE(t.rounds, (std::vector<int>{1, 2, 1}));
+        QCOMPARE(t.sparsities, (std::vector<double>{0.25, 0.5, 0.25}));
+        // Every run reached 0.5: the last rounds.
+        QCOMPARE(tl::commonSparsityRounds(*f.store, {f.imp0, f.imp1, f.toMrpc1}).rounds, (std::vector<int>{2, 2, 2}));
+        EXPECT_ERROR(tl::commonSparsityRounds(*f.store, {f.imp0, f.noMasks}), "no stored masks");
+        EXPECT_ERROR(tl::commonSparsityRounds(*f.store, {f.imp0, 999}), "no run 999");
+    }
+
     void transferTableFromStore()
     {
         Fixture f;
         const tl::TransferTable t = tl::transferTable(*f.store);
+        QCOMPARE(t.models, (std::vector<std::string>{"large", "tiny"}));
         QCOMPARE(t.sources, (std::vector<std::string>{"MRPC", "RTE"}));
         QCOMPARE(t.targets, (std::vector<std::string>{"MRPC", "RTE", "SST-2"}));
-        QCOMPARE(int(t.cells.size()), 3); // the mask-file transfer is left out
-        QVERIFY(!t.cell("RTE", "RTE"));
+        QCOMPARE(int(t.cells.size()), 5); // the mask-file transfer is left out
+        QVERIFY(t.pair("RTE", "RTE").empty());
+        // Rows: (model, source, sparsity), the large model first.
+        QCOMPARE(int(t.rows.size()), 5);
+        auto rowName = [](const tl::TransferRow &r) {
+            return r.model + " " + r.source + " " + std::to_string(int(r.sparsity * 100));
+        };
+        QCOMPARE(rowName(t.rows[0]), std::string("large MRPC 25"));
+        QCOMPARE(rowName(t.rows[1]), std::string("tiny MRPC 25"));
+        QCOMPARE(rowName(t.rows[2]), std::string("tiny MRPC 50"));
+        QCOMPARE(rowName(t.rows[3]), std::string("tiny RTE 25"));
+        QCOMPARE(rowName(t.rows[4]), std::string("tiny RTE 50"));
 
-        // RTE -> MRPC: (0.76 + 0.72) / 2 = 0.74 at sparsity 0.5. MRPC has no full runs: the
-        // full model is its IMP run's dense round, 0.80. Own ticket: round 2 (0.5), 0.75.
-        const tl::TransferCell *c = t.cell("RTE", "MRPC");
-        QVERIFY(c);
+        // RTE -> MRPC: masks of source rounds 1 and 2 are two cells, never one average.
+        const auto rteToMrpc = t.pair("RTE", "MRPC");
+        QCOMPARE(int(rteToMrpc.size()), 2);
+        // At 0.25 (imp0's round 1): 0.78; own ticket MRPC's round 1, 0.79.
+        const tl::TransferCell *c = rteToMrpc[0];
+        QCOMPARE(c, t.cell(t.rows[3], "MRPC"));
+        QCOMPARE(c->runs, 1);
+        QCOMPARE(c->sparsity, 0.25);
+        QCOMPARE(c->sourceRounds, (std::vector<int>{1}));
+        QVERIFY(near(c->transferMetric, 0.78));
+        QVERIFY(near(*c->ownTicket, 0.79));
+        QVERIFY(!c->atLeastOwnTicket);
+        // At 0.5: (0.76 + 0.72) / 2 = 0.74. MRPC has no full runs: the full model is its IMP
+        // run's dense round, 0.80. Own ticket: round 2 (0.5), 0.75.
+        c = rteToMrpc[1];
+        QCOMPARE(c, t.cell(t.rows[4], "MRPC"));
+        QCOMPARE(c->model, std::string("tiny"));
         QCOMPARE(c->runs, 2);
         QVERIFY(near(c->transferMetric, 0.74));
         QVERIFY(near(c->sparsity, 0.5));
+        QCOMPARE(c->sourceRounds, (std::vector<int>{2}));
         QCOMPARE(c->fullSeeds, 1);
         QVERIFY(near(c->fullMean, 0.80));
         QVERIFY(near(c->delta, -0.06));
@@ -509,9 +570,11 @@ private Q_SLOTS:
         QVERIFY(near(*c->ownTicket, 0.75));
         QVERIFY(!c->atLeastOwnTicket);
 
-        // MRPC -> RTE: 0.69 at 0.25; full runs 0.72 and 0.68 -> 0.70; own ticket: both IMP
-        // seeds at 0.25, (0.68 + 0.66) / 2 = 0.67 <= 0.69.
-        c = t.cell("MRPC", "RTE");
+        // MRPC -> RTE, one cell per model. Tiny: 0.69 at 0.25; its full runs 0.72 and 0.68 ->
+        // 0.70; own ticket: both tiny IMP seeds at 0.25, (0.68 + 0.66) / 2 = 0.67 <= 0.69.
+        const auto mrpcToRte = t.pair("MRPC", "RTE");
+        QCOMPARE(int(mrpcToRte.size()), 2);
+        c = t.cell(t.rows[1], "RTE");
         QVERIFY(c);
         QCOMPARE(c->runs, 1);
         QCOMPARE(c->fullSeeds, 2);
@@ -519,9 +582,18 @@ private Q_SLOTS:
         QVERIFY(near(c->delta, -0.01));
         QVERIFY(near(*c->ownTicket, 0.67));
         QVERIFY(c->atLeastOwnTicket);
+        // Large: 0.88 against its own full model 0.90 and its own ticket 0.89.
+        c = t.cell(t.rows[0], "RTE");
+        QVERIFY(c);
+        QCOMPARE(c->model, std::string("large"));
+        QCOMPARE(c->fullSeeds, 1);
+        QVERIFY(near(c->fullMean, 0.90));
+        QVERIFY(near(c->delta, -0.02));
+        QVERIFY(near(*c->ownTicket, 0.89));
+        QVERIFY(!c->atLeastOwnTicket);
 
         // MRPC -> SST-2: no full model and no own ticket on the target.
-        c = t.cell("MRPC", "SST-2");
+        c = t.cell(t.rows[2], "SST-2");
         QVERIFY(c);
         QVERIFY(near(c->transferMetric, 0.90));
         QCOMPARE(c->fullSeeds, 0);
@@ -531,16 +603,16 @@ private Q_SLOTS:
 
         // Another metric: every round has f1 = 0.5.
         const tl::TransferTable f1 = tl::transferTable(*f.store, "f1");
-        QCOMPARE(int(f1.cells.size()), 3);
-        QCOMPARE(f1.cell("RTE", "MRPC")->delta, 0.0);
-        QVERIFY(f1.cell("RTE", "MRPC")->atLeastOwnTicket);
+        QCOMPARE(int(f1.cells.size()), 5);
+        QCOMPARE(f1.cell(f1.rows[4], "MRPC")->delta, 0.0);
+        QVERIFY(f1.cell(f1.rows[4], "MRPC")->atLeastOwnTicket);
         QVERIFY(tl::transferTable(*f.store, "accuracy").cells.empty());
     }
 
     void ownTicketNeedsNearbySparsity()
     {
-        // A transfer at sparsity 0.4 onto RTE: the IMP rounds are at 0, 0.25 and 0.5, none
-        // within 0.01; at 0.505 the 0.5 round counts.
+        // Transfers onto QNLI at 0.4, 0.505 and 0.511: the IMP rounds are at 0, 0.25 and 0.5;
+        // only 0.505 is within 0.01 of one. Each sparsity is its own cell.
         Fixture f;
         auto add = [&f](double sparsity) {
             const int64_t id = f.addRun("transfer", "QNLI", 0);
@@ -550,16 +622,22 @@ private Q_SLOTS:
         const int64_t qnliImp = f.addRun("imp", "QNLI", 0);
         f.commit(qnliImp, Fixture::order({f.a1, f.a2}), {{0, 0.0, 0.9}, {1, 0.25, 0.8}, {2, 0.5, 0.45}});
         add(0.4);
-        QVERIFY(!tl::transferTable(*f.store).cell("MRPC", "QNLI")->ownTicket);
-        add(0.61); // the pair's mean sparsity: (0.4 + 0.61) / 2 = 0.505
-        const tl::TransferCell *c = tl::transferTable(*f.store).cell("MRPC", "QNLI");
-        QCOMPARE(c->runs, 2);
-        QVERIFY(near(c->sparsity, 0.505));
-        QVERIFY(near(*c->ownTicket, 0.45));
-        QVERIFY(c->atLeastOwnTicket);
-        // The QNLI run without masks has a round 0 with no metric: no full model.
-        QVERIFY(near(c->fullMean, 0.9));
-        QCOMPARE(c->fullSeeds, 1);
+        add(0.511);
+        add(0.505);
+        const tl::TransferTable t = tl::transferTable(*f.store);
+        const auto cells = t.pair("MRPC", "QNLI");
+        QCOMPARE(int(cells.size()), 3);
+        QCOMPARE(cells[0]->sparsity, 0.4);
+        QVERIFY(!cells[0]->ownTicket);
+        QCOMPARE(cells[1]->sparsity, 0.505);
+        QCOMPARE(cells[1]->runs, 1);
+        QVERIFY(near(*cells[1]->ownTicket, 0.45));
+        QVERIFY(cells[1]->atLeastOwnTicket);
+        QCOMPARE(cells[2]->sparsity, 0.511);
+        QVERIFY(!cells[2]->ownTicket);
+        // The QNLI run without masks has a round 0 with no metric: no full model of its own.
+        QVERIFY(near(cells[1]->fullMean, 0.9));
+        QCOMPARE(cells[1]->fullSeeds, 1);
     }
 };
 

@@ -3,20 +3,23 @@
 
 #include "engine/tickets.h"
 #include "store/experiment_store.h"
+#include "testdata.h"
 #include "util/error.h"
 
 namespace {
 
 int64_t addRun(tl::ExperimentStore &store, const std::string &kind, uint64_t seed,
-               const std::vector<std::pair<double, double>> &sparsityAndMetric)
+               const std::vector<std::pair<double, double>> &sparsityAndMetric, int64_t modelId = 0,
+               const std::string &task = "RTE")
 {
     tl::RunRecord r;
     r.kind = kind;
     r.status = "done";
     r.specJson = "{}";
-    r.specHash = kind + std::to_string(seed);
+    r.specHash = kind + std::to_string(seed) + task + std::to_string(modelId);
     r.seed = seed;
-    r.task = "RTE";
+    r.task = task;
+    r.modelId = modelId;
     r.device = "cpu";
     const int64_t id = store.createRun(r);
     int round = 0;
@@ -25,7 +28,7 @@ int64_t addRun(tl::ExperimentStore &store, const std::string &kind, uint64_t see
         rr.runId = id;
         rr.round = round++;
         rr.sparsity = s;
-        rr.devMetricsJson = "{\"main\": " + std::to_string(m) + "}";
+        rr.devMetricsJson = "{\"main\": " + std::to_string(m) + ", \"accuracy\": " + std::to_string(m) + "}";
         store.commitRound(rr, {});
     }
     return id;
@@ -56,7 +59,7 @@ private Q_SLOTS:
         // IMP, two seeds: means 0.69 (dense), 0.68 (0.2), 0.66 (0.4), 0.60 (0.6).
         addRun(*store, "imp", 0, {{0.0, 0.70}, {0.2, 0.69}, {0.4, 0.67}, {0.6, 0.61}});
         addRun(*store, "imp", 1, {{0.0, 0.68}, {0.2, 0.67}, {0.4, 0.65}, {0.6, 0.59}});
-        const tl::TicketSummary within = tl::summarizeTickets(*store, "RTE", "imp", "within_std");
+        const tl::TicketSummary within = tl::summarizeTickets(*store, 0, "RTE", "imp", "within_std");
         QCOMPARE(within.fullSeeds, 2);
         QVERIFY(std::abs(within.fullMean - 0.68) < 1e-9);
         QCOMPARE(int(within.points.size()), 4);
@@ -64,10 +67,96 @@ private Q_SLOTS:
         QVERIFY(std::abs(within.points[2].mean - 0.66) < 1e-9);
         QVERIFY(within.winningSparsity.has_value());
         QCOMPARE(*within.winningSparsity, 0.4); // 0.66 >= 0.68 - 0.0283
-        const tl::TicketSummary match = tl::summarizeTickets(*store, "RTE", "imp", "match");
+        const tl::TicketSummary match = tl::summarizeTickets(*store, 0, "RTE", "imp", "match");
         QCOMPARE(*match.winningSparsity, 0.2); // 0.68 >= 0.68
-        QVERIFY(!tl::summarizeTickets(*store, "SST-2").winningSparsity);
-        QVERIFY_THROWS_EXCEPTION(tl::Error, tl::summarizeTickets(*store, "RTE", "imp", "best"));
+        QVERIFY(!tl::summarizeTickets(*store, 0, "SST-2").winningSparsity);
+        QVERIFY_THROWS_EXCEPTION(tl::Error, tl::summarizeTickets(*store, 0, "RTE", "imp", "best"));
+    }
+
+    void twoModelsNeverMix()
+    {
+        // The same task on two models: each model's IMP runs are judged against its own full
+        // model (grouped by task alone, the full model would read 0.705 +- 0.11 over four seeds
+        // and the points would average both models).
+        QTemporaryDir dir;
+        auto store = tl::ExperimentStore::open(dir.filePath(QStringLiteral("t.db")).toStdString());
+        const int64_t base = store->upsertModel({0, "/models/base", "{}", "h-base"});
+        const int64_t large = store->upsertModel({0, "/models/large", "{}", "h-large"});
+        addRun(*store, "full", 0, {{0.0, 0.60}}, base);
+        addRun(*store, "full", 1, {{0.0, 0.62}}, base);
+        addRun(*store, "imp", 0, {{0.0, 0.60}, {0.2, 0.55}, {0.4, 0.50}}, base);
+        addRun(*store, "full", 0, {{0.0, 0.80}}, large);
+        addRun(*store, "full", 1, {{0.0, 0.80}}, large);
+        addRun(*store, "imp", 0, {{0.0, 0.80}, {0.2, 0.80}, {0.4, 0.60}}, large);
+        addRun(*store, "imp", 0, {{0.0, 0.70}}, large, "MRPC");
+
+        const tl::TicketSummary b = tl::summarizeTickets(*store, base, "RTE");
+        QCOMPARE(b.model, std::string("base"));
+        QCOMPARE(b.fullSeeds, 2);
+        QVERIFY(std::abs(b.fullMean - 0.61) < 1e-9);
+        QCOMPARE(int(b.points.size()), 3);
+        QCOMPARE(b.points[1].seeds, 1);
+        QVERIFY(std::abs(b.points[1].mean - 0.55) < 1e-9);
+        QVERIFY(b.winningSparsity && *b.winningSparsity == 0.0);
+        const tl::TicketSummary l = tl::summarizeTickets(*store, large, "RTE");
+        QCOMPARE(l.fullSeeds, 2);
+        QVERIFY(std::abs(l.fullMean - 0.80) < 1e-9);
+        QCOMPARE(l.fullStd, 0.0);
+        QVERIFY(l.winningSparsity && std::abs(*l.winningSparsity - 0.2) < 1e-12);
+
+        const auto all = tl::summarizeAllTickets(*store);
+        QCOMPARE(int(all.size()), 3); // (base, RTE), (large, MRPC), (large, RTE)
+        QCOMPARE(all[0].model + " " + all[0].task, std::string("base RTE"));
+        QCOMPARE(all[1].model + " " + all[1].task, std::string("large MRPC"));
+        QCOMPARE(all[2].model + " " + all[2].task, std::string("large RTE"));
+        QVERIFY(std::abs(all[2].fullMean - 0.80) < 1e-9);
+        QCOMPARE(int(tl::summarizeAllTickets(*store, "imp", "within_std", "main", "RTE").size()), 2);
+        QVERIFY(tl::summarizeAllTickets(*store, "random").empty());
+    }
+
+    void modelLabelsAreUnique()
+    {
+        QTemporaryDir dir;
+        auto store = tl::ExperimentStore::open(dir.filePath(QStringLiteral("t.db")).toStdString());
+        const int64_t a = store->upsertModel({0, "/a/bert", "{}", "aaaaaaaaaaaa"});
+        const int64_t b = store->upsertModel({0, "/b/bert", "{}", "bbbbbbbbbbbb"});
+        const int64_t c = store->upsertModel({0, "/c/tiny/", "{}", "cccccccccccc"});
+        const int64_t c2 = store->upsertModel({0, "/c/tiny/", "{}", "dddddddddddd"}); // retrained in place
+        const int64_t unused = store->upsertModel({0, "/d/unused", "{}", "e"});
+        for (int64_t id : {a, b, c, c2, int64_t(0)})
+            addRun(*store, "imp", 0, {{0.0, 0.5}}, id);
+        const auto labels = tl::modelLabels(*store);
+        QCOMPARE(labels.at(a), std::string("/a/bert")); // two folders named bert: full paths
+        QCOMPARE(labels.at(b), std::string("/b/bert"));
+        QCOMPARE(labels.at(c), std::string("tiny @cccccccc"));
+        QCOMPARE(labels.at(c2), std::string("tiny @dddddddd"));
+        QCOMPARE(labels.at(0), std::string("(no model)"));
+        QVERIFY(!labels.count(unused)); // no run uses it
+    }
+
+    void tasksAndMetricsByName()
+    {
+        QTemporaryDir dir;
+        const std::string db = dir.filePath(QStringLiteral("t.db")).toStdString();
+        auto store = tl::ExperimentStore::open(db);
+        addRun(*store, "imp", 0, {{0.0, 0.7}}, 0, "MRPC");
+        addRun(*store, "imp", 0, {{0.0, 0.7}}, 0, "SST-2");
+        addRun(*store, "imp", 0, {{0.0, 0.7}}, 0, "mlm");
+        QCOMPARE(tl::resolveStoredTask(*store, "mrpc"), std::string("MRPC"));
+        QCOMPARE(tl::resolveStoredTask(*store, "Mrpc"), std::string("MRPC"));
+        QCOMPARE(tl::resolveStoredTask(*store, "sst2"), std::string("SST-2"));
+        QCOMPARE(tl::resolveStoredTask(*store, "MLM"), std::string("mlm"));
+        // A task without runs names the lab's tasks; a name that is no task also the known ones.
+        EXPECT_ERROR(tl::resolveStoredTask(*store, "rte"), "no runs of task RTE; tasks with runs: MRPC, SST-2, mlm");
+        EXPECT_ERROR(tl::resolveStoredTask(*store, "FOO"), "unknown task 'FOO'");
+        EXPECT_ERROR(tl::resolveStoredTask(*store, "FOO"), "MRPC, SST-2, mlm");
+        EXPECT_ERROR(tl::resolveStoredTask(*store, "FOO"), "QNLI");
+
+        tl::requireStoredMetric(*store, "main");
+        tl::requireStoredMetric(*store, "accuracy", "MRPC");
+        EXPECT_ERROR(tl::requireStoredMetric(*store, "bogus"), "unknown metric 'bogus'");
+        EXPECT_ERROR(tl::requireStoredMetric(*store, "bogus", "MRPC"), "accuracy, main");
+        EXPECT_ERROR(tl::requireStoredMetric(*store, "bogus", "MRPC"), db);
     }
 };
 

@@ -91,28 +91,34 @@ inline int64_t addBareRun(const std::string &db, const std::string &kind, const 
     return store->createRun(r);
 }
 
-inline LabFixture writeLabFixture(const std::string &path)
+/// Writes runs of one model into a fixture database.
+struct FixtureWriter
 {
-    auto store = ExperimentStore::open(path);
-    LabFixture f;
-    const int64_t model = store->upsertModel({0, "/models/tiny-bert", fixtureConfigJson(), "hash-tiny"});
-    const int64_t sst = store->upsertDataset({0, "SST-2", "/data/SST-2", "hash-sst"});
-    const int64_t rte = store->upsertDataset({0, "RTE", "/data/RTE", "hash-rte"});
-    auto newRun = [&](const std::string &kind, const std::string &task, int64_t dataset, uint64_t seed) {
+    ExperimentStore &store;
+    int64_t model = 0;
+    std::string modelPath;
+
+    int64_t newRun(const std::string &kind, const std::string &task, int64_t dataset, uint64_t seed)
+    {
         RunRecord r;
         r.kind = kind;
         r.status = "running";
-        r.specJson = R"({"kind": ")" + kind + R"(", "task": ")" + task + R"(", "model": "/models/tiny-bert", "data_dir": "/data/)" + task + R"("})";
-        r.specHash = kind + task;
+        r.specJson = R"({"kind": ")" + kind + R"(", "task": ")" + task + R"(", "model": ")" + modelPath +
+                     R"(", "data_dir": "/data/)" + task + R"("})";
+        r.specHash = kind + task + "@" + modelPath;
         r.seed = seed;
         r.modelId = model;
         r.datasetId = dataset;
         r.task = task;
         r.device = "cpu";
         r.threads = 2;
-        return store->createRun(r);
-    };
-    auto commit = [&](int64_t run, int round, double metric, PruneOrder &order, bool masks) {
+        return store.createRun(r);
+    }
+
+    /// Round `round` with the fixture's IMP mask of that round (or the dense mask), its metric as
+    /// "main" and "accuracy", and a 10-step training curve.
+    void commit(int64_t run, int round, double metric, PruneOrder &order, bool masks)
+    {
         const MaskSet mask = masks ? fixtureMask(round) : fixtureDenseMask();
         if (round > 0)
             order.record(mask, round);
@@ -127,71 +133,88 @@ inline LabFixture writeLabFixture(const std::string &path)
         for (int s = 1; s <= 10; ++s)
             curve.push_back({round, s, 1.0 / s + round * 0.1, 1e-3 * (1.0 - s / 10.0)});
         const std::vector<char> blob = encodePruneOrder(order);
-        store->commitRound(rec, curve, &blob);
-    };
+        store.commitRound(rec, curve, &blob);
+    }
+
+    /// A finished run with rounds 0.. of the given metrics (IMP masks when `masks`).
+    int64_t finishedRun(const std::string &kind, const std::string &task, int64_t dataset, uint64_t seed,
+                        const std::vector<double> &metrics, bool masks)
+    {
+        const int64_t id = newRun(kind, task, dataset, seed);
+        PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
+        for (size_t r = 0; r < metrics.size(); ++r)
+            commit(id, int(r), metrics[r], order, masks);
+        store.setRunStatus(id, "done");
+        return id;
+    }
+
+    /// A finished transfer of the fixture's round-`round` mask of run `source` onto `task`.
+    int64_t transferRun(int64_t source, int round, const std::string &task, int64_t dataset, double metric)
+    {
+        const int64_t id = newRun("transfer", task, dataset, 0);
+        PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
+        order.record(fixtureMask(round), round);
+        RoundRecord rec;
+        rec.runId = id;
+        rec.round = round;
+        rec.sparsity = fixtureMask(round).sparsity();
+        rec.devMetricsJson = R"({"main": )" + std::to_string(metric) + "}";
+        const std::vector<char> blob = encodePruneOrder(order);
+        store.commitRound(rec, {}, &blob);
+        store.recordTransfer({id, source, round, task, ""});
+        store.setRunStatus(id, "done");
+        return id;
+    }
+};
+
+inline LabFixture writeLabFixture(const std::string &path)
+{
+    auto store = ExperimentStore::open(path);
+    LabFixture f;
+    const int64_t model = store->upsertModel({0, "/models/tiny-bert", fixtureConfigJson(), "hash-tiny"});
+    const int64_t sst = store->upsertDataset({0, "SST-2", "/data/SST-2", "hash-sst"});
+    const int64_t rte = store->upsertDataset({0, "RTE", "/data/RTE", "hash-rte"});
+    FixtureWriter w{*store, model, "/models/tiny-bert"};
     // IMP on SST-2, seeds 0 and 1: metrics 0.90 / 0.89 / 0.88 / 0.70 and 0.92 / 0.91 / 0.90 / 0.72.
-    const double sst0[] = {0.90, 0.89, 0.88, 0.70}, sst1[] = {0.92, 0.91, 0.90, 0.72};
-    f.impSst0 = newRun("imp", "SST-2", sst, 0);
-    f.impSst1 = newRun("imp", "SST-2", sst, 1);
-    for (auto [id, metrics] : {std::pair{f.impSst0, sst0}, std::pair{f.impSst1, sst1}}) {
-        PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
-        for (int r = 0; r <= 3; ++r)
-            commit(id, r, metrics[r], order, true);
-        store->setRunStatus(id, "done");
-    }
+    f.impSst0 = w.finishedRun("imp", "SST-2", sst, 0, {0.90, 0.89, 0.88, 0.70}, true);
+    f.impSst1 = w.finishedRun("imp", "SST-2", sst, 1, {0.92, 0.91, 0.90, 0.72}, true);
     // Full model on SST-2: 0.90 and 0.92 (mean 0.91, std 0.01414).
-    f.fullSst = newRun("full", "SST-2", sst, 0);
-    {
-        PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
-        commit(f.fullSst, 0, 0.90, order, false);
-        store->setRunStatus(f.fullSst, "done");
-    }
-    const int64_t full1 = newRun("full", "SST-2", sst, 1);
-    {
-        PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
-        commit(full1, 0, 0.92, order, false);
-        store->setRunStatus(full1, "done");
-    }
+    f.fullSst = w.finishedRun("full", "SST-2", sst, 0, {0.90}, false);
+    w.finishedRun("full", "SST-2", sst, 1, {0.92}, false);
     // Random pruning on SST-2 (same masks as IMP here; only its metrics differ): 0.90, 0.80.
-    f.randomSst = newRun("random", "SST-2", sst, 0);
-    {
-        PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
-        commit(f.randomSst, 0, 0.90, order, true);
-        commit(f.randomSst, 1, 0.80, order, true);
-        store->setRunStatus(f.randomSst, "done");
-    }
+    f.randomSst = w.finishedRun("random", "SST-2", sst, 0, {0.90, 0.80}, true);
     // IMP on RTE: 0.60 / 0.58 / 0.55 (rounds 0..2); full RTE 0.60.
-    f.impRte = newRun("imp", "RTE", rte, 0);
-    {
-        PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
-        const double m[] = {0.60, 0.58, 0.55};
-        for (int r = 0; r <= 2; ++r)
-            commit(f.impRte, r, m[r], order, true);
-        store->setRunStatus(f.impRte, "done");
-    }
-    f.fullRte = newRun("full", "RTE", rte, 0);
-    {
-        PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
-        commit(f.fullRte, 0, 0.60, order, false);
-        store->setRunStatus(f.fullRte, "done");
-    }
+    f.impRte = w.finishedRun("imp", "RTE", rte, 0, {0.60, 0.58, 0.55}, true);
+    f.fullRte = w.finishedRun("full", "RTE", rte, 0, {0.60}, false);
     // Transfer: SST-2 seed-0 mask of round 2 fine-tuned on RTE: 0.57 (delta -0.03; RTE's own
     // ticket at that sparsity is 0.55, so the transfer is at least as good).
-    f.transfer = newRun("transfer", "RTE", rte, 0);
-    {
-        PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
-        order.record(fixtureMask(2), 2);
-        RoundRecord rec;
-        rec.runId = f.transfer;
-        rec.round = 2;
-        rec.sparsity = fixtureMask(2).sparsity();
-        rec.devMetricsJson = R"({"main": 0.57})";
-        const std::vector<char> blob = encodePruneOrder(order);
-        store->commitRound(rec, {}, &blob);
-        store->recordTransfer({f.transfer, f.impSst0, 2, "RTE", ""});
-        store->setRunStatus(f.transfer, "done");
-    }
+    f.transfer = w.transferRun(f.impSst0, 2, "RTE", rte, 0.57);
     return f;
+}
+
+/// A second model of the lab ("/models/base-bert", the same shape) with results of its own on
+/// the same tasks, which must never mix with the first model's: IMP on SST-2 (0.80 / 0.80 /
+/// 0.75 / 0.60, rounds 0..3), full model on SST-2 (0.80 and 0.82) and on RTE (0.50), and a
+/// transfer of its SST-2 round-2 mask onto RTE (0.52).
+struct SecondModel
+{
+    int64_t model = 0, impSst = 0, fullSst0 = 0, fullSst1 = 0, fullRte = 0, transfer = 0;
+};
+
+inline SecondModel addSecondModel(const std::string &path)
+{
+    auto store = ExperimentStore::open(path);
+    SecondModel m;
+    m.model = store->upsertModel({0, "/models/base-bert", fixtureConfigJson(), "hash-base"});
+    const int64_t sst = store->upsertDataset({0, "SST-2", "/data/SST-2", "hash-sst"});
+    const int64_t rte = store->upsertDataset({0, "RTE", "/data/RTE", "hash-rte"});
+    FixtureWriter w{*store, m.model, "/models/base-bert"};
+    m.impSst = w.finishedRun("imp", "SST-2", sst, 0, {0.80, 0.80, 0.75, 0.60}, true);
+    m.fullSst0 = w.finishedRun("full", "SST-2", sst, 0, {0.80}, false);
+    m.fullSst1 = w.finishedRun("full", "SST-2", sst, 1, {0.82}, false);
+    m.fullRte = w.finishedRun("full", "RTE", rte, 0, {0.50}, false);
+    m.transfer = w.transferRun(m.impSst, 2, "RTE", rte, 0.52);
+    return m;
 }
 
 } // namespace tl::test

@@ -175,13 +175,115 @@ private Q_SLOTS:
         const double n = 64;
         const double num = 4 * n * 0.25 + (1088 - 4 * n);
         const double den = 4 * n * 0.75 + (1088 - 4 * n);
-        const auto pair = rowsWhere(f, {{0, QString::number(m_lab.impSst0)}, {3, QString::number(m_lab.impSst1)}});
+        const auto pair = rowsWhere(f, {{0, QString::number(m_lab.impSst0)}, {4, QString::number(m_lab.impSst1)}});
         QCOMPARE(pair.size(), 1);
-        QVERIFY2(std::abs(pair[0][7].toDouble() - num / den) < 1e-9, qPrintable(pair[0][7]));
+        QVERIFY2(std::abs(pair[0][9].toDouble() - num / den) < 1e-9, qPrintable(pair[0][9]));
         QVERIFY(f.latex.contains(QStringLiteral("\\bottomrule")));
         const Figure one = buildFigure(QStringLiteral("overlap-matrix"), request({m_lab.impSst0}));
         QVERIFY(one.heatmaps.empty());
         QVERIFY(!one.note.isEmpty());
+    }
+
+    void overlapAtCommonSparsity()
+    {
+        // By default every run's round nearest the highest sparsity all reached: the random run
+        // stops at round 1 (128/1088 = 11.8 %), so the IMP runs are compared at their round 1,
+        // not at their last rounds (23.5 %, 35.3 %); the transfer trained its round 2 only.
+        const Figure f = buildFigure(QStringLiteral("overlap-matrix"),
+                                     request({m_lab.impSst0, m_lab.impRte, m_lab.randomSst, m_lab.transfer}));
+        QCOMPARE(f.heatmaps.size(), size_t(1));
+        const HeatmapPanel &p = f.heatmaps[0];
+        QVERIFY2(p.title.contains(QStringLiteral("11.8%")), qPrintable(p.title));
+        QVERIFY2(p.xTicks[0].endsWith(QStringLiteral("r1 (11.8%)")), qPrintable(p.xTicks[0]));
+        QVERIFY2(p.xTicks[3].endsWith(QStringLiteral("r2 (23.5%)")), qPrintable(p.xTicks[3]));
+        const auto rows = rowsWhere(f, {{0, QString::number(m_lab.impSst0)}, {4, QString::number(m_lab.randomSst)}});
+        QCOMPARE(rows.size(), 1);
+        QCOMPARE(rows[0][2], QStringLiteral("1"));
+        QVERIFY(std::abs(rows[0][3].toDouble() - 128.0 / 1088.0) < 1e-9);
+        QCOMPARE(p.values[1], 1.0); // the same masks at the same sparsity
+        // An explicit round still rules.
+        const Figure r2 = buildFigure(QStringLiteral("overlap-matrix"), request({m_lab.impSst0, m_lab.impRte}, 2));
+        QVERIFY(r2.heatmaps[0].xTicks[0].endsWith(QStringLiteral("r2 (23.5%)")));
+    }
+
+    void overlapDefaultsToEveryKind()
+    {
+        // More finished IMP runs than the figure shows: the other kinds still get their place.
+        QTemporaryDir dir;
+        const std::string db = dir.filePath(QStringLiteral("kinds.db")).toStdString();
+        const test::LabFixture lab = test::writeLabFixture(db);
+        int64_t shuffle = 0;
+        {
+            auto store = ExperimentStore::open(db);
+            test::FixtureWriter w{*store, 1, "/models/tiny-bert"};
+            shuffle = w.finishedRun("shuffle", "SST-2", 1, 0, {0.7, 0.6}, true);
+            for (int seed = 2; seed < 10; ++seed)
+                w.finishedRun("imp", "SST-2", 1, uint64_t(seed), {0.9, 0.9}, true);
+        }
+        FigureRequest r;
+        r.db = QString::fromStdString(db);
+        const Figure f = buildFigure(QStringLiteral("overlap-matrix"), r);
+        QCOMPARE(f.heatmaps[0].cols(), 8);
+        const QString ticks = f.heatmaps[0].xTicks.join(QLatin1Char('|'));
+        for (qint64 id : {qint64(shuffle), qint64(lab.randomSst), qint64(lab.transfer)})
+            QVERIFY2(ticks.contains(QStringLiteral("#%1 ").arg(id)), qPrintable(ticks));
+        QVERIFY2(ticks.contains(QStringLiteral(" imp #")), qPrintable(ticks));
+    }
+
+    void twoModelsNeverMix()
+    {
+        QTemporaryDir dir;
+        const std::string db = dir.filePath(QStringLiteral("two.db")).toStdString();
+        test::writeLabFixture(db);
+        const test::SecondModel base = test::addSecondModel(db);
+        FigureRequest r;
+        r.db = QString::fromStdString(db);
+        // One panel per (model, task), each with its own full model.
+        const Figure f = buildFigure(QStringLiteral("metric-vs-sparsity"), r);
+        QStringList titles;
+        for (const LinePanel &p : f.lines)
+            titles << p.title;
+        QCOMPARE(titles,
+                 (QStringList{QStringLiteral("RTE \u2014 base-bert"), QStringLiteral("SST-2 \u2014 base-bert"),
+                              QStringLiteral("RTE \u2014 tiny-bert"), QStringLiteral("SST-2 \u2014 tiny-bert")}));
+        const LinePanel &baseSst = f.lines[1];
+        QVERIFY(baseSst.refMean);
+        QVERIFY(std::abs(*baseSst.refMean - 0.81) < 1e-9);
+        QCOMPARE(baseSst.series.size(), size_t(1));
+        QCOMPARE(baseSst.series[0].y[2], 0.75); // one seed: nothing averaged in from tiny-bert
+        QCOMPARE(baseSst.marks.size(), size_t(1));
+        QVERIFY(std::abs(baseSst.marks[0].x - 128.0 / 1088.0) < 1e-6); // 0.80 >= 0.81 - 0.014
+        const LinePanel &tinySst = f.lines[3];
+        QCOMPARE(*tinySst.refMean, 0.91);
+        QVERIFY(std::abs(tinySst.series[0].y[1] - 0.90) < 1e-9);
+        QCOMPARE(rowsWhere(f, {{0, QStringLiteral("base-bert")}}).size(), 4 + 1); // IMP x4, transfer
+        // The transfer matrix: one panel per model, each against its own full model.
+        const Figure t = buildFigure(QStringLiteral("transfer-matrix"), r);
+        QCOMPARE(t.heatmaps.size(), size_t(2));
+        QVERIFY(t.heatmaps[0].title.startsWith(QStringLiteral("base-bert")));
+        QCOMPARE(t.heatmaps[0].yTicks, QStringList{QStringLiteral("SST-2 @ 23.5%")});
+        QVERIFY(std::abs(t.heatmaps[0].values[0] - (0.52 - 0.50)) < 1e-9);
+        QCOMPARE(t.heatmaps[0].notes[0], QString()); // base-bert has no IMP run on RTE
+        QVERIFY(std::abs(t.heatmaps[1].values[0] - (0.57 - 0.60)) < 1e-9);
+        QCOMPARE(t.heatmaps[1].notes[0], QStringLiteral("*"));
+        QCOMPARE(rowsWhere(t, {{0, QStringLiteral("base-bert")}, {4, QStringLiteral("RTE")}}).size(), 1);
+        Q_UNUSED(base);
+    }
+
+    void unknownMetricIsAnError()
+    {
+        FigureRequest r = request();
+        r.metric = QStringLiteral("bogus");
+        for (const QString &name : {QStringLiteral("metric-vs-sparsity"), QStringLiteral("transfer-matrix")}) {
+            try {
+                buildFigure(name, r);
+                QFAIL("expected an error");
+            } catch (const Error &e) {
+                QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("accuracy, main")), e.what());
+            }
+        }
+        r.metric = QStringLiteral("accuracy");
+        QCOMPARE(buildFigure(QStringLiteral("metric-vs-sparsity"), r).lines.size(), size_t(2));
     }
 
     void transferMatrix()
@@ -189,7 +291,7 @@ private Q_SLOTS:
         const Figure f = buildFigure(QStringLiteral("transfer-matrix"), request());
         QCOMPARE(f.heatmaps.size(), size_t(1));
         const HeatmapPanel &p = f.heatmaps[0];
-        QCOMPARE(p.yTicks, QStringList{QStringLiteral("SST-2")});
+        QCOMPARE(p.yTicks, QStringList{QStringLiteral("SST-2 @ 23.5%")});
         QCOMPARE(p.xTicks, QStringList{QStringLiteral("RTE")});
         QVERIFY(std::abs(p.values[0] - (0.57 - 0.60)) < 1e-9);
         QCOMPARE(p.notes[0], QStringLiteral("*")); // 0.57 >= RTE's own ticket 0.55 at that sparsity
@@ -205,6 +307,132 @@ private Q_SLOTS:
         QCOMPARE(f.lines[0].series[0].x.size(), size_t(40)); // 4 rounds x 10 steps, end to end
         QCOMPARE(f.lines[0].series[0].x.back(), 40.0);
         QCOMPARE(csvRows(f).size(), 41);
+    }
+
+    void trainingCurvesOfOneTask()
+    {
+        // No runs chosen: the runs of the newest run's task (RTE: IMP and the full model; the
+        // transfer logged no curve), not only the newest run.
+        const Figure f = buildFigure(QStringLiteral("training-curves"), request());
+        QVERIFY(f.title.contains(QStringLiteral("RTE")));
+        QStringList names;
+        for (const LineSeries &s : f.lines[0].series)
+            names << s.name;
+        QCOMPARE(names, (QStringList{QStringLiteral("RTE imp #%1 s0").arg(m_lab.impRte),
+                                     QStringLiteral("RTE full #%1 s0").arg(m_lab.fullRte)}));
+        // Chosen runs are all shown.
+        QCOMPARE(buildFigure(QStringLiteral("training-curves"), request({m_lab.impSst0, m_lab.impSst1}))
+                     .lines[0]
+                     .series.size(),
+                 size_t(2));
+    }
+
+    void degenerateAxesStayReadable()
+    {
+        // Every point at one sparsity and one value (transfers of one mask, two seeds each):
+        // the ticks stay distinct on both axes, and the full model's band (std 0.038) spans
+        // the plot instead of being a speck at one x.
+        QTemporaryDir dir;
+        const std::string db = dir.filePath(QStringLiteral("one.db")).toStdString();
+        QList<qint64> transfers;
+        {
+            auto store = ExperimentStore::open(db);
+            const int64_t model = store->upsertModel({0, "/models/m", test::fixtureConfigJson(), "h"});
+            test::FixtureWriter w{*store, model, "/models/m"};
+            const int64_t src = w.finishedRun("imp", "SST-2", 0, 0, {0.9, 0.9}, true);
+            for (const char *task : {"MRPC", "MRPC", "RTE", "RTE"})
+                transfers << w.transferRun(src, 1, task, 0, 0.812227);
+            w.finishedRun("full", "RTE", 0, 0, {0.79}, false);
+            w.finishedRun("full", "RTE", 0, 1, {0.8437}, false);
+        }
+        FigureRequest r;
+        r.db = QString::fromStdString(db);
+        r.runs = transfers;
+        const Figure f = buildFigure(QStringLiteral("metric-vs-sparsity"), r);
+        QCOMPARE(f.lines.size(), size_t(2)); // MRPC (no full model), RTE
+        const double refStd = std::abs(0.8437 - 0.79) / std::sqrt(2.0);
+        QVERIFY(std::abs(f.lines[1].refStd - refStd) < 1e-9);
+        QCustomPlot plot;
+        plot.resize(kFigureWidth, kFigureHeight);
+        plot.setViewport(QRect(0, 0, kFigureWidth, kFigureHeight));
+        drawFigure(&plot, f);
+        plot.replot();
+        const QList<QCPAxisRect *> rects = plot.axisRects();
+        QCOMPARE(rects.size(), 2);
+        for (QCPAxisRect *rect : rects) {
+            for (QCPAxis *axis : {rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft)}) {
+                const QVector<QString> labels = axis->tickVectorLabels();
+                QVERIFY2(labels.size() >= 3,
+                         qPrintable(QStringList(labels.begin(), labels.end()).join(QLatin1Char(' '))));
+                const QSet<QString> distinct(labels.begin(), labels.end());
+                QVERIFY2(distinct.size() == labels.size(),
+                         qPrintable(QStringList(labels.begin(), labels.end()).join(QLatin1Char(' '))));
+            }
+            QVERIFY(rect->axis(QCPAxis::atBottom)->range().contains(100.0 * 128 / 1088));
+            QVERIFY(rect->axis(QCPAxis::atLeft)->range().contains(0.812227));
+        }
+        // The band: from the left edge of the x axis to its right edge, mean +- std high.
+        const QCPRange x = rects[1]->axis(QCPAxis::atBottom)->range();
+        const QCPRange y = rects[1]->axis(QCPAxis::atLeft)->range();
+        QVERIFY(x.size() >= 1.0);
+        QVERIFY(y.contains(0.81685 - refStd) && y.contains(0.81685 + refStd));
+        bool band = false;
+        for (int i = 0; i < plot.graphCount(); ++i) {
+            QCPGraph *g = plot.graph(i);
+            if (!g->channelFillGraph() || g->keyAxis() != rects[1]->axis(QCPAxis::atBottom) || g->data()->size() != 2)
+                continue;
+            const auto hi = g->data()->at(0), lo = g->channelFillGraph()->data()->at(0);
+            if (std::abs(hi->value - lo->value - 2 * refStd) > 1e-9)
+                continue;
+            band = true;
+            QCOMPARE(hi->key, x.lower);
+            QCOMPARE(g->data()->at(1)->key, x.upper);
+        }
+        QVERIFY(band);
+    }
+
+    void legendsInsideWideWindow()
+    {
+        // A wide window (1600 px): every legend, its border included, lies inside the plot.
+        QTemporaryDir dir;
+        const std::string db = dir.filePath(QStringLiteral("two.db")).toStdString();
+        test::writeLabFixture(db);
+        test::addSecondModel(db);
+        FigureRequest r;
+        r.db = QString::fromStdString(db);
+        const Figure f = buildFigure(QStringLiteral("metric-vs-sparsity"), r);
+        for (const QSize size : {QSize(1600, 900), QSize(1200, 800), QSize(kFigureWidth, kFigureHeight)}) {
+            QCustomPlot plot;
+            plot.resize(size);
+            plot.setViewport(QRect(QPoint(0, 0), size)); // a hidden widget gets its size only when shown
+            drawFigure(&plot, f);
+            plot.replot();
+            const QImage image = plot.toPixmap(size.width(), size.height()).toImage();
+            int legends = 0;
+            for (QCPLayoutElement *e : plot.plotLayout()->elements(true)) {
+                auto *legend = qobject_cast<QCPLegend *>(e);
+                if (!legend || !legend->visible())
+                    continue;
+                ++legends;
+                // drawRect() puts the right and bottom border lines at x + width, y + height.
+                const QRect rect = legend->outerRect();
+                const QString where = QStringLiteral("%1x%2: legend at %3,%4 %5x%6")
+                                          .arg(size.width())
+                                          .arg(size.height())
+                                          .arg(rect.x())
+                                          .arg(rect.y())
+                                          .arg(rect.width())
+                                          .arg(rect.height());
+                QVERIFY2(rect.x() >= 0 && rect.x() + rect.width() < size.width() &&
+                             rect.y() + rect.height() < size.height(),
+                         qPrintable(where));
+                const QColor border = image.pixelColor(rect.x() + rect.width(), rect.y() + rect.height() / 2);
+                QVERIFY2(border.lightness() < 240, qPrintable(where + QStringLiteral(": no right border drawn")));
+                for (int i = 0; i < legend->itemCount(); ++i)
+                    QVERIFY(rect.contains(legend->item(i)->outerRect()));
+            }
+            QCOMPARE(legends, int(f.lines.size()));
+        }
     }
 
     void unknownFigureAndRun()
@@ -308,6 +536,28 @@ private Q_SLOTS:
         QVERIFY(p.waitForFinished(60000));
         QVERIFY(p.exitCode() != 0);
         QVERIFY(QString::fromUtf8(p.readAllStandardError()).contains(QStringLiteral("unknown figure 'bogus'")));
+        // A missing database: one error, nothing created (no output folder, no database).
+        const QString missing = m_dir.filePath(QStringLiteral("missing.db"));
+        const QString noDir = m_dir.filePath(QStringLiteral("never"));
+        p.start(exe, {QStringLiteral("export-figure"), QStringLiteral("--db"), missing, QStringLiteral("--figure"),
+                      QStringLiteral("all"), QStringLiteral("--out-dir"), noDir});
+        QVERIFY(p.waitForFinished(60000));
+        QVERIFY(p.exitCode() != 0);
+        QStringList errors; // Qt's own warnings (XDG_RUNTIME_DIR) aside
+        for (const QString &line : QString::fromUtf8(p.readAllStandardError()).split(QLatin1Char('\n')))
+            if (line.startsWith(QStringLiteral("ticketlab export-figure:")))
+                errors << line;
+        QCOMPARE(errors.size(), 1);
+        QVERIFY2(errors[0].contains(missing), qPrintable(errors[0]));
+        QVERIFY(!QFileInfo::exists(noDir));
+        QVERIFY(!QFileInfo::exists(missing));
+        // A bad --format is found before the folder is made, too.
+        p.start(exe, {QStringLiteral("export-figure"), QStringLiteral("--db"), m_db, QStringLiteral("--figure"),
+                      QStringLiteral("all"), QStringLiteral("--out-dir"), noDir, QStringLiteral("--format"),
+                      QStringLiteral("pdf,bmp")});
+        QVERIFY(p.waitForFinished(60000));
+        QVERIFY(p.exitCode() != 0);
+        QVERIFY(!QFileInfo::exists(noDir));
     }
 };
 

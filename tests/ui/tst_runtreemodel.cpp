@@ -89,6 +89,43 @@ private Q_SLOTS:
         QCOMPARE(again, round2);
     }
 
+    void modelsNeverMix()
+    {
+        // Two models, and the first model's folder retrained in place (same path, other weights):
+        // three model nodes, each task node with only its own model's runs.
+        QTemporaryDir dir;
+        const std::string db = dir.filePath(QStringLiteral("two.db")).toStdString();
+        test::writeLabFixture(db);
+        const test::SecondModel base = test::addSecondModel(db);
+        int64_t retrainedRun = 0;
+        {
+            auto store = ExperimentStore::open(db);
+            const int64_t retrained =
+                store->upsertModel({0, "/models/tiny-bert", test::fixtureConfigJson(), "v2-tiny-hash"});
+            test::FixtureWriter w{*store, retrained, "/models/tiny-bert"};
+            retrainedRun = w.finishedRun("imp", "SST-2", 0, 0, {0.5, 0.4}, true);
+        }
+        RunTreeModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.setSnapshot(loadLabSnapshot(db));
+        QCOMPARE(model.rowCount(), 3);
+        const QModelIndex tiny = model.index(0, 0), b = model.index(1, 0), v2 = model.index(2, 0);
+        QCOMPARE(tiny.data().toString(), QStringLiteral("tiny-bert @hash-tin (8 runs)"));
+        QCOMPARE(b.data().toString(), QStringLiteral("base-bert (5 runs)"));
+        QCOMPARE(v2.data().toString(), QStringLiteral("tiny-bert @v2-tiny- (1 runs)"));
+        QCOMPARE(tiny.data(Qt::ToolTipRole).toString(), QStringLiteral("/models/tiny-bert"));
+        QVERIFY(tiny.data(RunTreeModel::KeyRole) != v2.data(RunTreeModel::KeyRole));
+        QCOMPARE(model.indexForKey(v2.data(RunTreeModel::KeyRole).toString()), v2);
+        const QModelIndex baseSst = child(model, b, QStringLiteral("SST-2"));
+        QCOMPARE(model.rowCount(baseSst), 3); // imp, full x2
+        QVERIFY(child(model, baseSst, QStringLiteral("run %1").arg(base.impSst)).isValid());
+        QCOMPARE(model.rowCount(child(model, b, QStringLiteral("RTE"))), 2); // full, transfer
+        QCOMPARE(model.rowCount(child(model, tiny, QStringLiteral("SST-2"))), 5);
+        const QModelIndex v2Sst = child(model, v2, QStringLiteral("SST-2"));
+        QCOMPARE(model.rowCount(v2Sst), 1);
+        QCOMPARE(model.index(0, 0, v2Sst).data(RunTreeModel::RunIdRole).toLongLong(), retrainedRun);
+    }
+
     void reloadSeesNewRuns()
     {
         RunTreeModel model;

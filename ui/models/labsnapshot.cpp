@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <map>
 
+#include "engine/tickets.h"
+
 namespace tl::ui {
 
 LabSnapshot loadLabSnapshot(const std::string &db)
@@ -18,9 +20,11 @@ LabSnapshot loadLabSnapshot(const std::string &db)
     try {
         const auto store = ExperimentStore::open(db);
         std::map<int64_t, std::string> models, datasets;
+        const std::map<int64_t, std::string> labels = modelLabels(*store);
         for (const RunRecord &run : store->runs()) {
             RunEntry e;
             e.run = run;
+            e.modelLabel = labels.at(run.modelId);
             e.rounds = store->rounds(run.id);
             if (run.modelId) {
                 if (!models.count(run.modelId))

@@ -16,6 +16,7 @@ struct RunEntry
     RunRecord run;
     std::vector<RoundRecord> rounds;
     std::string modelPath;   ///< empty when the run has no model record
+    std::string modelLabel;  ///< the model's name, unique in the lab (modelLabels())
     std::string datasetPath; ///< ditto
     std::optional<TransferRecord> transfer;
 };

@@ -2,11 +2,11 @@
 
 #include <QBrush>
 #include <QColor>
-#include <QFileInfo>
 
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <set>
 
 namespace tl::ui {
 
@@ -20,6 +20,7 @@ struct RunTreeModel::Node
     const RunEntry *run = nullptr;     ///< run and round nodes
     const RoundRecord *round = nullptr; ///< round nodes
     int runs = 0;                       ///< model and task nodes: runs below
+    QString path;                       ///< model nodes: the model folder
 
     Node *add(NodeType t, const QString &n, const QString &k)
     {
@@ -63,21 +64,28 @@ void RunTreeModel::setSnapshot(LabSnapshot snapshot)
 void RunTreeModel::rebuild()
 {
     m_root = std::make_unique<Node>();
-    std::map<QString, Node *> models;
-    std::map<QString, Node *> tasks;
+    // One node per model record (one folder that held different weights is two models), named
+    // by the lab-unique label; the key stays the path when the path is one model.
+    std::map<int64_t, Node *> models;
+    std::map<std::pair<int64_t, QString>, Node *> tasks;
+    std::map<std::string, std::set<int64_t>> idsByPath;
+    for (const RunEntry &e : m_snapshot.runs)
+        idsByPath[e.modelPath].insert(e.run.modelId);
     // Oldest first within a task reads naturally (run ids ascending).
     for (auto it = m_snapshot.runs.rbegin(); it != m_snapshot.runs.rend(); ++it) {
         const RunEntry &e = *it;
         const QString modelPath = e.modelPath.empty() ? QStringLiteral("(no model)") : QString::fromStdString(e.modelPath);
-        Node *&model = models[modelPath];
+        Node *&model = models[e.run.modelId];
         if (!model) {
-            QString label = QFileInfo(modelPath).fileName();
-            if (label.isEmpty())
-                label = modelPath;
-            model = m_root->add(ModelNode, label, QStringLiteral("m:") + modelPath);
+            QString key = QStringLiteral("m:") + modelPath;
+            if (idsByPath[e.modelPath].size() > 1)
+                key += QStringLiteral("#%1").arg(e.run.modelId);
+            const QString label = e.modelLabel.empty() ? modelPath : QString::fromStdString(e.modelLabel);
+            model = m_root->add(ModelNode, label, key);
+            model->path = modelPath;
         }
         const QString task = QString::fromStdString(e.run.task);
-        Node *&taskNode = tasks[modelPath + QLatin1Char('\n') + task];
+        Node *&taskNode = tasks[{e.run.modelId, task}];
         if (!taskNode)
             taskNode = model->add(TaskNode, task, model->key + QStringLiteral("/t:") + task);
         Node *run = taskNode->add(RunNode, QStringLiteral("run %1").arg(e.run.id), QStringLiteral("r:%1").arg(e.run.id));
@@ -165,7 +173,7 @@ QVariant RunTreeModel::data(const QModelIndex &index, int role) const
     const int col = index.column();
     if (role == Qt::ToolTipRole) {
         if (n->type == ModelNode)
-            return n->key.mid(2);
+            return n->path;
         if (n->type == RunNode && run) {
             QString tip = QStringLiteral("run %1: %2 on %3, seed %4\nstatus %5, created %6, updated %7\nTicketLab %8, %9, %10 threads")
                               .arg(run->id)

@@ -220,6 +220,21 @@ void drawHeatmap(QCustomPlot *plot, QCPLayoutGrid *grid, int column, const Heatm
     }
 }
 
+/// [lo, hi] with `margin` of its span on each side. A (nearly) single value gets a span of its
+/// own (a tenth of its magnitude, at least minSpan, 1 around 0) so that the ticks stay distinct.
+QCPRange paddedRange(double lo, double hi, double margin, double minSpan)
+{
+    const double magnitude = std::max(std::abs(lo), std::abs(hi));
+    if (hi - lo <= 1e-9 * std::max(1.0, magnitude)) {
+        const double half = 0.5 * std::max({0.1 * magnitude, minSpan, magnitude > 0 ? 0.0 : 1.0});
+        const double mid = 0.5 * (lo + hi);
+        lo = mid - half;
+        hi = mid + half;
+    }
+    const double pad = (hi - lo) * margin;
+    return QCPRange(lo - pad, hi + pad);
+}
+
 const QColor kPalette[] = {QColor(0x1f, 0x77, 0xb4), QColor(0xd6, 0x27, 0x28), QColor(0x2c, 0xa0, 0x2c),
                            QColor(0xff, 0x7f, 0x0e), QColor(0x94, 0x67, 0xbd), QColor(0x8c, 0x56, 0x4b),
                            QColor(0xe3, 0x77, 0xc2), QColor(0x7f, 0x7f, 0x7f)};
@@ -237,6 +252,9 @@ void drawLines(QCustomPlot *plot, QCPLayoutGrid *grid, int row, const LinePanel 
     auto *side = new QCPLayoutGrid;
     grid->addElement(row * 2 + 1, 1, side);
     grid->setColumnStretchFactor(1, 0.001);
+    // The legend's border is drawn on the right edge of its outer rect: a margin keeps it (and
+    // the entries' text, should the painter's font metrics run wider) inside the plot.
+    side->setMargins(QMargins(0, 0, 8, 0));
     auto *legend = new QCPLegend;
     side->addElement(0, 0, legend);
     side->addElement(1, 0, new QCPLayoutElement(plot)); // a spacer without a maximum size
@@ -298,10 +316,23 @@ void drawLines(QCustomPlot *plot, QCPLayoutGrid *grid, int row, const LinePanel 
         g->addToLegend(legend);
     }
     if (p.refMean) {
+        extend(std::nan(""), *p.refMean - p.refStd);
+        extend(std::nan(""), *p.refMean + p.refStd);
+    }
+    if (xmin > xmax) {
+        xmin = 0;
+        xmax = 1;
+    }
+    if (ymin > ymax) {
+        ymin = 0;
+        ymax = 1;
+    }
+    x->setRange(paddedRange(xmin, xmax, 0.04, p.xPercent ? 10.0 : 0.0));
+    y->setRange(paddedRange(ymin, ymax, 0.08, 0.0));
+    if (p.refMean) {
+        // The band spans the whole x axis: with every point at one sparsity it is still a band.
         const double m = *p.refMean;
-        extend(xmin, m - p.refStd);
-        extend(xmax, m + p.refStd);
-        QVector<double> bx = {xmin, xmax};
+        QVector<double> bx = {x->range().lower, x->range().upper};
         QCPGraph *lo = plot->addGraph(x, y), *hi = plot->addGraph(x, y), *mid = plot->addGraph(x, y);
         lo->setData(bx, {m - p.refStd, m - p.refStd});
         hi->setData(bx, {m + p.refStd, m + p.refStd});
@@ -325,17 +356,6 @@ void drawLines(QCustomPlot *plot, QCPLayoutGrid *grid, int row, const LinePanel 
         g->setName(mark.label);
         g->addToLegend(legend);
     }
-    if (xmin > xmax) {
-        xmin = 0;
-        xmax = 1;
-    }
-    if (ymin > ymax) {
-        ymin = 0;
-        ymax = 1;
-    }
-    const double xpad = (xmax - xmin) * 0.04 + 1e-9, ypad = (ymax - ymin) * 0.08 + 1e-9;
-    x->setRange(xmin - xpad, xmax + xpad);
-    y->setRange(ymin - ypad, ymax + ypad);
     if (legend->itemCount() == 0)
         legend->setVisible(false);
     else

@@ -1,10 +1,11 @@
 // Helpers shared by the figure builders.
 
-#include <nlohmann/json.hpp>
-
+#include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "analysis/analysis.h"
+#include "engine/tickets.h"
 #include "plots/figures_p.h"
 #include "util/error.h"
 
@@ -30,17 +31,29 @@ std::vector<RunRecord> masksRuns(const ExperimentStore &store, const FigureReque
         }
         return out;
     }
-    const std::vector<RunRecord> all = store.runs(); // newest first
-    for (int pass = 0; pass < 2 && int(out.size()) < fallbackCount; ++pass) {
-        for (const RunRecord &run : all) {
-            if (int(out.size()) >= fallbackCount)
-                break;
-            const bool preferred = run.kind == "imp" && run.status == "done";
-            if ((pass == 0) != preferred)
+    // Every kind with masks takes its turn (IMP first, then the kinds in the order of their
+    // newest run), finished runs before unfinished ones, newest first within a kind.
+    std::vector<std::string> kinds = {"imp"};
+    std::map<std::string, std::vector<RunRecord>> byKind;
+    for (int pass = 0; pass < 2; ++pass)
+        for (const RunRecord &run : store.runs()) { // newest first
+            if ((run.status == "done") != (pass == 0) || storedMaskRounds(store, run.id) <= 0)
                 continue;
-            if (storedMaskRounds(store, run.id) > 0)
-                out.push_back(run);
+            if (std::find(kinds.begin(), kinds.end(), run.kind) == kinds.end())
+                kinds.push_back(run.kind);
+            byKind[run.kind].push_back(run);
         }
+    for (size_t i = 0; int(out.size()) < fallbackCount; ++i) {
+        bool any = false;
+        for (const std::string &kind : kinds) {
+            const auto &runs = byKind[kind];
+            if (i < runs.size() && int(out.size()) < fallbackCount) {
+                out.push_back(runs[i]);
+                any = true;
+            }
+        }
+        if (!any)
+            break;
     }
     return out;
 }
@@ -60,11 +73,7 @@ int roundFor(const ExperimentStore &store, const RunRecord &run, int requested)
 
 std::optional<double> devMetric(const RoundRecord &round, const QString &metric)
 {
-    const auto j = nlohmann::json::parse(round.devMetricsJson, nullptr, false);
-    const std::string key = metric.toStdString();
-    if (!j.is_object() || !j.contains(key) || !j[key].is_number())
-        return std::nullopt;
-    return j[key].get<double>();
+    return roundMetric(round, metric.toStdString());
 }
 
 QString csvField(const QString &s)

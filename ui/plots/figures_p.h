@@ -28,7 +28,8 @@ namespace fig {
 /// "sentiment imp #3 s0"
 QString runLabel(const RunRecord &run);
 /// The requested runs (each must exist: tl::Error otherwise), or, when none were requested,
-/// up to `fallbackCount` runs with stored masks, preferring finished IMP runs, newest first.
+/// up to `fallbackCount` runs with stored masks: the newest finished IMP run first, then one of
+/// every other kind in turn (random, reinit, transfer, import, ...), finished before unfinished.
 std::vector<RunRecord> masksRuns(const ExperimentStore &store, const FigureRequest &request, int fallbackCount);
 /// request.round when >= 0 (must be within the run's stored rounds: tl::Error otherwise), else
 /// the run's last stored mask round.

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "engine/tickets.h"
 #include "plots/figures_p.h"
@@ -57,12 +58,16 @@ QColor kindColor(const std::string &key)
 Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &request)
 {
     Figure f;
+    requireStoredMetric(store, request.metric.toStdString());
     const QString metric = request.metric == QLatin1String("main") ? QStringLiteral("metric") : request.metric;
     f.title = QStringLiteral("Dev %1 versus sparsity").arg(metric);
-    f.csv = QStringLiteral("task,method,sparsity,mean,std,seeds\n");
+    f.csv = QStringLiteral("model,task,method,sparsity,mean,std,seeds\n");
     std::set<qint64> wanted(request.runs.begin(), request.runs.end());
-    // task -> series key -> sparsity (1e-6 units) -> values
-    std::map<std::string, std::map<std::string, std::map<long long, Cell>>> data;
+    const std::map<int64_t, std::string> models = modelLabels(store);
+    // One panel per (model, task): two models' baselines never mix.
+    // (model label, model id, task) -> series key -> sparsityKey -> values
+    using Group = std::tuple<std::string, int64_t, std::string>;
+    std::map<Group, std::map<std::string, std::map<long long, Cell>>> data;
     std::map<std::string, std::string> labels;
     for (const RunRecord &run : store.runs()) {
         if (!wanted.empty() && !wanted.count(run.id))
@@ -82,19 +87,31 @@ Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &
         }
         for (const RoundRecord &r : store.rounds(run.id)) {
             if (auto v = fig::devMetric(r, request.metric))
-                data[run.task][key][std::llround(r.sparsity * 1e6)].values.push_back(*v);
+                data[{models.at(run.modelId), run.modelId, run.task}][key][sparsityKey(r.sparsity)].values.push_back(
+                    *v);
         }
     }
     if (data.empty()) {
         f.note = QStringLiteral("No finished rounds yet.");
         return f;
     }
+    std::set<std::string> modelsShown;
+    for (const auto &[group, bySeries] : data)
+        modelsShown.insert(std::get<0>(group));
+    auto groupName = [&](const Group &g) {
+        const QString task = QString::fromStdString(std::get<2>(g));
+        return modelsShown.size() > 1 ? task + QStringLiteral(" \u2014 ") + QString::fromStdString(std::get<0>(g))
+                                      : task;
+    };
+    auto sparsityOf = [](long long key) { return double(key) / 1e9; };
     std::set<long long> allSparsities;
     QString latexRows;
-    for (const auto &[task, bySeries] : data) {
-        const TicketSummary tickets = summarizeTickets(store, task, "imp", "within_std", request.metric.toStdString());
+    for (const auto &[group, bySeries] : data) {
+        const auto &[model, modelId, task] = group;
+        const TicketSummary tickets =
+            summarizeTickets(store, modelId, task, "imp", "within_std", request.metric.toStdString());
         LinePanel p;
-        p.title = QString::fromStdString(task);
+        p.title = groupName(group);
         p.xLabel = QStringLiteral("Sparsity (% of prunable weights removed)");
         p.yLabel = QStringLiteral("Dev %1").arg(metric);
         p.xPercent = true;
@@ -109,14 +126,15 @@ Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &
             s.dashed = key != "imp";
             for (const auto &[sp, cell] : bySparsity) {
                 const auto [mean, sd] = meanStd(cell.values);
-                s.x.push_back(double(sp) / 1e6);
+                s.x.push_back(sparsityOf(sp));
                 s.y.push_back(mean);
                 s.lo.push_back(mean - sd);
                 s.hi.push_back(mean + sd);
                 allSparsities.insert(sp);
-                f.csv += QStringLiteral("%1,%2,%3,%4,%5,%6\n")
-                             .arg(fig::csvField(QString::fromStdString(task)), fig::csvField(s.name),
-                                  fig::csvNumber(double(sp) / 1e6), fig::csvNumber(mean), fig::csvNumber(sd))
+                f.csv += QStringLiteral("%1,%2,%3,%4,%5,%6,%7\n")
+                             .arg(fig::csvField(QString::fromStdString(model)),
+                                  fig::csvField(QString::fromStdString(task)), fig::csvField(s.name),
+                                  fig::csvNumber(sparsityOf(sp)), fig::csvNumber(mean), fig::csvNumber(sd))
                              .arg(cell.values.size());
             }
             s.color = kindColor(key);
@@ -134,11 +152,11 @@ Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &
     // Results table (booktabs): rows task x method, columns sparsities.
     QString header = QStringLiteral("Task & Method");
     for (long long sp : allSparsities)
-        header += QStringLiteral(" & %1\\%").arg(double(sp) / 1e4, 0, 'f', 1);
-    for (const auto &[task, bySeries] : data) {
+        header += QStringLiteral(" & %1\\%").arg(sparsityOf(sp) * 100, 0, 'f', 1);
+    for (const auto &[group, bySeries] : data) {
         for (const auto &[key, bySparsity] : bySeries) {
-            QString row = fig::latexText(QString::fromStdString(task)) + QStringLiteral(" & ")
-                          + fig::latexText(QString::fromStdString(labels[key]));
+            QString row = fig::latexText(groupName(group)) + QStringLiteral(" & ") +
+                          fig::latexText(QString::fromStdString(labels[key]));
             for (long long sp : allSparsities) {
                 auto it = bySparsity.find(sp);
                 if (it == bySparsity.end()) {

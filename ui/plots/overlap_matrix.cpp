@@ -8,7 +8,7 @@ namespace tl::ui {
 Figure buildOverlapMatrix(const ExperimentStore &store, const FigureRequest &request)
 {
     Figure f;
-    f.csv = QStringLiteral("run_a,label_a,round_a,run_b,label_b,round_b,iou,chance_iou\n");
+    f.csv = QStringLiteral("run_a,label_a,round_a,sparsity_a,run_b,label_b,round_b,sparsity_b,iou,chance_iou\n");
     const auto runs = fig::masksRuns(store, request, 8);
     if (runs.size() < 2) {
         f.title = QStringLiteral("Mask overlap");
@@ -23,16 +23,26 @@ Figure buildOverlapMatrix(const ExperimentStore &store, const FigureRequest &req
         const int last = fig::roundFor(store, run, -1);
         f.maxRound = f.maxRound < 0 ? last : std::min(f.maxRound, last);
     }
+    // Masks of different sparsities overlap less by construction: by default every run's round
+    // nearest the highest sparsity all of them reached.
+    std::optional<CommonSparsity> common;
+    if (request.round < 0) {
+        common = commonSparsityRounds(store, ids);
+        rounds = common->rounds;
+    }
     const OverlapMatrix m = overlapMatrix(store, ids, rounds);
     f.title = QStringLiteral("Mask overlap (IoU of surviving weights; chance level in the CSV)");
     HeatmapPanel p;
-    p.title = request.round >= 0 ? QStringLiteral("Round %1").arg(request.round) : QStringLiteral("Last round of each run");
+    p.title = common ? QStringLiteral("At a common sparsity of %1% (each run's nearest round)")
+                           .arg(common->target * 100, 0, 'f', 1)
+                     : QStringLiteral("Round %1").arg(request.round);
     p.xLabel = QString();
     p.yLabel = QString();
     p.colorLabel = QStringLiteral("IoU");
     QStringList labels;
     for (size_t i = 0; i < runs.size(); ++i)
-        labels << fig::runLabel(runs[i]) + QStringLiteral(" r%1").arg(rounds[i]);
+        labels << fig::runLabel(runs[i]) +
+                      QStringLiteral(" r%1 (%2%)").arg(rounds[i]).arg(m.sparsities[i] * 100, 0, 'f', 1);
     p.xTicks = labels;
     p.yTicks = labels;
     const size_t n = runs.size();
@@ -42,14 +52,16 @@ Figure buildOverlapMatrix(const ExperimentStore &store, const FigureRequest &req
         for (size_t b = 0; b < n; ++b) {
             p.values.push_back(m.iou[a][b]);
             row += QStringLiteral(" & %1 (%2)").arg(m.iou[a][b], 0, 'f', 2).arg(m.chance[a][b], 0, 'f', 2);
-            f.csv += QStringLiteral("%1,%2,%3,%4,%5,%6,%7,%8\n")
-                         .arg(runs[a].id)
-                         .arg(fig::csvField(fig::runLabel(runs[a])))
-                         .arg(rounds[a])
-                         .arg(runs[b].id)
-                         .arg(fig::csvField(fig::runLabel(runs[b])))
-                         .arg(rounds[b])
-                         .arg(fig::csvNumber(m.iou[a][b]), fig::csvNumber(m.chance[a][b]));
+            f.csv +=
+                QStringLiteral("%1,%2,%3,%4,%5,%6,%7,%8,%9,%10\n")
+                    .arg(runs[a].id)
+                    .arg(fig::csvField(fig::runLabel(runs[a])))
+                    .arg(rounds[a])
+                    .arg(fig::csvNumber(m.sparsities[a]))
+                    .arg(runs[b].id)
+                    .arg(fig::csvField(fig::runLabel(runs[b])))
+                    .arg(rounds[b])
+                    .arg(fig::csvNumber(m.sparsities[b]), fig::csvNumber(m.iou[a][b]), fig::csvNumber(m.chance[a][b]));
         }
         latexRows += row + QStringLiteral(" \\\\\n");
     }

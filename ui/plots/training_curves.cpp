@@ -1,5 +1,6 @@
 // training-curves: training loss and learning rate over steps, one series per run and round.
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -16,9 +17,15 @@ Figure buildTrainingCurves(const ExperimentStore &store, const FigureRequest &re
     if (!request.runs.isEmpty()) {
         runs = fig::masksRuns(store, request, 0);
     } else {
-        const auto all = store.runs();
-        if (!all.empty())
-            runs.push_back(all.front());
+        // The runs of one task (the newest trained run's model and task), oldest first, at most
+        // eight; imported masks train nothing.
+        const auto all = store.runs(); // newest first
+        const auto newest = std::find_if(all.begin(), all.end(), [](const RunRecord &r) { return r.kind != "import"; });
+        for (auto it = newest; it != all.end(); ++it)
+            if (it->kind != "import" && it->task == newest->task && it->modelId == newest->modelId && runs.size() < 8)
+                runs.insert(runs.begin(), *it);
+        if (!runs.empty())
+            f.title += QStringLiteral(": ") + QString::fromStdString(runs.front().task);
     }
     if (runs.empty()) {
         f.note = QStringLiteral("No runs yet.");
@@ -63,8 +70,14 @@ Figure buildTrainingCurves(const ExperimentStore &store, const FigureRequest &re
             }
             offset += last;
         }
+        if (rs.x.empty() && request.runs.isEmpty())
+            continue; // a default run that logged no curve (a transfer evaluated only)
         loss.series.push_back(std::move(ls));
         lr.series.push_back(std::move(rs));
+    }
+    if (loss.series.empty()) {
+        f.note = QStringLiteral("No training curves yet.");
+        return f;
     }
     f.lines.push_back(std::move(loss));
     f.lines.push_back(std::move(lr));
