@@ -21,6 +21,13 @@ TaskSpec taskForModel(const std::string &name, const BertConfig &config)
     return task;
 }
 
+void warnIfLabelsDiffer(const std::string &modelDir, const BertConfig &config, const TaskSpec &task)
+{
+    const std::string why = labelMismatch(config.regression ? std::vector<std::string>{} : config.id2label, task);
+    if (!why.empty())
+        std::fprintf(stderr, "warning: %s: %s\n", (fs::path(modelDir) / "config.json").string().c_str(), why.c_str());
+}
+
 void printJsonLine(const nlohmann::json &j)
 {
     std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';

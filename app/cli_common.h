@@ -23,6 +23,10 @@ namespace tl::cli {
 /// A task whose labels come from the model's config (generic tasks).
 TaskSpec taskForModel(const std::string &name, const BertConfig &config);
 
+/// A warning on stderr when the model folder's config.json names labels other than the task's
+/// (see labelMismatch): a model fine-tuned on RTE evaluated on MRPC, say.
+void warnIfLabelsDiffer(const std::string &modelDir, const BertConfig &config, const TaskSpec &task);
+
 /// One compact JSON object per line on stdout.
 void printJsonLine(const nlohmann::json &j);
 

@@ -22,6 +22,7 @@
 #include "prune/prune_order.h"
 #include "prune/pruner.h"
 #include "store/experiment_store.h"
+#include "train/device.h"
 #include "util/error.h"
 
 namespace fs = std::filesystem;
@@ -84,6 +85,7 @@ RunEventFn eventPrinter(const std::string &format)
 void executeAndReport(const RunSpec &spec, const std::string &db, const std::string &progress,
                       const std::function<void(const RunOutcome &)> &report)
 {
+    resolveDevice(spec.device); // an unusable device fails before the database and the data are touched
     g_interrupted = false;
     std::signal(SIGINT, onInterrupt);
     std::signal(SIGTERM, onInterrupt);

@@ -59,14 +59,15 @@ BertNet loadClassifier(const std::string &dir, const TaskSpec &task, const BertC
 
 void runPredict(const ModelArgs &a)
 {
+    const torch::Device device = resolveDevice(a.device); // before the model and the data
     setThreads(a.threads);
     const BertConfig config = BertConfig::load((fs::path(a.model) / "config.json").string());
     TaskSpec task = taskForModel(a.task, config);
+    warnIfLabelsDiffer(a.model, config, task);
     const BertTokenizer tokenizer = loadTokenizer(a.model);
     BertNet net = loadClassifier(a.model, task, config);
     const std::vector<Example> examples = readTaskFile(task, a.data);
-    const std::vector<float> logits =
-        predictLogits(net, tokenizer, task, examples, a.maxSeqLen, a.batchSize, resolveDevice(a.device));
+    const std::vector<float> logits = predictLogits(net, tokenizer, task, examples, a.maxSeqLen, a.batchSize, device);
     const size_t width = static_cast<size_t>(task.numLabels());
     for (size_t i = 0; i < examples.size(); ++i) {
         if (task.regression)
@@ -78,16 +79,18 @@ void runPredict(const ModelArgs &a)
 
 void runEvaluate(const ModelArgs &a)
 {
+    const torch::Device device = resolveDevice(a.device); // before the model and the data
     setThreads(a.threads);
     if (isMlmTask(a.task))
         return runMlmEvaluate(a.model, a.dataDir, a.maxSeqLen, a.batchSize, a.device);
     const BertConfig config = BertConfig::load((fs::path(a.model) / "config.json").string());
     TaskSpec task = taskForModel(a.task, config);
+    warnIfLabelsDiffer(a.model, config, task);
     const BertTokenizer tokenizer = loadTokenizer(a.model);
     BertNet net = loadClassifier(a.model, task, config);
     const std::string devPath = splitPath(task, a.dataDir, "dev");
     const std::vector<Example> dev = readLabelledExamples(task, devPath);
-    const auto metrics = evaluateTask(net, tokenizer, task, dev, a.maxSeqLen, a.batchSize, resolveDevice(a.device));
+    const auto metrics = evaluateTask(net, tokenizer, task, dev, a.maxSeqLen, a.batchSize, device);
     printJsonLine({{"task", task.name}, {"split", devPath}, {"examples", dev.size()}, {"metrics", metrics}});
 }
 

@@ -29,6 +29,7 @@ struct FinetuneArgs
 
 void runFinetune(const FinetuneArgs &a)
 {
+    resolveDevice(a.flags.options.device); // an unusable device fails now, not after reading the data
     setThreads(a.flags.threads);
     if (isMlmTask(a.task))
         return runMlmFinetune(a.model, a.dataDir, a.out, a.flags);
@@ -42,6 +43,7 @@ void runFinetune(const FinetuneArgs &a)
         std::fprintf(stderr, "warning: %s not found; no dev evaluation\n", devPath.c_str());
 
     BertConfig config = BertConfig::load((fs::path(a.model) / "config.json").string());
+    warnIfLabelsDiffer(a.model, config, task);
     config.regression = task.regression;
     config.id2label = task.labels;
     const BertTokenizer tokenizer = loadTokenizer(a.model);
@@ -107,6 +109,7 @@ BertConfig configFor(const std::string &file, const std::string &preset, int64_t
 
 void runPretrain(const PretrainArgs &a)
 {
+    resolveDevice(a.flags.options.device); // before tokenizing the corpus (millions of tokens)
     setThreads(a.flags.threads);
     const bool json = a.flags.progress == "json";
     const std::string vocabFile = a.initFrom.empty() ? a.vocab : vocabPath(a.initFrom);

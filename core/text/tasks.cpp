@@ -353,6 +353,24 @@ bool isInteger(const std::string &s)
 
 } // namespace
 
+std::string labelMismatch(const std::vector<std::string> &modelLabels, const TaskSpec &task)
+{
+    if (task.labels.empty() || modelLabels.empty())
+        return {};
+    bool placeholders = true;
+    for (size_t i = 0; i < modelLabels.size(); ++i)
+        placeholders = placeholders && lower(modelLabels[i]) == "label_" + std::to_string(i);
+    if (placeholders)
+        return {};
+    bool same = modelLabels.size() == task.labels.size();
+    for (size_t i = 0; same && i < modelLabels.size(); ++i)
+        same = lower(trimmed(modelLabels[i])) == lower(task.labels[i]);
+    if (same)
+        return {};
+    return "the model's labels are (" + joined(modelLabels) + ") but " + task.name + "'s are (" + joined(task.labels) +
+           "): was it fine-tuned on another task? Its class indexes mean other labels here";
+}
+
 std::vector<std::string> knownTaskNames()
 {
     return {"CoLA", "SST-2", "MRPC", "STS-B", "QQP", "MNLI", "MNLI-MM",

@@ -24,6 +24,13 @@ struct TaskSpec
 TaskSpec taskByName(const std::string &name);
 std::vector<std::string> knownTaskNames();
 
+/// Why a model whose config.json names `modelLabels` (id2label, in class order) was not trained
+/// for the task's labels; empty when they agree (case-insensitively, in order: the same names
+/// in another order swap the classes), or when either side names none: a task without fixed
+/// labels (regression, generic), a regression model, or Hugging Face's placeholder names
+/// LABEL_0, LABEL_1, ... of a model without a trained task head.
+std::string labelMismatch(const std::vector<std::string> &modelLabels, const TaskSpec &task);
+
 struct Example
 {
     std::string textA;

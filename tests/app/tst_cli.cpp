@@ -1,3 +1,4 @@
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -315,6 +316,136 @@ private Q_SLOTS:
         const Result r = cli(args);
         QVERIFY(r.exitCode != 0);
         QVERIFY2(QString::fromUtf8(r.err).contains(message), r.err.constData());
+    }
+
+    void deviceIsCheckedFirst_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("db");
+        // Inputs that fail (a malformed train.tsv, no dev.tsv) or take long (a whole corpus to
+        // tokenize) once read: a device this build or machine lacks must fail before them.
+        const QString bad = path(QStringLiteral("bad-device"));
+        QDir().mkpath(bad);
+        QFile f(bad + QStringLiteral("/train.tsv"));
+        if (f.open(QIODevice::WriteOnly))
+            f.write("sentence\tlabel\na fine line\t1\na line with no label\n");
+        f.close();
+        const QString device = QStringLiteral("cuda:99"); // on a CUDA build no machine has 100 GPUs
+        const QString shared = tltest::sharedDataDir();
+        const QString corpus =
+            shared.isEmpty() ? m_data + QStringLiteral("/corpus") : shared + QStringLiteral("/corpus");
+        QTest::newRow("finetune") << QStringList{QStringLiteral("finetune"),
+                                                 QStringLiteral("--model"),
+                                                 m_model,
+                                                 QStringLiteral("--task"),
+                                                 QStringLiteral("SST-2"),
+                                                 QStringLiteral("--data-dir"),
+                                                 bad,
+                                                 QStringLiteral("--out"),
+                                                 path(QStringLiteral("device-out")),
+                                                 QStringLiteral("--device"),
+                                                 device}
+                                  << QString();
+        QTest::newRow("pretrain") << QStringList{QStringLiteral("pretrain"),
+                                                 QStringLiteral("--corpus"),
+                                                 corpus,
+                                                 QStringLiteral("--vocab"),
+                                                 m_model + QStringLiteral("/vocab.txt"),
+                                                 QStringLiteral("--preset"),
+                                                 QStringLiteral("tiny"),
+                                                 QStringLiteral("--out"),
+                                                 path(QStringLiteral("device-pre")),
+                                                 QStringLiteral("--device"),
+                                                 device}
+                                  << QString();
+        QTest::newRow("evaluate") << QStringList{QStringLiteral("evaluate"),
+                                                 QStringLiteral("--model"),
+                                                 m_model,
+                                                 QStringLiteral("--task"),
+                                                 QStringLiteral("SST-2"),
+                                                 QStringLiteral("--data-dir"),
+                                                 bad,
+                                                 QStringLiteral("--device"),
+                                                 device}
+                                  << QString();
+        QTest::newRow("predict")
+            << QStringList{QStringLiteral("predict"),          QStringLiteral("--model"),  m_model,
+                           QStringLiteral("--task"),           QStringLiteral("SST-2"),    QStringLiteral("--data"),
+                           bad + QStringLiteral("/train.tsv"), QStringLiteral("--device"), device}
+            << QString();
+        const QString spec = path(QStringLiteral("device-spec.json"));
+        QFile s(spec);
+        if (s.open(QIODevice::WriteOnly))
+            s.write(QJsonDocument(QJsonObject{{QStringLiteral("model"), m_model},
+                                              {QStringLiteral("task"), QStringLiteral("SST-2")},
+                                              {QStringLiteral("data_dir"), bad},
+                                              {QStringLiteral("kind"), QStringLiteral("full")},
+                                              {QStringLiteral("device"), device}})
+                        .toJson());
+        s.close();
+        const QString db = path(QStringLiteral("device.db"));
+        QTest::newRow("run") << QStringList{QStringLiteral("run"), spec, QStringLiteral("--db"), db} << db;
+    }
+
+    void deviceIsCheckedFirst()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, db);
+        QElapsedTimer clock;
+        clock.start();
+        const Result r = cli(args);
+        const qint64 ms = clock.elapsed();
+        QVERIFY(r.exitCode != 0);
+        const QString err = QString::fromUtf8(r.err);
+        QVERIFY2(err.contains(QStringLiteral("device 'cuda:99'")), r.err.constData());
+        QVERIFY2(!err.contains(QStringLiteral(".tsv")) && !err.contains(QStringLiteral("tokens ->")),
+                 r.err.constData());
+        // Nothing read: the error comes as fast as the program starts (generous for a loaded machine).
+        QVERIFY2(ms < 3000, qPrintable(QStringLiteral("%1 ms").arg(ms)));
+        if (!db.isEmpty())
+            QVERIFY2(!QFile::exists(db), "the database was created for a run that cannot start");
+    }
+
+    void warnsWhenModelLabelsDiffer()
+    {
+        // A model fine-tuned on an RTE-format task (entailment / not_entailment) ...
+        const QString rte = path(QStringLiteral("rte-model"));
+        const QString entailment = m_data + QStringLiteral("/entailment"),
+                      sentiment = m_data + QStringLiteral("/sentiment");
+        const QStringList quick{
+            QStringLiteral("--max-steps"), QStringLiteral("2"), QStringLiteral("--batch-size"), QStringLiteral("16"),
+            QStringLiteral("--threads"),   QStringLiteral("2"), QStringLiteral("--progress"),   QStringLiteral("none")};
+        const Result ft = cli(QStringList{QStringLiteral("finetune"), QStringLiteral("--model"), m_model,
+                                          QStringLiteral("--task"), QStringLiteral("RTE"), QStringLiteral("--data-dir"),
+                                          entailment, QStringLiteral("--out"), rte} +
+                              quick);
+        EXPECT_OK(ft);
+        QVERIFY2(!ft.err.contains("labels are"), ft.err.constData()); // an untrained head's LABEL_0/1: nothing to say
+        // ... on its own task: no warning.
+        const Result own = cli({QStringLiteral("evaluate"), QStringLiteral("--model"), rte, QStringLiteral("--task"),
+                                QStringLiteral("rte"), QStringLiteral("--data-dir"), entailment});
+        EXPECT_OK(own);
+        QVERIFY2(!own.err.contains("warning"), own.err.constData());
+        // ... evaluated, used for predictions or fine-tuned on SST-2 (labels 0 / 1): it runs, with a warning
+        // naming the model's config and both label sets.
+        const QList<QStringList> others{
+            {QStringLiteral("evaluate"), QStringLiteral("--model"), rte, QStringLiteral("--task"),
+             QStringLiteral("SST-2"), QStringLiteral("--data-dir"), sentiment},
+            {QStringLiteral("predict"), QStringLiteral("--model"), rte, QStringLiteral("--task"),
+             QStringLiteral("SST-2"), QStringLiteral("--data"), sentiment + QStringLiteral("/dev.tsv")},
+            QStringList{QStringLiteral("finetune"), QStringLiteral("--model"), rte, QStringLiteral("--task"),
+                        QStringLiteral("SST-2"), QStringLiteral("--data-dir"), sentiment, QStringLiteral("--out"),
+                        path(QStringLiteral("rte-then-sst"))} +
+                quick};
+        for (const QStringList &args : others) {
+            const Result r = cli(args);
+            EXPECT_OK(r);
+            const QString err = QString::fromUtf8(r.err);
+            QVERIFY2(err.contains(QStringLiteral("warning: ") + rte + QStringLiteral("/config.json")) &&
+                         err.contains(QStringLiteral("(entailment, not_entailment)")) &&
+                         err.contains(QStringLiteral("SST-2's are (0, 1)")),
+                     qPrintable(args.first() + QStringLiteral(": ") + err));
+        }
     }
 };
 

@@ -493,6 +493,24 @@ private Q_SLOTS:
         }
         QVERIFY_THROWS_EXCEPTION(tl::Error, tl::readTaskFile(tl::taskByName("CoLA"), str(m_tmp.filePath(QStringLiteral("missing.tsv")))));
     }
+
+    void labelMismatch()
+    {
+        const tl::TaskSpec rte = tl::taskByName("RTE"), mrpc = tl::taskByName("MRPC");
+        // An RTE model on MRPC: both label sets named.
+        const std::string why = tl::labelMismatch({"entailment", "not_entailment"}, mrpc);
+        QVERIFY2(why.find("entailment, not_entailment") != std::string::npos && why.find("MRPC") != std::string::npos &&
+                     why.find("(0, 1)") != std::string::npos,
+                 why.c_str());
+        QVERIFY(tl::labelMismatch({"ENTAILMENT", "Not_Entailment"}, rte).empty());  // case does not matter
+        QVERIFY(!tl::labelMismatch({"not_entailment", "entailment"}, rte).empty()); // order does: classes swap
+        QVERIFY(!tl::labelMismatch({"contradiction", "entailment", "neutral"}, rte).empty());
+        // Nothing to compare: HF's placeholder names, a regression model or task, a generic task.
+        QVERIFY(tl::labelMismatch({"LABEL_0", "LABEL_1"}, rte).empty());
+        QVERIFY(tl::labelMismatch({}, rte).empty());
+        QVERIFY(tl::labelMismatch({"entailment", "not_entailment"}, tl::taskByName("STS-B")).empty());
+        QVERIFY(tl::labelMismatch({"entailment", "not_entailment"}, tl::taskByName("generic")).empty());
+    }
 };
 
 QTEST_APPLESS_MAIN(TstTasks)

@@ -1,5 +1,8 @@
 #include <cmath>
 
+#include <QFile>
+#include <QRegularExpression>
+#include <QSet>
 #include <QtTest>
 
 #include "testdata.h"
@@ -176,6 +179,46 @@ private Q_SLOTS:
         generic.labels = {"a", "b", "c"};
         const auto m = tl::taskMetrics(generic, {0, 0, 1, 1, 0, 0}, {labelled(2), labelled(1)});
         QVERIFY(near(m.at("main"), 0.5)); // argmax (2, 0)
+    }
+
+    // The README's metrics table says, task by task, what taskMetrics reports and which is main.
+    void readmeMetricsTableMatchesTheCode()
+    {
+        QFile readme(QStringLiteral(TICKETLAB_SOURCE_DIR "/README.md"));
+        QVERIFY(readme.open(QIODevice::ReadOnly | QIODevice::Text));
+        const QString text = QString::fromUtf8(readme.readAll());
+        const QRegularExpression row(QStringLiteral("^\\| ([A-Za-z0-9, -]+?) \\| (`[a-z0-9_]+`)[^|]*\\| ([^|]+)\\|$"),
+                                     QRegularExpression::MultilineOption);
+        const QRegularExpression key(QStringLiteral("`([a-z0-9_]+)`"));
+        QSet<QString> documented;
+        for (auto m = row.globalMatch(text); m.hasNext();) {
+            const auto r = m.next();
+            const QString main = key.match(r.captured(2)).captured(1);
+            QSet<QString> keys{QStringLiteral("main"), main};
+            for (auto k = key.globalMatch(r.captured(3)); k.hasNext();)
+                keys.insert(k.next().captured(1));
+            for (const QString &name : r.captured(1).split(QStringLiteral(", "))) {
+                tl::TaskSpec task;
+                try {
+                    task = tl::taskByName(name.toStdString());
+                } catch (const tl::Error &) {
+                    continue; // another table (commands, figures), or mlm (masked-LM, not a TaskSpec)
+                }
+                if (task.name == "generic")
+                    task.labels = {"a", "b"}; // f1 is reported with two labels
+                const int width = task.numLabels();
+                const std::vector<float> logits(size_t(width) * 2, 0.f);
+                const auto metrics = tl::taskMetrics(task, logits, {labelled(0), labelled(width > 1 ? 1 : 0.5f)});
+                QSet<QString> actual;
+                for (const auto &[k, v] : metrics)
+                    actual.insert(QString::fromStdString(k));
+                QVERIFY2(actual == keys, qPrintable(name));
+                QCOMPARE(QString::fromStdString(task.mainMetric), main);
+                documented.insert(QString::fromStdString(task.name));
+            }
+        }
+        for (const std::string &name : tl::knownTaskNames())
+            QVERIFY2(documented.contains(QString::fromStdString(name)), name.c_str());
     }
 };
 

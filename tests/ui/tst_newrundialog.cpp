@@ -1,9 +1,13 @@
 // New-run dialog: validation names the field, presets, JSON round trip, saved specs.
 
+#include <QComboBox>
 #include <QDir>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -13,6 +17,7 @@
 #include "engine/run_spec.h"
 #include "io/safetensors.h"
 #include "model/bert_config.h"
+#include "text/tasks.h"
 
 using namespace tl;
 using namespace tl::ui;
@@ -166,6 +171,115 @@ private Q_SLOTS:
         s = d.spec();
         QCOMPARE(s[QStringLiteral("train")].toObject()[QStringLiteral("max_steps")].toInt(), 40);
         QVERIFY(d.validate().isEmpty());
+    }
+
+    void paperPresetIsWhatBertTicketsRan()
+    {
+        NewRunDialog d;
+        auto *preset = d.findChild<QComboBox *>(QStringLiteral("preset"));
+        auto *epochs = d.findChild<QSpinBox *>(QStringLiteral("epochs"));
+        QVERIFY(preset && epochs);
+        // A fresh form holds the spec defaults (1 epoch per round): the preset box must not claim
+        // the paper's settings for it.
+        QVERIFY2(preset->currentText() != NewRunDialog::presetNames()[0] || epochs->value() == 3,
+                 "the preset box shows the paper's preset over a form that is not it");
+        // Choosing the preset in the box (as a user does) fills the form at once.
+        d.show();
+        preset->setFocus();
+        QTest::keyClick(preset, Qt::Key_Down); // from "no preset" to the first: the paper's
+        QCOMPARE(preset->currentText(), NewRunDialog::presetNames()[0]);
+        const QJsonObject s = d.spec();
+        const QJsonObject t = s[QStringLiteral("train")].toObject();
+        const QJsonObject p = s[QStringLiteral("prune")].toObject();
+        // BERT-Tickets' LT_glue.py: save_steps 36,813 at batch 32 on MNLI = 3 epochs per round.
+        QCOMPARE(t[QStringLiteral("epochs")].toInt(), 3);
+        QCOMPARE(t[QStringLiteral("lr")].toDouble(), 2e-5);
+        QCOMPARE(t[QStringLiteral("batch_size")].toInt(), 32);
+        QCOMPARE(t[QStringLiteral("max_seq_len")].toInt(), 128);
+        QCOMPARE(t[QStringLiteral("warmup")].toDouble(), 0.0);
+        QCOMPARE(t[QStringLiteral("weight_decay")].toDouble(), 0.0);
+        QCOMPARE(p[QStringLiteral("method")].toString(), QStringLiteral("global_magnitude"));
+        QCOMPARE(p[QStringLiteral("schedule")].toString(), QStringLiteral("linear"));
+        QCOMPARE(p[QStringLiteral("step")].toDouble(), 0.1);
+        QCOMPARE(p[QStringLiteral("rounds")].toInt(), 9); // 10%, ..., 90%
+        QCOMPARE(s[QStringLiteral("rewind")].toString(), QStringLiteral("pretrained"));
+        QCOMPARE(s[QStringLiteral("head")].toString(), QStringLiteral("keep"));
+        // ... and says so where the user picks it.
+        const QString tip = preset->itemData(0, Qt::ToolTipRole).toString();
+        QVERIFY2(tip.contains(QStringLiteral("3 epochs")) && tip.contains(QStringLiteral("BERT-Tickets")),
+                 qPrintable(tip));
+        // Loading a spec makes the form that spec: the box no longer names a preset.
+        d.setSpec({{QStringLiteral("train"), QJsonObject{{QStringLiteral("epochs"), 1}}}});
+        QVERIFY(preset->currentText() != NewRunDialog::presetNames()[0]);
+    }
+
+    void dataFolderNamesTheTask()
+    {
+        QCOMPARE(NewRunDialog::glueTaskOfFolder(QStringLiteral("/data/glue/RTE")), QStringLiteral("RTE"));
+        QCOMPARE(NewRunDialog::glueTaskOfFolder(QStringLiteral("glue/sst-2/")), QStringLiteral("SST-2"));
+        QCOMPARE(NewRunDialog::glueTaskOfFolder(QStringLiteral("x/STS-B")), QStringLiteral("STS-B"));
+        QCOMPARE(NewRunDialog::glueTaskOfFolder(QStringLiteral("x/sts-b")), QStringLiteral("STS-B"));
+        QCOMPARE(NewRunDialog::glueTaskOfFolder(QStringLiteral("x/mrpc")), QStringLiteral("MRPC"));
+        QCOMPARE(NewRunDialog::glueTaskOfFolder(QStringLiteral("x/my-data")), QString());
+        QCOMPARE(NewRunDialog::glueTaskOfFolder(QStringLiteral("x/generic")), QString());
+
+        NewRunDialog d;
+        auto *task = d.findChild<QComboBox *>(QStringLiteral("task"));
+        auto *data = d.findChild<QLineEdit *>(QStringLiteral("dataDir"));
+        QVERIFY(task && data);
+        data->setText(m_dir.filePath(QStringLiteral("glue/RTE"))); // what the folder browser does
+        QCOMPARE(task->currentText(), QStringLiteral("RTE"));
+        data->setText(m_dir.filePath(QStringLiteral("glue/sts-b")));
+        QCOMPARE(task->currentText(), QStringLiteral("STS-B"));
+        data->setText(m_dir.filePath(QStringLiteral("glue/SST-2")));
+        QCOMPARE(task->currentText(), QStringLiteral("SST-2"));
+        data->setText(m_dir.filePath(QStringLiteral("mydata"))); // not a task name: the task stays
+        QCOMPARE(task->currentText(), QStringLiteral("SST-2"));
+
+        // Once the user chose the task, the folder no longer changes it.
+        task->lineEdit()->selectAll();
+        QTest::keyClicks(task->lineEdit(), QStringLiteral("QNLI"));
+        QCOMPARE(task->currentText(), QStringLiteral("QNLI"));
+        data->setText(m_dir.filePath(QStringLiteral("glue/RTE")));
+        QCOMPARE(task->currentText(), QStringLiteral("QNLI"));
+
+        // A loaded spec keeps its own task whatever its folder is called.
+        NewRunDialog loaded;
+        loaded.setSpec({{QStringLiteral("task"), QStringLiteral("MRPC")},
+                        {QStringLiteral("data_dir"), m_dir.filePath(QStringLiteral("glue/RTE"))}});
+        QCOMPARE(loaded.spec()[QStringLiteral("task")].toString(), QStringLiteral("MRPC"));
+    }
+
+    void returnInAFieldDoesNotQueue()
+    {
+        NewRunDialog d;
+        d.setSpecFolder(m_dir.filePath(QStringLiteral("specs-return")));
+        d.setSpec({{QStringLiteral("model"), m_model},
+                   {QStringLiteral("task"), QStringLiteral("RTE")},
+                   {QStringLiteral("data_dir"), m_data}});
+        QVERIFY(d.validate().isEmpty()); // it could be queued: only Return must not do it
+        d.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&d));
+        auto *task = d.findChild<QComboBox *>(QStringLiteral("task"));
+        auto *epochs = d.findChild<QSpinBox *>(QStringLiteral("epochs"));
+        auto *data = d.findChild<QLineEdit *>(QStringLiteral("dataDir"));
+        QVERIFY(task && epochs && data);
+        QList<QWidget *> fields{task->lineEdit(), epochs, data};
+        for (QWidget *field : fields) {
+            field->setFocus();
+            QTest::keyClick(field, Qt::Key_Return);
+            QTest::keyClick(field, Qt::Key_Enter);
+            QVERIFY2(d.isVisible() && d.result() != int(QDialog::Accepted), field->metaObject()->className());
+            QVERIFY(d.savedSpecPath().isEmpty());
+        }
+        QCOMPARE(task->currentText(), QStringLiteral("RTE"));
+        QCOMPARE(task->count(), int(knownTaskNames().size()) + 1); // Return added no item
+        // The button still queues.
+        auto *queue = d.findChild<QPushButton *>(QStringLiteral("queue"));
+        QVERIFY(queue);
+        QTest::mouseClick(queue, Qt::LeftButton);
+        QCOMPARE(d.result(), int(QDialog::Accepted));
+        QVERIFY(QFile::exists(d.savedSpecPath()));
     }
 
     void acceptSavesSpec()

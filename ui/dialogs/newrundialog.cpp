@@ -13,11 +13,13 @@
 #include <QHBoxLayout>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSaveFile>
+#include <QScopedValueRollback>
 #include <QSpinBox>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -101,6 +103,15 @@ QSpinBox *intSpin(int min, int max, int value, QWidget *parent)
 
 } // namespace
 
+QString NewRunDialog::paperPresetNote()
+{
+    return QStringLiteral(
+        "As BERT-Tickets' code (LT_glue.py) ran GLUE: 3 epochs of fine-tuning per IMP round (its save_steps "
+        "36,813 on MNLI at batch 32 is 3 epochs; 30 epochs for 10 rounds), AdamW at lr 2e-5 without warm-up "
+        "or weight decay, batch 32, sequences of 128 tokens; global magnitude pruning of 10% of the original "
+        "weights per round (linear) to 90% sparsity, rewinding to the pre-trained weights, the task head kept.");
+}
+
 QStringList NewRunDialog::presetNames()
 {
     return {QStringLiteral("Paper (Chen et al. 2020)"), QStringLiteral("Quick demo")};
@@ -114,12 +125,19 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
     auto *presetRow = new QHBoxLayout;
     presetRow->addWidget(new QLabel(QStringLiteral("Preset:"), this));
     m_preset = new QComboBox(this);
+    m_preset->setObjectName(QStringLiteral("preset"));
     m_preset->addItems(presetNames());
+    m_preset->setItemData(0, paperPresetNote(), Qt::ToolTipRole);
+    m_preset->setItemData(1, QStringLiteral("A few steps per round on small data: to check a setup, not to measure"),
+                          Qt::ToolTipRole);
+    // No preset is shown until one is applied: the form starts from the run spec's defaults
+    // (1 epoch per round), which are not the paper's settings.
+    m_preset->setPlaceholderText(QStringLiteral("Custom (run spec defaults)"));
+    m_preset->setCurrentIndex(-1);
+    m_preset->setToolTip(QStringLiteral("Choosing a preset fills the form at once.\n\n") + paperPresetNote());
     presetRow->addWidget(m_preset, 1);
-    auto *applyPresetButton = new QPushButton(QStringLiteral("Apply"), this);
-    presetRow->addWidget(applyPresetButton);
     outer->addLayout(presetRow);
-    connect(applyPresetButton, &QPushButton::clicked, this, [this] { applyPreset(m_preset->currentText()); });
+    connect(m_preset, &QComboBox::activated, this, [this](int i) { applyPreset(m_preset->itemText(i)); });
 
     auto *columns = new QHBoxLayout;
     outer->addLayout(columns);
@@ -131,12 +149,17 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
     m_model->setPlaceholderText(QStringLiteral("Hugging Face BERT folder (config.json + weights)"));
     wf->addRow(QStringLiteral("Model:"), pathRow(m_model, what, QStringLiteral("Model folder")));
     m_task = new QComboBox(what);
+    m_task->setObjectName(QStringLiteral("task"));
     m_task->setEditable(true);
+    m_task->setInsertPolicy(QComboBox::NoInsert);
+    m_task->setToolTip(
+        QStringLiteral("Until you set it here, the task follows a GLUE data folder's name (glue/RTE: RTE)"));
     for (const std::string &t : knownTaskNames())
         m_task->addItem(QString::fromStdString(t));
     m_task->addItem(QStringLiteral("mlm"));
     wf->addRow(QStringLiteral("Task:"), m_task);
     m_dataDir = new QLineEdit(what);
+    m_dataDir->setObjectName(QStringLiteral("dataDir"));
     m_dataDir->setPlaceholderText(QStringLiteral("Task folder (train.tsv, dev.tsv) or text folder for mlm"));
     wf->addRow(QStringLiteral("Data:"), pathRow(m_dataDir, what, QStringLiteral("Data folder")));
     m_kind = new QComboBox(what);
@@ -164,6 +187,7 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
     wf->addRow(QStringLiteral("Threads:"), m_threads);
     m_device = new QComboBox(what);
     m_device->setEditable(true);
+    m_device->setInsertPolicy(QComboBox::NoInsert);
     m_device->addItems({QStringLiteral("cpu"), QStringLiteral("cuda"), QStringLiteral("cuda:0")});
     wf->addRow(QStringLiteral("Device:"), m_device);
     columns->addWidget(what);
@@ -209,6 +233,7 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
     auto *train = new QGroupBox(QStringLiteral("Fine-tuning (each round)"), this);
     auto *tf = new QFormLayout(train);
     m_epochs = intSpin(1, 1000, 1, train);
+    m_epochs->setObjectName(QStringLiteral("epochs"));
     tf->addRow(QStringLiteral("Epochs:"), m_epochs);
     m_maxSteps = intSpin(0, 100000000, 0, train);
     m_maxSteps->setSpecialValueText(QStringLiteral("no cap"));
@@ -234,6 +259,7 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
 
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     buttons->button(QDialogButtonBox::Ok)->setText(QStringLiteral("Queue run"));
+    buttons->button(QDialogButtonBox::Ok)->setObjectName(QStringLiteral("queue"));
     auto *load = buttons->addButton(QStringLiteral("Load JSON\u2026"), QDialogButtonBox::ActionRole);
     auto *save = buttons->addButton(QStringLiteral("Save JSON\u2026"), QDialogButtonBox::ActionRole);
     outer->addWidget(buttons);
@@ -264,7 +290,44 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
         connect(c, &QComboBox::currentIndexChanged, this, &NewRunDialog::updateEnabled);
     for (QLineEdit *e : {m_model, m_dataDir})
         connect(e, &QLineEdit::editingFinished, this, &NewRunDialog::showProblems);
+    // Only the user's own choice of task pins it; a data folder chosen later must not override it.
+    connect(m_task, &QComboBox::activated, this, [this] { m_taskSetByHand = true; });
+    connect(m_task->lineEdit(), &QLineEdit::textEdited, this, [this] { m_taskSetByHand = true; });
+    connect(m_dataDir, &QLineEdit::textChanged, this, [this](const QString &dir) {
+        if (m_taskSetByHand || m_fillingForm)
+            return;
+        const QString task = glueTaskOfFolder(dir);
+        if (!task.isEmpty())
+            m_task->setCurrentIndex(m_task->findText(task));
+    });
     updateEnabled();
+}
+
+QString NewRunDialog::glueTaskOfFolder(const QString &dir)
+{
+    const QString name = QFileInfo(QDir::cleanPath(dir.trimmed())).fileName();
+    if (name.isEmpty())
+        return {};
+    try {
+        const TaskSpec task = taskByName(name.toStdString()); // case-insensitive; "sts-b", "SST2" too
+        if (task.name == "generic" || task.name == "generic-regression")
+            return {};
+        return QString::fromStdString(task.name);
+    } catch (const std::exception &) {
+        return {};
+    }
+}
+
+void NewRunDialog::keyPressEvent(QKeyEvent *event)
+{
+    // QDialog turns Return into a click on the default button ("Queue run"), so Return in the
+    // task box or a spin box would queue the run with the fields below it unedited. Here only
+    // the buttons submit (a focused button takes Return itself, before the dialog sees it).
+    if (event->key() == Qt::Key_Return || event->key() == Qt::Key_Enter) {
+        event->accept();
+        return;
+    }
+    QDialog::keyPressEvent(event);
 }
 
 void NewRunDialog::updateEnabled()
@@ -345,6 +408,9 @@ bool NewRunDialog::setSpec(const QJsonObject &o, QString *error)
             *error = QStringLiteral("not a run spec (expected a JSON object)");
         return false;
     }
+    // A spec states its own task: its data folder must not re-infer it.
+    const QScopedValueRollback<bool> filling(m_fillingForm, true);
+    m_preset->setCurrentIndex(-1); // the form is this spec now, not a preset
     auto setCombo = [](QComboBox *c, const QString &v) {
         const int i = c->findText(v, Qt::MatchFixedString);
         if (i >= 0)
@@ -430,8 +496,9 @@ bool NewRunDialog::setSpec(const QJsonObject &o, QString *error)
 
 void NewRunDialog::applyPreset(const QString &name)
 {
+    m_preset->setCurrentIndex(m_preset->findText(name));
     if (name == presetNames()[0]) {
-        // BERT-Tickets' GLUE settings: lr 2e-5, batch 32, seq 128, 3 epochs, 10% linear x 9.
+        // BERT-Tickets' GLUE settings (see paperPresetNote()).
         m_method->setCurrentText(QStringLiteral("global_magnitude"));
         m_schedule->setCurrentText(QStringLiteral("linear"));
         m_step->setValue(0.1);

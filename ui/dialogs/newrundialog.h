@@ -31,7 +31,9 @@ public:
     /// Problems that stop the run, each naming its field; empty when the spec can run.
     QStringList validate() const;
     void applyPreset(const QString &name);
+    /// presetNames()[0] is the paper's; the first preset's tooltip says where its settings come from.
     static QStringList presetNames();
+    static QString paperPresetNote();
     /// Writes spec() to path (pretty JSON). False with a message on failure.
     bool saveSpec(const QString &path, QString *error) const;
     /// Where accept() saved the spec: the run queue runs this file.
@@ -40,6 +42,13 @@ public:
     void setSpecFolder(const QString &folder) { m_specFolder = folder; }
 
     void accept() override;
+
+    /// The GLUE task a data folder is named after ("glue/RTE", ".../sts-b": case-insensitive),
+    /// or empty. The form sets its task from it until the user chooses a task.
+    static QString glueTaskOfFolder(const QString &dir);
+
+protected:
+    void keyPressEvent(QKeyEvent *event) override;
 
 private:
     void updateEnabled();
@@ -55,6 +64,7 @@ private:
     QCheckBox *m_pooler = nullptr, *m_embeddings = nullptr;
     QLabel *m_problems = nullptr;
     QString m_savedPath, m_specFolder;
+    bool m_taskSetByHand = false, m_fillingForm = false;
 };
 
 } // namespace tl::ui

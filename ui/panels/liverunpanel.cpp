@@ -5,6 +5,7 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 #include "plots/qcp.h"
@@ -55,29 +56,60 @@ LiveRunPanel::LiveRunPanel(QWidget *parent) : QWidget(parent)
     m_replot = new QTimer(this);
     m_replot->setSingleShot(true);
     m_replot->setInterval(100);
-    connect(m_replot, &QTimer::timeout, this, [this] {
-        // Rescale only what has data: an empty graph would leave QCustomPlot's arbitrary range.
-        if (!m_loss->data()->isEmpty())
-            m_loss->rescaleAxes();
-        if (!m_lr->data()->isEmpty())
-            m_lr->rescaleValueAxis();
-        if (!m_metric->data()->isEmpty())
-            m_metric->rescaleAxes();
-        for (QCPAxisRect *r : m_plot->axisRects()) {
-            const bool empty = r == m_metric->keyAxis()->axisRect() ? m_metric->data()->isEmpty() : m_loss->data()->isEmpty();
-            if (empty) {
-                r->axis(QCPAxis::atBottom)->setRange(0, r == m_metric->keyAxis()->axisRect() ? 100 : 1);
-                r->axis(QCPAxis::atLeft)->setRange(0, 1);
-                continue;
-            }
-            for (QCPAxis *a : r->axes()) {
-                const QCPRange range = a->range();
-                const double pad = std::max(range.size() * 0.05, 1e-6);
-                a->setRange(range.lower - pad, range.upper + pad);
-            }
-        }
-        m_plot->replot(QCustomPlot::rpQueuedReplot);
-    });
+    connect(m_replot, &QTimer::timeout, this, &LiveRunPanel::updateAxes);
+    updateAxes();
+}
+
+namespace {
+
+/// [lower, upper] widened by 5% of its span on each side, and to at least minSpan around its
+/// centre: a single point (one round, one step) must not collapse the axis.
+QCPRange padded(double lower, double upper, double minSpan)
+{
+    if (upper - lower < minSpan) {
+        const double centre = (lower + upper) / 2;
+        lower = centre - minSpan / 2;
+        upper = centre + minSpan / 2;
+    }
+    const double pad = (upper - lower) * 0.05;
+    return {lower - pad, upper + pad};
+}
+
+/// The value range of a graph's data; false when it has none.
+bool valueRange(const QCPGraph *g, QCPRange *range)
+{
+    bool found = false;
+    *range = g->data()->valueRange(found);
+    return found;
+}
+
+} // namespace
+
+void LiveRunPanel::updateAxes()
+{
+    QCPAxisRect *curves = m_loss->keyAxis()->axisRect();
+    bool found = false;
+    const QCPRange steps = m_loss->data()->keyRange(found);
+    curves->axis(QCPAxis::atBottom)->setRange(0, found ? std::max(steps.upper, 1.0) : 1.0);
+    QCPRange r;
+    if (valueRange(m_loss, &r))
+        m_loss->valueAxis()->setRange(padded(std::min(r.lower, 0.0), r.upper, 1e-3));
+    else
+        m_loss->valueAxis()->setRange(0, 1);
+    if (valueRange(m_lr, &r))
+        m_lr->valueAxis()->setRange(padded(std::min(r.lower, 0.0), r.upper, 1e-12));
+    else
+        m_lr->valueAxis()->setRange(0, 1);
+    // Dev metrics are fractions (accuracy, F1) or correlations (MCC, Pearson): keep [0, 1] in
+    // view from the first round on, widened only by values outside it (a negative MCC).
+    m_metric->keyAxis()->setRange(padded(0, 100, 0));
+    double lower = 0, upper = 1;
+    if (valueRange(m_metric, &r)) {
+        lower = std::min(lower, r.lower);
+        upper = std::max(upper, r.upper);
+    }
+    m_metric->valueAxis()->setRange(padded(lower, upper, 0));
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
 void LiveRunPanel::scheduleReplot()

@@ -31,6 +31,9 @@ public:
 
 private:
     void scheduleReplot();
+    /// Sparsity stays on 0-100 %, the dev metric on at least [0, 1], the loss and learning
+    /// rate from 0 to their maximum: the axes never collapse onto one point.
+    void updateAxes();
 
     QCustomPlot *m_plot = nullptr;
     QCPGraph *m_loss = nullptr, *m_lr = nullptr, *m_metric = nullptr;
