@@ -9,7 +9,7 @@
 
 #include "analysis/analysis.h"
 #include "cli_common.h"
-#include "engine/tickets.h"
+#include "analysis/tickets.h"
 #include "store/experiment_store.h"
 #include "util/error.h"
 

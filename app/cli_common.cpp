@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "train/device.h"
+#include "libtorch/train/device.h"
 #include "util/error.h"
 #include "util/fileio.h"
 

@@ -15,8 +15,8 @@
 #include "model/bert_config.h"
 #include "text/tasks.h"
 #include "text/tokenizer.h"
-#include "train/finetune.h"
-#include "train/mlm.h"
+#include "libtorch/train/finetune.h"
+#include "libtorch/train/mlm.h"
 
 namespace tl::cli {
 

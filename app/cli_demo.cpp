@@ -11,9 +11,9 @@
 #include "demodata.h"
 #include "engine/run_spec.h"
 #include "engine/runner.h"
-#include "io/checkpoint.h"
-#include "train/device.h"
-#include "train/mlm.h"
+#include "libtorch/io/checkpoint.h"
+#include "libtorch/train/device.h"
+#include "libtorch/train/mlm.h"
 #include "util/error.h"
 #include "util/fileio.h"
 

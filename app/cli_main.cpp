@@ -9,7 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli_common.h"
-#include "train/device.h"
+#include "libtorch/train/device.h"
 #include "util/error.h"
 
 namespace {

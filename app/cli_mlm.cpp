@@ -7,8 +7,8 @@
 #include <fstream>
 
 #include "cli_common.h"
-#include "io/checkpoint.h"
-#include "train/device.h"
+#include "libtorch/io/checkpoint.h"
+#include "libtorch/train/device.h"
 #include "util/error.h"
 #include "util/fileio.h"
 

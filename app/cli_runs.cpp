@@ -15,14 +15,14 @@
 #include "cli_common.h"
 #include "engine/run_spec.h"
 #include "engine/runner.h"
-#include "engine/tickets.h"
-#include "io/checkpoint.h"
+#include "analysis/tickets.h"
+#include "libtorch/io/checkpoint.h"
 #include "prune/mask_io.h"
 #include "prune/mask_set.h"
 #include "prune/prune_order.h"
-#include "prune/pruner.h"
+#include "libtorch/prune/pruner.h"
 #include "store/experiment_store.h"
-#include "train/device.h"
+#include "libtorch/train/device.h"
 #include "util/error.h"
 
 namespace fs = std::filesystem;

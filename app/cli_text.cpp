@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "cli_common.h"
-#include "io/checkpoint.h"
-#include "train/device.h"
+#include "libtorch/io/checkpoint.h"
+#include "libtorch/train/device.h"
 #include "train/metrics.h"
 #include "util/error.h"
 

@@ -8,11 +8,11 @@
 #include <sys/resource.h>
 
 #include "cli_common.h"
-#include "io/checkpoint.h"
+#include "libtorch/io/checkpoint.h"
 #include "prune/mask_set.h"
-#include "prune/pruner.h"
-#include "train/device.h"
-#include "train/mlm.h"
+#include "libtorch/prune/pruner.h"
+#include "libtorch/train/device.h"
+#include "libtorch/train/mlm.h"
 #include "util/error.h"
 #include "util/fileio.h"
 

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/tickets.h"
+#include "analysis/tickets.h"
 #include "store/experiment_store.h"
 #include "util/error.h"
 

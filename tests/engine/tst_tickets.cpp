@@ -1,7 +1,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include "engine/tickets.h"
+#include "analysis/tickets.h"
 #include "store/experiment_store.h"
 #include "testdata.h"
 #include "util/error.h"

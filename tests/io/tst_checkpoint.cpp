@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "testdata.h"
-#include "io/checkpoint.h"
+#include "libtorch/io/checkpoint.h"
 #include "io/safetensors.h"
 #include "text/vocab.h"
 #include "util/error.h"

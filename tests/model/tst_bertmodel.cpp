@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "model/bert.h"
+#include "libtorch/model/bert.h"
 
 namespace {
 

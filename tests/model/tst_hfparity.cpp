@@ -8,7 +8,7 @@
 #include <QtTest>
 
 #include "testdata.h"
-#include "io/checkpoint.h"
+#include "libtorch/io/checkpoint.h"
 
 namespace {
 

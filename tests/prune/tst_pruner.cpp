@@ -2,11 +2,11 @@
 
 #include <QtTest>
 
-#include "model/bert.h"
+#include "libtorch/model/bert.h"
 #include "prune/mask_set.h"
-#include "prune/pruner.h"
-#include "train/finetune.h"
-#include "train/schedule.h"
+#include "libtorch/prune/pruner.h"
+#include "libtorch/train/finetune.h"
+#include "libtorch/train/schedule.h"
 #include "util/error.h"
 
 namespace {

@@ -2,11 +2,11 @@
 #include <QtTest>
 
 #include "testdata.h"
-#include "model/bert.h"
+#include "libtorch/model/bert.h"
 #include "text/tasks.h"
 #include "text/tokenizer.h"
-#include "train/finetune.h"
-#include "train/schedule.h"
+#include "libtorch/train/finetune.h"
+#include "libtorch/train/schedule.h"
 
 namespace {
 

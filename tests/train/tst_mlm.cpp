@@ -3,9 +3,9 @@
 
 #include "testdata.h"
 #include "demodata.h"
-#include "model/bert.h"
+#include "libtorch/model/bert.h"
 #include "text/tokenizer.h"
-#include "train/mlm.h"
+#include "libtorch/train/mlm.h"
 #include "util/error.h"
 
 class TestMlm : public QObject

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <map>
 
-#include "engine/tickets.h"
+#include "analysis/tickets.h"
 
 namespace tl::ui {
 

@@ -5,7 +5,7 @@
 #include <map>
 
 #include "analysis/analysis.h"
-#include "engine/tickets.h"
+#include "analysis/tickets.h"
 #include "plots/figures_p.h"
 #include "util/error.h"
 

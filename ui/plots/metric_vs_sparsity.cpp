@@ -6,7 +6,7 @@
 #include <set>
 #include <tuple>
 
-#include "engine/tickets.h"
+#include "analysis/tickets.h"
 #include "plots/figures_p.h"
 
 namespace tl::ui {

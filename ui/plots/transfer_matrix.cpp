@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "analysis/analysis.h"
-#include "engine/tickets.h"
+#include "analysis/tickets.h"
 #include "plots/figures_p.h"
 
 namespace tl::ui {

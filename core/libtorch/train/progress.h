@@ -3,7 +3,7 @@
 #include <chrono>
 #include <cstdint>
 
-#include "train/finetune.h"
+#include "libtorch/train/finetune.h"
 
 namespace tl {
 

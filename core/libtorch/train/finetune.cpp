@@ -1,13 +1,13 @@
-#include "train/finetune.h"
+#include "libtorch/train/finetune.h"
 
 #include <chrono>
 #include <numeric>
 #include <random>
 
-#include "train/batching.h"
-#include "train/device.h"
+#include "libtorch/train/batching.h"
+#include "libtorch/train/device.h"
 #include "train/metrics.h"
-#include "train/progress.h"
+#include "libtorch/train/progress.h"
 #include "util/error.h"
 
 namespace tl {

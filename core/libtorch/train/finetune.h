@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "model/bert.h"
+#include "libtorch/model/bert.h"
 #include "text/tasks.h"
 #include "text/tokenizer.h"
-#include "train/schedule.h"
+#include "libtorch/train/schedule.h"
 
 namespace tl {
 

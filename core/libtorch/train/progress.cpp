@@ -1,4 +1,4 @@
-#include "train/progress.h"
+#include "libtorch/train/progress.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "train/mlm.h"
+#include "libtorch/train/mlm.h"
 
 #include <algorithm>
 #include <chrono>
@@ -8,9 +8,9 @@
 #include <numeric>
 #include <random>
 
-#include "train/batching.h"
-#include "train/device.h"
-#include "train/progress.h"
+#include "libtorch/train/batching.h"
+#include "libtorch/train/device.h"
+#include "libtorch/train/progress.h"
 #include "util/error.h"
 
 namespace fs = std::filesystem;

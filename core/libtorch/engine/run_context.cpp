@@ -1,15 +1,15 @@
-#include "engine/run_context.h"
+#include "libtorch/engine/run_context.h"
 
 #include <chrono>
 #include <filesystem>
 
-#include "io/checkpoint.h"
+#include "libtorch/io/checkpoint.h"
 #include "io/model_folder.h"
 #include "io/safetensors.h"
 #include "prune/mask_set.h"
-#include "prune/pruner.h"
-#include "train/device.h"
-#include "train/finetune.h"
+#include "libtorch/prune/pruner.h"
+#include "libtorch/train/device.h"
+#include "libtorch/train/finetune.h"
 #include "util/error.h"
 
 namespace fs = std::filesystem;

@@ -11,7 +11,7 @@
 
 #include <torch/torch.h>
 
-#include "model/bert.h"
+#include "libtorch/model/bert.h"
 
 namespace tl {
 

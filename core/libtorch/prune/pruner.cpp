@@ -1,9 +1,9 @@
-#include "prune/pruner.h"
+#include "libtorch/prune/pruner.h"
 
 #include <cmath>
 
 #include "prune/mask_set.h"
-#include "train/schedule.h"
+#include "libtorch/train/schedule.h"
 #include "util/error.h"
 
 namespace tl {

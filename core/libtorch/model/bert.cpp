@@ -1,4 +1,4 @@
-#include "model/bert.h"
+#include "libtorch/model/bert.h"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-#include "train/device.h"
+#include "libtorch/train/device.h"
 
 #include <cstdlib>
 #ifdef __GLIBC__

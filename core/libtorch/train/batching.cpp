@@ -1,4 +1,4 @@
-#include "train/batching.h"
+#include "libtorch/train/batching.h"
 
 #include <algorithm>
 

@@ -14,11 +14,11 @@
 #include <torch/torch.h>
 
 #include "engine/run_spec.h"
-#include "model/bert.h"
+#include "libtorch/model/bert.h"
 #include "store/experiment_store.h"
 #include "text/tasks.h"
 #include "text/tokenizer.h"
-#include "train/mlm.h"
+#include "libtorch/train/mlm.h"
 
 namespace tl {
 

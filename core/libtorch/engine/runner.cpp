@@ -11,15 +11,15 @@
 #include <torch/version.h>
 
 #include "engine/run_spec.h"
-#include "engine/run_context.h"
-#include "io/checkpoint.h"
+#include "libtorch/engine/run_context.h"
+#include "libtorch/io/checkpoint.h"
 #include "io/safetensors.h"
 #include "prune/mask_io.h"
 #include "prune/mask_set.h"
 #include "prune/prune_order.h"
-#include "prune/pruner.h"
+#include "libtorch/prune/pruner.h"
 #include "store/experiment_store.h"
-#include "train/device.h"
+#include "libtorch/train/device.h"
 #include "util/error.h"
 
 namespace fs = std::filesystem;

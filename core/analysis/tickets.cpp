@@ -1,4 +1,4 @@
-#include "engine/tickets.h"
+#include "analysis/tickets.h"
 
 #include <algorithm>
 #include <cmath>

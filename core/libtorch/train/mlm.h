@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "model/bert.h"
+#include "libtorch/model/bert.h"
 #include "text/tokenizer.h"
-#include "train/finetune.h"
+#include "libtorch/train/finetune.h"
 
 namespace tl {
 

@@ -9,7 +9,7 @@
 
 #include <torch/torch.h>
 
-#include "model/bert.h"
+#include "libtorch/model/bert.h"
 
 namespace tl {
 

@@ -1,4 +1,4 @@
-#include "io/checkpoint.h"
+#include "libtorch/io/checkpoint.h"
 
 #include <filesystem>
 #include <set>
