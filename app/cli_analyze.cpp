@@ -11,6 +11,7 @@
 #include "cli_common.h"
 #include "analysis/tickets.h"
 #include "store/experiment_store.h"
+#include "util/csv.h"
 #include "util/error.h"
 
 namespace tl::cli {
@@ -18,7 +19,7 @@ namespace {
 
 struct AnalyzeArgs
 {
-    std::string db, format = "text", metric = "main", criterion = "within_std", kind = "imp";
+    std::string db, format = "text", metric = kMainMetric, criterion = "within_std", kind = "imp";
     int64_t run = 0;
     std::vector<int64_t> runs;
     int round = 0;
@@ -33,16 +34,6 @@ std::string num(double v)
     return buf;
 }
 
-std::string csvField(const std::string &s)
-{
-    if (s.find_first_of(",\"\n") == std::string::npos)
-        return s;
-    std::string q = "\"";
-    for (char c : s)
-        q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-}
-
 /// Rows for text (aligned columns) and CSV (with a header row).
 struct Table
 {
@@ -52,11 +43,8 @@ struct Table
     void print(const std::string &format) const
     {
         if (format == "csv") {
-            for (const auto *row : rowPointers()) {
-                for (size_t i = 0; i < row->size(); ++i)
-                    std::printf("%s%s", i ? "," : "", csvField((*row)[i]).c_str());
-                std::printf("\n");
-            }
+            for (const auto *row : rowPointers())
+                std::printf("%s", csvRow(*row).c_str());
             return;
         }
         std::vector<size_t> width(header.size(), 0);
@@ -421,7 +409,8 @@ void ticketsCommand(const AnalyzeArgs &a)
 {
     auto store = ExperimentStore::open(a.db);
     requireStoredMetric(*store, a.metric);
-    const std::vector<TicketSummary> summaries = summarizeAllTickets(*store, a.kind, a.criterion, a.metric);
+    const std::vector<TicketSummary> summaries =
+        summarizeAllTickets(*store, runKindFromName(a.kind), a.criterion, a.metric);
     auto pointAt = [](const TicketSummary &s) -> const SparsityPoint * {
         for (const SparsityPoint &p : s.points)
             if (s.winningSparsity && p.sparsity == *s.winningSparsity)
@@ -520,7 +509,7 @@ void addAnalyzeCommands(CLI::App &app)
         ->check(CLI::IsMember({"within_std", "match"}));
     tkCmd->add_option("--kind", tk->kind, "Run kind to summarise (imp, random, ...)")
         ->capture_default_str()
-        ->check(CLI::IsMember(ExperimentStore::runKinds()));
+        ->check(CLI::IsMember(runKindNames()));
     tkCmd->add_option("--metric", tk->metric, "Dev metric (main, accuracy, f1, ...)")->capture_default_str();
     addFormat(tkCmd, tk->format);
     tkCmd->callback([tk] { ticketsCommand(*tk); });

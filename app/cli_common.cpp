@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "engine/progress_protocol.h"
 #include "libtorch/train/device.h"
 #include "util/error.h"
 #include "util/fileio.h"
@@ -33,19 +34,6 @@ void printJsonLine(const nlohmann::json &j)
     std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
-std::string formatSeconds(double s)
-{
-    if (!std::isfinite(s) || s < 0)
-        return "?";
-    const long t = std::lround(s);
-    char buf[32];
-    if (t >= 3600)
-        std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
-    else
-        std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
-    return buf;
-}
-
 ProgressFn progressPrinter(bool json, const std::string &phase)
 {
     return [json, phase](const TrainProgress &p) {
@@ -59,7 +47,7 @@ ProgressFn progressPrinter(bool json, const std::string &phase)
         } else {
             std::fprintf(stderr, "%s step %lld/%lld | epoch %d | loss %.4f | lr %.2e | %.0f tok/s | ETA %s\n",
                          phase.c_str(), static_cast<long long>(p.step), static_cast<long long>(p.totalSteps), p.epoch,
-                         p.loss, p.lr, p.tokensPerSecond, formatSeconds(p.etaSeconds).c_str());
+                         p.loss, p.lr, p.tokensPerSecond, formatDuration(p.etaSeconds).c_str());
         }
         return true;
     };

@@ -34,8 +34,6 @@ void printJsonLine(const nlohmann::json &j);
 /// JSON line with the same fields when json is true.
 ProgressFn progressPrinter(bool json, const std::string &phase);
 
-std::string formatSeconds(double s);
-
 /// Options shared by the training commands.
 struct TrainFlags
 {

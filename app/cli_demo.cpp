@@ -14,6 +14,7 @@
 #include "libtorch/io/checkpoint.h"
 #include "libtorch/train/device.h"
 #include "libtorch/train/mlm.h"
+#include "store/experiment_store.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -48,10 +49,10 @@ std::vector<int64_t> runLabSpec(const fs::path &out, const std::string &name, co
     const std::string file = (out / "specs" / (name + ".json")).string();
     writeFileAtomic(file, spec.dump(2) + "\n");
     const RunOutcome outcome = executeRunSpec(RunSpec::load(file), db, [&](const RunEvent &e) {
-        if (e.type == "round_done")
+        if (e.type == RunEventType::RoundDone)
             std::fprintf(stderr, "[%5.1fs] lab: %-16s run %lld round %d sparsity %4.1f%% dev %.3f\n", elapsed(),
                          name.c_str(), static_cast<long long>(e.runId), e.round, 100 * e.sparsity,
-                         e.metrics.count("main") ? e.metrics.at("main") : 0.0);
+                         e.metrics.count(kMainMetric) ? e.metrics.at(kMainMetric) : 0.0);
         return true;
     });
     return outcome.runIds;

@@ -1,10 +1,12 @@
 // run, runs, show, transfer, delete, export-mask, import-mask: experiments in the SQLite store.
 
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -13,6 +15,7 @@
 
 #include "analysis/analysis.h"
 #include "cli_common.h"
+#include "engine/progress_protocol.h"
 #include "engine/run_spec.h"
 #include "engine/runner.h"
 #include "analysis/tickets.h"
@@ -23,6 +26,7 @@
 #include "libtorch/prune/pruner.h"
 #include "store/experiment_store.h"
 #include "libtorch/train/device.h"
+#include "util/csv.h"
 #include "util/error.h"
 
 namespace fs = std::filesystem;
@@ -39,37 +43,20 @@ void onInterrupt(int) { g_interrupted = true; }
 RunEventFn eventPrinter(const std::string &format)
 {
     return [format](const RunEvent &e) {
-        if (e.type == "tick")
+        if (e.type == RunEventType::Tick)
             return !g_interrupted.load();
         if (format == "json") {
-            nlohmann::json j = {{"event", e.type}, {"run", e.runId}, {"seed", e.seed}, {"round", e.round},
-                                {"rounds", e.rounds}, {"sparsity", e.sparsity}};
-            if (e.type == "progress") {
-                j["step"] = e.step;
-                j["total_steps"] = e.totalSteps;
-                j["loss"] = e.loss;
-                j["lr"] = e.lr;
-                j["tokens_per_s"] = e.tokensPerSecond;
-                j["eta_s"] = e.etaSeconds;
-            }
-            if (e.type == "round_done")
-                j["metrics"] = e.metrics;
-            if (e.type == "run_start") {
-                j["resumed"] = e.resumed;
-                j["reused"] = e.reused;
-            }
-            printJsonLine(j);
+            printJsonLine(runEventToJson(e));
             std::cout.flush();
-        } else if (e.type == "run_start") {
+        } else if (e.type == RunEventType::RunStart) {
             std::fprintf(stderr, "run %lld (seed %llu)%s\n", static_cast<long long>(e.runId),
                          static_cast<unsigned long long>(e.seed),
                          e.reused ? ": done already, nothing to do" : e.resumed ? ": resuming" : "");
-        } else if (e.type == "progress") {
+        } else if (e.type == RunEventType::Progress) {
             std::fprintf(stderr, "run %lld round %d/%d (sparsity %.3f) step %lld/%lld | loss %.4f | ETA %s\n",
-                         static_cast<long long>(e.runId), e.round, e.rounds, e.sparsity,
-                         static_cast<long long>(e.step), static_cast<long long>(e.totalSteps), e.loss,
-                         formatSeconds(e.etaSeconds).c_str());
-        } else if (e.type == "round_done") {
+                         static_cast<long long>(e.runId), e.round, e.rounds, e.sparsity, static_cast<long long>(e.step),
+                         static_cast<long long>(e.totalSteps), e.loss, formatDuration(e.etaSeconds).c_str());
+        } else if (e.type == RunEventType::RoundDone) {
             std::fprintf(stderr, "run %lld round %d done: sparsity %.3f", static_cast<long long>(e.runId), e.round,
                          e.sparsity);
             for (const auto &[k, v] : e.metrics)
@@ -96,8 +83,7 @@ void executeAndReport(const RunSpec &spec, const std::string &db, const std::str
     if (report)
         report(outcome);
     if (progress == "json")
-        printJsonLine({{"event", "done"}, {"runs", outcome.runIds}, {"actions", outcome.actions},
-                       {"cancelled", outcome.cancelled}});
+        printJsonLine(runsDoneToJson(outcome));
     else if (!report)
         std::printf("%s\n", ids.c_str());
     std::fflush(stdout);
@@ -152,7 +138,7 @@ nlohmann::json parseJsonOrEmpty(const std::string &text)
 nlohmann::json runJson(const RunRecord &r)
 {
     return {{"id", r.id},
-            {"kind", r.kind},
+            {"kind", runKindName(r.kind)},
             {"status", r.status},
             {"task", r.task},
             {"seed", r.seed},
@@ -177,12 +163,22 @@ std::string oneLine(std::string text)
     return text;
 }
 
-RunRecord requireRun(ExperimentStore &store, int64_t id)
+/// A row of a text (tab-separated) or CSV table.
+std::string tableRow(const std::vector<std::string> &fields, const std::string &format)
 {
-    auto r = store.run(id);
-    if (!r)
-        throw Error(store.path() + ": no run " + std::to_string(id));
-    return *r;
+    if (format == "csv")
+        return csvRow(fields);
+    std::string line;
+    for (size_t i = 0; i < fields.size(); ++i)
+        line += (i ? "\t" : "") + fields[i];
+    return line + "\n";
+}
+
+/// A metric as `show` prints it ("" for a stored null).
+std::string metricText(const std::map<std::string, double> &metrics, const std::string &key)
+{
+    const auto it = metrics.find(key);
+    return it == metrics.end() || std::isnan(it->second) ? std::string() : std::to_string(it->second);
 }
 
 struct StoreArgs
@@ -243,10 +239,10 @@ void addRunCommands(CLI::App &app)
                 all.push_back(j);
             } else {
                 std::printf("%lld\t%s\t%s\t%s\tseed %llu%s\t%zu rounds\t%s%s\n", static_cast<long long>(r.id),
-                            r.kind.c_str(), r.task.c_str(), r.status.c_str(), static_cast<unsigned long long>(r.seed),
-                            r.repetition > 0 ? (" repeat " + std::to_string(r.repetition)).c_str() : "",
-                            rounds.size(), r.createdAt.c_str(),
-                            r.error.empty() ? "" : ("\terror: " + oneLine(r.error)).c_str());
+                            runKindName(r.kind).c_str(), r.task.c_str(), r.status.c_str(),
+                            static_cast<unsigned long long>(r.seed),
+                            r.repetition > 0 ? (" repeat " + std::to_string(r.repetition)).c_str() : "", rounds.size(),
+                            r.createdAt.c_str(), r.error.empty() ? "" : ("\terror: " + oneLine(r.error)).c_str());
             }
         }
         if (l->format == "json")
@@ -261,45 +257,41 @@ void addRunCommands(CLI::App &app)
         ->check(CLI::IsMember({"text", "csv", "json"}));
     show->callback([s] {
         auto store = ExperimentStore::open(s->db);
-        const RunRecord r = requireRun(*store, s->run);
+        const RunRecord r = store->requireRun(s->run);
         const auto rounds = store->rounds(r.id);
         if (s->format == "json") {
             nlohmann::json rows = nlohmann::json::array();
             for (const RoundRecord &x : rounds)
-                rows.push_back({{"round", x.round}, {"sparsity", x.sparsity}, {"metrics", parseJsonOrEmpty(x.devMetricsJson)},
-                                {"train", parseJsonOrEmpty(x.trainMetricsJson)}, {"steps", x.steps},
+                rows.push_back({{"round", x.round},
+                                {"sparsity", x.sparsity},
+                                {"metrics", x.devMetrics()},
+                                {"train", x.trainMetrics()},
+                                {"steps", x.steps},
                                 {"train_seconds", x.trainSeconds}});
             nlohmann::json j = runJson(r);
             j["rounds"] = rows;
             std::printf("%s\n", j.dump(2).c_str());
             return;
         }
-        std::vector<std::string> keys;
-        for (const RoundRecord &x : rounds) {
-            const nlohmann::json metrics = parseJsonOrEmpty(x.devMetricsJson); // items() must not outlive it
-            for (auto &[k, v] : metrics.items())
-                if (std::find(keys.begin(), keys.end(), k) == keys.end())
-                    keys.push_back(k);
-        }
-        const char *sep = s->format == "csv" ? "," : "\t";
+        std::vector<std::string> header = {"round", "sparsity"};
+        for (const RoundRecord &x : rounds)
+            for (const auto &[k, v] : x.devMetrics())
+                if (std::find(header.begin() + 2, header.end(), k) == header.end())
+                    header.push_back(k);
         if (s->format == "text") {
-            std::printf("run %lld: %s %s seed %llu%s (%s)\n", static_cast<long long>(r.id), r.kind.c_str(),
-                        r.task.c_str(), static_cast<unsigned long long>(r.seed),
-                        r.repetition > 0 ? (", repetition " + std::to_string(r.repetition)).c_str() : "",
-                        r.status.c_str());
+            std::printf("%s: %s\n", runLabel(r).c_str(), r.status.c_str());
             if (!r.error.empty())
                 std::printf("error: %s\n", oneLine(r.error).c_str());
         }
-        std::printf("round%ssparsity", sep);
-        for (const std::string &k : keys)
-            std::printf("%s%s", sep, k.c_str());
-        std::printf("\n");
+        std::printf("%s", tableRow(header, s->format).c_str());
         for (const RoundRecord &x : rounds) {
-            const auto m = parseJsonOrEmpty(x.devMetricsJson);
-            std::printf("%d%s%.6f", x.round, sep, x.sparsity);
-            for (const std::string &k : keys)
-                std::printf("%s%s", sep, m.contains(k) && m[k].is_number() ? std::to_string(m[k].get<double>()).c_str() : "");
-            std::printf("\n");
+            const auto metrics = x.devMetrics();
+            char sparsity[32];
+            std::snprintf(sparsity, sizeof sparsity, "%.6f", x.sparsity);
+            std::vector<std::string> row = {std::to_string(x.round), sparsity};
+            for (auto k = header.begin() + 2; k != header.end(); ++k)
+                row.push_back(metricText(metrics, *k));
+            std::printf("%s", tableRow(row, s->format).c_str());
         }
     });
 
@@ -337,21 +329,12 @@ void addRunCommands(CLI::App &app)
             RunSpec spec;
             {
                 auto store = ExperimentStore::open(t->db);
-                const RunRecord src = requireRun(*store, from);
+                const RunRecord src = store->requireRun(from);
                 spec = RunSpec::fromJson(parseJsonOrEmpty(src.specJson), "run " + std::to_string(from) + " spec");
             }
             for (const auto &[task, dir] : targets) {
-                nlohmann::json j = spec.toJson();
-                j["kind"] = "transfer";
-                j["task"] = task;
-                j["data_dir"] = fs::absolute(dir).string();
-                if (!t->model.empty())
-                    j["model"] = fs::absolute(t->model).string();
-                j["source"] = {{"run", from}, {"round", t->round}};
-                j.erase("prune");  // a transfer prunes nothing itself
-                j.erase("repeat"); // a repetition of the source is not one of the transfer
-                t->overrides.apply(j);
-                const RunSpec transfer = RunSpec::fromJson(j, "transfer");
+                const RunSpec transfer =
+                    withOverrides(transferSpec(spec, from, t->round, task, dir, t->model), t->overrides, "transfer");
                 const std::string &canonicalTask = transfer.task;
                 executeAndReport(transfer, t->db, t->progress, [&](const RunOutcome &o) {
                     // Which run holds which (source, target, seed): id first, for scripts.
@@ -381,10 +364,10 @@ void addRunCommands(CLI::App &app)
     tk->add_option("--task", w->task, "Task, in any case (rte, SST-2, ...)")->required();
     tk->add_option("--kind", w->model, "Run kind to summarise (imp, random, ...)")
         ->capture_default_str()
-        ->check(CLI::IsMember(ExperimentStore::runKinds()));
+        ->check(CLI::IsMember(runKindNames()));
     tk->add_option("--criterion", w->spec, "within_std (the paper) or match")->capture_default_str()
         ->check(CLI::IsMember({"within_std", "match"}));
-    auto metric = std::make_shared<std::string>("main");
+    auto metric = std::make_shared<std::string>(kMainMetric);
     tk->add_option("--metric", *metric, "Dev metric (main, accuracy, f1, ...)")->capture_default_str();
     tk->add_option("--format", w->format, "text or json")->capture_default_str()->check(CLI::IsMember({"text", "json"}));
     tk->callback([w, metric] {
@@ -392,12 +375,13 @@ void addRunCommands(CLI::App &app)
         // Task names in any case; an unknown task, metric or a kind without runs is an error.
         const std::string task = resolveStoredTask(*store, w->task);
         requireStoredMetric(*store, *metric, task);
-        const std::vector<TicketSummary> summaries = summarizeAllTickets(*store, w->model, w->spec, *metric, task);
+        const std::vector<TicketSummary> summaries =
+            summarizeAllTickets(*store, runKindFromName(w->model), w->spec, *metric, task);
         if (summaries.empty()) {
             std::set<std::string> kinds;
             for (const RunRecord &r : store->runs())
                 if (r.task == task)
-                    kinds.insert(r.kind);
+                    kinds.insert(runKindName(r.kind));
             std::string list;
             for (const std::string &k : kinds)
                 list += (list.empty() ? "" : ", ") + k;
@@ -411,7 +395,7 @@ void addRunCommands(CLI::App &app)
                     points.push_back({{"sparsity", p.sparsity}, {"mean", p.mean}, {"std", p.std}, {"seeds", p.seeds}});
                 printJsonLine({{"model", s.model},
                                {"task", s.task},
-                               {"kind", s.kind},
+                               {"kind", runKindName(s.kind)},
                                {"metric", s.metric},
                                {"criterion", s.criterion},
                                {"full", {{"mean", s.fullMean}, {"std", s.fullStd}, {"seeds", s.fullSeeds}}},
@@ -421,7 +405,7 @@ void addRunCommands(CLI::App &app)
                 continue;
             }
             std::printf("%s %s %s (%s): full model %.4f +- %.4f over %d seed(s)\n", s.model.c_str(), s.task.c_str(),
-                        s.kind.c_str(), s.metric.c_str(), s.fullMean, s.fullStd, s.fullSeeds);
+                        runKindName(s.kind).c_str(), s.metric.c_str(), s.fullMean, s.fullStd, s.fullSeeds);
             for (const SparsityPoint &p : s.points)
                 std::printf("sparsity %.3f  %.4f +- %.4f  (%d seeds)%s\n", p.sparsity, p.mean, p.std, p.seeds,
                             s.winningSparsity && *s.winningSparsity == p.sparsity ? "  <- winning ticket" : "");
@@ -440,11 +424,10 @@ void addRunCommands(CLI::App &app)
         auto store = ExperimentStore::open(d->db);
         std::string listing;
         for (int64_t id : d->ids) {
-            const RunRecord r = requireRun(*store, id);
-            listing += "  run " + std::to_string(r.id) + ": " + r.kind + " " + r.task + " seed " +
-                       std::to_string(r.seed) + ", " + std::to_string(store->rounds(r.id).size()) + " rounds, " +
-                       r.status + (r.status == "running" ? " (if its process is alive, it fails at its next round)" : "") +
-                       "\n";
+            const RunRecord r = store->requireRun(id);
+            listing += "  run " + runLabel(r) + ", " + std::to_string(store->rounds(r.id).size()) + " rounds, " +
+                       r.status +
+                       (r.status == "running" ? " (if its process is alive, it fails at its next round)" : "") + "\n";
         }
         if (!d->yes) {
             std::fprintf(stderr, "%s", listing.c_str());
@@ -511,7 +494,7 @@ void addRunCommands(CLI::App &app)
         int64_t id = existing ? existing->id : 0; // one killed between its two writes is completed
         if (!id) {
             RunRecord r;
-            r.kind = "import";
+            r.kind = RunKind::Import;
             r.status = "running";
             r.specJson = spec.dump();
             r.specHash = specHash;

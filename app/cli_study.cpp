@@ -71,9 +71,9 @@ void planCommand(const PlanArgs &a)
         status = planStatuses(*ExperimentStore::open(a.db), plan);
     }
     for (size_t i = 0; i < plan.size(); ++i) {
-        nlohmann::json j = {{"key", plan[i].key},   {"kind", plan[i].kind}, {"task", plan[i].task},
-                            {"seed", plan[i].seed}, {"depends_on", plan[i].dependsOn},
-                            {"spec_hash", plan[i].spec.hash()}};
+        nlohmann::json j = {
+            {"key", plan[i].key},   {"kind", runKindName(plan[i].kind)}, {"task", plan[i].task},
+            {"seed", plan[i].seed}, {"depends_on", plan[i].dependsOn},   {"spec_hash", plan[i].spec.hash()}};
         if (!status.empty())
             j["status"] = planStatusName(status[i]);
         printJsonLine(j);
@@ -198,7 +198,7 @@ void StudyRunner::pump(Job &job)
             nlohmann::json j = runEventToJson(parsed->event);
             j["key"] = key;
             printJsonLine(j);
-        } else if (parsed->event.type == "round_done") {
+        } else if (parsed->event.type == RunEventType::RoundDone) {
             std::string metrics;
             for (const auto &[k, v] : parsed->event.metrics) {
                 char buf[64];
@@ -258,7 +258,7 @@ void StudyRunner::report(bool force)
     const int filled = std::clamp(static_cast<int>(overall * width + 0.5), 0, width);
     std::fprintf(stderr, "[%s%s] %d/%zu runs done, %zu running%s | ETA %s\n", std::string(filled, '#').c_str(),
                  std::string(width - filled, '.').c_str(), done, m_plan.size(), m_jobs.size(),
-                 failed ? (", " + std::to_string(failed) + " failed").c_str() : "", formatSeconds(eta).c_str());
+                 failed ? (", " + std::to_string(failed) + " failed").c_str() : "", formatDuration(eta).c_str());
 }
 
 int StudyRunner::run()

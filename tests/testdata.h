@@ -66,6 +66,14 @@ inline CliResult runCli(const QStringList &args, int timeoutMs = 600000)
     return r;
 }
 
+/// `ticketlab-cli show RUN --db DB --format json`: the run with its rounds.
+inline QJsonObject showRun(const QString &db, qint64 run)
+{
+    const CliResult r = runCli({QStringLiteral("show"), QString::number(run), QStringLiteral("--db"), db,
+                                QStringLiteral("--format"), QStringLiteral("json")});
+    return QJsonDocument::fromJson(r.out).object();
+}
+
 } // namespace tltest
 
 /// Expects expr to throw a tl::Error whose message contains fragment.
@@ -80,6 +88,9 @@ inline CliResult runCli(const QStringList &args, int timeoutMs = 600000)
         }                                                                                                              \
         QVERIFY2(thrown, "no tl::Error from " #expr);                                                                  \
     } while (0)
+
+/// Expects a CliResult to have exited with 0, showing the end of its stderr otherwise.
+#define EXPECT_OK(result) QVERIFY2((result).exitCode == 0, (result).err.right(2000).constData())
 
 namespace tltest {
 /// True when TICKETLAB_REQUIRE_DATA is set to anything but "" or "0" (CI sets it): a test that

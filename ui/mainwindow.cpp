@@ -29,6 +29,7 @@
 
 #include "analysis/analysis.h"
 #include "dialogs/newrundialog.h"
+#include "engine/run_spec.h"
 #include "jobs/jobqueue.h"
 #include "models/runtreemodel.h"
 #include "panels/browserpanel.h"
@@ -41,6 +42,27 @@
 #include "text/tasks.h"
 
 namespace tl::ui {
+
+namespace {
+
+/// transferSpec() of round `round` of `source` as the JSON the new-run dialog reads; empty (and
+/// the reason in *error) when the source's spec or the target is unusable.
+QJsonObject transferSpecJson(const RunRecord &source, int round, const QString &task, const QString &dataDir,
+                             QString *error)
+{
+    try {
+        const RunSpec spec =
+            RunSpec::fromJson(nlohmann::json::parse(source.specJson), "run " + std::to_string(source.id) + " spec");
+        const RunSpec transfer =
+            transferSpec(spec, source.id, round, task.trimmed().toStdString(), dataDir.trimmed().toStdString());
+        return QJsonDocument::fromJson(QByteArray::fromStdString(transfer.toJson().dump())).object();
+    } catch (const std::exception &e) {
+        *error = QString::fromUtf8(e.what());
+        return {};
+    }
+}
+
+} // namespace
 
 MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
 {
@@ -351,13 +373,12 @@ void MainWindow::transferMask(qint64 run, int round)
     connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
     if (dialog.exec() != QDialog::Accepted)
         return;
-    // The source run's spec (model, fine-tuning settings, seeds), now a transfer.
-    QJsonObject spec = QJsonDocument::fromJson(QByteArray::fromStdString(e->run.specJson)).object();
-    spec[QStringLiteral("kind")] = QStringLiteral("transfer");
-    spec[QStringLiteral("task")] = task->currentText();
-    spec[QStringLiteral("data_dir")] = QFileInfo(dataDir->text()).absoluteFilePath();
-    spec[QStringLiteral("prune")] = QJsonValue();
-    spec[QStringLiteral("source")] = QJsonObject{{QStringLiteral("run"), run}, {QStringLiteral("round"), round}};
+    QString error;
+    const QJsonObject spec = transferSpecJson(e->run, round, task->currentText(), dataDir->text(), &error);
+    if (spec.isEmpty()) {
+        QMessageBox::warning(this, QStringLiteral("Transfer"), error);
+        return;
+    }
     NewRunDialog check(this);
     check.setSpec(spec);
     check.setSpecFolder(specFolder());

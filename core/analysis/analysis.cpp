@@ -67,14 +67,6 @@ struct OverlapSums
     }
 };
 
-RunRecord requireRun(const ExperimentStore &store, int64_t runId)
-{
-    auto r = store.run(runId);
-    if (!r)
-        throw Error(store.path() + ": no run " + std::to_string(runId));
-    return *r;
-}
-
 } // namespace
 
 std::string matrixTypeName(MatrixType type)
@@ -282,7 +274,7 @@ OverlapReport maskOverlap(const MaskSet &a, const MaskSet &b)
 
 PruneOrder storedPruneOrder(const ExperimentStore &store, int64_t runId)
 {
-    requireRun(store, runId);
+    store.requireRun(runId);
     const auto blob = store.pruneOrder(runId);
     if (!blob)
         throw Error(store.path() + ": run " + std::to_string(runId) + " has no stored masks");
@@ -300,7 +292,7 @@ MaskSet storedMask(const ExperimentStore &store, int64_t runId, int round)
 
 int storedMaskRounds(const ExperimentStore &store, int64_t runId)
 {
-    requireRun(store, runId);
+    store.requireRun(runId);
     const auto blob = store.pruneOrder(runId);
     if (!blob)
         return -1;
@@ -309,7 +301,7 @@ int storedMaskRounds(const ExperimentStore &store, int64_t runId)
 
 int storedHeadCount(const ExperimentStore &store, int64_t runId)
 {
-    const RunRecord run = requireRun(store, runId);
+    const RunRecord run = store.requireRun(runId);
     if (run.modelId == 0)
         return 0;
     const auto model = store.model(run.modelId);
@@ -375,13 +367,12 @@ OverlapMatrix overlapMatrix(const ExperimentStore &store, const std::vector<int6
     m.rounds = rounds;
     std::vector<MaskSet> masks;
     for (size_t i = 0; i < runIds.size(); ++i) {
-        const RunRecord r = requireRun(store, runIds[i]);
+        const RunRecord r = store.requireRun(runIds[i]);
         masks.push_back(storedMask(store, runIds[i], rounds[i]));
         m.sparsities.push_back(masks.back().sparsity());
         char pct[32];
         std::snprintf(pct, sizeof pct, "%.1f%%", 100.0 * m.sparsities.back());
-        m.labels.push_back(r.task + " " + r.kind + " #" + std::to_string(r.id) + " (seed " + std::to_string(r.seed) +
-                           "), round " + std::to_string(rounds[i]) + ", " + pct);
+        m.labels.push_back(runLabel(r) + ", round " + std::to_string(rounds[i]) + ", " + pct);
     }
     const size_t n = masks.size();
     m.iou.assign(n, std::vector<double>(n, 0.0));
@@ -434,7 +425,7 @@ TransferTable transferTable(const ExperimentStore &store, const std::string &met
     std::map<Key, Sums> groups;
     const std::vector<RunRecord> runs = store.runs();
     for (const RunRecord &run : runs) {
-        if (run.kind != "transfer")
+        if (run.kind != RunKind::Transfer)
             continue;
         const auto t = store.transfer(run.id);
         if (!t || t->sourceRunId == 0)
@@ -446,7 +437,7 @@ TransferTable transferTable(const ExperimentStore &store, const std::string &met
         std::optional<double> value;
         double sparsity = 0;
         for (const RoundRecord &r : store.rounds(run.id)) {
-            const auto v = roundMetric(r, metric);
+            const auto v = r.devMetric(metric);
             if (!v || (value && r.round != t->sourceRound))
                 continue;
             value = v;
@@ -473,7 +464,7 @@ TransferTable transferTable(const ExperimentStore &store, const std::string &met
         c.model = model;
         c.source = source;
         c.target = target;
-        c.sparsity = double(sparsity) / 1e9;
+        c.sparsity = sparsityOfKey(sparsity);
         c.sourceRounds.assign(sums.sourceRounds.begin(), sums.sourceRounds.end());
         c.runs = sums.runs;
         c.transferMetric = sums.metric / sums.runs;
@@ -484,7 +475,7 @@ TransferTable transferTable(const ExperimentStore &store, const std::string &met
         if (fit == fullByTarget.end())
             fit = fullByTarget
                       .emplace(std::pair{modelId, target},
-                               summarizeTickets(store, modelId, target, "imp", "within_std", metric))
+                               summarizeTickets(store, modelId, target, RunKind::Imp, "within_std", metric))
                       .first;
         const TicketSummary &full = fit->second;
         c.fullSeeds = full.fullSeeds;
@@ -494,13 +485,13 @@ TransferTable transferTable(const ExperimentStore &store, const std::string &met
         }
         std::vector<double> own;
         for (const RunRecord &run : runs) {
-            if (run.kind != "imp" || run.task != target || run.modelId != modelId)
+            if (run.kind != RunKind::Imp || run.task != target || run.modelId != modelId)
                 continue;
             std::optional<double> best;
             double bestDistance = 0.01 + 1e-12; // "within 0.01", inclusive despite rounding
             for (const RoundRecord &r : store.rounds(run.id)) {
                 const double distance = std::abs(r.sparsity - c.sparsity);
-                const auto v = roundMetric(r, metric);
+                const auto v = r.devMetric(metric);
                 if (v && distance < bestDistance) {
                     best = v;
                     bestDistance = distance;
@@ -511,8 +502,7 @@ TransferTable transferTable(const ExperimentStore &store, const std::string &met
         }
         if (!own.empty()) {
             c.ownTicket = meanStd(own).first;
-            // Means of equal values may differ in the last bit.
-            c.atLeastOwnTicket = c.transferMetric >= *c.ownTicket - 1e-12;
+            c.atLeastOwnTicket = metricAtLeast(c.transferMetric, *c.ownTicket);
         }
         table.cells.push_back(c);
     }

@@ -11,10 +11,9 @@
 
 #include "prune/mask_set.h"
 #include "prune/prune_order.h"
+#include "store/experiment_store.h"
 
 namespace tl {
-
-class ExperimentStore;
 
 /// The matrix types of BERT's prunable weights, in display order.
 enum class MatrixType { Query, Key, Value, AttentionOutput, FfnIn, FfnOut, Pooler, WordEmbeddings,
@@ -168,6 +167,6 @@ struct TransferTable
     /// The cells of a (source, target) pair, every model and sparsity, in table order.
     std::vector<const TransferCell *> pair(const std::string &source, const std::string &target) const;
 };
-TransferTable transferTable(const ExperimentStore &store, const std::string &metric = "main");
+TransferTable transferTable(const ExperimentStore &store, const std::string &metric = kMainMetric);
 
 } // namespace tl

@@ -5,8 +5,6 @@
 #include <set>
 #include <tuple>
 
-#include <nlohmann/json.hpp>
-
 #include "store/experiment_store.h"
 #include "text/tasks.h"
 #include "util/error.h"
@@ -57,12 +55,17 @@ std::pair<double, double> meanStd(const std::vector<double> &values)
     return {mean, std::sqrt(sq / static_cast<double>(values.size() - 1))};
 }
 
+bool metricAtLeast(double value, double reference)
+{
+    return value >= reference - kMetricTolerance;
+}
+
 bool meetsCriterion(double mean, double fullMean, double fullStd, const std::string &criterion)
 {
     if (criterion == "within_std")
-        return mean >= fullMean - fullStd;
+        return metricAtLeast(mean, fullMean - fullStd);
     if (criterion == "match")
-        return mean >= fullMean;
+        return metricAtLeast(mean, fullMean);
     throw Error("unknown winning-ticket criterion '" + criterion + "' (within_std, match)");
 }
 
@@ -71,12 +74,25 @@ long long sparsityKey(double sparsity)
     return std::llround(sparsity * 1e9);
 }
 
-std::optional<double> roundMetric(const RoundRecord &round, const std::string &metric)
+double sparsityOfKey(long long key)
 {
-    const auto j = nlohmann::json::parse(round.devMetricsJson, nullptr, false);
-    if (!j.is_object() || !j.contains(metric) || !j[metric].is_number())
-        return std::nullopt;
-    return j[metric].get<double>();
+    return static_cast<double>(key) / 1e9;
+}
+
+std::vector<SparsityPoint> sparsityPoints(const ExperimentStore &store, const std::vector<RunRecord> &runs,
+                                          const std::string &metric)
+{
+    std::map<long long, std::vector<double>> bySparsity;
+    for (const RunRecord &run : runs)
+        for (const RoundRecord &r : store.rounds(run.id))
+            if (const auto v = r.devMetric(metric))
+                bySparsity[sparsityKey(r.sparsity)].push_back(*v);
+    std::vector<SparsityPoint> points;
+    for (const auto &[key, values] : bySparsity) {
+        const auto [mean, sd] = meanStd(values);
+        points.push_back({sparsityOfKey(key), mean, sd, static_cast<int>(values.size())});
+    }
+    return points;
 }
 
 std::map<int64_t, std::string> modelLabels(const ExperimentStore &store)
@@ -135,20 +151,17 @@ std::string resolveStoredTask(const ExperimentStore &store, const std::string &n
 
 void requireStoredMetric(const ExperimentStore &store, const std::string &metric, const std::string &task)
 {
-    if (metric == "main")
+    if (metric == kMainMetric)
         return;
-    std::set<std::string> names = {"main"};
+    std::set<std::string> names = {kMainMetric};
     for (const RunRecord &run : store.runs()) {
         if (!task.empty() && run.task != task)
             continue;
         for (const RoundRecord &r : store.rounds(run.id)) {
-            const auto j = nlohmann::json::parse(r.devMetricsJson, nullptr, false);
-            if (!j.is_object())
-                continue;
-            if (j.contains(metric) && j[metric].is_number())
+            if (r.devMetric(metric))
                 return;
-            for (const auto &[key, value] : j.items())
-                if (value.is_number())
+            for (const auto &[key, value] : r.devMetrics())
+                if (!std::isnan(value))
                     names.insert(key);
         }
     }
@@ -156,8 +169,8 @@ void requireStoredMetric(const ExperimentStore &store, const std::string &metric
                 (task.empty() ? "the runs" : task + "'s runs") + " in " + store.path() + ": " + joined(names));
 }
 
-TicketSummary summarizeTickets(const ExperimentStore &store, int64_t modelId, const std::string &task,
-                               const std::string &kind, const std::string &criterion, const std::string &metric)
+TicketSummary summarizeTickets(const ExperimentStore &store, int64_t modelId, const std::string &task, RunKind kind,
+                               const std::string &criterion, const std::string &metric)
 {
     meetsCriterion(0, 0, 0, criterion); // an unknown criterion is an error even without runs
     TicketSummary s;
@@ -169,40 +182,35 @@ TicketSummary summarizeTickets(const ExperimentStore &store, int64_t modelId, co
     s.kind = kind;
     s.metric = metric;
     s.criterion = criterion;
-    std::map<long long, std::vector<double>> bySparsity;
+    std::vector<RunRecord> runs;
     std::vector<double> full, dense;
     for (const RunRecord &run : store.runs()) {
-        if (run.task != task || run.modelId != modelId || (run.kind != "full" && run.kind != kind))
+        if (run.task != task || run.modelId != modelId)
+            continue;
+        if (run.kind == kind && kind != RunKind::Full) // full runs are the reference, not points
+            runs.push_back(run);
+        if (run.kind != RunKind::Full && run.kind != kind)
             continue;
         for (const RoundRecord &r : store.rounds(run.id)) {
-            const auto v = roundMetric(r, metric);
-            if (!v)
-                continue;
-            if (run.kind == "full")
+            const auto v = r.devMetric(metric);
+            if (v && run.kind == RunKind::Full)
                 full.push_back(*v);
-            else {
-                bySparsity[sparsityKey(r.sparsity)].push_back(*v);
-                if (r.round == 0)
-                    dense.push_back(*v);
-            }
+            else if (v && r.round == 0)
+                dense.push_back(*v);
         }
     }
-    const auto [fm, fs] = meanStd(full.empty() ? dense : full);
-    s.fullMean = fm;
-    s.fullStd = fs;
-    s.fullSeeds = static_cast<int>((full.empty() ? dense : full).size());
-    for (const auto &[key, values] : bySparsity) {
-        const auto [m, sd] = meanStd(values);
-        s.points.push_back({static_cast<double>(key) / 1e9, m, sd, static_cast<int>(values.size())});
-        if (s.fullSeeds > 0 && meetsCriterion(m, fm, fs, criterion))
-            s.winningSparsity = static_cast<double>(key) / 1e9;
-    }
+    const std::vector<double> &reference = full.empty() ? dense : full;
+    std::tie(s.fullMean, s.fullStd) = meanStd(reference);
+    s.fullSeeds = static_cast<int>(reference.size());
+    s.points = sparsityPoints(store, runs, metric);
+    for (const SparsityPoint &p : s.points)
+        if (s.fullSeeds > 0 && meetsCriterion(p.mean, s.fullMean, s.fullStd, criterion))
+            s.winningSparsity = p.sparsity;
     return s;
 }
 
-std::vector<TicketSummary> summarizeAllTickets(const ExperimentStore &store, const std::string &kind,
-                                               const std::string &criterion, const std::string &metric,
-                                               const std::string &task)
+std::vector<TicketSummary> summarizeAllTickets(const ExperimentStore &store, RunKind kind, const std::string &criterion,
+                                               const std::string &metric, const std::string &task)
 {
     const auto labels = modelLabels(store);
     std::set<std::tuple<std::string, std::string, int64_t>> groups; // (model label, task, model id)

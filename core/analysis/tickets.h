@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-namespace tl {
+#include "engine/run_kinds.h"
+#include "store/experiment_store.h"
 
-class ExperimentStore;
-struct RoundRecord;
+namespace tl {
 
 struct SparsityPoint
 {
@@ -29,7 +29,9 @@ struct TicketSummary
 {
     int64_t modelId = 0;
     std::string model; ///< modelLabels()' name of modelId
-    std::string task, kind, metric, criterion;
+    std::string task;
+    RunKind kind = RunKind::Imp;
+    std::string metric, criterion;
     double fullMean = 0, fullStd = 0;
     int fullSeeds = 0;
     std::vector<SparsityPoint> points;     ///< by sparsity
@@ -39,16 +41,27 @@ struct TicketSummary
 /// Mean and sample standard deviation.
 std::pair<double, double> meanStd(const std::vector<double> &values);
 
+/// How far below a reference a metric may lie and still count as reaching it: means of equal
+/// values computed in another order differ in the last bits.
+inline constexpr double kMetricTolerance = 1e-12;
+
+/// value >= reference, up to kMetricTolerance. Every "at least as good" of the analyses.
+bool metricAtLeast(double value, double reference);
+
 /// "within_std" (the paper: mean within one standard deviation of the full model's mean,
-/// i.e. mean >= fullMean - fullStd) or "match" (mean >= fullMean).
+/// i.e. mean >= fullMean - fullStd) or "match" (mean >= fullMean), both by metricAtLeast().
 bool meetsCriterion(double mean, double fullMean, double fullStd, const std::string &criterion);
 
 /// Rounds at "the same sparsity" share this key: sparsities are exact fractions of one prunable
-/// count, so rounding to 1e-9 groups them. The sparsity back: key / 1e9.
+/// count, so rounding to 1e-9 groups them. The sparsity back: sparsityOfKey(key).
 long long sparsityKey(double sparsity);
+double sparsityOfKey(long long key);
 
-/// The metric of a round's dev metrics, if it is a number.
-std::optional<double> roundMetric(const RoundRecord &round, const std::string &metric);
+/// The dev metric `metric` of the finished rounds of `runs`, grouped by sparsityKey: mean and
+/// sample std over the rounds (seeds) at each sparsity, by sparsity. Rounds without the metric
+/// are left out.
+std::vector<SparsityPoint> sparsityPoints(const ExperimentStore &store, const std::vector<RunRecord> &runs,
+                                          const std::string &metric);
 
 /// Display names of the models that runs use, unique within the lab: the model folder's name;
 /// the full path where two folders share a name; " @" and the start of the content hash where
@@ -62,20 +75,20 @@ std::map<int64_t, std::string> modelLabels(const ExperimentStore &store);
 std::string resolveStoredTask(const ExperimentStore &store, const std::string &name);
 
 /// Throws tl::Error naming the dev metrics of the stored rounds (of `task`'s runs, or of every
-/// run when task is empty) when none of those rounds has `metric`. "main" is always accepted.
+/// run when task is empty) when none of those rounds has `metric`. kMainMetric is always accepted.
 void requireStoredMetric(const ExperimentStore &store, const std::string &metric, const std::string &task = {});
 
-/// From the finished rounds of the runs of `kind` on (modelId, task) (grouped by sparsityKey),
-/// against the full model: the rounds of "full" runs of the same model and task, or else the
+/// From the finished rounds of the runs of `kind` on (modelId, task) (sparsityPoints()),
+/// against the full model: the rounds of full runs of the same model and task, or else the
 /// dense round 0 of the runs themselves. Throws tl::Error for an unknown criterion.
 TicketSummary summarizeTickets(const ExperimentStore &store, int64_t modelId, const std::string &task,
-                               const std::string &kind = "imp", const std::string &criterion = "within_std",
-                               const std::string &metric = "main");
+                               RunKind kind = RunKind::Imp, const std::string &criterion = "within_std",
+                               const std::string &metric = kMainMetric);
 
 /// summarizeTickets() for every (model, task) with runs of `kind` (restricted to `task` when
 /// it is not empty), by model label, then task.
-std::vector<TicketSummary> summarizeAllTickets(const ExperimentStore &store, const std::string &kind = "imp",
+std::vector<TicketSummary> summarizeAllTickets(const ExperimentStore &store, RunKind kind = RunKind::Imp,
                                                const std::string &criterion = "within_std",
-                                               const std::string &metric = "main", const std::string &task = {});
+                                               const std::string &metric = kMainMetric, const std::string &task = {});
 
 } // namespace tl

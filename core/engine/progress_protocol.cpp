@@ -1,6 +1,8 @@
 #include "engine/progress_protocol.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 
 namespace tl {
 
@@ -8,9 +10,13 @@ using nlohmann::json;
 
 json runEventToJson(const RunEvent &e)
 {
-    json j = {{"event", e.type},     {"run", e.runId},       {"seed", e.seed},
-              {"round", e.round},    {"rounds", e.rounds},   {"sparsity", e.sparsity}};
-    if (e.type == "progress") {
+    json j = {{"event", runEventTypeName(e.type)},
+              {"run", e.runId},
+              {"seed", e.seed},
+              {"round", e.round},
+              {"rounds", e.rounds},
+              {"sparsity", e.sparsity}};
+    if (e.type == RunEventType::Progress) {
         j["step"] = e.step;
         j["total_steps"] = e.totalSteps;
         j["loss"] = e.loss;
@@ -18,16 +24,19 @@ json runEventToJson(const RunEvent &e)
         j["tokens_per_s"] = e.tokensPerSecond;
         j["eta_s"] = e.etaSeconds;
     }
-    if (e.type == "round_done")
+    if (e.type == RunEventType::RoundDone)
         j["metrics"] = e.metrics;
-    if (e.type == "run_start")
+    if (e.type == RunEventType::RunStart) {
         j["resumed"] = e.resumed;
+        j["reused"] = e.reused;
+    }
     return j;
 }
 
-json runsDoneToJson(const std::vector<int64_t> &runIds, bool cancelled)
+json runsDoneToJson(const RunOutcome &outcome)
 {
-    return {{"event", "done"}, {"runs", runIds}, {"cancelled", cancelled}};
+    return {
+        {"event", "done"}, {"runs", outcome.runIds}, {"actions", outcome.actions}, {"cancelled", outcome.cancelled}};
 }
 
 namespace {
@@ -56,22 +65,26 @@ std::optional<ProgressLine> parseProgressLine(const std::string &line)
     }
     if (!j.is_object())
         return std::nullopt;
-    const std::string type = field<std::string>(j, "event", "");
+    const std::string name = field<std::string>(j, "event", "");
     ProgressLine out;
-    if (type == "done") {
+    if (name == "done") {
         out.done = true;
-        out.cancelled = field<bool>(j, "cancelled", false);
+        out.outcome.cancelled = field<bool>(j, "cancelled", false);
         if (auto it = j.find("runs"); it != j.end() && it->is_array())
             for (const json &id : *it)
                 if (id.is_number_integer())
-                    out.runIds.push_back(id.get<int64_t>());
+                    out.outcome.runIds.push_back(id.get<int64_t>());
+        if (auto it = j.find("actions"); it != j.end() && it->is_array())
+            for (const json &a : *it)
+                if (a.is_string())
+                    out.outcome.actions.push_back(a.get<std::string>());
         return out;
     }
-    static const char *const kEvents[] = {"run_start", "round_start", "progress", "round_done", "run_done"};
-    if (std::none_of(std::begin(kEvents), std::end(kEvents), [&](const char *k) { return type == k; }))
+    const auto type = findRunEventType(name);
+    if (!type || *type == RunEventType::Tick)
         return std::nullopt;
     RunEvent &e = out.event;
-    e.type = type;
+    e.type = *type;
     e.runId = field<int64_t>(j, "run", 0);
     e.seed = field<uint64_t>(j, "seed", 0);
     e.round = field<int>(j, "round", 0);
@@ -84,6 +97,7 @@ std::optional<ProgressLine> parseProgressLine(const std::string &line)
     e.tokensPerSecond = field<double>(j, "tokens_per_s", 0);
     e.etaSeconds = field<double>(j, "eta_s", 0);
     e.resumed = field<bool>(j, "resumed", false);
+    e.reused = field<bool>(j, "reused", false);
     if (auto it = j.find("metrics"); it != j.end() && it->is_object())
         for (const auto &[k, v] : it->items())
             if (v.is_number())
@@ -93,15 +107,30 @@ std::optional<ProgressLine> parseProgressLine(const std::string &line)
 
 double runFractionDone(const RunEvent &e)
 {
-    if (e.type == "run_done")
+    if (e.type == RunEventType::RunDone)
         return 1.0;
     const int rounds = std::max(e.rounds, 0) + 1;
     double within = 0;
-    if (e.type == "round_done")
+    if (e.type == RunEventType::RoundDone)
         within = 1;
-    else if (e.type == "progress" && e.totalSteps > 0)
+    else if (e.type == RunEventType::Progress && e.totalSteps > 0)
         within = std::clamp(double(e.step) / double(e.totalSteps), 0.0, 1.0);
     return std::clamp((std::clamp(e.round, 0, rounds - 1) + within) / rounds, 0.0, 1.0);
+}
+
+std::string formatDuration(double seconds)
+{
+    if (!std::isfinite(seconds) || seconds < 0)
+        return "?";
+    const long t = std::lround(seconds);
+    char buf[32];
+    if (t >= 3600)
+        std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+    else if (t >= 60)
+        std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%lds", t);
+    return buf;
 }
 
 } // namespace tl

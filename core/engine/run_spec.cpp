@@ -115,11 +115,12 @@ TrainSpec parseTrain(const json &v, const std::string &source)
     return t;
 }
 
-SourceSpec parseSource(const json &v, const std::string &source, const std::string &kind)
+SourceSpec parseSource(const json &v, const std::string &source, RunKind runKind)
 {
     const JsonFields f(v, "source", source, {"run", "round", "mask_file", "spec", "seed"});
     SourceSpec s;
-    const bool transfer = kind == "transfer";
+    const bool transfer = runKind == RunKind::Transfer;
+    const std::string kind = runKindName(runKind);
     if (f.find("mask_file")) {
         if (!transfer)
             f.fail("mask_file", "kind \"" + kind + "\" needs the masks of a stored IMP run: {\"run\": id}");
@@ -195,11 +196,6 @@ std::vector<double> PruneSpec::sparsities() const
     return out;
 }
 
-std::vector<std::string> RunSpec::kinds()
-{
-    return {"imp", "full", "random", "reinit", "shuffle", "standard", "oneshot", "transfer"};
-}
-
 RunSpec RunSpec::fromJson(const json &j, const std::string &source)
 {
     const JsonFields f(j, "", source,
@@ -220,17 +216,19 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
         }
     }
     f.required("data_dir", s.dataDir);
-    f.oneOf("kind", s.kind, kinds());
+    std::string kind = runKindName(s.kind);
+    f.oneOf("kind", kind, runKindNames(true));
+    s.kind = *findRunKind(kind);
 
     // Kind "full" ignores the prune section, but a present one is still checked: a typo there
     // usually means the user meant another kind.
     if (const json *v = f.find("prune")) {
-        if (!(v->is_null() && s.kind == "full"))
+        if (!(v->is_null() && s.kind == RunKind::Full))
             s.prune = parsePrune(*v, source);
-    } else if (s.kind != "full") {
+    } else if (s.kind != RunKind::Full) {
         s.prune = parsePrune(json::object(), source);
     }
-    if (s.kind == "full")
+    if (s.kind == RunKind::Full)
         s.prune = PruneSpec{};
 
     if (const json *v = f.find("rewind"))
@@ -266,16 +264,21 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
     f.oneOf("criterion", s.criterion, {"within_std", "match"});
 
     // reinit and shuffle train the masks of an IMP run, found by its id.
-    const bool usesMasks = s.kind == "transfer" || s.kind == "reinit" || s.kind == "shuffle";
+    const bool usesMasks = runKindInfo(s.kind).needsSource;
     if (const json *v = f.find("source"); v && !v->is_null()) {
-        if (!usesMasks)
-            f.fail("source", "only kinds \"transfer\", \"reinit\" and \"shuffle\" take a source (kind is \""
-                                 + s.kind + "\")");
+        if (!usesMasks) {
+            std::string takers;
+            for (const RunKindInfo &k : runKindTable())
+                if (k.needsSource)
+                    takers += (takers.empty() ? "\"" : ", \"") + std::string(k.name) + "\"";
+            f.fail("source", "only kinds " + takers + " take a source (kind is \"" + kind + "\")");
+        }
         s.source = parseSource(*v, source, s.kind);
     } else if (usesMasks) {
-        f.fail("source", "required for kind \"" + s.kind + "\": " +
-                             std::string(s.kind == "transfer" ? "{\"run\": id, \"round\": k} or {\"mask_file\": path}"
-                                                              : "{\"run\": id} (an imp run)"));
+        f.fail("source",
+               "required for kind \"" + kind + "\": " +
+                   std::string(s.kind == RunKind::Transfer ? "{\"run\": id, \"round\": k} or {\"mask_file\": path}"
+                                                           : "{\"run\": id} (an imp run)"));
     }
     f.integer("repeat", s.repeat, 0, kMaxRepeat);
     return s;
@@ -283,24 +286,11 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
 
 RunSpec RunSpec::load(const std::string &path)
 {
-    json j;
-    try {
-        j = json::parse(readFileText(path));
-    } catch (const json::parse_error &e) {
-        throw Error(path + ": invalid JSON: " + e.what());
-    }
-    RunSpec s = fromJson(j, path);
-    // Absolute, so the spec means the same whatever the working directory of whoever runs it.
-    namespace fs = std::filesystem;
-    const fs::path folder = fs::absolute(fs::path(path)).parent_path();
-    auto resolve = [&](std::string &p) {
-        if (!p.empty() && fs::path(p).is_relative())
-            p = (folder / p).lexically_normal().string();
-    };
-    resolve(s.model);
-    resolve(s.dataDir);
+    RunSpec s = fromJson(readJsonFile(path), path);
+    resolveBeside(path, s.model);
+    resolveBeside(path, s.dataDir);
     if (s.source)
-        resolve(s.source->maskFile);
+        resolveBeside(path, s.source->maskFile);
     return s;
 }
 
@@ -310,8 +300,8 @@ json RunSpec::toJson() const
     j["model"] = model;
     j["task"] = task;
     j["data_dir"] = dataDir;
-    j["kind"] = kind;
-    if (kind == "full") {
+    j["kind"] = runKindName(kind);
+    if (kind == RunKind::Full) {
         j["prune"] = nullptr;
     } else {
         const bool byTarget = prune.targetSparsity > 0;
@@ -342,11 +332,11 @@ json RunSpec::toJson() const
         j["source"] = nullptr;
     else if (source->fromFile())
         j["source"] = {{"mask_file", source->maskFile}};
-    else if (source->bySpec() && kind != "transfer")
+    else if (source->bySpec() && kind != RunKind::Transfer)
         j["source"] = {{"spec", source->specHash}, {"seed", source->seed}};
     else if (source->bySpec())
         j["source"] = {{"spec", source->specHash}, {"seed", source->seed}, {"round", source->round}};
-    else if (kind != "transfer")
+    else if (kind != RunKind::Transfer)
         j["source"] = {{"run", source->run}};
     else
         j["source"] = {{"run", source->run}, {"round", source->round}};
@@ -355,6 +345,23 @@ json RunSpec::toJson() const
     if (repeat > 0)
         j["repeat"] = repeat;
     return j;
+}
+
+RunSpec transferSpec(const RunSpec &source, int64_t sourceRun, int round, const std::string &task,
+                     const std::string &dataDir, const std::string &model)
+{
+    namespace fs = std::filesystem;
+    auto absolute = [](const std::string &p) { return p.empty() ? p : fs::absolute(p).lexically_normal().string(); };
+    json j = source.toJson();
+    j["kind"] = runKindName(RunKind::Transfer);
+    j["task"] = task;
+    j["data_dir"] = absolute(dataDir);
+    if (!model.empty())
+        j["model"] = absolute(model);
+    j["source"] = {{"run", sourceRun}, {"round", round}};
+    j.erase("prune");  // a transfer prunes nothing itself
+    j.erase("repeat"); // a repetition of the source is not one of the transfer
+    return RunSpec::fromJson(j, "transfer of run " + std::to_string(sourceRun) + " round " + std::to_string(round));
 }
 
 std::string fnv1aHex(const std::string &bytes)

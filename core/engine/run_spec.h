@@ -79,6 +79,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/run_kinds.h"
+
 namespace tl {
 
 struct PruneSpec
@@ -137,11 +139,11 @@ struct RunSpec
     std::string model;
     std::string task; ///< canonical spelling, or "mlm"
     std::string dataDir;
-    std::string kind = "imp";
+    RunKind kind = RunKind::Imp;
     std::string head = "keep";
     std::string criterion = "within_std";
     std::string device = "cpu";
-    PruneSpec prune; ///< reset to defaults for kind "full", where it is ignored
+    PruneSpec prune; ///< reset to defaults for kind full, where it is ignored
     RewindSpec rewind;
     TrainSpec train;
     std::vector<uint64_t> seeds{0};
@@ -163,9 +165,15 @@ struct RunSpec
     /// results depend on the thread count), and the repetition index, but not `seeds`: each
     /// seed is its own run, which the caller identifies by this hash together with the seed.
     std::string hash() const;
-
-    static std::vector<std::string> kinds();
 };
+
+/// The spec that fine-tunes the mask of round `round` of stored run `sourceRun` (run from spec
+/// `source`) on `task`, with that task's data in `dataDir`: the source's model (or `model` when
+/// given), fine-tuning settings, seeds, threads and device; kind transfer, no prune section, no
+/// repetition. The CLI's `transfer` and the desktop app's "Transfer mask" both build it here.
+/// Paths are made absolute. Throws tl::Error naming the field at fault (an unknown task, say).
+RunSpec transferSpec(const RunSpec &source, int64_t sourceRun, int round, const std::string &task,
+                     const std::string &dataDir, const std::string &model = {});
 
 /// 64-bit FNV-1a of bytes as 16 lowercase hex digits (also for callers hashing hash() + seed).
 std::string fnv1aHex(const std::string &bytes);

@@ -9,16 +9,17 @@
 #include <string>
 #include <vector>
 
+#include "engine/run_kinds.h"
+
 namespace tl {
 
 struct RunSpec;
 
-/// What a running experiment reports. type: "run_start", "round_start", "progress",
-/// "round_done", "run_done", and "tick": sent after every training step with no new numbers,
-/// only so that returning false (cancel) takes effect within one step; printers ignore it.
+/// What a running experiment reports (RunEventType: run and round start and end, training
+/// progress, and ticks that printers ignore).
 struct RunEvent
 {
-    std::string type;
+    RunEventType type = RunEventType::Progress;
     int64_t runId = 0;
     uint64_t seed = 0;
     int round = 0;

@@ -202,11 +202,11 @@ std::string checkpointStem(int64_t runId)
     return "run-" + std::to_string(runId) + "-round-";
 }
 
-RunRecord readRun(const Statement &s)
+RunRecord readRun(const Statement &s, const std::string &path)
 {
     RunRecord r;
     r.id = s.int64(0);
-    r.kind = s.text(1);
+    r.kind = runKindFromName(s.text(1), path + ": run " + std::to_string(r.id));
     r.status = s.text(2);
     r.specJson = s.text(3);
     r.specHash = s.text(4);
@@ -266,14 +266,6 @@ std::unique_ptr<ExperimentStore> ExperimentStore::open(const std::string &path)
 int ExperimentStore::currentSchemaVersion()
 {
     return storeschema::currentVersion();
-}
-
-const std::vector<std::string> &ExperimentStore::runKinds()
-{
-    static const std::vector<std::string> kinds = {"imp",     "full",     "random",  "reinit",
-                                                   "shuffle", "standard", "oneshot", "transfer",
-                                                   "import"}; // import: a mask read from a file
-    return kinds;
 }
 
 const std::vector<std::string> &ExperimentStore::runStatuses()
@@ -348,9 +340,7 @@ int64_t ExperimentStore::upsertDataset(const DatasetRecord &dataset)
 
 int64_t ExperimentStore::createRun(const RunRecord &run)
 {
-    const std::string what = "createRun(" + run.kind + ", seed " + std::to_string(run.seed) + ")";
-    if (!contains(runKinds(), run.kind))
-        fail(m_path, what + ": unknown run kind '" + run.kind + "' (known: " + joined(runKinds()) + ")");
+    const std::string what = "createRun(" + runKindName(run.kind) + ", seed " + std::to_string(run.seed) + ")";
     const std::string status = run.status.empty() ? std::string("running") : run.status;
     if (!contains(runStatuses(), status))
         fail(m_path, what + ": unknown run status '" + status + "' (known: " + joined(runStatuses()) + ")");
@@ -368,7 +358,7 @@ int64_t ExperimentStore::createRun(const RunRecord &run)
                 "ticketlab_version, device, threads, error, repetition, torch_version, blas, created_at, updated_at) "
                 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, " +
                     kNow + ", " + kNow + ")");
-    s.bind(1, run.kind)
+    s.bind(1, runKindName(run.kind))
         .bind(2, status)
         .bind(3, run.specJson)
         .bind(4, run.specHash)
@@ -398,7 +388,7 @@ std::optional<RunRecord> ExperimentStore::findRun(const std::string &specHash, u
     s.bind(1, specHash).bind(2, static_cast<int64_t>(seed));
     if (!s.step())
         return std::nullopt;
-    return readRun(s);
+    return readRun(s, m_path);
 }
 
 void ExperimentStore::setRunStatus(int64_t runId, const std::string &status, const std::string &error)
@@ -485,7 +475,7 @@ std::vector<RunRecord> ExperimentStore::runs() const
     Statement s(m_db, m_path, "runs", std::string("SELECT ") + kRunColumns + " FROM runs ORDER BY id DESC");
     std::vector<RunRecord> out;
     while (s.step())
-        out.push_back(readRun(s));
+        out.push_back(readRun(s, m_path));
     return out;
 }
 
@@ -495,7 +485,15 @@ std::optional<RunRecord> ExperimentStore::run(int64_t id) const
                 std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?1");
     if (!s.bind(1, id).step())
         return std::nullopt;
-    return readRun(s);
+    return readRun(s, m_path);
+}
+
+RunRecord ExperimentStore::requireRun(int64_t id) const
+{
+    auto r = run(id);
+    if (!r)
+        fail(m_path, "no run " + std::to_string(id));
+    return *r;
 }
 
 std::vector<RoundRecord> ExperimentStore::rounds(int64_t runId) const
@@ -650,6 +648,60 @@ std::optional<DatasetRecord> ExperimentStore::dataset(int64_t id) const
     if (!s.bind(1, id).step())
         return std::nullopt;
     return DatasetRecord{id, s.text(0), s.text(1), s.text(2)};
+}
+
+std::string runLabel(const RunRecord &run)
+{
+    return run.task + " " + runKindName(run.kind) + " #" + std::to_string(run.id) + " (seed " +
+           std::to_string(run.seed) + (run.repetition > 0 ? ", repetition " + std::to_string(run.repetition) : "") +
+           ")";
+}
+
+namespace {
+
+/// The numbers of a stored metrics object (null: NaN); an unreadable one reads as empty (the
+/// store checks what it writes, so only a foreign database could hold one).
+std::map<std::string, double> parseMetrics(const std::string &text)
+{
+    std::map<std::string, double> out;
+    const auto j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_object())
+        return out;
+    for (const auto &[key, value] : j.items()) {
+        if (value.is_number())
+            out[key] = value.get<double>();
+        else if (value.is_null())
+            out[key] = std::numeric_limits<double>::quiet_NaN();
+    }
+    return out;
+}
+
+} // namespace
+
+std::optional<double> RoundRecord::devMetric(const std::string &key) const
+{
+    const auto all = devMetrics();
+    const auto it = all.find(key);
+    if (it == all.end() || std::isnan(it->second))
+        return std::nullopt;
+    return it->second;
+}
+
+std::map<std::string, double> RoundRecord::devMetrics() const
+{
+    return parseMetrics(devMetricsJson);
+}
+
+std::map<std::string, double> RoundRecord::trainMetrics() const
+{
+    return parseMetrics(trainMetricsJson);
+}
+
+bool sameMetrics(const std::map<std::string, double> &a, const std::map<std::string, double> &b)
+{
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto &x, const auto &y) {
+        return x.first == y.first && (x.second == y.second || (std::isnan(x.second) && std::isnan(y.second)));
+    });
 }
 
 } // namespace tl

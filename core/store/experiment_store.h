@@ -6,10 +6,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "engine/run_kinds.h"
+#include "train/metrics.h" // kMainMetric
 
 struct sqlite3;
 
@@ -37,9 +41,9 @@ struct DatasetRecord
 struct RunRecord
 {
     int64_t id = 0;
-    /// imp, full, random, reinit, shuffle, standard, oneshot, transfer (the run spec's kinds), or
-    /// import: a mask read from a file by `import-mask`, one round and no training (runKinds()).
-    std::string kind;
+    /// A run spec's kind, or import: a mask read from a file by `import-mask`, one round and no
+    /// training (runKindTable()). Stored by name.
+    RunKind kind = RunKind::Imp;
     std::string status;   ///< running, done, failed, cancelled
     std::string specJson; ///< the full run spec, canonical JSON
     /// Identifies "the same experiment" (RunSpec::hash()): with the seed, the identity that
@@ -60,6 +64,9 @@ struct RunRecord
     std::string blas;         ///< the BLAS LibTorch ran on, e.g. "OpenBLAS 0.3.21 ..." (ditto)
 };
 
+/// How every view names a run: "RTE imp #3 (seed 0)", with ", repetition k" for a repetition.
+std::string runLabel(const RunRecord &run);
+
 struct RoundRecord
 {
     int64_t runId = 0;
@@ -75,7 +82,18 @@ struct RoundRecord
     double trainSeconds = 0;
     double evalSeconds = 0;
     int64_t steps = 0;
+
+    // The one reader of the metrics' JSON: everything else asks these.
+    /// The dev metric `key` (kMainMetric: the task's main one), when it is a number.
+    std::optional<double> devMetric(const std::string &key = kMainMetric) const;
+    /// The dev metrics by name, in name order; NaN where the stored value is null.
+    std::map<std::string, double> devMetrics() const;
+    /// The training metrics, likewise.
+    std::map<std::string, double> trainMetrics() const;
 };
+
+/// Metric maps equal name by name, NaN equal to NaN (a stored null).
+bool sameMetrics(const std::map<std::string, double> &a, const std::map<std::string, double> &b);
 
 /// One logged training step. loss may be NaN (stored as NULL); step >= 0.
 struct CurvePoint
@@ -115,8 +133,7 @@ public:
     static std::unique_ptr<ExperimentStore> open(const std::string &path);
     static int currentSchemaVersion();
     static int busyTimeoutMs() { return 10000; }
-    /// The known run kinds and statuses; createRun and setRunStatus refuse others.
-    static const std::vector<std::string> &runKinds();
+    /// The known run statuses; setRunStatus refuses others.
     static const std::vector<std::string> &runStatuses();
 
     ~ExperimentStore();
@@ -156,6 +173,8 @@ public:
 
     std::vector<RunRecord> runs() const; ///< newest first
     std::optional<RunRecord> run(int64_t id) const;
+    /// The run; throws tl::Error "<db>: no run <id>" when there is none.
+    RunRecord requireRun(int64_t id) const;
     std::vector<RoundRecord> rounds(int64_t runId) const; ///< by round
     std::vector<CurvePoint> curve(int64_t runId) const;   ///< by round, then step
     std::optional<std::vector<char>> pruneOrder(int64_t runId) const;

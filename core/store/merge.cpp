@@ -14,8 +14,7 @@ namespace {
 
 std::string describe(const RunRecord &r, const std::string &path)
 {
-    return path + " run " + std::to_string(r.id) + " (" + r.kind + " " + r.task + " seed " + std::to_string(r.seed)
-           + ", spec " + r.specHash + ")";
+    return path + ": run " + runLabel(r) + ", spec " + r.specHash;
 }
 
 /// The finished run of `into` with r's identity, if any.
@@ -33,8 +32,8 @@ bool sameResults(const ExperimentStore &a, int64_t aId, const ExperimentStore &b
     if (ra.size() != rb.size())
         return false;
     for (size_t i = 0; i < ra.size(); ++i) {
-        if (ra[i].round != rb[i].round || ra[i].sparsity != rb[i].sparsity
-            || nlohmann::json::parse(ra[i].devMetricsJson) != nlohmann::json::parse(rb[i].devMetricsJson))
+        if (ra[i].round != rb[i].round || ra[i].sparsity != rb[i].sparsity ||
+            !sameMetrics(ra[i].devMetrics(), rb[i].devMetrics()))
             return false;
     }
     return a.pruneOrder(aId) == b.pruneOrder(bId);

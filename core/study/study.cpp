@@ -53,16 +53,18 @@ constexpr const char *kSharedFields[] = {"prune", "rewind", "head", "train", "th
 
 } // namespace
 
-const std::vector<std::string> &StudySpec::baselineKinds()
+std::vector<std::string> StudySpec::baselineKinds()
 {
-    static const std::vector<std::string> kinds{"full", "random", "reinit", "shuffle", "standard", "oneshot"};
-    return kinds;
+    std::vector<std::string> names;
+    for (RunKind k : baselinesOf(RunKind::Imp))
+        names.push_back(runKindName(k));
+    return names;
 }
 
 std::string StudySpec::metricFor(const std::string &task) const
 {
     auto it = metric.find(task);
-    return it == metric.end() ? std::string("main") : it->second;
+    return it == metric.end() ? std::string(kMainMetric) : it->second;
 }
 
 StudySpec StudySpec::fromJson(const json &j, const std::string &source)
@@ -135,12 +137,12 @@ StudySpec StudySpec::fromJson(const json &j, const std::string &source)
         for (size_t i = 0; i < v->size(); ++i) {
             const json &e = (*v)[i];
             const std::string path = "baselines[" + std::to_string(i) + "]";
-            if (!e.is_string()
-                || std::find(baselineKinds().begin(), baselineKinds().end(), e.get<std::string>()) == baselineKinds().end())
+            const std::optional<RunKind> kind = e.is_string() ? findRunKind(e.get<std::string>()) : std::nullopt;
+            if (!kind || runKindInfo(*kind).baselineOf != RunKind::Imp)
                 f.failPath(path, "expected one of " + joined(baselineKinds()) + ", got " + e.dump());
-            if (std::find(s.baselines.begin(), s.baselines.end(), e.get<std::string>()) != s.baselines.end())
+            if (std::find(s.baselines.begin(), s.baselines.end(), *kind) != s.baselines.end())
                 f.failPath(path, "listed twice: " + e.dump());
-            s.baselines.push_back(e.get<std::string>());
+            s.baselines.push_back(*kind);
         }
     }
 
@@ -186,22 +188,10 @@ StudySpec StudySpec::fromJson(const json &j, const std::string &source)
 
 StudySpec StudySpec::load(const std::string &path)
 {
-    json j;
-    try {
-        j = json::parse(readFileText(path));
-    } catch (const json::parse_error &e) {
-        throw Error(path + ": invalid JSON: " + e.what());
-    }
-    StudySpec s = fromJson(j, path);
-    namespace fs = std::filesystem;
-    const fs::path folder = fs::absolute(fs::path(path)).parent_path();
-    auto resolve = [&](std::string &p) {
-        if (!p.empty() && fs::path(p).is_relative())
-            p = (folder / p).lexically_normal().string();
-    };
-    resolve(s.model);
+    StudySpec s = fromJson(readJsonFile(path), path);
+    resolveBeside(path, s.model);
     for (auto &[task, dir] : s.tasks)
-        resolve(dir);
+        resolveBeside(path, dir);
     return s;
 }
 
@@ -218,57 +208,56 @@ std::string planStatusName(PlanStatus status)
 std::vector<PlannedRun> planStudy(const StudySpec &study, int threadsOverride)
 {
     const std::string source = study.path.empty() ? study.name : study.path;
-    auto specFor = [&](const std::string &task, const std::string &dir, const std::string &kind, uint64_t seed,
-                       const json &src) {
+    auto specFor = [&](const std::string &task, const std::string &dir, RunKind kind, uint64_t seed, const json &src) {
         json j = study.shared;
         j["model"] = study.model;
         j["task"] = task;
         j["data_dir"] = dir;
-        j["kind"] = kind;
+        j["kind"] = runKindName(kind);
         j["seeds"] = {seed};
         if (auto it = study.trainPerTask.find(task); it != study.trainPerTask.end())
             j["train"] = it->second;
         if (threadsOverride > 0)
             j["threads"] = threadsOverride;
-        if (kind == "full")
+        if (kind == RunKind::Full)
             j.erase("prune");
         if (!src.is_null())
             j["source"] = src;
         return RunSpec::fromJson(j, source);
     };
-    auto key = [](const std::string &task, const std::string &kind, uint64_t seed) {
-        return task + "/" + kind + "/s" + std::to_string(seed);
+    auto key = [](const std::string &task, RunKind kind, uint64_t seed) {
+        return task + "/" + runKindName(kind) + "/s" + std::to_string(seed);
     };
     std::map<std::string, std::string> dirOf(study.tasks.begin(), study.tasks.end());
+    // IMP, then the baselines in table order: those that need no IMP run at level 0, those
+    // that train an IMP run's masks (a source) at level 1.
+    std::vector<RunKind> level0 = {RunKind::Imp}, level1;
+    for (RunKind kind : baselinesOf(RunKind::Imp))
+        if (std::find(study.baselines.begin(), study.baselines.end(), kind) != study.baselines.end())
+            (runKindInfo(kind).needsSource ? level1 : level0).push_back(kind);
 
     std::vector<PlannedRun> plan;
     std::map<std::string, size_t> impIndex; // key -> index in plan
-    // Level 0: IMP and the baselines that need no IMP run, task by task, seed by seed.
     for (const auto &[task, dir] : study.tasks) {
         for (uint64_t seed : study.seeds) {
-            for (const std::string &kind : std::vector<std::string>{"imp", "full", "random", "standard", "oneshot"}) {
-                if (kind != "imp" && std::find(study.baselines.begin(), study.baselines.end(), kind) == study.baselines.end())
-                    continue;
+            for (RunKind kind : level0) {
                 PlannedRun r;
                 r.key = key(task, kind, seed);
                 r.kind = kind;
                 r.task = task;
                 r.seed = seed;
                 r.spec = specFor(task, dir, kind, seed, nullptr);
-                if (kind == "imp")
+                if (kind == RunKind::Imp)
                     impIndex[r.key] = plan.size();
                 plan.push_back(std::move(r));
             }
         }
     }
-    // Level 1: what trains an IMP run's masks.
     for (const auto &[task, dir] : study.tasks) {
         for (uint64_t seed : study.seeds) {
             // Copies: plan grows below.
-            const std::string impKey = key(task, "imp", seed), impHash = plan[impIndex.at(impKey)].spec.hash();
-            for (const std::string &kind : {std::string("reinit"), std::string("shuffle")}) {
-                if (std::find(study.baselines.begin(), study.baselines.end(), kind) == study.baselines.end())
-                    continue;
+            const std::string impKey = key(task, RunKind::Imp, seed), impHash = plan[impIndex.at(impKey)].spec.hash();
+            for (RunKind kind : level1) {
                 PlannedRun r;
                 r.key = key(task, kind, seed);
                 r.kind = kind;
@@ -285,7 +274,7 @@ std::vector<PlannedRun> planStudy(const StudySpec &study, int threadsOverride)
         const StudyTransfer &t = *study.transfer;
         for (const std::string &from : t.from) {
             for (uint64_t seed : study.seeds) {
-                const std::string impKey = key(from, "imp", seed);
+                const std::string impKey = key(from, RunKind::Imp, seed);
                 const RunSpec impSpec = plan[impIndex.at(impKey)].spec; // a copy: plan grows below
                 int round = t.round.value_or(0);
                 if (t.sparsity) {
@@ -300,13 +289,13 @@ std::vector<PlannedRun> planStudy(const StudySpec &study, int threadsOverride)
                         continue;
                     PlannedRun r;
                     r.key = from + "->" + to + "/transfer/s" + std::to_string(seed);
-                    r.kind = "transfer";
+                    r.kind = RunKind::Transfer;
                     r.task = to;
                     r.sourceTask = from;
                     r.seed = seed;
                     r.level = 1;
                     r.dependsOn = {impKey};
-                    r.spec = specFor(to, dirOf.at(to), "transfer", seed,
+                    r.spec = specFor(to, dirOf.at(to), RunKind::Transfer, seed,
                                      json{{"spec", impSpec.hash()}, {"seed", seed}, {"round", round}});
                     plan.push_back(std::move(r));
                 }

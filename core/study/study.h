@@ -56,7 +56,7 @@ struct StudySpec
     std::string model;
     std::vector<std::pair<std::string, std::string>> tasks; ///< canonical task name -> data folder, in file order
     std::vector<uint64_t> seeds{0};
-    std::vector<std::string> baselines{"full", "random", "reinit", "shuffle"};
+    std::vector<RunKind> baselines{RunKind::Full, RunKind::Random, RunKind::Reinit, RunKind::Shuffle};
     std::optional<StudyTransfer> transfer;
     std::string criterion = "within_std";
     std::map<std::string, std::string> metric; ///< canonical task -> metric name
@@ -69,16 +69,17 @@ struct StudySpec
     /// Reads a study file; relative model and task folders are resolved against its folder.
     static StudySpec load(const std::string &path);
 
-    /// The metric a task's row reads ("main" unless set).
+    /// The metric a task's row reads (kMainMetric unless set).
     std::string metricFor(const std::string &task) const;
-    static const std::vector<std::string> &baselineKinds();
+    /// The names of the kinds a study may list as baselines: those that are IMP's (runKindTable()).
+    static std::vector<std::string> baselineKinds();
 };
 
 /// One run of a plan.
 struct PlannedRun
 {
     std::string key;  ///< "RTE/imp/s0"
-    std::string kind; ///< run kind
+    RunKind kind = RunKind::Imp;
     std::string task; ///< the task it trains on (the target of a transfer)
     std::string sourceTask; ///< transfer: the task whose ticket it uses; else empty
     uint64_t seed = 0;

@@ -183,7 +183,7 @@ std::map<std::string, double> taskMetrics(const TaskSpec &task, const std::vecto
     const auto main = out.find(task.mainMetric);
     if (main == out.end())
         throw Error("task " + task.name + ": main metric '" + task.mainMetric + "' is not computed for it");
-    out["main"] = main->second;
+    out[kMainMetric] = main->second;
     return out;
 }
 

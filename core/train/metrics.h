@@ -8,6 +8,10 @@
 
 namespace tl {
 
+/// The key of the task's headline metric (accuracy, F1, MCC, ...) among its metrics, beside the
+/// metrics by their own names: what runs store per round and every view reads first.
+inline constexpr const char *kMainMetric = "main";
+
 // GLUE's metric definitions (as sklearn / scipy compute them).
 double accuracy(const std::vector<int> &pred, const std::vector<int> &gold);
 /// F1 of the positive class 1; 0 when there is no true positive.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -13,8 +14,28 @@
 #include <nlohmann/json.hpp>
 
 #include "util/error.h"
+#include "util/fileio.h"
 
 namespace tl {
+
+/// A config file's JSON; tl::Error "PATH: invalid JSON: ..." when it is not JSON.
+inline nlohmann::json readJsonFile(const std::string &path)
+{
+    try {
+        return nlohmann::json::parse(readFileText(path));
+    } catch (const nlohmann::json::parse_error &e) {
+        throw Error(path + ": invalid JSON: " + e.what());
+    }
+}
+
+/// A path written in config file `file`, resolved against that file's folder when relative, so
+/// that the file means the same whatever the working directory (empty stays empty).
+inline void resolveBeside(const std::string &file, std::string &path)
+{
+    namespace fs = std::filesystem;
+    if (!path.empty() && fs::path(path).is_relative())
+        path = (fs::absolute(fs::path(file)).parent_path() / path).lexically_normal().string();
+}
 
 /// "a, b, c".
 inline std::string joined(const std::vector<std::string> &names)

@@ -9,6 +9,7 @@
 #include "prune/prune_order.h"
 #include "store/experiment_store.h"
 #include "testdata.h"
+#include "testruns.h"
 #include "util/error.h"
 
 namespace {
@@ -105,32 +106,10 @@ struct Fixture
     int64_t toMrpc0 = 0, toMrpc1 = 0, toMrpcRound1 = 0, toRte = 0, toSst = 0, fromFile = 0;
     int64_t largeFull = 0, largeImp = 0, largeMrpcImp = 0, largeToRte = 0;
 
-    int64_t addRun(const std::string &kind, const std::string &task, uint64_t seed, int64_t modelId = 0)
+    /// A finished run; every round's dev metrics hold its metric as "main" and f1 0.5.
+    static tltest::RunBuilder run(tl::RunKind kind, const std::string &task, uint64_t seed, int64_t modelId = 0)
     {
-        tl::RunRecord r;
-        r.kind = kind;
-        r.status = "done";
-        r.specJson = "{}";
-        r.specHash = kind + task + std::to_string(seed) + std::to_string(++m_runs);
-        r.seed = seed;
-        r.task = task;
-        r.device = "cpu";
-        r.modelId = modelId;
-        return store->createRun(r);
-    }
-
-    /// Rounds (round index, sparsity, metric), each committed with the prune order.
-    void commit(int64_t run, const tl::PruneOrder &order, const std::vector<std::tuple<int, double, double>> &rounds)
-    {
-        const std::vector<char> blob = tl::encodePruneOrder(order);
-        for (const auto &[round, sparsity, metric] : rounds) {
-            tl::RoundRecord rr;
-            rr.runId = run;
-            rr.round = round;
-            rr.sparsity = sparsity;
-            rr.devMetricsJson = "{\"main\": " + std::to_string(metric) + ", \"f1\": 0.5}";
-            store->commitRound(rr, {}, &blob);
-        }
+        return tltest::RunBuilder(kind, task, seed).model(modelId).extraMetrics({{"f1", 0.5}});
     }
 
     static tl::PruneOrder order(const std::vector<tl::MaskSet> &masks, int firstRound = 1)
@@ -156,35 +135,42 @@ struct Fixture
         // A second model with results of its own on the same tasks: they must never mix with
         // the tiny model's (its full model on RTE is 0.90, tiny's 0.70).
         large = store->upsertModel({0, "/models/large", R"({"hidden_size": 4, "num_attention_heads": 4})", "h3"});
-        imp0 = addRun("imp", "RTE", 0, model);
-        commit(imp0, order({a1, a2}), {{0, 0.0, 0.70}, {1, 0.25, 0.68}, {2, 0.5, 0.60}});
-        imp1 = addRun("imp", "RTE", 1, model);
-        commit(imp1, order({b1, b2}), {{0, 0.0, 0.66}, {1, 0.25, 0.66}, {2, 0.5, 0.58}});
-        full0 = addRun("full", "RTE", 0, model);
-        commit(full0, order({}), {{0, 0.0, 0.72}});
-        full1 = addRun("full", "RTE", 1, model);
-        commit(full1, order({}), {{0, 0.0, 0.68}});
-        mrpcImp = addRun("imp", "MRPC", 0, model);
-        commit(mrpcImp, order({a1, a2}), {{0, 0.0, 0.80}, {1, 0.25, 0.79}, {2, 0.5, 0.75}});
-        noHeads = addRun("imp", "RTE", 2, odd);
-        largeFull = addRun("full", "RTE", 0, large);
-        commit(largeFull, order({}), {{0, 0.0, 0.90}});
-        largeImp = addRun("imp", "RTE", 0, large);
-        commit(largeImp, order({a1, a2}), {{0, 0.0, 0.90}, {1, 0.25, 0.89}, {2, 0.5, 0.85}});
-        largeMrpcImp = addRun("imp", "MRPC", 0, large);
-        commit(largeMrpcImp, order({b1, b2}), {{0, 0.0, 0.95}, {1, 0.25, 0.94}, {2, 0.5, 0.93}});
-        noMasks = addRun("imp", "QNLI", 0);
-        tl::RoundRecord rr;
-        rr.runId = noMasks;
-        store->commitRound(rr, {});
+        using K = tl::RunKind;
+        imp0 = run(K::Imp, "RTE", 0, model)
+                   .order(order({a1, a2}))
+                   .rounds({{0.0, 0.70}, {0.25, 0.68}, {0.5, 0.60}})
+                   .create(*store);
+        imp1 = run(K::Imp, "RTE", 1, model)
+                   .order(order({b1, b2}))
+                   .rounds({{0.0, 0.66}, {0.25, 0.66}, {0.5, 0.58}})
+                   .create(*store);
+        full0 = run(K::Full, "RTE", 0, model).order(order({})).rounds({{0.0, 0.72}}).create(*store);
+        full1 = run(K::Full, "RTE", 1, model).order(order({})).rounds({{0.0, 0.68}}).create(*store);
+        mrpcImp = run(K::Imp, "MRPC", 0, model)
+                      .order(order({a1, a2}))
+                      .rounds({{0.0, 0.80}, {0.25, 0.79}, {0.5, 0.75}})
+                      .create(*store);
+        noHeads = run(K::Imp, "RTE", 2, odd).create(*store);
+        largeFull = run(K::Full, "RTE", 0, large).order(order({})).rounds({{0.0, 0.90}}).create(*store);
+        largeImp = run(K::Imp, "RTE", 0, large)
+                       .order(order({a1, a2}))
+                       .rounds({{0.0, 0.90}, {0.25, 0.89}, {0.5, 0.85}})
+                       .create(*store);
+        largeMrpcImp = run(K::Imp, "MRPC", 0, large)
+                           .order(order({b1, b2}))
+                           .rounds({{0.0, 0.95}, {0.25, 0.94}, {0.5, 0.93}})
+                           .create(*store);
+        noMasks =
+            tltest::RunBuilder(K::Imp, "QNLI").metricNames({}).round(0, 0.0, 0.0).create(*store); // dev metrics {}
 
         // Transfers record the source mask at the source's round index (lower rounds dense).
         auto transfer = [this](const std::string &task, int64_t source, int round, const tl::MaskSet &mask,
                                double sparsity, double metric, int64_t modelId) {
-            const int64_t id = addRun("transfer", task, 0, modelId);
-            store->recordTransfer({id, source, round, task, {}});
-            commit(id, order({mask}, round), {{round, sparsity, metric}});
-            return id;
+            return run(K::Transfer, task, 0, modelId)
+                .transferFrom(source, round)
+                .order(order({mask}, round))
+                .round(round, sparsity, metric)
+                .create(*store);
         };
         toMrpc0 = transfer("MRPC", imp0, 2, a2, 0.5, 0.76, model);
         toMrpc1 = transfer("MRPC", imp1, 2, b2, 0.5, 0.72, model);
@@ -192,13 +178,12 @@ struct Fixture
         toRte = transfer("RTE", mrpcImp, 1, a1, 0.25, 0.69, model);
         toSst = transfer("SST-2", mrpcImp, 2, a2, 0.5, 0.90, model);
         largeToRte = transfer("RTE", largeMrpcImp, 1, b1, 0.25, 0.88, large);
-        fromFile = addRun("transfer", "RTE", 3);
-        store->recordTransfer({fromFile, 0, 0, "RTE", "/masks/x.pt"});
-        commit(fromFile, order({a2}), {{0, 0.5, 0.10}});
+        fromFile = run(K::Transfer, "RTE", 3)
+                       .transferFrom(0, 0, "/masks/x.pt")
+                       .order(order({a2}))
+                       .round(0, 0.5, 0.10)
+                       .create(*store);
     }
-
-private:
-    int m_runs = 0;
 };
 
 bool sameMask(const tl::MaskSet &a, const tl::MaskSet &b)
@@ -615,12 +600,16 @@ private Q_SLOTS:
         // only 0.505 is within 0.01 of one. Each sparsity is its own cell.
         Fixture f;
         auto add = [&f](double sparsity) {
-            const int64_t id = f.addRun("transfer", "QNLI", 0);
-            f.store->recordTransfer({id, f.mrpcImp, 2, "QNLI", {}});
-            f.commit(id, Fixture::order({f.a2}, 2), {{2, sparsity, 0.5}});
+            Fixture::run(tl::RunKind::Transfer, "QNLI", 0)
+                .transferFrom(f.mrpcImp, 2)
+                .order(Fixture::order({f.a2}, 2))
+                .round(2, sparsity, 0.5)
+                .create(*f.store);
         };
-        const int64_t qnliImp = f.addRun("imp", "QNLI", 0);
-        f.commit(qnliImp, Fixture::order({f.a1, f.a2}), {{0, 0.0, 0.9}, {1, 0.25, 0.8}, {2, 0.5, 0.45}});
+        Fixture::run(tl::RunKind::Imp, "QNLI", 0)
+            .order(Fixture::order({f.a1, f.a2}))
+            .rounds({{0.0, 0.9}, {0.25, 0.8}, {0.5, 0.45}})
+            .create(*f.store);
         add(0.4);
         add(0.511);
         add(0.505);

@@ -6,8 +6,9 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include "testdata.h"
 #include "demodata.h"
+#include "testdata.h"
+#include "testruns.h"
 #include "prune/prune_order.h"
 #include "store/experiment_store.h"
 
@@ -16,8 +17,6 @@ namespace {
 using Result = tltest::CliResult;
 
 Result cli(const QStringList &args, int timeoutMs = 300000) { return tltest::runCli(args, timeoutMs); }
-
-#define EXPECT_OK(r) QVERIFY2((r).exitCode == 0, (r).err.constData())
 
 } // namespace
 
@@ -227,23 +226,11 @@ private Q_SLOTS:
             for (int row = 0; row < 4; ++row)
                 mask.tensors[3].keep[size_t(row * 4 + 2)] = mask.tensors[3].keep[size_t(row * 4 + 3)] = 0;
             order.record(mask, 2);
-            tl::RunRecord r;
-            r.kind = "imp";
-            r.status = "done";
-            r.specJson = "{}";
-            r.specHash = "analyze";
-            r.task = "RTE";
-            r.modelId = model;
-            run = store->createRun(r);
-            const std::vector<char> blob = tl::encodePruneOrder(order);
-            for (int k = 0; k < 3; ++k) {
-                tl::RoundRecord round;
-                round.runId = run;
-                round.round = k;
-                round.sparsity = order.maskAt(k).sparsity();
-                round.devMetricsJson = R"({"main": 0.5})";
-                store->commitRound(round, {}, &blob);
-            }
+            tltest::RunBuilder b(tl::RunKind::Imp, "RTE");
+            b.model(model).order(order);
+            for (int k = 0; k < 3; ++k)
+                b.round(k, order.maskAt(k).sparsity(), 0.5);
+            run = b.create(*store);
         }
         const QString dbArg = QString::fromStdString(db), runArg = QString::number(run);
         const Result layers = cli({QStringLiteral("analyze"), QStringLiteral("layer-sparsity"), QStringLiteral("--db"),

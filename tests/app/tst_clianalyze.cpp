@@ -3,9 +3,12 @@
 // sparsity and the head count.
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <cmath>
 
 #include "testdata.h"
 #include "ui/labfixture.h"
@@ -14,7 +17,6 @@ namespace {
 
 using Result = tltest::CliResult;
 
-#define EXPECT_OK(r) QVERIFY2((r).exitCode == 0, (r).err.constData())
 #define EXPECT_FAILS_WITH(r, fragment)                                                                                 \
     do {                                                                                                               \
         QVERIFY2((r).exitCode != 0, (r).out.constData());                                                              \
@@ -70,6 +72,42 @@ private Q_SLOTS:
         EXPECT_OK(text);
         QVERIFY2(text.out.startsWith("tiny-bert RTE imp (main): full model 0.6000"), text.out.constData());
         QVERIFY2(text.out.contains("(1 seeds)"), text.out.constData());
+    }
+
+    void showQuotesCsv()
+    {
+        // Metric names are data: one with a comma is quoted in CSV; a stored null is an empty cell.
+        const QString db = m_dir.filePath(QStringLiteral("show.db"));
+        int64_t run = 0;
+        {
+            auto store = tl::ExperimentStore::open(db.toStdString());
+            run = tltest::RunBuilder(tl::RunKind::Imp, "RTE")
+                      .metricNames({tl::kMainMetric, "acc, macro"})
+                      .extraMetrics({{"mcc", std::nan("")}})
+                      .rounds({{0.0, 0.7}, {0.25, 0.65}})
+                      .create(*store);
+        }
+        auto show = [&](const char *format) {
+            return tltest::runCli({QStringLiteral("show"), QString::number(run), QStringLiteral("--db"), db,
+                                   QStringLiteral("--format"), QString::fromLatin1(format)});
+        };
+        const Result csv = show("csv");
+        EXPECT_OK(csv);
+        QCOMPARE(csv.out, QByteArray("round,sparsity,\"acc, macro\",main,mcc\n"
+                                     "0,0.000000,0.700000,0.700000,\n"
+                                     "1,0.250000,0.650000,0.650000,\n"));
+        const Result text = show("text");
+        EXPECT_OK(text);
+        QCOMPARE(text.out.split('\n').mid(0, 2),
+                 (QList<QByteArray>{"RTE imp #" + QByteArray::number(run) + " (seed 0): done",
+                                    "round\tsparsity\tacc, macro\tmain\tmcc"}));
+        const Result json = show("json");
+        EXPECT_OK(json);
+        const QJsonObject metrics = QJsonDocument::fromJson(json.out)
+                                        .object()[QStringLiteral("rounds")][1][QStringLiteral("metrics")]
+                                        .toObject();
+        QCOMPARE(metrics[QStringLiteral("acc, macro")].toDouble(), 0.65);
+        QVERIFY(metrics[QStringLiteral("mcc")].isNull());
     }
 
     void ticketsBadNamesAreErrors()

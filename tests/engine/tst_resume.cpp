@@ -11,8 +11,6 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include <csignal>
-
 #include "prune/prune_order.h"
 #include "store/experiment_store.h"
 #include "testdata.h"
@@ -22,8 +20,6 @@ namespace {
 using Result = tltest::CliResult;
 
 Result cli(const QStringList &args) { return tltest::runCli(args); }
-
-#define EXPECT_OK(r) QVERIFY2((r).exitCode == 0, (r).err.right(2000).constData())
 
 } // namespace
 
@@ -41,13 +37,6 @@ class TestResume : public QObject
         const Result r = cli({QStringLiteral("runs"), QStringLiteral("--db"), db, QStringLiteral("--format"),
                               QStringLiteral("json")});
         return QJsonDocument::fromJson(r.out).array();
-    }
-
-    QJsonObject show(const QString &db, qint64 run)
-    {
-        const Result r = cli({QStringLiteral("show"), QString::number(run), QStringLiteral("--db"), db,
-                              QStringLiteral("--format"), QStringLiteral("json")});
-        return QJsonDocument::fromJson(r.out).object();
     }
 
     /// Every run of db by seed, read with the store's API: its rounds (sparsity, dev and train
@@ -135,11 +124,11 @@ private Q_SLOTS:
                                 QStringLiteral("1")});
         EXPECT_OK(rep);
         QCOMPARE(rep.out.trimmed(), QByteArray("3 4"));
-        const QJsonObject third = show(db, 3);
+        const QJsonObject third = tltest::showRun(db, 3);
         QCOMPARE(third[QStringLiteral("repetition")].toInt(), 1);
         QCOMPARE(third[QStringLiteral("spec")].toObject()[QStringLiteral("repeat")].toInt(), 1);
         QCOMPARE(third[QStringLiteral("seed")].toInteger(), 0);
-        QVERIFY(!show(db, 1)[QStringLiteral("spec")].toObject().contains(QStringLiteral("repeat")));
+        QVERIFY(!tltest::showRun(db, 1)[QStringLiteral("spec")].toObject().contains(QStringLiteral("repeat")));
         // The same repetition again: nothing new; the spec itself: still its first runs.
         const Result again = cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db, QStringLiteral("--repeat"),
                                   QStringLiteral("1")});
@@ -152,8 +141,8 @@ private Q_SLOTS:
                                     QStringLiteral("2")});
         EXPECT_OK(threads);
         QCOMPARE(threads.out.trimmed(), QByteArray("5 6"));
-        QCOMPARE(show(db, 5)[QStringLiteral("threads")].toInt(), 2);
-        QCOMPARE(show(db, 5)[QStringLiteral("spec")].toObject()[QStringLiteral("threads")].toInt(), 2);
+        QCOMPARE(tltest::showRun(db, 5)[QStringLiteral("threads")].toInt(), 2);
+        QCOMPARE(tltest::showRun(db, 5)[QStringLiteral("spec")].toObject()[QStringLiteral("threads")].toInt(), 2);
         QVERIFY(cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db, QStringLiteral("--repeat"),
                      QStringLiteral("0")}).exitCode != 0);
     }
@@ -178,7 +167,7 @@ private Q_SLOTS:
             }
         }
         QVERIFY(inSeed1);
-        ::kill(static_cast<pid_t>(p.processId()), SIGKILL);
+        p.kill(); // SIGKILL; a no-op once it ended (::kill(processId()) then was kill(0): the test itself)
         p.waitForFinished();
         const Result resumed = cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db, QStringLiteral("--progress"),
                                     QStringLiteral("json")});
@@ -229,7 +218,7 @@ private Q_SLOTS:
                 delayMs = int(rng.bounded(150u));
             }
             if (!p.waitForFinished(delayMs))
-                ::kill(static_cast<pid_t>(p.processId()), SIGKILL);
+                p.kill(); // SIGKILL; a no-op once it ended (::kill(processId()) then was kill(0): the test itself)
             p.waitForFinished();
             if (p.exitStatus() == QProcess::CrashExit)
                 ++kills; // else it finished just before the kill

@@ -4,6 +4,7 @@
 #include <QtTest>
 
 #include "engine/run_spec.h"
+#include "testdata.h"
 #include "util/error.h"
 
 using nlohmann::json;
@@ -60,7 +61,7 @@ private Q_SLOTS:
         QCOMPARE(s.model, std::string("path/to/hf-folder"));
         QCOMPARE(s.task, std::string("RTE"));
         QCOMPARE(s.dataDir, std::string("path/to/RTE"));
-        QCOMPARE(s.kind, std::string("imp"));
+        QCOMPARE(s.kind, tl::RunKind::Imp);
         QCOMPARE(s.prune.method, std::string("global_magnitude"));
         QCOMPARE(s.prune.schedule, std::string("linear"));
         QCOMPARE(s.prune.step, 0.1);
@@ -117,7 +118,7 @@ private Q_SLOTS:
     {
         const tl::RunSpec s = parse(minimal());
         QCOMPARE(s.task, std::string("RTE")); // canonical spelling
-        QCOMPARE(s.kind, std::string("imp"));
+        QCOMPARE(s.kind, tl::RunKind::Imp);
         QCOMPARE(s.head, std::string("keep"));
         QCOMPARE(s.criterion, std::string("within_std"));
         QCOMPARE(s.device, std::string("cpu"));
@@ -380,6 +381,63 @@ private Q_SLOTS:
         } catch (const tl::Error &e) {
             QVERIFY2(QString::fromUtf8(e.what()).startsWith(path), e.what());
         }
+    }
+
+    void runKindTable()
+    {
+        // Names and enum agree both ways; the table is in enum order.
+        for (size_t i = 0; i < tl::runKindTable().size(); ++i) {
+            const tl::RunKindInfo &k = tl::runKindTable()[i];
+            QCOMPARE(size_t(k.kind), i);
+            QCOMPARE(tl::findRunKind(k.name), std::optional<tl::RunKind>(k.kind));
+            QCOMPARE(tl::runKindFromName(k.name), k.kind);
+            QVERIFY(!tl::runKindLabel(k.kind).empty());
+        }
+        QVERIFY(!tl::findRunKind("IMP")); // names are exact
+        EXPECT_ERROR(tl::runKindFromName("lottery", "--kind"), "--kind: unknown run kind 'lottery' (imp, full, ");
+        // A spec takes every kind but import, and needs a source exactly where the table says.
+        const std::vector<std::string> specKinds = tl::runKindNames(true);
+        QCOMPARE(specKinds.size() + 1, tl::runKindTable().size());
+        EXPECT_ERROR(parse({{"model", "m"}, {"task", "rte"}, {"data_dir", "d"}, {"kind", "import"}}), "field 'kind'");
+        for (const std::string &name : specKinds) {
+            json j = minimal();
+            j["kind"] = name;
+            const tl::RunKindInfo &k = tl::runKindInfo(*tl::findRunKind(name));
+            if (k.needsSource) {
+                EXPECT_ERROR(parse(j), "field 'source': required for kind \"" + name + "\"");
+                j["source"] = k.kind == tl::RunKind::Transfer ? json{{"run", 1}, {"round", 1}} : json{{"run", 1}};
+            }
+            QCOMPARE(parse(j).kind, k.kind);
+            j["source"] = {{"run", 1}};
+            if (!k.needsSource)
+                EXPECT_ERROR(parse(j), "only kinds \"reinit\", \"shuffle\", \"transfer\" take a source");
+        }
+        // IMP's baselines are what a study may list.
+        std::vector<std::string> baselines;
+        for (tl::RunKind k : tl::baselinesOf(tl::RunKind::Imp))
+            baselines.push_back(tl::runKindName(k));
+        QCOMPARE(baselines, (std::vector<std::string>{"full", "random", "reinit", "shuffle", "standard", "oneshot"}));
+    }
+
+    void transferSpecOfAStoredRun()
+    {
+        json j = json::parse(kExample);
+        j["seeds"] = {3, 4};
+        j["repeat"] = 2;
+        const tl::RunSpec source = parse(j);
+        const tl::RunSpec t = tl::transferSpec(source, 12, 2, "mrpc", "glue/MRPC");
+        QCOMPARE(t.kind, tl::RunKind::Transfer);
+        QCOMPARE(t.task, std::string("MRPC"));
+        QCOMPARE(t.dataDir, (QDir::current().absoluteFilePath(QStringLiteral("glue/MRPC"))).toStdString());
+        QCOMPARE(t.model, source.model); // the source's model unless given
+        QCOMPARE(t.seeds, source.seeds);
+        QCOMPARE(t.train.lr, source.train.lr);
+        QCOMPARE(t.repeat, 0); // a repetition of the source is not one of the transfer
+        QVERIFY(t.source && !t.source->fromFile());
+        QCOMPARE(t.source->run, int64_t(12));
+        QCOMPARE(t.source->round, 2);
+        QCOMPARE(tl::transferSpec(source, 12, 2, "MRPC", "/glue/MRPC", "/models/x").model, std::string("/models/x"));
+        EXPECT_ERROR(tl::transferSpec(source, 12, 2, "nope", "/glue/MRPC"), "transfer of run 12 round 2: field 'task'");
     }
 };
 

@@ -4,34 +4,22 @@
 #include "analysis/tickets.h"
 #include "store/experiment_store.h"
 #include "testdata.h"
+#include "testruns.h"
 #include "util/error.h"
 
 namespace {
 
-int64_t addRun(tl::ExperimentStore &store, const std::string &kind, uint64_t seed,
+/// A finished run with rounds 0, 1, ... at these (sparsity, metric) pairs, the metric stored as
+/// "main" and "accuracy".
+int64_t addRun(tl::ExperimentStore &store, tl::RunKind kind, uint64_t seed,
                const std::vector<std::pair<double, double>> &sparsityAndMetric, int64_t modelId = 0,
                const std::string &task = "RTE")
 {
-    tl::RunRecord r;
-    r.kind = kind;
-    r.status = "done";
-    r.specJson = "{}";
-    r.specHash = kind + std::to_string(seed) + task + std::to_string(modelId);
-    r.seed = seed;
-    r.task = task;
-    r.modelId = modelId;
-    r.device = "cpu";
-    const int64_t id = store.createRun(r);
-    int round = 0;
-    for (const auto &[s, m] : sparsityAndMetric) {
-        tl::RoundRecord rr;
-        rr.runId = id;
-        rr.round = round++;
-        rr.sparsity = s;
-        rr.devMetricsJson = "{\"main\": " + std::to_string(m) + ", \"accuracy\": " + std::to_string(m) + "}";
-        store.commitRound(rr, {});
-    }
-    return id;
+    return tltest::RunBuilder(kind, task, seed)
+        .model(modelId)
+        .metricNames({tl::kMainMetric, "accuracy"})
+        .rounds(sparsityAndMetric)
+        .create(store);
 }
 
 } // namespace
@@ -54,12 +42,12 @@ private Q_SLOTS:
         QTemporaryDir dir;
         auto store = tl::ExperimentStore::open(dir.filePath(QStringLiteral("t.db")).toStdString());
         // Full model: 0.70 and 0.66 -> mean 0.68, std 0.0283.
-        addRun(*store, "full", 0, {{0.0, 0.70}});
-        addRun(*store, "full", 1, {{0.0, 0.66}});
+        addRun(*store, tl::RunKind::Full, 0, {{0.0, 0.70}});
+        addRun(*store, tl::RunKind::Full, 1, {{0.0, 0.66}});
         // IMP, two seeds: means 0.69 (dense), 0.68 (0.2), 0.66 (0.4), 0.60 (0.6).
-        addRun(*store, "imp", 0, {{0.0, 0.70}, {0.2, 0.69}, {0.4, 0.67}, {0.6, 0.61}});
-        addRun(*store, "imp", 1, {{0.0, 0.68}, {0.2, 0.67}, {0.4, 0.65}, {0.6, 0.59}});
-        const tl::TicketSummary within = tl::summarizeTickets(*store, 0, "RTE", "imp", "within_std");
+        addRun(*store, tl::RunKind::Imp, 0, {{0.0, 0.70}, {0.2, 0.69}, {0.4, 0.67}, {0.6, 0.61}});
+        addRun(*store, tl::RunKind::Imp, 1, {{0.0, 0.68}, {0.2, 0.67}, {0.4, 0.65}, {0.6, 0.59}});
+        const tl::TicketSummary within = tl::summarizeTickets(*store, 0, "RTE", tl::RunKind::Imp, "within_std");
         QCOMPARE(within.fullSeeds, 2);
         QVERIFY(std::abs(within.fullMean - 0.68) < 1e-9);
         QCOMPARE(int(within.points.size()), 4);
@@ -67,10 +55,28 @@ private Q_SLOTS:
         QVERIFY(std::abs(within.points[2].mean - 0.66) < 1e-9);
         QVERIFY(within.winningSparsity.has_value());
         QCOMPARE(*within.winningSparsity, 0.4); // 0.66 >= 0.68 - 0.0283
-        const tl::TicketSummary match = tl::summarizeTickets(*store, 0, "RTE", "imp", "match");
+        const tl::TicketSummary match = tl::summarizeTickets(*store, 0, "RTE", tl::RunKind::Imp, "match");
         QCOMPARE(*match.winningSparsity, 0.2); // 0.68 >= 0.68
         QVERIFY(!tl::summarizeTickets(*store, 0, "SST-2").winningSparsity);
-        QVERIFY_THROWS_EXCEPTION(tl::Error, tl::summarizeTickets(*store, 0, "RTE", "imp", "best"));
+        QVERIFY_THROWS_EXCEPTION(tl::Error, tl::summarizeTickets(*store, 0, "RTE", tl::RunKind::Imp, "best"));
+    }
+
+    void matchAllowsRoundingOfEqualMeans()
+    {
+        // Full model 0.50 and 0.66, IMP 0.57 and 0.59: both means are 0.58, but summed in another
+        // order they differ in the last bit (0.58000000000000007 against 0.57999999999999996).
+        QTemporaryDir dir;
+        auto store = tl::ExperimentStore::open(dir.filePath(QStringLiteral("t.db")).toStdString());
+        addRun(*store, tl::RunKind::Full, 0, {{0.0, 0.50}});
+        addRun(*store, tl::RunKind::Full, 1, {{0.0, 0.66}});
+        addRun(*store, tl::RunKind::Imp, 0, {{0.0, 0.70}, {0.2, 0.57}});
+        addRun(*store, tl::RunKind::Imp, 1, {{0.0, 0.70}, {0.2, 0.59}});
+        const tl::TicketSummary match = tl::summarizeTickets(*store, 0, "RTE", tl::RunKind::Imp, "match");
+        QVERIFY(match.points[1].mean < match.fullMean); // the rounding this test is about
+        QVERIFY(match.winningSparsity.has_value());
+        QCOMPARE(*match.winningSparsity, 0.2);
+        QVERIFY(tl::metricAtLeast(0.58, 0.58 + 1e-13));
+        QVERIFY(!tl::metricAtLeast(0.58, 0.58 + 1e-9));
     }
 
     void twoModelsNeverMix()
@@ -82,13 +88,13 @@ private Q_SLOTS:
         auto store = tl::ExperimentStore::open(dir.filePath(QStringLiteral("t.db")).toStdString());
         const int64_t base = store->upsertModel({0, "/models/base", "{}", "h-base"});
         const int64_t large = store->upsertModel({0, "/models/large", "{}", "h-large"});
-        addRun(*store, "full", 0, {{0.0, 0.60}}, base);
-        addRun(*store, "full", 1, {{0.0, 0.62}}, base);
-        addRun(*store, "imp", 0, {{0.0, 0.60}, {0.2, 0.55}, {0.4, 0.50}}, base);
-        addRun(*store, "full", 0, {{0.0, 0.80}}, large);
-        addRun(*store, "full", 1, {{0.0, 0.80}}, large);
-        addRun(*store, "imp", 0, {{0.0, 0.80}, {0.2, 0.80}, {0.4, 0.60}}, large);
-        addRun(*store, "imp", 0, {{0.0, 0.70}}, large, "MRPC");
+        addRun(*store, tl::RunKind::Full, 0, {{0.0, 0.60}}, base);
+        addRun(*store, tl::RunKind::Full, 1, {{0.0, 0.62}}, base);
+        addRun(*store, tl::RunKind::Imp, 0, {{0.0, 0.60}, {0.2, 0.55}, {0.4, 0.50}}, base);
+        addRun(*store, tl::RunKind::Full, 0, {{0.0, 0.80}}, large);
+        addRun(*store, tl::RunKind::Full, 1, {{0.0, 0.80}}, large);
+        addRun(*store, tl::RunKind::Imp, 0, {{0.0, 0.80}, {0.2, 0.80}, {0.4, 0.60}}, large);
+        addRun(*store, tl::RunKind::Imp, 0, {{0.0, 0.70}}, large, "MRPC");
 
         const tl::TicketSummary b = tl::summarizeTickets(*store, base, "RTE");
         QCOMPARE(b.model, std::string("base"));
@@ -110,8 +116,8 @@ private Q_SLOTS:
         QCOMPARE(all[1].model + " " + all[1].task, std::string("large MRPC"));
         QCOMPARE(all[2].model + " " + all[2].task, std::string("large RTE"));
         QVERIFY(std::abs(all[2].fullMean - 0.80) < 1e-9);
-        QCOMPARE(int(tl::summarizeAllTickets(*store, "imp", "within_std", "main", "RTE").size()), 2);
-        QVERIFY(tl::summarizeAllTickets(*store, "random").empty());
+        QCOMPARE(int(tl::summarizeAllTickets(*store, tl::RunKind::Imp, "within_std", "main", "RTE").size()), 2);
+        QVERIFY(tl::summarizeAllTickets(*store, tl::RunKind::Random).empty());
     }
 
     void modelLabelsAreUnique()
@@ -124,7 +130,7 @@ private Q_SLOTS:
         const int64_t c2 = store->upsertModel({0, "/c/tiny/", "{}", "dddddddddddd"}); // retrained in place
         const int64_t unused = store->upsertModel({0, "/d/unused", "{}", "e"});
         for (int64_t id : {a, b, c, c2, int64_t(0)})
-            addRun(*store, "imp", 0, {{0.0, 0.5}}, id);
+            addRun(*store, tl::RunKind::Imp, 0, {{0.0, 0.5}}, id);
         const auto labels = tl::modelLabels(*store);
         QCOMPARE(labels.at(a), std::string("/a/bert")); // two folders named bert: full paths
         QCOMPARE(labels.at(b), std::string("/b/bert"));
@@ -139,9 +145,9 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const std::string db = dir.filePath(QStringLiteral("t.db")).toStdString();
         auto store = tl::ExperimentStore::open(db);
-        addRun(*store, "imp", 0, {{0.0, 0.7}}, 0, "MRPC");
-        addRun(*store, "imp", 0, {{0.0, 0.7}}, 0, "SST-2");
-        addRun(*store, "imp", 0, {{0.0, 0.7}}, 0, "mlm");
+        addRun(*store, tl::RunKind::Imp, 0, {{0.0, 0.7}}, 0, "MRPC");
+        addRun(*store, tl::RunKind::Imp, 0, {{0.0, 0.7}}, 0, "SST-2");
+        addRun(*store, tl::RunKind::Imp, 0, {{0.0, 0.7}}, 0, "mlm");
         QCOMPARE(tl::resolveStoredTask(*store, "mrpc"), std::string("MRPC"));
         QCOMPARE(tl::resolveStoredTask(*store, "Mrpc"), std::string("MRPC"));
         QCOMPARE(tl::resolveStoredTask(*store, "sst2"), std::string("SST-2"));

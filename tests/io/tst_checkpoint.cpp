@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "testmodel.h"
 #include "testdata.h"
 #include "libtorch/io/checkpoint.h"
 #include "io/safetensors.h"
@@ -11,16 +12,6 @@
 #include "util/error.h"
 
 namespace {
-
-tl::BertConfig smallConfig()
-{
-    tl::BertConfig c = tl::BertConfig::preset("tiny");
-    c.vocabSize = 40;
-    c.hiddenSize = 16;
-    c.intermediateSize = 32;
-    c.maxPositionEmbeddings = 24;
-    return c;
-}
 
 bool contains(const std::vector<std::string> &v, const std::string &s)
 {
@@ -72,7 +63,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const std::string d = dir.path().toStdString();
         torch::manual_seed(1);
-        tl::BertConfig c = smallConfig();
+        tl::BertConfig c = tltest::smallConfig(40, 24, 16);
         c.id2label = {"neg", "neu", "pos"};
         tl::BertNet net(c, tl::BertHeads{true, true, true});
         tl::saveBert(net, d);
@@ -92,7 +83,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const std::string d = dir.path().toStdString();
         torch::manual_seed(2);
-        tl::BertNet net(smallConfig(), tl::BertHeads{true, false, true});
+        tl::BertNet net(tltest::smallConfig(40, 24, 16), tl::BertHeads{true, false, true});
         net->config.save(d + "/config.json");
         // TF-converted checkpoints: LayerNorm.gamma/beta; BertModel checkpoints: no "bert." prefix.
         writeRenamed(net, d + "/model.safetensors", [](std::string k) {
@@ -118,7 +109,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const std::string d = dir.path().toStdString();
         torch::manual_seed(3);
-        tl::BertNet net(smallConfig(), tl::BertHeads{true, false, true});
+        tl::BertNet net(tltest::smallConfig(40, 24, 16), tl::BertHeads{true, false, true});
         net->config.save(d + "/config.json");
         auto words = net->bert->embeddings->word_embeddings->weight;
         writeRenamed(net, d + "/model.safetensors", [](const std::string &k) { return k; },
@@ -145,7 +136,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const std::string d = dir.path().toStdString();
-        tl::BertNet net(smallConfig(), tl::BertHeads{false, false, true});
+        tl::BertNet net(tltest::smallConfig(40, 24, 16), tl::BertHeads{false, false, true});
         net->config.save(d + "/config.json");
         auto bias = torch::linspace(-1, 1, 40);
         writeRenamed(net, d + "/model.safetensors",
@@ -161,9 +152,9 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const std::string d = dir.path().toStdString();
-        tl::BertNet net(smallConfig(), tl::BertHeads{true, true, false});
+        tl::BertNet net(tltest::smallConfig(40, 24, 16), tl::BertHeads{true, true, false});
         tl::saveBert(net, d);
-        tl::BertConfig wider = smallConfig();
+        tl::BertConfig wider = tltest::smallConfig(40, 24, 16);
         wider.intermediateSize = 48;
         try {
             tl::loadBert(d, tl::BertHeads{true, true, false}, nullptr, &wider);
@@ -173,7 +164,7 @@ private Q_SLOTS:
                      e.what());
         }
         // Another label count only re-initialises the head.
-        tl::BertConfig three = smallConfig();
+        tl::BertConfig three = tltest::smallConfig(40, 24, 16);
         three.id2label = {"a", "b", "c"};
         tl::LoadReport report;
         tl::BertNet back = tl::loadBert(d, tl::BertHeads{true, true, false}, &report, &three);

@@ -3,16 +3,11 @@
 #include <set>
 
 #include "libtorch/model/bert.h"
+#include "testmodel.h"
 
 namespace {
 
-tl::BertConfig smallConfig()
-{
-    tl::BertConfig c = tl::BertConfig::preset("tiny");
-    c.vocabSize = 100;
-    c.maxPositionEmbeddings = 32;
-    return c;
-}
+using tltest::smallConfig;
 
 int64_t countParameters(tl::BertNet &net)
 {

@@ -2,6 +2,7 @@
 
 #include <QtTest>
 
+#include "testmodel.h"
 #include "libtorch/model/bert.h"
 #include "prune/mask_set.h"
 #include "libtorch/prune/pruner.h"
@@ -10,16 +11,6 @@
 #include "util/error.h"
 
 namespace {
-
-tl::BertConfig smallConfig()
-{
-    tl::BertConfig c = tl::BertConfig::preset("tiny");
-    c.vocabSize = 60;
-    c.hiddenSize = 32;
-    c.intermediateSize = 64;
-    c.maxPositionEmbeddings = 32;
-    return c;
-}
 
 std::vector<float> values(const torch::Tensor &t)
 {
@@ -63,7 +54,7 @@ private Q_SLOTS:
         QFETCH(QString, method);
         QFETCH(double, sparsity);
         torch::manual_seed(1);
-        tl::BertNet net(smallConfig(), tl::BertHeads{true, true, false});
+        tl::BertNet net(tltest::smallConfig(60, 32, 32), tl::BertHeads{true, true, false});
         const auto weights = tl::prunableParameters(net);
         const tl::PruneMethod m = tl::pruneMethodFromName(method.toStdString());
         const tl::MaskSet mask = tl::prune(weights, tl::denseMask(weights), sparsity, m, 7);
@@ -102,7 +93,7 @@ private Q_SLOTS:
     void masksOnlyShrinkAndAreDeterministic()
     {
         torch::manual_seed(2);
-        tl::BertNet net(smallConfig(), tl::BertHeads{true, true, false});
+        tl::BertNet net(tltest::smallConfig(60, 32, 32), tl::BertHeads{true, true, false});
         const auto weights = tl::prunableParameters(net);
         tl::MaskSet prev = tl::denseMask(weights);
         for (double s : {0.2, 0.4, 0.6}) {
@@ -138,7 +129,7 @@ private Q_SLOTS:
     void prunedWeightsStayZeroThroughTraining()
     {
         torch::manual_seed(3);
-        tl::BertNet net(smallConfig(), tl::BertHeads{true, true, false});
+        tl::BertNet net(tltest::smallConfig(60, 32, 32), tl::BertHeads{true, true, false});
         const auto weights = tl::prunableParameters(net);
         const tl::MaskSet mask = tl::prune(weights, tl::denseMask(weights), 0.6, tl::PruneMethod::GlobalMagnitude);
         tl::OptimConfig oc;

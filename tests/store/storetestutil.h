@@ -14,6 +14,7 @@
 #include <thread>
 #include <sqlite3.h>
 #include "store/experiment_store.h"
+#include "testruns.h"
 #include "util/error.h"
 
 namespace storetest {
@@ -130,17 +131,12 @@ inline QString q(const std::string &s)
     return QString::fromStdString(s);
 }
 
+/// The record of an IMP run on RTE (tltest::RunBuilder's) with this identity and status.
 inline tl::RunRecord makeRun(const std::string &specHash, uint64_t seed, const std::string &status = "running")
 {
-    tl::RunRecord r;
-    r.kind = "imp";
+    tl::RunRecord r =
+        tltest::RunBuilder(tl::RunKind::Imp, "RTE", seed).spec(R"({"kind":"imp","task":"RTE"})", specHash).record();
     r.status = status;
-    r.specJson = R"({"kind":"imp","task":"RTE"})";
-    r.specHash = specHash;
-    r.seed = seed;
-    r.task = "RTE";
-    r.device = "cpu";
-    r.threads = 2;
     return r;
 }
 

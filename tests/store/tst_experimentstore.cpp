@@ -40,7 +40,7 @@ private Q_SLOTS:
             store->commitRound(makeRound(runId, 1, 0.65), curve1, &order);
 
             tl::RunRecord t = makeRun("feed", 3);
-            t.kind = "transfer";
+            t.kind = tl::RunKind::Transfer;
             t.modelId = modelId; // datasetId left 0: none
             transferId = store->createRun(t);
             store->recordTransfer({transferId, runId, 1, "MRPC", "masks/rte-1.safetensors"});
@@ -68,7 +68,7 @@ private Q_SLOTS:
         const auto run = store->run(runId);
         QVERIFY(run);
         QCOMPARE(run->id, runId);
-        QCOMPARE(run->kind, std::string("imp"));
+        QCOMPARE(run->kind, tl::RunKind::Imp);
         QCOMPARE(run->status, std::string("running"));
         QCOMPARE(run->specJson, std::string(R"({"note":"überprüft ✓"})"));
         QCOMPARE(run->specHash, std::string("0123456789abcdef"));
@@ -152,7 +152,6 @@ private Q_SLOTS:
         QTest::addColumn<QString>("field");
         QTest::addColumn<QString>("value");
         QTest::addColumn<QString>("fragment");
-        QTest::newRow("kind") << "kind" << "lottery" << "unknown run kind";
         QTest::newRow("status") << "status" << "paused" << "unknown run status";
         QTest::newRow("json") << "specJson" << "{not json" << "not valid JSON";
         QTest::newRow("hash") << "specHash" << "" << "empty spec hash";
@@ -171,9 +170,7 @@ private Q_SLOTS:
         auto store = tl::ExperimentStore::open(path.toStdString());
         tl::RunRecord r = makeRun("h", 0);
         const std::string v = value.toStdString();
-        if (field == QLatin1String("kind"))
-            r.kind = v;
-        else if (field == QLatin1String("status"))
+        if (field == QLatin1String("status"))
             r.status = v;
         else if (field == QLatin1String("specJson"))
             r.specJson = v;
@@ -193,12 +190,68 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         auto store = tl::ExperimentStore::open(dir.filePath(QStringLiteral("lab.db")).toStdString());
-        for (const std::string &kind : tl::ExperimentStore::runKinds()) {
+        for (const tl::RunKindInfo &kind : tl::runKindTable()) {
             tl::RunRecord r = makeRun("h", 0);
-            r.kind = kind;
-            QCOMPARE(store->run(store->createRun(r))->kind, kind);
+            r.kind = kind.kind;
+            const int64_t id = store->createRun(r);
+            QCOMPARE(store->run(id)->kind, kind.kind);
+            QCOMPARE(
+                RawDb(q(store->path())).text(qPrintable(QStringLiteral("SELECT kind FROM runs WHERE id = %1").arg(id))),
+                QString::fromUtf8(kind.name)); // stored by name
         }
-        QCOMPARE(store->runs().size(), tl::ExperimentStore::runKinds().size());
+        QCOMPARE(store->runs().size(), tl::runKindTable().size());
+    }
+
+    void roundMetricsAreRead()
+    {
+        tl::RoundRecord r;
+        r.devMetricsJson = R"({"main": 0.75, "accuracy": 0.75, "mcc": null})";
+        r.trainMetricsJson = R"({"loss": 0.5})";
+        QCOMPARE(r.devMetric(), std::optional<double>(0.75)); // kMainMetric
+        QCOMPARE(r.devMetric("accuracy"), std::optional<double>(0.75));
+        QVERIFY(!r.devMetric("mcc")); // stored null (a NaN): no number
+        QVERIFY(!r.devMetric("f1"));
+        const auto all = r.devMetrics();
+        QCOMPARE(all.size(), size_t(3));
+        QVERIFY(std::isnan(all.at("mcc")));
+        QCOMPARE(r.trainMetrics().at("loss"), 0.5);
+        QVERIFY(tl::sameMetrics(all, r.devMetrics())); // NaN equals NaN here
+        QVERIFY(!tl::sameMetrics(all, r.trainMetrics()));
+        r.devMetricsJson = "[1]"; // only a foreign database could hold this: read as no metrics
+        QVERIFY(r.devMetrics().empty());
+        QVERIFY(!tl::RoundRecord().devMetric());
+    }
+
+    void runsByIdAndLabel()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("lab.db"));
+        auto store = tl::ExperimentStore::open(path.toStdString());
+        tl::RunRecord r = makeRun("h", 7);
+        r.repetition = 2;
+        const int64_t id = store->createRun(r);
+        QCOMPARE(store->requireRun(id).seed, uint64_t(7));
+        QCOMPARE(errorOf([&] { store->requireRun(id + 1); }), path + QStringLiteral(": no run %1").arg(id + 1));
+        QCOMPARE(q(tl::runLabel(store->requireRun(id))), QStringLiteral("RTE imp #%1 (seed 7, repetition 2)").arg(id));
+        r.repetition = 0;
+        r.id = 3;
+        QCOMPARE(tl::runLabel(r), std::string("RTE imp #3 (seed 7)"));
+    }
+
+    void unknownStoredKindIsNamed()
+    {
+        // A kind this build does not know (another program's, or a newer TicketLab's) is an
+        // error naming the database, the run and the kind, never a silent default.
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("lab.db"));
+        auto store = tl::ExperimentStore::open(path.toStdString());
+        const int64_t id = store->createRun(makeRun("h", 0));
+        QVERIFY(RawDb(path).exec("UPDATE runs SET kind = 'lottery'"));
+        for (const QString &msg : {errorOf([&] { store->runs(); }), errorOf([&] { store->run(id); })}) {
+            QVERIFY2(msg.contains(path), qPrintable(msg));
+            QVERIFY2(msg.contains(QStringLiteral("run %1").arg(id)), qPrintable(msg));
+            QVERIFY2(msg.contains(QStringLiteral("unknown run kind 'lottery'")), qPrintable(msg));
+        }
     }
 
     void commitRoundReplaces()

@@ -10,6 +10,7 @@
 #include "store/merge.h"
 #include "study/study.h"
 #include "testdata.h"
+#include "testruns.h"
 #include "util/error.h"
 
 using nlohmann::json;
@@ -50,7 +51,8 @@ private Q_SLOTS:
         QCOMPARE(QString::fromStdString(s.tasks[0].first), QStringLiteral("MRPC")); // object keys sort
         QCOMPARE(QString::fromStdString(s.tasks[1].first), QStringLiteral("RTE"));
         QCOMPARE(s.seeds, (std::vector<uint64_t>{0, 1}));
-        QCOMPARE(s.baselines, (std::vector<std::string>{"full", "random", "reinit", "shuffle"}));
+        QCOMPARE(s.baselines, (std::vector<tl::RunKind>{tl::RunKind::Full, tl::RunKind::Random, tl::RunKind::Reinit,
+                                                        tl::RunKind::Shuffle}));
         QCOMPARE(QString::fromStdString(s.metricFor("RTE")), QStringLiteral("main"));
     }
 
@@ -133,15 +135,10 @@ private Q_SLOTS:
         const auto plan = tl::planStudy(tl::StudySpec::fromJson(baseStudy(), "s.json"));
         auto store = tl::ExperimentStore::open(tltest::str(dir.filePath(QStringLiteral("lab.db"))));
         auto add = [&](const tl::PlannedRun &p, const char *status) {
-            tl::RunRecord r;
-            r.kind = p.kind;
-            r.status = status;
-            r.specJson = p.spec.toJson().dump();
-            r.specHash = p.spec.hash();
-            r.seed = p.seed;
-            r.task = p.task;
-            r.device = "cpu";
-            return store->createRun(r);
+            return tltest::RunBuilder(p.kind, p.task, p.seed)
+                .spec(p.spec.toJson().dump(), p.spec.hash())
+                .status(status)
+                .create(*store);
         };
         add(plan[0], "done");
         add(plan[1], "cancelled");
@@ -160,42 +157,28 @@ private Q_SLOTS:
         const auto plan = tl::planStudy(tl::StudySpec::fromJson(baseStudy(), "s.json"));
         const tl::PlannedRun &imp = byKey(plan, "RTE/imp/s0");
         const tl::PlannedRun &tr = byKey(plan, "RTE->MRPC/transfer/s0");
+        tl::MaskSet mask;
+        mask.tensors.push_back({"bert.pooler.dense.weight", {2, 2}, {1, 1, 1, 1}});
+        const tl::PruneOrder order = tl::PruneOrder::fromMask(mask);
         auto fill = [&](tl::ExperimentStore &s, const tl::PlannedRun &p, double metric, int64_t sourceRun) {
-            tl::RunRecord r;
-            r.kind = p.kind;
-            r.status = "running";
-            r.specJson = p.spec.toJson().dump();
-            r.specHash = p.spec.hash();
-            r.seed = p.seed;
-            r.task = p.task;
-            r.device = "cpu";
-            r.modelId = s.upsertModel({0, "/models/tiny", R"({"num_attention_heads": 2})", "abc"});
-            const int64_t id = s.createRun(r);
-            for (int k = 0; k < 2; ++k) {
-                tl::RoundRecord round;
-                round.runId = id;
-                round.round = k;
-                round.sparsity = 0.1 * k;
-                round.devMetricsJson = json{{"accuracy", metric + k}}.dump();
-                const std::vector<char> blob{'o', char('0' + k)};
-                s.commitRound(round, {{k, 1, 0.5, 1e-5}, {k, 2, 0.4, 1e-5}}, &blob);
-            }
+            tltest::RunBuilder b(p.kind, p.task, p.seed);
+            b.spec(p.spec.toJson().dump(), p.spec.hash())
+                .model(s.upsertModel({0, "/models/tiny", R"({"num_attention_heads": 2})", "abc"}))
+                .metricNames({"accuracy"})
+                .curve(2)
+                .order(order)
+                .round(0, 0.0, metric)
+                .round(1, 0.1, metric + 1);
             if (sourceRun)
-                s.recordTransfer({id, sourceRun, 2, p.task, {}});
-            s.setRunStatus(id, "done");
-            return id;
+                b.transferFrom(sourceRun, 2);
+            return b.create(s);
         };
         const QString aPath = dir.filePath(QStringLiteral("a.db")), labPath = dir.filePath(QStringLiteral("lab.db"));
         {
             auto a = tl::ExperimentStore::open(tltest::str(aPath));
             const int64_t impId = fill(*a, imp, 0.5, 0);
             fill(*a, tr, 0.7, impId);
-            tl::RunRecord unfinished;
-            unfinished.kind = "imp";
-            unfinished.specJson = "{}";
-            unfinished.specHash = "feed";
-            unfinished.task = "RTE";
-            a->createRun(unfinished);
+            tltest::RunBuilder(tl::RunKind::Imp, "RTE").spec("{}", "feed").status("running").create(*a);
         }
         auto lab = tl::ExperimentStore::open(tltest::str(labPath));
         fill(*lab, byKey(plan, "MRPC/full/s0"), 0.6, 0); // the lab's own run shifts the ids
@@ -215,7 +198,7 @@ private Q_SLOTS:
         QCOMPARE(QString::fromStdString(mergedTransfer.specHash), QString::fromStdString(tr.spec.hash()));
         QCOMPARE(lab->rounds(mergedTransfer.id).size(), size_t(2));
         QCOMPARE(lab->curve(mergedTransfer.id).size(), size_t(4));
-        QCOMPARE(*lab->pruneOrder(mergedTransfer.id), (std::vector<char>{'o', '1'}));
+        QCOMPARE(*lab->pruneOrder(mergedTransfer.id), tl::encodePruneOrder(order));
         QCOMPARE(lab->transfer(mergedTransfer.id)->sourceRunId, mergedImp.id);
         QVERIFY(mergedImp.id != 1); // really remapped
         QCOMPARE(QString::fromStdString(lab->model(mergedImp.modelId)->configJson),

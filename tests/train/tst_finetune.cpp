@@ -1,6 +1,7 @@
 #include <QElapsedTimer>
 #include <QtTest>
 
+#include "testmodel.h"
 #include "testdata.h"
 #include "libtorch/model/bert.h"
 #include "text/tasks.h"
@@ -12,9 +13,7 @@ namespace {
 
 tl::BertConfig scratchConfig(int64_t vocabSize, const tl::TaskSpec &task)
 {
-    tl::BertConfig c = tl::BertConfig::preset("tiny");
-    c.vocabSize = vocabSize;
-    c.maxPositionEmbeddings = 128;
+    tl::BertConfig c = tltest::smallConfig(vocabSize, 128);
     c.regression = task.regression;
     c.id2label = task.labels;
     return c;

@@ -1,6 +1,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "testmodel.h"
 #include "testdata.h"
 #include "demodata.h"
 #include "libtorch/model/bert.h"
@@ -74,9 +75,7 @@ private Q_SLOTS:
             tl::Vocab::load((data + QStringLiteral("/vocab/bert-base-uncased/vocab.txt")).toStdString()));
         const auto files = tl::corpusFiles((data + QStringLiteral("/corpus/wikitext-2")).toStdString());
         const tl::MlmCorpus corpus = tl::buildMlmCorpus(tokenizer, files, 64, 150000, 20);
-        tl::BertConfig c = tl::BertConfig::preset("tiny");
-        c.vocabSize = tokenizer.vocab().size();
-        c.maxPositionEmbeddings = 64;
+        const tl::BertConfig c = tltest::smallConfig(tokenizer.vocab().size(), 64);
         torch::manual_seed(0);
         tl::BertNet net(c, tl::BertHeads{true, false, true});
         tl::MlmOptions o;

@@ -12,6 +12,7 @@
 #include "prune/mask_set.h"
 #include "prune/prune_order.h"
 #include "store/experiment_store.h"
+#include "testruns.h"
 
 namespace tl::test {
 
@@ -79,16 +80,10 @@ inline std::string fixtureConfigJson()
 
 /// A bare run (no model, no dataset, no rounds), still "running": what another process that has
 /// just started a run leaves in the database.
-inline int64_t addBareRun(const std::string &db, const std::string &kind, const std::string &task)
+inline int64_t addBareRun(const std::string &db, RunKind kind, const std::string &task)
 {
     auto store = ExperimentStore::open(db);
-    RunRecord r;
-    r.kind = kind;
-    r.status = "running";
-    r.specJson = "{}";
-    r.specHash = "bare-" + kind + "-" + task;
-    r.task = task;
-    return store->createRun(r);
+    return tltest::RunBuilder(kind, task).status("running").create(*store);
 }
 
 /// Writes runs of one model into a fixture database.
@@ -98,72 +93,46 @@ struct FixtureWriter
     int64_t model = 0;
     std::string modelPath;
 
-    int64_t newRun(const std::string &kind, const std::string &task, int64_t dataset, uint64_t seed)
+    /// A run of this model with the spec a run of it would have (kind, task, model, data).
+    tltest::RunBuilder run(RunKind kind, const std::string &task, int64_t dataset, uint64_t seed) const
     {
-        RunRecord r;
-        r.kind = kind;
-        r.status = "running";
-        r.specJson = R"({"kind": ")" + kind + R"(", "task": ")" + task + R"(", "model": ")" + modelPath +
-                     R"(", "data_dir": "/data/)" + task + R"("})";
-        r.specHash = kind + task + "@" + modelPath;
-        r.seed = seed;
-        r.modelId = model;
-        r.datasetId = dataset;
-        r.task = task;
-        r.device = "cpu";
-        r.threads = 2;
-        return store.createRun(r);
+        const std::string name = runKindName(kind);
+        tltest::RunBuilder b(kind, task, seed);
+        b.model(model).dataset(dataset).metricNames({kMainMetric, "accuracy"}).curve(10);
+        b.spec(R"({"kind": ")" + name + R"(", "task": ")" + task + R"(", "model": ")" + modelPath +
+                   R"(", "data_dir": "/data/)" + task + R"("})",
+               name + task + "@" + modelPath);
+        return b;
     }
 
-    /// Round `round` with the fixture's IMP mask of that round (or the dense mask), its metric as
-    /// "main" and "accuracy", and a 10-step training curve.
-    void commit(int64_t run, int round, double metric, PruneOrder &order, bool masks)
-    {
-        const MaskSet mask = masks ? fixtureMask(round) : fixtureDenseMask();
-        if (round > 0)
-            order.record(mask, round);
-        RoundRecord rec;
-        rec.runId = run;
-        rec.round = round;
-        rec.sparsity = mask.sparsity();
-        rec.devMetricsJson = R"({"main": )" + std::to_string(metric) + R"(, "accuracy": )" + std::to_string(metric) + "}";
-        rec.trainMetricsJson = R"({"loss": 0.5})";
-        rec.steps = 10;
-        std::vector<CurvePoint> curve;
-        for (int s = 1; s <= 10; ++s)
-            curve.push_back({round, s, 1.0 / s + round * 0.1, 1e-3 * (1.0 - s / 10.0)});
-        const std::vector<char> blob = encodePruneOrder(order);
-        store.commitRound(rec, curve, &blob);
-    }
-
-    /// A finished run with rounds 0.. of the given metrics (IMP masks when `masks`).
-    int64_t finishedRun(const std::string &kind, const std::string &task, int64_t dataset, uint64_t seed,
+    /// A finished run with rounds 0.. of the given metrics ("main" and "accuracy"), each with a
+    /// 10-step training curve, and the fixture's IMP masks when `masks` (else dense ones).
+    int64_t finishedRun(RunKind kind, const std::string &task, int64_t dataset, uint64_t seed,
                         const std::vector<double> &metrics, bool masks)
     {
-        const int64_t id = newRun(kind, task, dataset, seed);
         PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
-        for (size_t r = 0; r < metrics.size(); ++r)
-            commit(id, int(r), metrics[r], order, masks);
-        store.setRunStatus(id, "done");
-        return id;
+        tltest::RunBuilder b = run(kind, task, dataset, seed);
+        for (size_t r = 0; r < metrics.size(); ++r) {
+            const MaskSet mask = masks ? fixtureMask(int(r)) : fixtureDenseMask();
+            if (r > 0)
+                order.record(mask, int(r));
+            b.round(int(r), mask.sparsity(), metrics[r]);
+        }
+        return b.order(order).create(store);
     }
 
     /// A finished transfer of the fixture's round-`round` mask of run `source` onto `task`.
     int64_t transferRun(int64_t source, int round, const std::string &task, int64_t dataset, double metric)
     {
-        const int64_t id = newRun("transfer", task, dataset, 0);
         PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
         order.record(fixtureMask(round), round);
-        RoundRecord rec;
-        rec.runId = id;
-        rec.round = round;
-        rec.sparsity = fixtureMask(round).sparsity();
-        rec.devMetricsJson = R"({"main": )" + std::to_string(metric) + "}";
-        const std::vector<char> blob = encodePruneOrder(order);
-        store.commitRound(rec, {}, &blob);
-        store.recordTransfer({id, source, round, task, ""});
-        store.setRunStatus(id, "done");
-        return id;
+        return run(RunKind::Transfer, task, dataset, 0)
+            .metricNames({kMainMetric})
+            .curve(0)
+            .order(order)
+            .transferFrom(source, round)
+            .round(round, fixtureMask(round).sparsity(), metric)
+            .create(store);
     }
 };
 
@@ -176,16 +145,16 @@ inline LabFixture writeLabFixture(const std::string &path)
     const int64_t rte = store->upsertDataset({0, "RTE", "/data/RTE", "hash-rte"});
     FixtureWriter w{*store, model, "/models/tiny-bert"};
     // IMP on SST-2, seeds 0 and 1: metrics 0.90 / 0.89 / 0.88 / 0.70 and 0.92 / 0.91 / 0.90 / 0.72.
-    f.impSst0 = w.finishedRun("imp", "SST-2", sst, 0, {0.90, 0.89, 0.88, 0.70}, true);
-    f.impSst1 = w.finishedRun("imp", "SST-2", sst, 1, {0.92, 0.91, 0.90, 0.72}, true);
+    f.impSst0 = w.finishedRun(RunKind::Imp, "SST-2", sst, 0, {0.90, 0.89, 0.88, 0.70}, true);
+    f.impSst1 = w.finishedRun(RunKind::Imp, "SST-2", sst, 1, {0.92, 0.91, 0.90, 0.72}, true);
     // Full model on SST-2: 0.90 and 0.92 (mean 0.91, std 0.01414).
-    f.fullSst = w.finishedRun("full", "SST-2", sst, 0, {0.90}, false);
-    w.finishedRun("full", "SST-2", sst, 1, {0.92}, false);
+    f.fullSst = w.finishedRun(RunKind::Full, "SST-2", sst, 0, {0.90}, false);
+    w.finishedRun(RunKind::Full, "SST-2", sst, 1, {0.92}, false);
     // Random pruning on SST-2 (same masks as IMP here; only its metrics differ): 0.90, 0.80.
-    f.randomSst = w.finishedRun("random", "SST-2", sst, 0, {0.90, 0.80}, true);
+    f.randomSst = w.finishedRun(RunKind::Random, "SST-2", sst, 0, {0.90, 0.80}, true);
     // IMP on RTE: 0.60 / 0.58 / 0.55 (rounds 0..2); full RTE 0.60.
-    f.impRte = w.finishedRun("imp", "RTE", rte, 0, {0.60, 0.58, 0.55}, true);
-    f.fullRte = w.finishedRun("full", "RTE", rte, 0, {0.60}, false);
+    f.impRte = w.finishedRun(RunKind::Imp, "RTE", rte, 0, {0.60, 0.58, 0.55}, true);
+    f.fullRte = w.finishedRun(RunKind::Full, "RTE", rte, 0, {0.60}, false);
     // Transfer: SST-2 seed-0 mask of round 2 fine-tuned on RTE: 0.57 (delta -0.03; RTE's own
     // ticket at that sparsity is 0.55, so the transfer is at least as good).
     f.transfer = w.transferRun(f.impSst0, 2, "RTE", rte, 0.57);
@@ -209,10 +178,10 @@ inline SecondModel addSecondModel(const std::string &path)
     const int64_t sst = store->upsertDataset({0, "SST-2", "/data/SST-2", "hash-sst"});
     const int64_t rte = store->upsertDataset({0, "RTE", "/data/RTE", "hash-rte"});
     FixtureWriter w{*store, m.model, "/models/base-bert"};
-    m.impSst = w.finishedRun("imp", "SST-2", sst, 0, {0.80, 0.80, 0.75, 0.60}, true);
-    m.fullSst0 = w.finishedRun("full", "SST-2", sst, 0, {0.80}, false);
-    m.fullSst1 = w.finishedRun("full", "SST-2", sst, 1, {0.82}, false);
-    m.fullRte = w.finishedRun("full", "RTE", rte, 0, {0.50}, false);
+    m.impSst = w.finishedRun(RunKind::Imp, "SST-2", sst, 0, {0.80, 0.80, 0.75, 0.60}, true);
+    m.fullSst0 = w.finishedRun(RunKind::Full, "SST-2", sst, 0, {0.80}, false);
+    m.fullSst1 = w.finishedRun(RunKind::Full, "SST-2", sst, 1, {0.82}, false);
+    m.fullRte = w.finishedRun(RunKind::Full, "RTE", rte, 0, {0.50}, false);
     m.transfer = w.transferRun(m.impSst, 2, "RTE", rte, 0.52);
     return m;
 }

@@ -194,8 +194,8 @@ private Q_SLOTS:
         QCOMPARE(f.heatmaps.size(), size_t(1));
         const HeatmapPanel &p = f.heatmaps[0];
         QVERIFY2(p.title.contains(QStringLiteral("11.8%")), qPrintable(p.title));
-        QVERIFY2(p.xTicks[0].endsWith(QStringLiteral("r1 (11.8%)")), qPrintable(p.xTicks[0]));
-        QVERIFY2(p.xTicks[3].endsWith(QStringLiteral("r2 (23.5%)")), qPrintable(p.xTicks[3]));
+        QCOMPARE(p.xTicks[0], QStringLiteral("SST-2 imp #%1 (seed 0), round 1, 11.8%").arg(m_lab.impSst0));
+        QCOMPARE(p.xTicks[3], QStringLiteral("RTE transfer #%1 (seed 0), round 2, 23.5%").arg(m_lab.transfer));
         const auto rows = rowsWhere(f, {{0, QString::number(m_lab.impSst0)}, {4, QString::number(m_lab.randomSst)}});
         QCOMPARE(rows.size(), 1);
         QCOMPARE(rows[0][2], QStringLiteral("1"));
@@ -203,7 +203,7 @@ private Q_SLOTS:
         QCOMPARE(p.values[1], 1.0); // the same masks at the same sparsity
         // An explicit round still rules.
         const Figure r2 = buildFigure(QStringLiteral("overlap-matrix"), request({m_lab.impSst0, m_lab.impRte}, 2));
-        QVERIFY(r2.heatmaps[0].xTicks[0].endsWith(QStringLiteral("r2 (23.5%)")));
+        QVERIFY(r2.heatmaps[0].xTicks[0].endsWith(QStringLiteral(", round 2, 23.5%")));
     }
 
     void overlapDefaultsToEveryKind()
@@ -216,9 +216,9 @@ private Q_SLOTS:
         {
             auto store = ExperimentStore::open(db);
             test::FixtureWriter w{*store, 1, "/models/tiny-bert"};
-            shuffle = w.finishedRun("shuffle", "SST-2", 1, 0, {0.7, 0.6}, true);
+            shuffle = w.finishedRun(tl::RunKind::Shuffle, "SST-2", 1, 0, {0.7, 0.6}, true);
             for (int seed = 2; seed < 10; ++seed)
-                w.finishedRun("imp", "SST-2", 1, uint64_t(seed), {0.9, 0.9}, true);
+                w.finishedRun(tl::RunKind::Imp, "SST-2", 1, uint64_t(seed), {0.9, 0.9}, true);
         }
         FigureRequest r;
         r.db = QString::fromStdString(db);
@@ -318,8 +318,8 @@ private Q_SLOTS:
         QStringList names;
         for (const LineSeries &s : f.lines[0].series)
             names << s.name;
-        QCOMPARE(names, (QStringList{QStringLiteral("RTE imp #%1 s0").arg(m_lab.impRte),
-                                     QStringLiteral("RTE full #%1 s0").arg(m_lab.fullRte)}));
+        QCOMPARE(names, (QStringList{QStringLiteral("RTE imp #%1 (seed 0)").arg(m_lab.impRte),
+                                     QStringLiteral("RTE full #%1 (seed 0)").arg(m_lab.fullRte)}));
         // Chosen runs are all shown.
         QCOMPARE(buildFigure(QStringLiteral("training-curves"), request({m_lab.impSst0, m_lab.impSst1}))
                      .lines[0]
@@ -339,11 +339,11 @@ private Q_SLOTS:
             auto store = ExperimentStore::open(db);
             const int64_t model = store->upsertModel({0, "/models/m", test::fixtureConfigJson(), "h"});
             test::FixtureWriter w{*store, model, "/models/m"};
-            const int64_t src = w.finishedRun("imp", "SST-2", 0, 0, {0.9, 0.9}, true);
+            const int64_t src = w.finishedRun(tl::RunKind::Imp, "SST-2", 0, 0, {0.9, 0.9}, true);
             for (const char *task : {"MRPC", "MRPC", "RTE", "RTE"})
                 transfers << w.transferRun(src, 1, task, 0, 0.812227);
-            w.finishedRun("full", "RTE", 0, 0, {0.79}, false);
-            w.finishedRun("full", "RTE", 0, 1, {0.8437}, false);
+            w.finishedRun(tl::RunKind::Full, "RTE", 0, 0, {0.79}, false);
+            w.finishedRun(tl::RunKind::Full, "RTE", 0, 1, {0.8437}, false);
         }
         FigureRequest r;
         r.db = QString::fromStdString(db);

@@ -19,7 +19,7 @@ class TestLiveRunPanel : public QObject
     {
         for (int step = 1; step <= 20; ++step) {
             RunProgress e;
-            e.run = 7;
+            e.runId = 7;
             e.round = round;
             e.rounds = rounds;
             e.sparsity = sparsity;

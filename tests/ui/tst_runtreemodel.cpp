@@ -103,7 +103,7 @@ private Q_SLOTS:
             const int64_t retrained =
                 store->upsertModel({0, "/models/tiny-bert", test::fixtureConfigJson(), "v2-tiny-hash"});
             test::FixtureWriter w{*store, retrained, "/models/tiny-bert"};
-            retrainedRun = w.finishedRun("imp", "SST-2", 0, 0, {0.5, 0.4}, true);
+            retrainedRun = w.finishedRun(tl::RunKind::Imp, "SST-2", 0, 0, {0.5, 0.4}, true);
         }
         RunTreeModel model;
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
@@ -130,7 +130,7 @@ private Q_SLOTS:
     {
         RunTreeModel model;
         model.setSnapshot(loadLabSnapshot(m_db.toStdString()));
-        test::addBareRun(m_db.toStdString(), "imp", "CoLA"); // no model: listed under "(no model)"
+        test::addBareRun(m_db.toStdString(), tl::RunKind::Imp, "CoLA"); // no model: listed under "(no model)"
         model.setSnapshot(loadLabSnapshot(m_db.toStdString()));
         QCOMPARE(model.rowCount(), 2);
         QVERIFY(model.indexForKey(QStringLiteral("m:(no model)")).isValid());

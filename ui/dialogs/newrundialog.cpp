@@ -93,6 +93,25 @@ QDoubleSpinBox *doubleSpin(double min, double max, double value, int decimals, d
     return s;
 }
 
+/// The kinds a run spec may ask for, by name, each with its label as tooltip.
+void addKindItems(QComboBox *combo)
+{
+    QStringList tips;
+    for (const RunKindInfo &k : runKindTable()) {
+        if (!k.inSpec)
+            continue;
+        combo->addItem(QString::fromUtf8(k.name));
+        combo->setItemData(combo->count() - 1, QString::fromUtf8(k.label), Qt::ToolTipRole);
+        tips << QStringLiteral("%1: %2").arg(QString::fromUtf8(k.name), QString::fromUtf8(k.label));
+    }
+    combo->setToolTip(tips.join(QLatin1Char('\n')));
+}
+
+RunKind kindOf(const QComboBox *combo)
+{
+    return findRunKind(combo->currentText().toStdString()).value_or(RunKind::Imp);
+}
+
 QSpinBox *intSpin(int min, int max, int value, QWidget *parent)
 {
     auto *s = new QSpinBox(parent);
@@ -163,10 +182,7 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
     m_dataDir->setPlaceholderText(QStringLiteral("Task folder (train.tsv, dev.tsv) or text folder for mlm"));
     wf->addRow(QStringLiteral("Data:"), pathRow(m_dataDir, what, QStringLiteral("Data folder")));
     m_kind = new QComboBox(what);
-    for (const std::string &k : RunSpec::kinds())
-        m_kind->addItem(QString::fromStdString(k));
-    m_kind->setToolTip(QStringLiteral("imp: iterative magnitude pruning with rewinding; full: no pruning; random, reinit, "
-                                      "shuffle, standard, oneshot: the paper's baselines; transfer: fine-tune a stored mask"));
+    addKindItems(m_kind);
     wf->addRow(QStringLiteral("Kind:"), m_kind);
     m_sourceRun = intSpin(0, 1000000, 0, what);
     m_sourceRun->setSpecialValueText(QStringLiteral("(none)"));
@@ -332,13 +348,12 @@ void NewRunDialog::keyPressEvent(QKeyEvent *event)
 
 void NewRunDialog::updateEnabled()
 {
-    const QString kind = m_kind->currentText();
-    const bool needsSource = kind == QLatin1String("transfer") || kind == QLatin1String("reinit")
-                             || kind == QLatin1String("shuffle");
-    m_sourceRun->setEnabled(needsSource);
-    m_sourceRound->setEnabled(needsSource);
-    m_maskFile->setEnabled(kind == QLatin1String("transfer"));
-    const bool prunes = kind != QLatin1String("full") && kind != QLatin1String("transfer");
+    const RunKindInfo &kind = runKindInfo(kindOf(m_kind));
+    const bool transfer = kind.kind == RunKind::Transfer; // the one kind that takes a mask (a round, or a file)
+    m_sourceRun->setEnabled(kind.needsSource);
+    m_sourceRound->setEnabled(transfer);
+    m_maskFile->setEnabled(transfer);
+    const bool prunes = kind.prunes;
     for (QWidget *w : std::initializer_list<QWidget *>{m_method, m_schedule, m_step, m_stopBy, m_pooler, m_embeddings})
         w->setEnabled(prunes);
     m_rounds->setEnabled(prunes && m_stopBy->currentIndex() == 0);
@@ -353,9 +368,9 @@ QJsonObject NewRunDialog::spec() const
     o[QStringLiteral("model")] = absolute(m_model->text());
     o[QStringLiteral("task")] = m_task->currentText().trimmed();
     o[QStringLiteral("data_dir")] = absolute(m_dataDir->text());
-    const QString kind = m_kind->currentText();
-    o[QStringLiteral("kind")] = kind;
-    if (kind != QLatin1String("full") && kind != QLatin1String("transfer")) {
+    const RunKind kind = kindOf(m_kind);
+    o[QStringLiteral("kind")] = QString::fromStdString(runKindName(kind));
+    if (runKindInfo(kind).prunes) {
         QJsonObject p;
         p[QStringLiteral("method")] = m_method->currentText();
         p[QStringLiteral("schedule")] = m_schedule->currentText();
@@ -393,11 +408,13 @@ QJsonObject NewRunDialog::spec() const
     o[QStringLiteral("threads")] = m_threads->value();
     o[QStringLiteral("device")] = m_device->currentText().trimmed();
     o[QStringLiteral("criterion")] = m_criterion->currentText();
-    if (kind == QLatin1String("transfer") && !m_maskFile->text().trimmed().isEmpty())
+    if (kind == RunKind::Transfer && !m_maskFile->text().trimmed().isEmpty())
         o[QStringLiteral("source")] = QJsonObject{{QStringLiteral("mask_file"), absolute(m_maskFile->text())}};
-    else if (kind == QLatin1String("transfer") || kind == QLatin1String("reinit") || kind == QLatin1String("shuffle"))
+    else if (kind == RunKind::Transfer)
         o[QStringLiteral("source")] = QJsonObject{{QStringLiteral("run"), m_sourceRun->value()},
                                                   {QStringLiteral("round"), m_sourceRound->value()}};
+    else if (runKindInfo(kind).needsSource) // reinit, shuffle: every round of an IMP run
+        o[QStringLiteral("source")] = QJsonObject{{QStringLiteral("run"), m_sourceRun->value()}};
     return o;
 }
 
@@ -567,8 +584,8 @@ QStringList NewRunDialog::validate() const
         problems << QStringLiteral("data_dir: choose the task's data folder");
     else if (!QFileInfo(data).isDir())
         problems << QStringLiteral("data_dir: %1 is not a folder").arg(data);
-    if (kind == QLatin1String("transfer") && !m_maskFile->text().trimmed().isEmpty()
-        && !QFileInfo(o.value(QLatin1String("source")).toObject().value(QLatin1String("mask_file")).toString()).isFile())
+    if (kindOf(m_kind) == RunKind::Transfer && !m_maskFile->text().trimmed().isEmpty() &&
+        !QFileInfo(o.value(QLatin1String("source")).toObject().value(QLatin1String("mask_file")).toString()).isFile())
         problems << QStringLiteral("source.mask_file: no such file");
     else if (o.contains(QLatin1String("source")) && o.value(QLatin1String("source")).toObject().contains(QLatin1String("run"))
              && m_sourceRun->value() < 1)

@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "engine/progress_protocol.h"
+
 namespace tl::ui {
 
 QString stateName(RunJob::State state)
@@ -17,22 +19,6 @@ QString stateName(RunJob::State state)
     }
     return {};
 }
-
-namespace {
-
-QString formatEta(double seconds)
-{
-    if (!(seconds > 0) || !std::isfinite(seconds))
-        return {};
-    const qint64 s = qint64(seconds + 0.5);
-    if (s < 60)
-        return QStringLiteral("%1 s").arg(s);
-    if (s < 3600)
-        return QStringLiteral("%1 min %2 s").arg(s / 60).arg(s % 60);
-    return QStringLiteral("%1 h %2 min").arg(s / 3600).arg((s % 3600) / 60);
-}
-
-} // namespace
 
 JobQueue::JobQueue(QObject *parent) : QAbstractTableModel(parent) {}
 
@@ -133,12 +119,14 @@ QVariant JobQueue::data(const QModelIndex &index, int role) const
     case StateColumn:
         if (j->state() == RunJob::State::Failed && !j->errorText().isEmpty())
             return QStringLiteral("failed: ") + j->errorText();
-        return stateName(j->state()) + (p.run ? QStringLiteral(" (run %1)").arg(p.run) : QString());
+        return stateName(j->state()) + (p.runId ? QStringLiteral(" (run %1)").arg(p.runId) : QString());
     case RoundColumn:
-        return running || p.run ? QStringLiteral("%1/%2 (%3%)").arg(p.round).arg(p.rounds).arg(p.sparsity * 100, 0, 'f', 1)
-                                : QString();
+        return running || p.runId
+                   ? QStringLiteral("%1/%2 (%3%)").arg(p.round).arg(p.rounds).arg(p.sparsity * 100, 0, 'f', 1)
+                   : QString();
     case ProgressColumn: return QStringLiteral("%1%").arg(int(j->fractionDone() * 100));
-    case EtaColumn: return running ? formatEta(p.etaSeconds) : QString();
+    case EtaColumn:
+        return running && p.etaSeconds > 0 ? QString::fromStdString(formatDuration(p.etaSeconds)) : QString();
     case LossColumn: return p.step > 0 ? QString::number(p.loss, 'f', 4) : QString();
     default: return {};
     }

@@ -3,11 +3,10 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QStandardPaths>
 #include <QTimer>
+
+#include "engine/progress_protocol.h"
 
 namespace tl::ui {
 
@@ -41,11 +40,7 @@ QString RunJob::defaultCliPath()
 
 double RunJob::fractionDone() const
 {
-    if (m_state == State::Done)
-        return 1.0;
-    const int rounds = m_progress.rounds + 1;
-    const double inRound = m_progress.totalSteps > 0 ? double(m_progress.step) / double(m_progress.totalSteps) : 0.0;
-    return std::clamp((m_progress.round + inRound) / double(std::max(rounds, 1)), 0.0, 1.0);
+    return m_state == State::Done ? 1.0 : runFractionDone(m_progress);
 }
 
 void RunJob::start()
@@ -101,48 +96,43 @@ void RunJob::readOutput()
 
 void RunJob::handleLine(const QByteArray &line)
 {
-    if (line.isEmpty())
-        return;
-    const QJsonDocument doc = QJsonDocument::fromJson(line);
-    if (!doc.isObject())
+    const auto parsed = parseProgressLine(line.toStdString());
+    if (!parsed)
         return; // not a progress line (the CLI prints only JSON on stdout with --progress json)
-    const QJsonObject o = doc.object();
-    const QString event = o.value(QLatin1String("event")).toString();
-    if (event == QLatin1String("done")) {
+    if (parsed->done) {
         m_sawDone = true;
-        m_doneCancelled = o.value(QLatin1String("cancelled")).toBool();
-        m_runIds.clear();
-        for (const QJsonValue &v : o.value(QLatin1String("runs")).toArray())
-            m_runIds << qint64(v.toDouble());
+        m_doneCancelled = parsed->outcome.cancelled;
+        m_runIds = QList<qint64>(parsed->outcome.runIds.begin(), parsed->outcome.runIds.end());
         return;
     }
-    RunProgress p = m_progress;
-    p.run = qint64(o.value(QLatin1String("run")).toDouble());
-    p.round = o.value(QLatin1String("round")).toInt();
-    p.rounds = o.value(QLatin1String("rounds")).toInt();
-    p.sparsity = o.value(QLatin1String("sparsity")).toDouble();
-    if (event == QLatin1String("run_start")) {
-        if (!m_runIds.contains(p.run))
-            m_runIds << p.run;
-        p.step = 0;
-        m_progress = p;
-        Q_EMIT runStarted(p.run, o.value(QLatin1String("resumed")).toBool());
-    } else if (event == QLatin1String("round_start")) {
-        p.step = 0;
-        m_progress = p;
+    RunEvent e = parsed->event;
+    switch (e.type) {
+    case RunEventType::RunStart:
+        if (!m_runIds.contains(e.runId))
+            m_runIds << e.runId;
+        m_progress = e;
+        Q_EMIT runStarted(e.runId, e.resumed);
+        break;
+    case RunEventType::RoundStart:
+    case RunEventType::Progress:
+        m_progress = e;
         Q_EMIT progress(m_progress);
-    } else if (event == QLatin1String("progress")) {
-        p.step = qint64(o.value(QLatin1String("step")).toDouble());
-        p.totalSteps = qint64(o.value(QLatin1String("total_steps")).toDouble());
-        p.loss = o.value(QLatin1String("loss")).toDouble();
-        p.lr = o.value(QLatin1String("lr")).toDouble();
-        p.etaSeconds = o.value(QLatin1String("eta_s")).toDouble();
-        m_progress = p;
-        Q_EMIT progress(m_progress);
-    } else if (event == QLatin1String("round_done")) {
-        m_progress = p;
-        m_progress.step = m_progress.totalSteps;
-        Q_EMIT roundDone(p.run, p.round, p.sparsity, o.value(QLatin1String("metrics")).toObject().toVariantMap());
+        break;
+    case RunEventType::RoundDone: {
+        // The round's last training numbers stay on show until the next round starts.
+        e.step = e.totalSteps = m_progress.totalSteps;
+        e.loss = m_progress.loss;
+        e.lr = m_progress.lr;
+        m_progress = e;
+        QVariantMap metrics;
+        for (const auto &[name, value] : e.metrics)
+            metrics.insert(QString::fromStdString(name), value);
+        Q_EMIT roundDone(e.runId, e.round, e.sparsity, metrics);
+        break;
+    }
+    case RunEventType::RunDone:
+    case RunEventType::Tick:
+        break;
     }
 }
 

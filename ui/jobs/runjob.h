@@ -6,19 +6,14 @@
 #include <QStringList>
 #include <QVariantMap>
 
+#include "engine/runner.h"
+
 class QTimer;
 
 namespace tl::ui {
 
-/// One line of `ticketlab-cli run --progress json`.
-struct RunProgress
-{
-    qint64 run = 0;
-    int round = 0, rounds = 0;
-    double sparsity = 0;
-    qint64 step = 0, totalSteps = 0;
-    double loss = 0, lr = 0, etaSeconds = 0;
-};
+/// One event of `ticketlab-cli run --progress json`, as parseProgressLine() reads it.
+using RunProgress = tl::RunEvent;
 
 /// Runs one run spec in a child `ticketlab-cli run SPEC --db DB --progress json` process, so
 /// that a crash or out-of-memory in training never takes the app down. Progress arrives as
@@ -51,7 +46,7 @@ public:
     /// Why the job failed: the child's last error line (or the process error).
     QString errorText() const { return m_error; }
     const RunProgress &lastProgress() const { return m_progress; }
-    /// Fraction done over all rounds of the current run (rounds 0..rounds), in [0, 1].
+    /// Fraction done over all rounds of the current run (runFractionDone()), in [0, 1].
     double fractionDone() const;
 
 Q_SIGNALS:
@@ -81,4 +76,4 @@ private:
 
 } // namespace tl::ui
 
-Q_DECLARE_METATYPE(tl::ui::RunProgress)
+Q_DECLARE_METATYPE(tl::RunEvent)

@@ -38,7 +38,7 @@ LabSnapshot loadLabSnapshot(const std::string &db)
                         datasets[run.datasetId] = d->path;
                 e.datasetPath = datasets[run.datasetId];
             }
-            if (run.kind == "transfer")
+            if (run.kind == RunKind::Transfer)
                 e.transfer = store->transfer(run.id);
             s.runs.push_back(std::move(e));
         }

@@ -3,8 +3,6 @@
 #include <QBrush>
 #include <QColor>
 
-#include <nlohmann/json.hpp>
-
 #include <map>
 #include <set>
 
@@ -36,14 +34,6 @@ struct RunTreeModel::Node
 };
 
 namespace {
-
-std::optional<double> mainMetric(const RoundRecord &r)
-{
-    const auto j = nlohmann::json::parse(r.devMetricsJson, nullptr, false);
-    if (!j.is_object() || !j.contains("main") || !j["main"].is_number())
-        return std::nullopt;
-    return j["main"].get<double>();
-}
 
 QString percent(double fraction) { return QString::number(fraction * 100.0, 'f', 1) + QLatin1Char('%'); }
 
@@ -175,14 +165,13 @@ QVariant RunTreeModel::data(const QModelIndex &index, int role) const
         if (n->type == ModelNode)
             return n->path;
         if (n->type == RunNode && run) {
-            QString tip = QStringLiteral("run %1: %2 on %3, seed %4\nstatus %5, created %6, updated %7\nTicketLab %8, %9, %10 threads")
-                              .arg(run->id)
-                              .arg(QString::fromStdString(run->kind), QString::fromStdString(run->task))
-                              .arg(run->seed)
-                              .arg(QString::fromStdString(run->status), QString::fromStdString(run->createdAt),
-                                   QString::fromStdString(run->updatedAt), QString::fromStdString(run->ticketlabVersion),
-                                   QString::fromStdString(run->device))
-                              .arg(run->threads);
+            QString tip =
+                QStringLiteral("%1: %2\nstatus %3, created %4, updated %5\nTicketLab %6, %7, %8 threads")
+                    .arg(QString::fromStdString(runLabel(*run)), QString::fromStdString(runKindLabel(run->kind)))
+                    .arg(QString::fromStdString(run->status), QString::fromStdString(run->createdAt),
+                         QString::fromStdString(run->updatedAt), QString::fromStdString(run->ticketlabVersion),
+                         QString::fromStdString(run->device))
+                    .arg(run->threads);
             if (!run->error.empty())
                 tip += QStringLiteral("\nerror: ") + QString::fromStdString(run->error);
             if (n->run->transfer)
@@ -219,7 +208,7 @@ QVariant RunTreeModel::data(const QModelIndex &index, int role) const
             return {};
         if (n->run->transfer && n->run->transfer->sourceRunId)
             return QStringLiteral("transfer \u2190 %1").arg(n->run->transfer->sourceRunId);
-        return QString::fromStdString(run->kind);
+        return QString::fromStdString(runKindName(run->kind));
     case StatusColumn:
         if (n->type != RunNode)
             return {};
@@ -234,7 +223,7 @@ QVariant RunTreeModel::data(const QModelIndex &index, int role) const
     case MetricColumn: {
         if (!last)
             return {};
-        const auto m = mainMetric(*last);
+        const auto m = last->devMetric(kMainMetric);
         if (!m)
             return {};
         return sort ? QVariant(*m) : QVariant(QString::number(*m, 'f', 4));

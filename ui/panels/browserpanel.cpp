@@ -46,18 +46,14 @@ private:
         const RunEntry *e = model->runEntry(runIndex.data(RunTreeModel::RunIdRole).toLongLong());
         if (!e)
             return false;
-        if (!kind.isEmpty() && QString::fromStdString(e->run.kind) != kind)
+        if (!kind.isEmpty() && QString::fromStdString(runKindName(e->run.kind)) != kind)
             return false;
         if (!status.isEmpty() && QString::fromStdString(e->run.status) != status)
             return false;
         if (text.isEmpty())
             return true;
-        const QString hay = QStringLiteral("run %1 %2 %3 %4 %5 seed %6 %7")
-                                .arg(e->run.id)
-                                .arg(QString::fromStdString(e->run.task), QString::fromStdString(e->run.kind),
-                                     QString::fromStdString(e->run.status), QString::fromStdString(e->modelPath))
-                                .arg(e->run.seed)
-                                .arg(QString::fromStdString(e->datasetPath));
+        const QString hay = QString::fromStdString("run " + runLabel(e->run) + " " + runKindLabel(e->run.kind) + " " +
+                                                   e->run.status + " " + e->modelPath + " " + e->datasetPath);
         for (const QString &word : text.split(QLatin1Char(' '), Qt::SkipEmptyParts))
             if (!hay.contains(word, Qt::CaseInsensitive))
                 return false;
@@ -78,8 +74,8 @@ BrowserPanel::BrowserPanel(QWidget *parent) : QWidget(parent)
     filters->addWidget(m_search, 1);
     m_kind = new QComboBox(this);
     m_kind->addItem(QStringLiteral("all kinds"), QString());
-    for (const std::string &k : ExperimentStore::runKinds())
-        m_kind->addItem(QString::fromStdString(k), QString::fromStdString(k));
+    for (const RunKindInfo &k : runKindTable())
+        m_kind->addItem(QString::fromUtf8(k.name), QString::fromUtf8(k.name));
     filters->addWidget(m_kind);
     m_status = new QComboBox(this);
     m_status->addItem(QStringLiteral("any status"), QString());

@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/progress_protocol.h"
 #include "plots/qcp.h"
+#include "store/experiment_store.h"
 
 namespace tl::ui {
 
@@ -133,8 +135,8 @@ void LiveRunPanel::runStarted(qint64 runId, bool resumed)
 
 void LiveRunPanel::onProgress(const RunProgress &p)
 {
-    if (p.run != m_run)
-        runStarted(p.run, false);
+    if (p.runId != m_run)
+        runStarted(p.runId, false);
     if (p.round != m_round) {
         m_stepOffset += m_lastStep;
         m_lastStep = 0;
@@ -146,12 +148,10 @@ void LiveRunPanel::onProgress(const RunProgress &p)
             m_loss->addData(m_stepOffset + double(p.step), p.loss);
         m_lr->addData(m_stepOffset + double(p.step), p.lr);
     }
-    const int rounds = p.rounds + 1;
-    const double inRound = p.totalSteps > 0 ? double(p.step) / double(p.totalSteps) : 0.0;
-    m_bar->setValue(int(1000 * std::clamp((p.round + inRound) / std::max(rounds, 1), 0.0, 1.0)));
+    m_bar->setValue(int(1000 * runFractionDone(p)));
     QString eta;
     if (p.etaSeconds > 0 && std::isfinite(p.etaSeconds))
-        eta = QStringLiteral(" | round ETA %1 s").arg(qint64(p.etaSeconds + 0.5));
+        eta = QStringLiteral(" | round ETA ") + QString::fromStdString(formatDuration(p.etaSeconds));
     m_detail->setText(QStringLiteral("Round %1 of %2 | sparsity %3% | step %4/%5 | loss %6 | lr %7%8")
                           .arg(p.round)
                           .arg(p.rounds)
@@ -168,7 +168,7 @@ void LiveRunPanel::onRoundDone(qint64 runId, int round, double sparsity, const Q
 {
     if (runId != m_run)
         runStarted(runId, false);
-    const QVariant main = metrics.value(QStringLiteral("main"));
+    const QVariant main = metrics.value(QString::fromUtf8(kMainMetric));
     if (main.isValid())
         m_metric->addData(sparsity * 100.0, main.toDouble());
     QStringList parts;

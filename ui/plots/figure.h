@@ -12,6 +12,8 @@
 #include <optional>
 #include <vector>
 
+#include "train/metrics.h"
+
 class QCustomPlot;
 
 namespace tl::ui {
@@ -24,7 +26,7 @@ struct FigureRequest
     int round = -1;              ///< -1: the last round of each run
     double headThreshold = 0.5;  ///< head-survival: alive above this surviving fraction
     QString matrixType = QStringLiteral("Q"); ///< sparsity-rounds
-    QString metric = QStringLiteral("main");
+    QString metric = QString::fromUtf8(kMainMetric);
 };
 
 /// A discrete grid of cells (layers x heads, source x target, ...).

@@ -7,34 +7,28 @@
 #include "analysis/analysis.h"
 #include "analysis/tickets.h"
 #include "plots/figures_p.h"
+#include "util/csv.h"
 #include "util/error.h"
 
 namespace tl::ui::fig {
 
 QString runLabel(const RunRecord &run)
 {
-    return QStringLiteral("%1 %2 #%3 s%4")
-        .arg(QString::fromStdString(run.task), QString::fromStdString(run.kind))
-        .arg(run.id)
-        .arg(run.seed);
+    return QString::fromStdString(tl::runLabel(run));
 }
 
 std::vector<RunRecord> masksRuns(const ExperimentStore &store, const FigureRequest &request, int fallbackCount)
 {
     std::vector<RunRecord> out;
     if (!request.runs.isEmpty()) {
-        for (qint64 id : request.runs) {
-            auto run = store.run(id);
-            if (!run)
-                throw Error(store.path() + ": no run " + std::to_string(id));
-            out.push_back(*run);
-        }
+        for (qint64 id : request.runs)
+            out.push_back(store.requireRun(id));
         return out;
     }
     // Every kind with masks takes its turn (IMP first, then the kinds in the order of their
     // newest run), finished runs before unfinished ones, newest first within a kind.
-    std::vector<std::string> kinds = {"imp"};
-    std::map<std::string, std::vector<RunRecord>> byKind;
+    std::vector<RunKind> kinds = {RunKind::Imp};
+    std::map<RunKind, std::vector<RunRecord>> byKind;
     for (int pass = 0; pass < 2; ++pass)
         for (const RunRecord &run : store.runs()) { // newest first
             if ((run.status == "done") != (pass == 0) || storedMaskRounds(store, run.id) <= 0)
@@ -45,7 +39,7 @@ std::vector<RunRecord> masksRuns(const ExperimentStore &store, const FigureReque
         }
     for (size_t i = 0; int(out.size()) < fallbackCount; ++i) {
         bool any = false;
-        for (const std::string &kind : kinds) {
+        for (RunKind kind : kinds) {
             const auto &runs = byKind[kind];
             if (i < runs.size() && int(out.size()) < fallbackCount) {
                 out.push_back(runs[i]);
@@ -71,18 +65,12 @@ int roundFor(const ExperimentStore &store, const RunRecord &run, int requested)
     return requested;
 }
 
-std::optional<double> devMetric(const RoundRecord &round, const QString &metric)
+QString csvRow(const QStringList &fields)
 {
-    return roundMetric(round, metric.toStdString());
-}
-
-QString csvField(const QString &s)
-{
-    if (!s.contains(QLatin1Char(',')) && !s.contains(QLatin1Char('"')) && !s.contains(QLatin1Char('\n')))
-        return s;
-    QString q = s;
-    q.replace(QLatin1String("\""), QLatin1String("\"\""));
-    return QLatin1Char('"') + q + QLatin1Char('"');
+    std::vector<std::string> row;
+    for (const QString &f : fields)
+        row.push_back(f.toStdString());
+    return QString::fromStdString(tl::csvRow(row));
 }
 
 QString csvNumber(double v) { return std::isnan(v) ? QString() : QString::number(v, 'g', 10); }

@@ -25,7 +25,7 @@ HeatmapPanel headSurvivalPanel(const std::vector<HeadSurvival> &heads, const QSt
 
 namespace fig {
 
-/// "sentiment imp #3 s0"
+/// tl::runLabel(): "sentiment imp #3 (seed 0)".
 QString runLabel(const RunRecord &run);
 /// The requested runs (each must exist: tl::Error otherwise), or, when none were requested,
 /// up to `fallbackCount` runs with stored masks: the newest finished IMP run first, then one of
@@ -34,10 +34,9 @@ std::vector<RunRecord> masksRuns(const ExperimentStore &store, const FigureReque
 /// request.round when >= 0 (must be within the run's stored rounds: tl::Error otherwise), else
 /// the run's last stored mask round.
 int roundFor(const ExperimentStore &store, const RunRecord &run, int requested);
-/// The dev metric `metric` of a round; nullopt when absent or not a number.
-std::optional<double> devMetric(const RoundRecord &round, const QString &metric);
-/// One CSV field, quoted when needed.
-QString csvField(const QString &s);
+/// One CSV line (tl::csvRow(): fields quoted when needed).
+QString csvRow(const QStringList &fields);
+/// A number for CSV: 10 significant digits, empty for NaN.
 QString csvNumber(double v);
 /// LaTeX-escaped text for booktabs tables.
 QString latexText(const QString &s);

@@ -53,16 +53,10 @@ Figure buildHeadSurvival(const ExperimentStore &store, const FigureRequest &requ
                         + " has no stored model config, so its number of heads is unknown");
         const auto survival = headSurvival(storedMask(store, run.id, round), heads);
         for (const HeadSurvival &h : survival)
-            f.csv += QStringLiteral("%1,%2,%3,%4,%5,%6,%7,%8,%9\n")
-                         .arg(run.id)
-                         .arg(fig::csvField(fig::runLabel(run)))
-                         .arg(round)
-                         .arg(h.layer)
-                         .arg(h.head)
-                         .arg(h.total)
-                         .arg(h.kept)
-                         .arg(fig::csvNumber(h.fraction()))
-                         .arg(h.fraction() > request.headThreshold ? 1 : 0);
+            f.csv += fig::csvRow({QString::number(run.id), fig::runLabel(run), QString::number(round),
+                                  QString::number(h.layer), QString::number(h.head), QString::number(h.total),
+                                  QString::number(h.kept), fig::csvNumber(h.fraction()),
+                                  QString::number(h.fraction() > request.headThreshold ? 1 : 0)});
         f.heatmaps.push_back(
             headSurvivalPanel(survival, fig::runLabel(run) + QStringLiteral(", round %1").arg(round), request.headThreshold));
     }

@@ -1,7 +1,7 @@
 // metric-vs-sparsity: per task, the dev metric of every method at each sparsity (mean with a
 // ±std band over seeds), the full model's mean ± std, the winning ticket marked.
 
-#include <cmath>
+#include <iterator>
 #include <map>
 #include <set>
 #include <tuple>
@@ -13,83 +13,78 @@ namespace tl::ui {
 
 namespace {
 
-struct Cell
-{
-    std::vector<double> values;
-};
-
-QString kindLabel(const std::string &kind)
-{
-    if (kind == "imp")
-        return QStringLiteral("IMP");
-    if (kind == "random")
-        return QStringLiteral("random pruning");
-    if (kind == "reinit")
-        return QStringLiteral("IMP mask, random init");
-    if (kind == "shuffle")
-        return QStringLiteral("IMP mask, shuffled");
-    if (kind == "standard")
-        return QStringLiteral("standard pruning");
-    if (kind == "oneshot")
-        return QStringLiteral("one-shot magnitude");
-    return QString::fromStdString(kind);
-}
-
 /// One colour per method, the same in every panel and figure.
-QColor kindColor(const std::string &key)
+QColor kindColor(RunKind kind)
 {
-    if (key == "imp")
+    switch (kind) {
+    case RunKind::Imp:
         return QColor(0x1f, 0x77, 0xb4);
-    if (key == "random")
+    case RunKind::Random:
         return QColor(0xff, 0x7f, 0x0e);
-    if (key == "reinit")
+    case RunKind::Reinit:
         return QColor(0xd6, 0x27, 0x28);
-    if (key == "shuffle")
+    case RunKind::Shuffle:
         return QColor(0x94, 0x67, 0xbd);
-    if (key == "standard")
+    case RunKind::Standard:
         return QColor(0x2c, 0xa0, 0x2c);
-    if (key == "oneshot")
+    case RunKind::Oneshot:
         return QColor(0x8c, 0x56, 0x4b);
-    return QColor(0xe3, 0x77, 0xc2); // transfers
+    default:
+        return QColor(0xe3, 0x77, 0xc2); // transfers
+    }
 }
+
+/// The runs of one method in one panel, and what analysis makes of them.
+struct Series
+{
+    RunKind kind = RunKind::Imp;
+    std::string label;
+    std::vector<RunRecord> runs;
+    std::vector<SparsityPoint> points;
+};
 
 } // namespace
 
 Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &request)
 {
     Figure f;
-    requireStoredMetric(store, request.metric.toStdString());
-    const QString metric = request.metric == QLatin1String("main") ? QStringLiteral("metric") : request.metric;
+    const std::string metricKey = request.metric.toStdString();
+    requireStoredMetric(store, metricKey);
+    const QString metric = metricKey == kMainMetric ? QStringLiteral("metric") : request.metric;
     f.title = QStringLiteral("Dev %1 versus sparsity").arg(metric);
     f.csv = QStringLiteral("model,task,method,sparsity,mean,std,seeds\n");
     std::set<qint64> wanted(request.runs.begin(), request.runs.end());
     const std::map<int64_t, std::string> models = modelLabels(store);
-    // One panel per (model, task): two models' baselines never mix.
-    // (model label, model id, task) -> series key -> sparsityKey -> values
-    using Group = std::tuple<std::string, int64_t, std::string>;
-    std::map<Group, std::map<std::string, std::map<long long, Cell>>> data;
-    std::map<std::string, std::string> labels;
+    // One panel per (model, task): two models' baselines never mix. Series by key: the kind's
+    // name, or "transfer from TASK".
+    using Group = std::tuple<std::string, int64_t, std::string>; // (model label, model id, task)
+    std::map<Group, std::map<std::string, Series>> data;
     for (const RunRecord &run : store.runs()) {
         if (!wanted.empty() && !wanted.count(run.id))
             continue;
-        if (run.kind == "full" || run.kind == "import")
+        if (run.kind == RunKind::Full || run.kind == RunKind::Import)
             continue;
-        std::string key = run.kind;
-        if (run.kind == "transfer") {
+        std::string key = runKindName(run.kind), label = runKindLabel(run.kind);
+        if (run.kind == RunKind::Transfer) {
             std::string from = "file";
             if (auto t = store.transfer(run.id); t && t->sourceRunId)
                 if (auto src = store.run(t->sourceRunId))
                     from = src->task;
             key = "transfer from " + from;
-            labels[key] = "mask from " + from;
-        } else {
-            labels[key] = kindLabel(run.kind).toStdString();
+            label = "mask from " + from;
         }
-        for (const RoundRecord &r : store.rounds(run.id)) {
-            if (auto v = fig::devMetric(r, request.metric))
-                data[{models.at(run.modelId), run.modelId, run.task}][key][sparsityKey(r.sparsity)].values.push_back(
-                    *v);
+        Series &s = data[{models.at(run.modelId), run.modelId, run.task}][key];
+        s.kind = run.kind;
+        s.label = label;
+        s.runs.push_back(run);
+    }
+    // Grouping by sparsity and mean +- std over seeds: analysis's, as the tickets' own.
+    for (auto g = data.begin(); g != data.end();) {
+        for (auto it = g->second.begin(); it != g->second.end();) {
+            it->second.points = sparsityPoints(store, it->second.runs, metricKey);
+            it = it->second.points.empty() ? g->second.erase(it) : std::next(it);
         }
+        g = g->second.empty() ? data.erase(g) : std::next(g);
     }
     if (data.empty()) {
         f.note = QStringLiteral("No finished rounds yet.");
@@ -103,13 +98,10 @@ Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &
         return modelsShown.size() > 1 ? task + QStringLiteral(" \u2014 ") + QString::fromStdString(std::get<0>(g))
                                       : task;
     };
-    auto sparsityOf = [](long long key) { return double(key) / 1e9; };
     std::set<long long> allSparsities;
-    QString latexRows;
     for (const auto &[group, bySeries] : data) {
         const auto &[model, modelId, task] = group;
-        const TicketSummary tickets =
-            summarizeTickets(store, modelId, task, "imp", "within_std", request.metric.toStdString());
+        const TicketSummary tickets = summarizeTickets(store, modelId, task, RunKind::Imp, "within_std", metricKey);
         LinePanel p;
         p.title = groupName(group);
         p.xLabel = QStringLiteral("Sparsity (% of prunable weights removed)");
@@ -120,29 +112,26 @@ Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &
             p.refStd = tickets.fullStd;
             p.refLabel = QStringLiteral("full model (mean \u00b1 std, n=%1)").arg(tickets.fullSeeds);
         }
-        for (const auto &[key, bySparsity] : bySeries) {
+        for (const auto &[key, series] : bySeries) {
             LineSeries s;
-            s.name = QString::fromStdString(labels[key]);
-            s.dashed = key != "imp";
-            for (const auto &[sp, cell] : bySparsity) {
-                const auto [mean, sd] = meanStd(cell.values);
-                s.x.push_back(sparsityOf(sp));
-                s.y.push_back(mean);
-                s.lo.push_back(mean - sd);
-                s.hi.push_back(mean + sd);
-                allSparsities.insert(sp);
-                f.csv += QStringLiteral("%1,%2,%3,%4,%5,%6,%7\n")
-                             .arg(fig::csvField(QString::fromStdString(model)),
-                                  fig::csvField(QString::fromStdString(task)), fig::csvField(s.name),
-                                  fig::csvNumber(sparsityOf(sp)), fig::csvNumber(mean), fig::csvNumber(sd))
-                             .arg(cell.values.size());
+            s.name = QString::fromStdString(series.label);
+            s.dashed = series.kind != RunKind::Imp;
+            for (const SparsityPoint &pt : series.points) {
+                s.x.push_back(pt.sparsity);
+                s.y.push_back(pt.mean);
+                s.lo.push_back(pt.mean - pt.std);
+                s.hi.push_back(pt.mean + pt.std);
+                allSparsities.insert(sparsityKey(pt.sparsity));
+                f.csv += fig::csvRow({QString::fromStdString(model), QString::fromStdString(task), s.name,
+                                      fig::csvNumber(pt.sparsity), fig::csvNumber(pt.mean), fig::csvNumber(pt.std),
+                                      QString::number(pt.seeds)});
             }
-            s.color = kindColor(key);
+            s.color = kindColor(series.kind);
             p.series.push_back(std::move(s));
         }
         if (tickets.winningSparsity) {
             for (const SparsityPoint &pt : tickets.points)
-                if (std::abs(pt.sparsity - *tickets.winningSparsity) < 1e-9)
+                if (sparsityKey(pt.sparsity) == sparsityKey(*tickets.winningSparsity))
                     p.marks.push_back({pt.sparsity, pt.mean,
                                        QStringLiteral("winning ticket (%1%)").arg(pt.sparsity * 100, 0, 'f', 1),
                                        QColor(0x20, 0x20, 0x20)});
@@ -152,20 +141,25 @@ Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &
     // Results table (booktabs): rows task x method, columns sparsities.
     QString header = QStringLiteral("Task & Method");
     for (long long sp : allSparsities)
-        header += QStringLiteral(" & %1\\%").arg(sparsityOf(sp) * 100, 0, 'f', 1);
+        header += QStringLiteral(" & %1\\%").arg(sparsityOfKey(sp) * 100, 0, 'f', 1);
+    QString latexRows;
     for (const auto &[group, bySeries] : data) {
-        for (const auto &[key, bySparsity] : bySeries) {
+        for (const auto &[key, series] : bySeries) {
             QString row = fig::latexText(groupName(group)) + QStringLiteral(" & ") +
-                          fig::latexText(QString::fromStdString(labels[key]));
+                          fig::latexText(QString::fromStdString(series.label));
+            std::map<long long, const SparsityPoint *> at;
+            for (const SparsityPoint &pt : series.points)
+                at[sparsityKey(pt.sparsity)] = &pt;
             for (long long sp : allSparsities) {
-                auto it = bySparsity.find(sp);
-                if (it == bySparsity.end()) {
+                const auto it = at.find(sp);
+                if (it == at.end())
                     row += QStringLiteral(" & --");
-                    continue;
-                }
-                const auto [mean, sd] = meanStd(it->second.values);
-                row += it->second.values.size() > 1 ? QStringLiteral(" & $%1 \\pm %2$").arg(mean, 0, 'f', 3).arg(sd, 0, 'f', 3)
-                                                     : QStringLiteral(" & %1").arg(mean, 0, 'f', 3);
+                else if (it->second->seeds > 1)
+                    row += QStringLiteral(" & $%1 \\pm %2$")
+                               .arg(it->second->mean, 0, 'f', 3)
+                               .arg(it->second->std, 0, 'f', 3);
+                else
+                    row += QStringLiteral(" & %1").arg(it->second->mean, 0, 'f', 3);
             }
             latexRows += row + QStringLiteral(" \\\\\n");
         }

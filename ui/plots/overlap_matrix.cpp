@@ -41,8 +41,7 @@ Figure buildOverlapMatrix(const ExperimentStore &store, const FigureRequest &req
     p.colorLabel = QStringLiteral("IoU");
     QStringList labels;
     for (size_t i = 0; i < runs.size(); ++i)
-        labels << fig::runLabel(runs[i]) +
-                      QStringLiteral(" r%1 (%2%)").arg(rounds[i]).arg(m.sparsities[i] * 100, 0, 'f', 1);
+        labels << QString::fromStdString(m.labels[i]);
     p.xTicks = labels;
     p.yTicks = labels;
     const size_t n = runs.size();
@@ -52,16 +51,10 @@ Figure buildOverlapMatrix(const ExperimentStore &store, const FigureRequest &req
         for (size_t b = 0; b < n; ++b) {
             p.values.push_back(m.iou[a][b]);
             row += QStringLiteral(" & %1 (%2)").arg(m.iou[a][b], 0, 'f', 2).arg(m.chance[a][b], 0, 'f', 2);
-            f.csv +=
-                QStringLiteral("%1,%2,%3,%4,%5,%6,%7,%8,%9,%10\n")
-                    .arg(runs[a].id)
-                    .arg(fig::csvField(fig::runLabel(runs[a])))
-                    .arg(rounds[a])
-                    .arg(fig::csvNumber(m.sparsities[a]))
-                    .arg(runs[b].id)
-                    .arg(fig::csvField(fig::runLabel(runs[b])))
-                    .arg(rounds[b])
-                    .arg(fig::csvNumber(m.sparsities[b]), fig::csvNumber(m.iou[a][b]), fig::csvNumber(m.chance[a][b]));
+            f.csv += fig::csvRow({QString::number(runs[a].id), fig::runLabel(runs[a]), QString::number(rounds[a]),
+                                  fig::csvNumber(m.sparsities[a]), QString::number(runs[b].id), fig::runLabel(runs[b]),
+                                  QString::number(rounds[b]), fig::csvNumber(m.sparsities[b]),
+                                  fig::csvNumber(m.iou[a][b]), fig::csvNumber(m.chance[a][b])});
         }
         latexRows += row + QStringLiteral(" \\\\\n");
     }

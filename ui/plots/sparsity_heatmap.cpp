@@ -55,15 +55,9 @@ Figure buildSparsityHeatmap(const ExperimentStore &store, const FigureRequest &r
             if (row < 0 || col < 0)
                 continue;
             p.values[size_t(row * p.cols() + col)] = e.sparsity();
-            f.csv += QStringLiteral("%1,%2,%3,%4,%5,%6,%7,%8\n")
-                         .arg(run.id)
-                         .arg(fig::csvField(fig::runLabel(run)))
-                         .arg(round)
-                         .arg(e.layer)
-                         .arg(QString::fromStdString(matrixTypeName(e.type)))
-                         .arg(e.total)
-                         .arg(e.pruned)
-                         .arg(fig::csvNumber(e.sparsity()));
+            f.csv += fig::csvRow({QString::number(run.id), fig::runLabel(run), QString::number(round),
+                                  QString::number(e.layer), QString::fromStdString(matrixTypeName(e.type)),
+                                  QString::number(e.total), QString::number(e.pruned), fig::csvNumber(e.sparsity())});
         }
         f.heatmaps.push_back(std::move(p));
     }

@@ -47,12 +47,8 @@ Figure buildSparsityRounds(const ExperimentStore &store, const FigureRequest &re
                 if (int(byLayer.size()) <= e.layer)
                     byLayer.resize(size_t(e.layer) + 1, std::vector<double>(size_t(last) + 1, std::nan("")));
                 byLayer[size_t(e.layer)][size_t(r)] = e.sparsity();
-                f.csv += QStringLiteral("%1,%2,%3,%4,%5,%6\n")
-                             .arg(run.id)
-                             .arg(fig::csvField(fig::runLabel(run)))
-                             .arg(r)
-                             .arg(e.layer)
-                             .arg(typeName, fig::csvNumber(e.sparsity()));
+                f.csv += fig::csvRow({QString::number(run.id), fig::runLabel(run), QString::number(r),
+                                      QString::number(e.layer), typeName, fig::csvNumber(e.sparsity())});
             }
         }
         for (size_t l = 0; l < byLayer.size(); ++l) {

@@ -20,9 +20,11 @@ Figure buildTrainingCurves(const ExperimentStore &store, const FigureRequest &re
         // The runs of one task (the newest trained run's model and task), oldest first, at most
         // eight; imported masks train nothing.
         const auto all = store.runs(); // newest first
-        const auto newest = std::find_if(all.begin(), all.end(), [](const RunRecord &r) { return r.kind != "import"; });
+        const auto newest =
+            std::find_if(all.begin(), all.end(), [](const RunRecord &r) { return r.kind != RunKind::Import; });
         for (auto it = newest; it != all.end(); ++it)
-            if (it->kind != "import" && it->task == newest->task && it->modelId == newest->modelId && runs.size() < 8)
+            if (it->kind != RunKind::Import && it->task == newest->task && it->modelId == newest->modelId &&
+                runs.size() < 8)
                 runs.insert(runs.begin(), *it);
         if (!runs.empty())
             f.title += QStringLiteral(": ") + QString::fromStdString(runs.front().task);
@@ -61,12 +63,8 @@ Figure buildTrainingCurves(const ExperimentStore &store, const FigureRequest &re
                 rs.x.push_back(x);
                 rs.y.push_back(p.lr);
                 last = double(p.step);
-                f.csv += QStringLiteral("%1,%2,%3,%4,%5,%6\n")
-                             .arg(run.id)
-                             .arg(fig::csvField(fig::runLabel(run)))
-                             .arg(round)
-                             .arg(p.step)
-                             .arg(fig::csvNumber(p.loss), fig::csvNumber(p.lr));
+                f.csv += fig::csvRow({QString::number(run.id), fig::runLabel(run), QString::number(round),
+                                      QString::number(p.step), fig::csvNumber(p.loss), fig::csvNumber(p.lr)});
             }
             offset += last;
         }

@@ -14,7 +14,7 @@ Figure buildTransferMatrix(const ExperimentStore &store, const FigureRequest &re
 {
     Figure f;
     requireStoredMetric(store, request.metric.toStdString());
-    const QString metric = request.metric == QLatin1String("main") ? QStringLiteral("dev metric") : request.metric;
+    const QString metric = request.metric == QLatin1String(kMainMetric) ? QStringLiteral("dev metric") : request.metric;
     f.title = QStringLiteral("Transfer: %1 minus the full model's (* = at least the target's own ticket)").arg(metric);
     f.csv = QStringLiteral("model,source,sparsity,source_rounds,target,transfer_metric,full_mean,delta,own_ticket,"
                            "at_least_own_ticket,runs\n");
@@ -58,16 +58,14 @@ Figure buildTransferMatrix(const ExperimentStore &store, const FigureRequest &re
                 QString rounds;
                 for (int r : c->sourceRounds)
                     rounds += (rounds.isEmpty() ? QString() : QStringLiteral(" ")) + QString::number(r);
-                const QString csvHead =
-                    QStringLiteral("%1,%2,%3,%4,%5,%6,")
-                        .arg(fig::csvField(QString::fromStdString(model)),
-                             fig::csvField(QString::fromStdString(c->source)), fig::csvNumber(c->sparsity), rounds,
-                             fig::csvField(QString::fromStdString(dst)), fig::csvNumber(c->transferMetric));
+                const QStringList csvHead = {QString::fromStdString(model), QString::fromStdString(c->source),
+                                             fig::csvNumber(c->sparsity),   rounds,
+                                             QString::fromStdString(dst),   fig::csvNumber(c->transferMetric)};
                 if (c->fullSeeds == 0) { // no full-model result on the target: no delta to show
                     p.values.push_back(std::nan(""));
                     p.notes.emplace_back();
                     latexRow += QStringLiteral(" & n/a");
-                    f.csv += csvHead + QStringLiteral(",,,,%1\n").arg(c->runs);
+                    f.csv += fig::csvRow(csvHead + QStringList{{}, {}, {}, {}, QString::number(c->runs)});
                     continue;
                 }
                 p.values.push_back(c->delta);
@@ -77,11 +75,10 @@ Figure buildTransferMatrix(const ExperimentStore &store, const FigureRequest &re
                                 .arg(c->delta >= 0 ? QStringLiteral("+") : QString())
                                 .arg(c->delta, 0, 'f', 3)
                                 .arg(c->atLeastOwnTicket ? QStringLiteral("$^{*}$") : QString());
-                f.csv += csvHead + QStringLiteral("%1,%2,%3,%4,%5\n")
-                                       .arg(fig::csvNumber(c->fullMean), fig::csvNumber(c->delta),
-                                            c->ownTicket ? fig::csvNumber(*c->ownTicket) : QString())
-                                       .arg(c->atLeastOwnTicket ? 1 : 0)
-                                       .arg(c->runs);
+                f.csv += fig::csvRow(csvHead + QStringList{fig::csvNumber(c->fullMean), fig::csvNumber(c->delta),
+                                                           c->ownTicket ? fig::csvNumber(*c->ownTicket) : QString(),
+                                                           QString::number(c->atLeastOwnTicket ? 1 : 0),
+                                                           QString::number(c->runs)});
             }
             latexRows += latexRow + QStringLiteral(" \\\\\n");
         }

@@ -234,8 +234,10 @@ RoundResult RunContext::trainRound(const MaskSet &mask, uint64_t seed, bool firs
         const MlmResult r = trainMlm(m_net, m_tokenizer->vocab(), m_corpus, mo, onProgress, setup);
         result.cancelled = r.cancelled;
         result.steps = r.steps;
-        result.dev = {{"accuracy", r.after.accuracy}, {"loss", r.after.loss}, {"perplexity", r.after.perplexity},
-                      {"main", r.after.accuracy}};
+        result.dev = {{"accuracy", r.after.accuracy},
+                      {"loss", r.after.loss},
+                      {"perplexity", r.after.perplexity},
+                      {kMainMetric, r.after.accuracy}};
         if (!r.lossCurve.empty())
             result.train = {{"loss", r.lossCurve.back().second}};
     } else {

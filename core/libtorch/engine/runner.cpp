@@ -40,11 +40,11 @@ namespace {
 /// The sparsity of every round: round 0 dense, then the schedule.
 std::vector<double> roundSparsities(const RunSpec &spec, const std::optional<PruneOrder> &source, int sourceRound)
 {
-    if (spec.kind == "full")
+    if (spec.kind == RunKind::Full)
         return {0.0};
-    if (spec.kind == "transfer")
+    if (spec.kind == RunKind::Transfer)
         return {};
-    if ((spec.kind == "reinit" || spec.kind == "shuffle") && source) {
+    if ((spec.kind == RunKind::Reinit || spec.kind == RunKind::Shuffle) && source) {
         std::vector<double> s;
         for (int r = 0; r <= source->rounds(); ++r)
             s.push_back(source->maskAt(r).sparsity());
@@ -167,22 +167,23 @@ void SeedRun::loadSource()
     const auto sourceRun = m_store.run(m_sourceRunId);
     if (!sourceRun)
         throw Error(m_store.path() + ": " + name + " does not exist");
-    if (m_spec.kind == "reinit" || m_spec.kind == "shuffle") {
+    if (m_spec.kind == RunKind::Reinit || m_spec.kind == RunKind::Shuffle) {
         // They train the masks of every round of an IMP run from other weights: the figures
         // label them "IMP mask, random init" / "IMP mask, shuffled".
-        if (sourceRun->kind != "imp")
-            throw Error(m_store.path() + ": " + name + " is a " + sourceRun->kind + " run; kind \"" + m_spec.kind +
-                        "\" needs the masks of an imp run");
+        if (sourceRun->kind != RunKind::Imp)
+            throw Error(m_store.path() + ": " + name + " is a " + runKindName(sourceRun->kind) + " run; kind \"" +
+                        runKindName(m_spec.kind) + "\" needs the masks of an imp run");
         if (sourceRun->status != "done")
             throw Error(m_store.path() + ": " + name + " is " + sourceRun->status + ", not done; kind \"" +
-                        m_spec.kind + "\" follows all of its rounds, so finish it first (run its spec again)");
+                        runKindName(m_spec.kind) +
+                        "\" follows all of its rounds, so finish it first (run its spec again)");
     }
     const auto blob = m_store.pruneOrder(m_sourceRunId);
     if (!blob)
         throw Error(m_store.path() + ": run " + std::to_string(m_sourceRunId) + " has no stored masks");
     m_source = decodePruneOrder(*blob, "run " + std::to_string(m_sourceRunId));
     m_sourceRound = src.round;
-    if (m_spec.kind == "transfer") {
+    if (m_spec.kind == RunKind::Transfer) {
         if (src.round < 0 || src.round > m_source->rounds())
             throw Error("source round " + std::to_string(src.round) + " does not exist in run "
                         + std::to_string(m_sourceRunId) + " (rounds 0.." + std::to_string(m_source->rounds()) + ")");
@@ -199,24 +200,24 @@ MaskSet SeedRun::maskForRound(int round, const std::vector<double> &sparsities)
         return m_source->maskAt(round);
     if (round == 0)
         return denseMask(m_ctx.prunable());
-    const std::string &kind = m_spec.kind;
-    if (kind == "imp" || kind == "random") {
+    const RunKind kind = m_spec.kind;
+    if (kind == RunKind::Imp || kind == RunKind::Random) {
         // Recorded when the previous round ended (from its trained weights for IMP).
         return m_order->maskAt(round);
     }
     // oneshot / standard: all masks come from one set of weights, computed in round order.
     MaskSet prev = m_order->maskAt(round - 1);
     const PruneMethod method = pruneMethodFromName(m_spec.prune.method);
-    return prune(kind == "standard" ? m_ctx.fineTunedWeights() : m_ctx.pretrainedPrunable(), prev,
+    return prune(kind == RunKind::Standard ? m_ctx.fineTunedWeights() : m_ctx.pretrainedPrunable(), prev,
                  sparsities[static_cast<size_t>(round)], method, roundSeed(m_seed, round));
 }
 
 void SeedRun::initialiseWeights(int round, int previousRound)
 {
     m_ctx.restorePretrained(m_spec.rewind); // θ0, or the rewind step's weights
-    if (m_spec.kind == "reinit")
+    if (m_spec.kind == RunKind::Reinit)
         m_ctx.reinitialisePrunable(roundSeed(m_seed, 1000 + round));
-    else if (m_spec.kind == "shuffle")
+    else if (m_spec.kind == RunKind::Shuffle)
         m_ctx.shufflePrunable(roundSeed(m_seed, 2000 + round));
     if (previousRound >= 0 && m_spec.head == "keep")
         loadHead(previousRound);
@@ -238,7 +239,7 @@ void SeedRun::loadHead(int round)
 bool SeedRun::execute(const std::optional<RunRecord> &existing, int64_t &runIdOut)
 {
     RunEvent start;
-    start.type = "run_start";
+    start.type = RunEventType::RunStart;
     if (existing && existing->status == "done") {
         // Done already: the result stands; running the spec again adds nothing.
         m_runId = runIdOut = existing->id;
@@ -271,7 +272,7 @@ bool SeedRun::execute(const std::optional<RunRecord> &existing, int64_t &runIdOu
         r.torchVersion = TORCH_VERSION;
         r.blas = blasDescription();
         m_runId = m_store.createRun(r);
-        if (m_spec.kind == "transfer" && m_spec.source) {
+        if (m_spec.kind == RunKind::Transfer && m_spec.source) {
             TransferRecord t;
             t.runId = m_runId;
             t.sourceRunId = m_spec.source->fromFile() ? 0 : m_sourceRunId;
@@ -287,7 +288,7 @@ bool SeedRun::execute(const std::optional<RunRecord> &existing, int64_t &runIdOu
 
     std::vector<double> sparsities = roundSparsities(m_spec, m_source, m_sourceRound);
     std::vector<int> roundIndexes;
-    if (m_spec.kind == "transfer") {
+    if (m_spec.kind == RunKind::Transfer) {
         // One round, numbered as the source round; a mask file counts as round 1, as
         // import-mask stores it, so that the prune order records the mask (round 0 is dense
         // by definition there).
@@ -317,13 +318,13 @@ bool SeedRun::execute(const std::optional<RunRecord> &existing, int64_t &runIdOu
         }
         const double sparsity = sparsities[static_cast<size_t>(round)];
         RunEvent rs;
-        rs.type = "round_start";
+        rs.type = RunEventType::RoundStart;
         rs.round = round;
         rs.rounds = roundIndexes.back();
         rs.sparsity = sparsity;
         if (!emit(rs))
             return false;
-        if (m_spec.kind == "standard" && round > 0)
+        if (m_spec.kind == RunKind::Standard && round > 0)
             m_ctx.ensureFineTunedWeights(checkpointPath(0) + ".finetuned", roundSeed(m_seed, 0));
         const MaskSet mask = maskForRound(round, sparsities);
         if (round > 0)
@@ -331,7 +332,7 @@ bool SeedRun::execute(const std::optional<RunRecord> &existing, int64_t &runIdOu
         initialiseWeights(round, previous);
         RoundResult result = m_ctx.trainRound(mask, roundSeed(m_seed, round), round == 0, [&](const TrainProgressLite &p) {
             RunEvent e;
-            e.type = p.tick ? "tick" : "progress";
+            e.type = p.tick ? RunEventType::Tick : RunEventType::Progress;
             e.round = round;
             e.rounds = roundIndexes.back();
             e.sparsity = sparsity;
@@ -345,14 +346,14 @@ bool SeedRun::execute(const std::optional<RunRecord> &existing, int64_t &runIdOu
         });
         if (result.cancelled)
             return false;
-        if (m_spec.kind == "standard" && round == 0)
+        if (m_spec.kind == RunKind::Standard && round == 0)
             m_ctx.keepFineTunedWeights(checkpointPath(0) + ".finetuned");
         // The next IMP / random mask comes from this round's trained weights; storing it with
         // this round makes a resumed run take exactly the same path.
         const size_t next = static_cast<size_t>(round) + 1;
-        if ((m_spec.kind == "imp" || m_spec.kind == "random") && next < sparsities.size()) {
+        if ((m_spec.kind == RunKind::Imp || m_spec.kind == RunKind::Random) && next < sparsities.size()) {
             PruneMethod method = pruneMethodFromName(m_spec.prune.method);
-            if (m_spec.kind == "random")
+            if (m_spec.kind == RunKind::Random)
                 method = method == PruneMethod::TensorMagnitude || method == PruneMethod::TensorRandom
                              ? PruneMethod::TensorRandom
                              : PruneMethod::GlobalRandom;
@@ -377,7 +378,7 @@ bool SeedRun::execute(const std::optional<RunRecord> &existing, int64_t &runIdOu
         if (round >= 2) // the head of round k-1 is all a resume needs
             fs::remove(checkpointPath(round - 2));
         RunEvent rd;
-        rd.type = "round_done";
+        rd.type = RunEventType::RoundDone;
         rd.round = round;
         rd.rounds = roundIndexes.back();
         rd.sparsity = rec.sparsity;
@@ -388,7 +389,7 @@ bool SeedRun::execute(const std::optional<RunRecord> &existing, int64_t &runIdOu
     }
     m_store.setRunStatus(m_runId, "done");
     RunEvent end;
-    end.type = "run_done";
+    end.type = RunEventType::RunDone;
     end.rounds = roundIndexes.back();
     emit(end);
     return true;
