@@ -20,6 +20,7 @@
 #include "engine/run_spec.h"
 #include "store/experiment_store.h"
 #include "store/merge.h"
+#include "study/report.h"
 #include "study/study.h"
 #include "util/error.h"
 
@@ -276,7 +277,7 @@ int StudyRunner::run()
     }
     if (!json())
         std::fprintf(stderr, "study %s: %zu runs, %d done, %d jobs x %d threads\n", m_study.name.c_str(),
-                     m_plan.size(), m_doneBefore, m_args.jobs, m_threads);
+                     m_plan.size(), m_doneBefore, m_args.jobs, m_plan.empty() ? m_threads : m_plan.front().spec.threads);
     std::map<std::string, size_t> indexOf;
     for (size_t i = 0; i < m_plan.size(); ++i)
         indexOf[m_plan[i].key] = i;
@@ -442,6 +443,81 @@ void slurmCommand(const SlurmArgs &a)
     }
 }
 
+struct ReportArgs
+{
+    std::string study, db, out, gui;
+    int threads = 0;
+    bool figures = true;
+};
+
+std::string joinIds(const std::vector<int64_t> &ids)
+{
+    std::string out;
+    for (int64_t id : ids)
+        out += (out.empty() ? "" : ",") + std::to_string(id);
+    return out;
+}
+
+/// The figures of a study, drawn by the desktop app's headless exporter (the CLI links no Qt).
+std::vector<std::string> exportStudyFigures(const ReportArgs &a, const StudyReport &r)
+{
+    std::string gui = a.gui;
+    if (gui.empty())
+        gui = (fs::path(selfExecutable()).parent_path() / "ticketlab").string();
+    if (!fs::exists(gui)) {
+        std::fprintf(stderr, "study report: %s not found (a build without the GUI?): no figures\n", gui.c_str());
+        return {};
+    }
+    const fs::path dir = fs::path(a.out) / "figures";
+    fs::create_directories(dir);
+    std::vector<std::string> written;
+    auto draw = [&](const std::string &figure, const std::vector<int64_t> &ids, const std::vector<std::string> &extra) {
+        if (ids.empty())
+            return;
+        std::vector<std::string> argv = {gui, "export-figure", "--db", a.db, "--figure", figure, "--runs", joinIds(ids),
+                                         "--out", (dir / (figure + ".png")).string(), "--dpi", "150"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        ChildProcess child(argv);
+        std::vector<std::string> lines;
+        while (child.readAvailable(child.stdoutFd(), lines) | child.readAvailable(child.stderrFd(), lines))
+            waitForOutput({&child}, 200);
+        while (!child.poll())
+            waitForOutput({}, 50);
+        if (child.exitCode() != 0)
+            std::fprintf(stderr, "study report: figure %s failed: %s\n", figure.c_str(), child.lastError().c_str());
+        else
+            written.push_back("figures/" + figure + ".png");
+    };
+    std::vector<int64_t> curves;
+    for (const char *kind : {"imp", "full", "random", "reinit", "shuffle", "standard", "oneshot"})
+        for (int64_t id : r.runIds(kind))
+            curves.push_back(id);
+    draw("metric-vs-sparsity", curves, {});
+    draw("transfer-matrix", r.runIds("transfer"), {});
+    std::vector<int64_t> imps = r.runIds("imp");
+    if (imps.size() > 4)
+        imps.resize(4);
+    draw("head-survival", imps, {});
+    draw("sparsity-heatmap", std::vector<int64_t>(imps.begin(), imps.begin() + std::min<size_t>(1, imps.size())), {});
+    return written;
+}
+
+void reportCommand(const ReportArgs &a)
+{
+    if (!fs::exists(a.db))
+        throw Error(a.db + ": no such database");
+    const StudySpec study = StudySpec::load(a.study);
+    auto store = ExperimentStore::open(a.db);
+    const StudyReport report = buildStudyReport(*store, study, a.threads);
+    std::vector<std::string> figures;
+    fs::create_directories(a.out);
+    if (a.figures)
+        figures = exportStudyFigures(a, report);
+    writeStudyReport(report, a.out, figures);
+    std::fprintf(stderr, "wrote %s: table2, transfer, report.md, %zu figure(s); %zu of the plan's runs missing\n",
+                 a.out.c_str(), figures.size(), report.missing.size());
+}
+
 struct MergeArgs
 {
     std::string into;
@@ -530,6 +606,16 @@ void addStudyCommands(CLI::App &app)
     slurm->add_option("--cli", sl->cli, "ticketlab-cli on the cluster's nodes (default: this one)");
     slurm->add_flag("--submit", sl->submit, "Run submit.sh (sbatch) after writing");
     slurm->callback([sl] { slurmCommand(*sl); });
+
+    auto rep = std::make_shared<ReportArgs>();
+    CLI::App *report = study->add_subcommand("report", "Table 2 and the transfer matrix of a study as CSV, LaTeX, Markdown and figures");
+    report->add_option("study", rep->study, "Study JSON file")->required()->check(CLI::ExistingFile);
+    report->add_option("--db", rep->db, "The lab")->required();
+    report->add_option("--out", rep->out, "Output folder")->required();
+    report->add_option("--threads", rep->threads, "Threads the runs were made with (default: found in the lab)");
+    report->add_option("--gui", rep->gui, "The ticketlab program that draws the figures (default: beside this one)");
+    report->add_flag("--figures,!--no-figures", rep->figures, "Draw the figures (default on)");
+    report->callback([rep] { reportCommand(*rep); });
 
     one->add_flag("--die-with-parent", o->dieWithParent, "Stop cleanly when the parent process exits")->group("");
     one->callback([o] { runOneCommand(*o); });

@@ -14,6 +14,8 @@ packages=(
   python3-torch python3-numpy
   # Headless GUI tests and screenshots; the packaging validators.
   xvfb xauth desktop-file-utils appstream
+  # Studies on a cluster: the end-to-end test starts a real single-node SLURM.
+  slurm-wlm munge
 )
 
 missing=()

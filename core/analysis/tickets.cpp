@@ -156,35 +156,33 @@ void requireStoredMetric(const ExperimentStore &store, const std::string &metric
                 (task.empty() ? "the runs" : task + "'s runs") + " in " + store.path() + ": " + joined(names));
 }
 
-TicketSummary summarizeTickets(const ExperimentStore &store, int64_t modelId, const std::string &task,
-                               const std::string &kind, const std::string &criterion, const std::string &metric)
+TicketSummary summarizeTicketRuns(const ExperimentStore &store, const std::vector<RunRecord> &runs,
+                                  const std::vector<RunRecord> &fullRuns, const std::string &criterion,
+                                  const std::string &metric)
 {
     meetsCriterion(0, 0, 0, criterion); // an unknown criterion is an error even without runs
     TicketSummary s;
-    s.modelId = modelId;
-    const auto labels = modelLabels(store);
-    if (auto it = labels.find(modelId); it != labels.end())
-        s.model = it->second;
-    s.task = task;
-    s.kind = kind;
     s.metric = metric;
     s.criterion = criterion;
+    if (!runs.empty()) {
+        s.modelId = runs.front().modelId;
+        s.task = runs.front().task;
+        s.kind = runs.front().kind;
+    }
     std::map<long long, std::vector<double>> bySparsity;
     std::vector<double> full, dense;
-    for (const RunRecord &run : store.runs()) {
-        if (run.task != task || run.modelId != modelId || (run.kind != "full" && run.kind != kind))
-            continue;
+    for (const RunRecord &run : fullRuns)
+        for (const RoundRecord &r : store.rounds(run.id))
+            if (const auto v = roundMetric(r, metric))
+                full.push_back(*v);
+    for (const RunRecord &run : runs) {
         for (const RoundRecord &r : store.rounds(run.id)) {
             const auto v = roundMetric(r, metric);
             if (!v)
                 continue;
-            if (run.kind == "full")
-                full.push_back(*v);
-            else {
-                bySparsity[sparsityKey(r.sparsity)].push_back(*v);
-                if (r.round == 0)
-                    dense.push_back(*v);
-            }
+            bySparsity[sparsityKey(r.sparsity)].push_back(*v);
+            if (r.round == 0)
+                dense.push_back(*v);
         }
     }
     const auto [fm, fs] = meanStd(full.empty() ? dense : full);
@@ -197,6 +195,28 @@ TicketSummary summarizeTickets(const ExperimentStore &store, int64_t modelId, co
         if (s.fullSeeds > 0 && meetsCriterion(m, fm, fs, criterion))
             s.winningSparsity = static_cast<double>(key) / 1e9;
     }
+    return s;
+}
+
+TicketSummary summarizeTickets(const ExperimentStore &store, int64_t modelId, const std::string &task,
+                               const std::string &kind, const std::string &criterion, const std::string &metric)
+{
+    std::vector<RunRecord> runs, full;
+    for (const RunRecord &run : store.runs()) {
+        if (run.task != task || run.modelId != modelId)
+            continue;
+        if (run.kind == "full")
+            full.push_back(run);
+        else if (run.kind == kind)
+            runs.push_back(run);
+    }
+    TicketSummary s = summarizeTicketRuns(store, runs, full, criterion, metric);
+    s.modelId = modelId;
+    const auto labels = modelLabels(store);
+    if (auto it = labels.find(modelId); it != labels.end())
+        s.model = it->second;
+    s.task = task;
+    s.kind = kind;
     return s;
 }
 

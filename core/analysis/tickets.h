@@ -16,6 +16,7 @@ namespace tl {
 
 class ExperimentStore;
 struct RoundRecord;
+struct RunRecord;
 
 struct SparsityPoint
 {
@@ -71,6 +72,14 @@ void requireStoredMetric(const ExperimentStore &store, const std::string &metric
 TicketSummary summarizeTickets(const ExperimentStore &store, int64_t modelId, const std::string &task,
                                const std::string &kind = "imp", const std::string &criterion = "within_std",
                                const std::string &metric = "main");
+
+/// The same summary over given runs: `runs` (one kind, one model and task; finished rounds
+/// grouped by sparsityKey) against `fullRuns` (or, when that is empty, the dense round 0 of
+/// `runs`). model, task and kind are taken from the first run. For reports over a chosen set of
+/// runs, e.g. one study's.
+TicketSummary summarizeTicketRuns(const ExperimentStore &store, const std::vector<RunRecord> &runs,
+                                  const std::vector<RunRecord> &fullRuns, const std::string &criterion = "within_std",
+                                  const std::string &metric = "main");
 
 /// summarizeTickets() for every (model, task) with runs of `kind` (restricted to `task` when
 /// it is not empty), by model label, then task.
