@@ -471,6 +471,10 @@ private Q_SLOTS:
             return c;
         }()));
         QCOMPARE(*store->pruneOrder(ids[1]), order);
+        // A deleted run's id is never given out again (specs and transfer records name ids).
+        QCOMPARE(store->createRun(makeRun("h", 9)), ids[3] + 1);
+        store->deleteRuns({ids[3] + 1});
+        QCOMPARE(store->createRun(makeRun("h", 9)), ids[3] + 2);
         RawDb raw(path);
         QCOMPARE(raw.text("SELECT count(*) FROM curves"), QStringLiteral("5"));
         QCOMPARE(raw.text("PRAGMA foreign_key_check"), QString());
