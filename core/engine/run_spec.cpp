@@ -243,7 +243,8 @@ SourceSpec parseSource(const json &v, const std::string &source, const std::stri
         if (f.find("mask_file"))
             f.fail("mask_file", "kind \"" + kind + "\" needs the masks of a stored IMP run: {\"run\": id}");
         if (f.find("round"))
-            f.fail("round", "kind \"" + kind + "\" trains every round of its source run (rounds 0, 1, ... with "
+            f.fail("round", "kind \"" + kind +
+                                "\" trains every round of its source run (rounds 0, 1, ... with "
                                 "their masks); give only {\"run\": id}");
         if (!f.find("run"))
             f.fail("run", "required");

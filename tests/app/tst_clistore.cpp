@@ -18,7 +18,10 @@ namespace {
 
 using Result = tltest::CliResult;
 
-Result cli(const QStringList &args) { return tltest::runCli(args); }
+Result cli(const QStringList &args)
+{
+    return tltest::runCli(args);
+}
 
 #define EXPECT_OK(r) QVERIFY2((r).exitCode == 0, (r).err.right(2000).constData())
 
@@ -64,8 +67,8 @@ class TestCliStore : public QObject
 
     int runCount(const QString &db)
     {
-        const Result r = cli({QStringLiteral("runs"), QStringLiteral("--db"), db, QStringLiteral("--format"),
-                              QStringLiteral("json")});
+        const Result r = cli(
+            {QStringLiteral("runs"), QStringLiteral("--db"), db, QStringLiteral("--format"), QStringLiteral("json")});
         return int(QJsonDocument::fromJson(r.out).array().size());
     }
 
@@ -77,9 +80,9 @@ private Q_SLOTS:
         EXPECT_OK(cli({QStringLiteral("demo-data"), QStringLiteral("--out"), path(QStringLiteral("data")),
                        QStringLiteral("--train"), QStringLiteral("100"), QStringLiteral("--dev"), QStringLiteral("20"),
                        QStringLiteral("--corpus-lines"), QStringLiteral("100")}));
-        EXPECT_OK(cli({QStringLiteral("init"), QStringLiteral("--preset"), QStringLiteral("tiny"),
-                       QStringLiteral("--vocab"), path(QStringLiteral("data/vocab.txt")), QStringLiteral("--out"),
-                       path(QStringLiteral("model"))}));
+        EXPECT_OK(
+            cli({QStringLiteral("init"), QStringLiteral("--preset"), QStringLiteral("tiny"), QStringLiteral("--vocab"),
+                 path(QStringLiteral("data/vocab.txt")), QStringLiteral("--out"), path(QStringLiteral("model"))}));
         QVERIFY(QDir().mkpath(path(QStringLiteral("empty-task"))));
     }
 
@@ -87,10 +90,12 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("fields");
         QTest::addColumn<QString>("fragment");
-        QTest::newRow("no data folder") << QStringLiteral(R"(, "data_dir": "data/nope")") << QStringLiteral("data/nope");
+        QTest::newRow("no data folder") << QStringLiteral(R"(, "data_dir": "data/nope")")
+                                        << QStringLiteral("data/nope");
         QTest::newRow("no model") << QStringLiteral(R"(, "model": "no-model")") << QStringLiteral("no-model");
         // The folder exists but holds no task: found only when the data is read.
-        QTest::newRow("no train.tsv") << QStringLiteral(R"(, "data_dir": "empty-task")") << QStringLiteral("empty-task");
+        QTest::newRow("no train.tsv") << QStringLiteral(R"(, "data_dir": "empty-task")")
+                                      << QStringLiteral("empty-task");
         QTest::newRow("no source run") << QStringLiteral(R"(, "kind": "reinit", "source": {"run": 7})")
                                        << QStringLiteral("source run 7 does not exist");
     }
@@ -100,16 +105,20 @@ private Q_SLOTS:
         QFETCH(QString, fields);
         QFETCH(QString, fragment);
         const QString db = path(QStringLiteral("typo.db"));
-        const Result r = cli({QStringLiteral("run"), writeSpec(QStringLiteral("bad"), fields), QStringLiteral("--db"), db});
+        const Result r =
+            cli({QStringLiteral("run"), writeSpec(QStringLiteral("bad"), fields), QStringLiteral("--db"), db});
         QVERIFY(r.exitCode != 0);
         QVERIFY2(r.err.contains(fragment.toUtf8()), r.err.constData());
         QCOMPARE(r.err.count("error:"), 1);
         QCOMPARE(leftovers(db), QStringList());
 
         // An existing database stays, with nothing added.
-        const QString lab = path(QStringLiteral("lab-%1.db").arg(QString::fromLatin1(QTest::currentDataTag()).replace(QLatin1Char(' '), QLatin1Char('-'))));
+        const QString lab =
+            path(QStringLiteral("lab-%1.db")
+                     .arg(QString::fromLatin1(QTest::currentDataTag()).replace(QLatin1Char(' '), QLatin1Char('-'))));
         EXPECT_OK(cli({QStringLiteral("run"), writeSpec(QStringLiteral("good"), {}), QStringLiteral("--db"), lab}));
-        QVERIFY(cli({QStringLiteral("run"), writeSpec(QStringLiteral("bad"), fields), QStringLiteral("--db"), lab}).exitCode != 0);
+        QVERIFY(cli({QStringLiteral("run"), writeSpec(QStringLiteral("bad"), fields), QStringLiteral("--db"), lab})
+                    .exitCode != 0);
         QCOMPARE(runCount(lab), 1);
     }
 
@@ -136,8 +145,9 @@ private Q_SLOTS:
         QCOMPARE(runs.out.count('\n'), 1); // still one line per run
         const Result show = cli({QStringLiteral("show"), QStringLiteral("1"), QStringLiteral("--db"), db});
         EXPECT_OK(show);
-        QVERIFY2(show.out.contains("(failed)\nerror: run-5-round-2.safetensors: checkpoint missing resume impossible\n"),
-                 show.out.constData());
+        QVERIFY2(
+            show.out.contains("(failed)\nerror: run-5-round-2.safetensors: checkpoint missing resume impossible\n"),
+            show.out.constData());
     }
 
     void deleteRemovesRunsWithEverythingTheyOwn()
@@ -146,9 +156,9 @@ private Q_SLOTS:
         EXPECT_OK(cli({QStringLiteral("run"), writeSpec(QStringLiteral("del"), QStringLiteral(R"(, "seeds": [0, 1])")),
                        QStringLiteral("--db"), db}));
         const Result t = cli({QStringLiteral("transfer"), QStringLiteral("--db"), db, QStringLiteral("--from"),
-                              QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("1"), QStringLiteral("--task"),
-                              QStringLiteral("RTE"), QStringLiteral("--data-dir"), path(QStringLiteral("data/entailment")),
-                              QStringLiteral("--seeds"), QStringLiteral("0")});
+                              QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("1"),
+                              QStringLiteral("--task"), QStringLiteral("RTE"), QStringLiteral("--data-dir"),
+                              path(QStringLiteral("data/entailment")), QStringLiteral("--seeds"), QStringLiteral("0")});
         EXPECT_OK(t);
         const qint64 transfer = t.out.split('\t')[0].toLongLong();
         QCOMPARE(transfer, 3);
@@ -156,7 +166,8 @@ private Q_SLOTS:
         QVERIFY(!checkpointsOf(db, 3).isEmpty());
 
         // Not on a terminal and no --yes: refused, nothing touched.
-        Result r = cli({QStringLiteral("delete"), QStringLiteral("1"), QStringLiteral("3"), QStringLiteral("--db"), db});
+        Result r =
+            cli({QStringLiteral("delete"), QStringLiteral("1"), QStringLiteral("3"), QStringLiteral("--db"), db});
         QVERIFY(r.exitCode != 0);
         QVERIFY2(r.err.contains("--yes") && r.err.contains("not a terminal"), r.err.constData());
         QCOMPARE(runCount(db), 3);
@@ -175,11 +186,13 @@ private Q_SLOTS:
         QVERIFY(!checkpointsOf(db, 2).isEmpty());
         {
             auto store = tl::ExperimentStore::open(db.toStdString());
-            QVERIFY(store->rounds(1).empty() && store->curve(1).empty() && !store->pruneOrder(1) && !store->transfer(3));
+            QVERIFY(store->rounds(1).empty() && store->curve(1).empty() && !store->pruneOrder(1) &&
+                    !store->transfer(3));
             QCOMPARE(store->rounds(2).size(), size_t(3));
         }
-        QVERIFY(cli({QStringLiteral("delete"), QStringLiteral("9"), QStringLiteral("--db"), db, QStringLiteral("--yes")})
-                    .exitCode != 0);
+        QVERIFY(
+            cli({QStringLiteral("delete"), QStringLiteral("9"), QStringLiteral("--db"), db, QStringLiteral("--yes")})
+                .exitCode != 0);
         // The deleted seed is missing work again: running the spec brings it back, once.
         const Result again = cli({QStringLiteral("run"), path(QStringLiteral("del.json")), QStringLiteral("--db"), db});
         EXPECT_OK(again);

@@ -52,8 +52,8 @@ class TestRunner : public QObject
 
     QJsonArray runsJson(const QString &db)
     {
-        const Result r = cli({QStringLiteral("runs"), QStringLiteral("--db"), db, QStringLiteral("--format"),
-                              QStringLiteral("json")});
+        const Result r = cli(
+            {QStringLiteral("runs"), QStringLiteral("--db"), db, QStringLiteral("--format"), QStringLiteral("json")});
         return QJsonDocument::fromJson(r.out).array();
     }
 
@@ -168,7 +168,8 @@ private Q_SLOTS:
                                         QStringLiteral(R"(, "source": {"run": %1})").arg(random)),
                               QStringLiteral("--db"), m_db});
         QVERIFY(r.exitCode != 0);
-        QVERIFY2(r.err.contains(QStringLiteral("source run %1 is a random run").arg(random).toUtf8()), r.err.constData());
+        QVERIFY2(r.err.contains(QStringLiteral("source run %1 is a random run").arg(random).toUtf8()),
+                 r.err.constData());
         QVERIFY2(r.err.contains("needs the masks of an imp run"), r.err.constData());
         QCOMPARE(runsJson(m_db).size(), before.size());
         // A round in the source is refused up front, naming the field.
@@ -203,12 +204,12 @@ private Q_SLOTS:
 
     void transferAndMaskFiles()
     {
-        const Result t = cli({QStringLiteral("transfer"), QStringLiteral("--db"), m_db, QStringLiteral("--from"),
-                              QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("2"), QStringLiteral("--task"),
-                              QStringLiteral("rte"), QStringLiteral("--data-dir"), path(QStringLiteral("data/entailment")),
-                              QStringLiteral("--seeds"), QStringLiteral("4"), QStringLiteral("5"),
-                              QStringLiteral("--max-steps"), QStringLiteral("3"), QStringLiteral("--threads"),
-                              QStringLiteral("1")});
+        const Result t =
+            cli({QStringLiteral("transfer"), QStringLiteral("--db"), m_db, QStringLiteral("--from"),
+                 QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("2"), QStringLiteral("--task"),
+                 QStringLiteral("rte"), QStringLiteral("--data-dir"), path(QStringLiteral("data/entailment")),
+                 QStringLiteral("--seeds"), QStringLiteral("4"), QStringLiteral("5"), QStringLiteral("--max-steps"),
+                 QStringLiteral("3"), QStringLiteral("--threads"), QStringLiteral("1")});
         EXPECT_OK(t);
         // One line per run: its id, then where it came from, where it went, its seed.
         const QList<QByteArray> lines = t.out.trimmed().split('\n');
@@ -229,12 +230,12 @@ private Q_SLOTS:
         QCOMPARE(row[QStringLiteral("steps")].toInt(), 3);
         QCOMPARE(exported(m_db, id, 2).tensors[5].keep, exported(m_db, 1, 2).tensors[5].keep);
         // The same transfer again adds nothing.
-        const Result again = cli({QStringLiteral("transfer"), QStringLiteral("--db"), m_db, QStringLiteral("--from"),
-                                  QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("2"),
-                                  QStringLiteral("--task"), QStringLiteral("RTE"), QStringLiteral("--data-dir"),
-                                  path(QStringLiteral("data/entailment")), QStringLiteral("--seeds"), QStringLiteral("4"),
-                                  QStringLiteral("5"), QStringLiteral("--max-steps"), QStringLiteral("3"),
-                                  QStringLiteral("--threads"), QStringLiteral("1")});
+        const Result again =
+            cli({QStringLiteral("transfer"), QStringLiteral("--db"), m_db, QStringLiteral("--from"),
+                 QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("2"), QStringLiteral("--task"),
+                 QStringLiteral("RTE"), QStringLiteral("--data-dir"), path(QStringLiteral("data/entailment")),
+                 QStringLiteral("--seeds"), QStringLiteral("4"), QStringLiteral("5"), QStringLiteral("--max-steps"),
+                 QStringLiteral("3"), QStringLiteral("--threads"), QStringLiteral("1")});
         EXPECT_OK(again);
         QCOMPARE(again.out.trimmed().split('\n')[0].split('\t')[0].toLongLong(), id);
         QVERIFY2(again.out.contains("done already"), again.out.constData());
@@ -255,9 +256,9 @@ private Q_SLOTS:
             const QString file = path(QStringLiteral("round2.") + QLatin1String(ext));
             EXPECT_OK(cli({QStringLiteral("export-mask"), QStringLiteral("--db"), m_db, QStringLiteral("--run"),
                            QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("2"), QStringLiteral("--out"), file}));
-            const Result im = cli({QStringLiteral("import-mask"), QStringLiteral("--db"), m_db, QStringLiteral("--file"),
-                                   file, QStringLiteral("--model"), path(QStringLiteral("model")), QStringLiteral("--round"),
-                                   QStringLiteral("2")});
+            const Result im = cli({QStringLiteral("import-mask"), QStringLiteral("--db"), m_db,
+                                   QStringLiteral("--file"), file, QStringLiteral("--model"),
+                                   path(QStringLiteral("model")), QStringLiteral("--round"), QStringLiteral("2")});
             EXPECT_OK(im);
             const qint64 imported = im.out.trimmed().toLongLong();
             const QJsonObject shown = show(m_db, imported);
@@ -265,28 +266,31 @@ private Q_SLOTS:
             const QJsonArray rows = shown[QStringLiteral("rounds")].toArray();
             QCOMPARE(rows.size(), 1);
             QCOMPARE(rows[0].toObject()[QStringLiteral("round")].toInt(), 2);
-            QCOMPARE(rows[0].toObject()[QStringLiteral("sparsity")].toDouble(),
-                     show(m_db, 1)[QStringLiteral("rounds")].toArray()[2].toObject()[QStringLiteral("sparsity")].toDouble());
+            QCOMPARE(
+                rows[0].toObject()[QStringLiteral("sparsity")].toDouble(),
+                show(m_db, 1)[QStringLiteral("rounds")].toArray()[2].toObject()[QStringLiteral("sparsity")].toDouble());
             const tl::MaskSet back = exported(m_db, imported, 2);
             const tl::MaskSet orig = exported(m_db, 1, 2);
             QCOMPARE(back.tensors.size(), orig.tensors.size());
             for (size_t i = 0; i < orig.tensors.size(); ++i)
                 QCOMPARE(back.tensors[i].keep, orig.tensors[i].keep);
             // Head survival needs no --heads: the model's config came with the import.
-            const Result heads = cli({QStringLiteral("analyze"), QStringLiteral("head-survival"), QStringLiteral("--db"),
-                                      m_db, QStringLiteral("--run"), QString::number(imported), QStringLiteral("--round"),
-                                      QStringLiteral("2"), QStringLiteral("--format"), QStringLiteral("json")});
+            const Result heads =
+                cli({QStringLiteral("analyze"), QStringLiteral("head-survival"), QStringLiteral("--db"), m_db,
+                     QStringLiteral("--run"), QString::number(imported), QStringLiteral("--round"), QStringLiteral("2"),
+                     QStringLiteral("--format"), QStringLiteral("json")});
             EXPECT_OK(heads);
-            const Result source = cli({QStringLiteral("analyze"), QStringLiteral("head-survival"), QStringLiteral("--db"),
-                                       m_db, QStringLiteral("--run"), QStringLiteral("1"), QStringLiteral("--round"),
-                                       QStringLiteral("2"), QStringLiteral("--format"), QStringLiteral("json")});
+            const Result source =
+                cli({QStringLiteral("analyze"), QStringLiteral("head-survival"), QStringLiteral("--db"), m_db,
+                     QStringLiteral("--run"), QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("2"),
+                     QStringLiteral("--format"), QStringLiteral("json")});
             QCOMPARE(QJsonDocument::fromJson(heads.out).object()[QStringLiteral("entries")],
                      QJsonDocument::fromJson(source.out).object()[QStringLiteral("entries")]);
         }
         // The same file imported again is the same run: nothing added.
         const Result twice = cli({QStringLiteral("import-mask"), QStringLiteral("--db"), m_db, QStringLiteral("--file"),
-                                  path(QStringLiteral("round2.npz")), QStringLiteral("--model"), path(QStringLiteral("model")),
-                                  QStringLiteral("--round"), QStringLiteral("2")});
+                                  path(QStringLiteral("round2.npz")), QStringLiteral("--model"),
+                                  path(QStringLiteral("model")), QStringLiteral("--round"), QStringLiteral("2")});
         EXPECT_OK(twice);
         QVERIFY2(twice.err.contains("already imported"), twice.err.constData());
     }
@@ -320,19 +324,23 @@ private Q_SLOTS:
         QCOMPARE(stored.tensors.size(), mask.tensors.size());
         for (size_t i = 0; i < mask.tensors.size(); ++i)
             QCOMPARE(stored.tensors[i].keep, mask.tensors[i].keep);
-        const Result a = cli({QStringLiteral("analyze"), QStringLiteral("layer-sparsity"), QStringLiteral("--db"), m_db,
-                              QStringLiteral("--run"), QString::number(id), QStringLiteral("--format"),
-                              QStringLiteral("json")});
+        const Result a =
+            cli({QStringLiteral("analyze"), QStringLiteral("layer-sparsity"), QStringLiteral("--db"), m_db,
+                 QStringLiteral("--run"), QString::number(id), QStringLiteral("--format"), QStringLiteral("json")});
         EXPECT_OK(a);
-        const QJsonObject last = QJsonDocument::fromJson(a.out).object()[QStringLiteral("rounds")].toArray().last().toObject();
+        const QJsonObject last =
+            QJsonDocument::fromJson(a.out).object()[QStringLiteral("rounds")].toArray().last().toObject();
         QCOMPARE(last[QStringLiteral("round")].toInt(), 1);
         QCOMPARE(last[QStringLiteral("sparsity")].toDouble(), mask.sparsity());
         for (const QJsonValue &m : last[QStringLiteral("matrices")].toArray())
             QVERIFY(m.toObject()[QStringLiteral("sparsity")].toDouble() > 0.3);
         // What the run ran on: the thread count LibTorch used (not the spec's 0), its version, the BLAS.
-        QVERIFY2(run[QStringLiteral("threads")].toInt() >= 1, qPrintable(QString::number(run[QStringLiteral("threads")].toInt())));
+        QVERIFY2(run[QStringLiteral("threads")].toInt() >= 1,
+                 qPrintable(QString::number(run[QStringLiteral("threads")].toInt())));
         QCOMPARE(run[QStringLiteral("spec")].toObject()[QStringLiteral("threads")].toInt(), 0);
-        QVERIFY(QRegularExpression(QStringLiteral("^\\d+\\.\\d+")).match(run[QStringLiteral("torch_version")].toString()).hasMatch());
+        QVERIFY(QRegularExpression(QStringLiteral("^\\d+\\.\\d+"))
+                    .match(run[QStringLiteral("torch_version")].toString())
+                    .hasMatch());
         QVERIFY(!run[QStringLiteral("blas")].toString().isEmpty());
     }
 

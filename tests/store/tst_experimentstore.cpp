@@ -426,7 +426,8 @@ private Q_SLOTS:
         // Checkpoints of runs 1 and 10-like names that must survive.
         QVERIFY(QDir().mkpath(q(tl::ExperimentStore::checkpointFolder(path.toStdString()))));
         const QString mine = q(store->checkpointFile(ids[0], 1));
-        const QStringList files = {mine, mine + QStringLiteral(".rewind"), q(store->checkpointFile(ids[0], 0)) + QStringLiteral(".finetuned")};
+        const QStringList files = {mine, mine + QStringLiteral(".rewind"),
+                                   q(store->checkpointFile(ids[0], 0)) + QStringLiteral(".finetuned")};
         for (const QString &f : files)
             writeAll(f, "x");
         const QString other = q(store->checkpointFile(ids[1], 1));
