@@ -333,12 +333,17 @@ void addRunCommands(CLI::App &app)
         if (targets.empty())
             throw Error("give a target: --task T --data-dir D, or --target T=D (repeatable)");
         for (int64_t from : t->from) {
-            RunSpec spec;
+            nlohmann::json stored;
             {
                 auto store = ExperimentStore::open(t->db);
-                const RunRecord src = requireRun(*store, from);
-                spec = RunSpec::fromJson(parseJsonOrEmpty(src.specJson), "run " + std::to_string(from) + " spec");
+                stored = parseJsonOrEmpty(requireRun(*store, from).specJson);
             }
+            // What the transfer keeps of its source's spec: model, training, seeds, threads, device.
+            // Not the source's own source (a reinit's IMP run), pruning or repetition index.
+            for (const char *key : {"source", "prune", "repeat"})
+                stored.erase(key);
+            stored["kind"] = "full"; // parsed as a plain spec; the transfer fields come below
+            const RunSpec spec = RunSpec::fromJson(stored, "run " + std::to_string(from) + " spec");
             for (const auto &[task, dir] : targets) {
                 nlohmann::json j = spec.toJson();
                 j["kind"] = "transfer";
@@ -347,8 +352,7 @@ void addRunCommands(CLI::App &app)
                 if (!t->model.empty())
                     j["model"] = fs::absolute(t->model).string();
                 j["source"] = {{"run", from}, {"round", t->round}};
-                j.erase("prune");  // a transfer prunes nothing itself
-                j.erase("repeat"); // a repetition of the source is not one of the transfer
+                j.erase("prune");
                 t->overrides.apply(j);
                 const RunSpec transfer = RunSpec::fromJson(j, "transfer");
                 const std::string &canonicalTask = transfer.task;
