@@ -63,7 +63,9 @@ RunEventFn eventPrinter(const std::string &format)
         } else if (e.type == "run_start") {
             std::fprintf(stderr, "run %lld (seed %llu)%s\n", static_cast<long long>(e.runId),
                          static_cast<unsigned long long>(e.seed),
-                         e.reused ? ": done already, nothing to do" : e.resumed ? ": resuming" : "");
+                         e.reused    ? ": done already, nothing to do"
+                         : e.resumed ? ": resuming"
+                                     : "");
         } else if (e.type == "progress") {
             std::fprintf(stderr, "run %lld round %d/%d (sparsity %.3f) step %lld/%lld | loss %.4f | ETA %s\n",
                          static_cast<long long>(e.runId), e.round, e.rounds, e.sparsity,
@@ -96,7 +98,9 @@ void executeAndReport(const RunSpec &spec, const std::string &db, const std::str
     if (report)
         report(outcome);
     if (progress == "json")
-        printJsonLine({{"event", "done"}, {"runs", outcome.runIds}, {"actions", outcome.actions},
+        printJsonLine({{"event", "done"},
+                       {"runs", outcome.runIds},
+                       {"actions", outcome.actions},
                        {"cancelled", outcome.cancelled}});
     else if (!report)
         std::printf("%s\n", ids.c_str());
@@ -110,8 +114,8 @@ namespace {
 /// Command-line overrides of a spec's fields (each changes the runs' identity, as the field does).
 struct SpecOverrides
 {
-    int threads = 0;    ///< 0: the spec's
-    int repeat = 0;     ///< 0: the spec's
+    int threads = 0; ///< 0: the spec's
+    int repeat = 0;  ///< 0: the spec's
     int64_t maxSteps = 0;
     std::vector<uint64_t> seeds;
 
@@ -226,7 +230,8 @@ void addRunCommands(CLI::App &app)
                     "Run repetition K (>= 1) of the spec: new runs even where the spec's own are done; "
                     "running with the same K again resumes or reuses them")
         ->check(CLI::Range(1, RunSpec::kMaxRepeat));
-    run->callback([a] { executeAndReport(withOverrides(RunSpec::load(a->spec), a->overrides, a->spec), a->db, a->progress); });
+    run->callback(
+        [a] { executeAndReport(withOverrides(RunSpec::load(a->spec), a->overrides, a->spec), a->db, a->progress); });
 
     auto l = std::make_shared<StoreArgs>();
     CLI::App *runs = app.add_subcommand("runs", "List the runs of a database");
@@ -244,9 +249,8 @@ void addRunCommands(CLI::App &app)
             } else {
                 std::printf("%lld\t%s\t%s\t%s\tseed %llu%s\t%zu rounds\t%s%s\n", static_cast<long long>(r.id),
                             r.kind.c_str(), r.task.c_str(), r.status.c_str(), static_cast<unsigned long long>(r.seed),
-                            r.repetition > 0 ? (" repeat " + std::to_string(r.repetition)).c_str() : "",
-                            rounds.size(), r.createdAt.c_str(),
-                            r.error.empty() ? "" : ("\terror: " + oneLine(r.error)).c_str());
+                            r.repetition > 0 ? (" repeat " + std::to_string(r.repetition)).c_str() : "", rounds.size(),
+                            r.createdAt.c_str(), r.error.empty() ? "" : ("\terror: " + oneLine(r.error)).c_str());
             }
         }
         if (l->format == "json")
@@ -334,12 +338,17 @@ void addRunCommands(CLI::App &app)
         if (targets.empty())
             throw Error("give a target: --task T --data-dir D, or --target T=D (repeatable)");
         for (int64_t from : t->from) {
-            RunSpec spec;
+            nlohmann::json stored;
             {
                 auto store = ExperimentStore::open(t->db);
-                const RunRecord src = requireRun(*store, from);
-                spec = RunSpec::fromJson(parseJsonOrEmpty(src.specJson), "run " + std::to_string(from) + " spec");
+                stored = parseJsonOrEmpty(requireRun(*store, from).specJson);
             }
+            // What the transfer keeps of its source's spec: model, training, seeds, threads, device.
+            // Not the source's own source (a reinit's IMP run), pruning or repetition index.
+            for (const char *key : {"source", "prune", "repeat"})
+                stored.erase(key);
+            stored["kind"] = "full"; // parsed as a plain spec; the transfer fields come below
+            const RunSpec spec = RunSpec::fromJson(stored, "run " + std::to_string(from) + " spec");
             for (const auto &[task, dir] : targets) {
                 nlohmann::json j = spec.toJson();
                 j["kind"] = "transfer";
@@ -348,8 +357,7 @@ void addRunCommands(CLI::App &app)
                 if (!t->model.empty())
                     j["model"] = fs::absolute(t->model).string();
                 j["source"] = {{"run", from}, {"round", t->round}};
-                j.erase("prune");  // a transfer prunes nothing itself
-                j.erase("repeat"); // a repetition of the source is not one of the transfer
+                j.erase("prune");
                 t->overrides.apply(j);
                 const RunSpec transfer = RunSpec::fromJson(j, "transfer");
                 const std::string &canonicalTask = transfer.task;
@@ -357,15 +365,20 @@ void addRunCommands(CLI::App &app)
                     // Which run holds which (source, target, seed): id first, for scripts.
                     for (size_t i = 0; i < o.runIds.size(); ++i) {
                         if (t->progress == "json") {
-                            printJsonLine({{"event", "transfer"}, {"run", o.runIds[i]}, {"source_run", from},
-                                           {"source_round", t->round}, {"target", canonicalTask},
-                                           {"seed", o.seeds[i]}, {"action", o.actions[i]}});
+                            printJsonLine({{"event", "transfer"},
+                                           {"run", o.runIds[i]},
+                                           {"source_run", from},
+                                           {"source_round", t->round},
+                                           {"target", canonicalTask},
+                                           {"seed", o.seeds[i]},
+                                           {"action", o.actions[i]}});
                         } else {
                             std::printf("%lld\tfrom run %lld round %d\tto %s\tseed %llu\t%s\n",
                                         static_cast<long long>(o.runIds[i]), static_cast<long long>(from), t->round,
                                         canonicalTask.c_str(), static_cast<unsigned long long>(o.seeds[i]),
-                                        o.actions[i] == "new" ? "created" : o.actions[i] == "resumed" ? "resumed"
-                                                                                                     : "done already");
+                                        o.actions[i] == "new"       ? "created"
+                                        : o.actions[i] == "resumed" ? "resumed"
+                                                                    : "done already");
                         }
                     }
                 });
@@ -443,8 +456,8 @@ void addRunCommands(CLI::App &app)
             const RunRecord r = requireRun(*store, id);
             listing += "  run " + std::to_string(r.id) + ": " + r.kind + " " + r.task + " seed " +
                        std::to_string(r.seed) + ", " + std::to_string(store->rounds(r.id).size()) + " rounds, " +
-                       r.status + (r.status == "running" ? " (if its process is alive, it fails at its next round)" : "") +
-                       "\n";
+                       r.status +
+                       (r.status == "running" ? " (if its process is alive, it fails at its next round)" : "") + "\n";
         }
         if (!d->yes) {
             std::fprintf(stderr, "%s", listing.c_str());
@@ -478,7 +491,8 @@ void addRunCommands(CLI::App &app)
     imp->add_option("--file", im->file, "Mask file")->required()->check(CLI::ExistingFile);
     imp->add_option("--model", im->model, "The model folder the mask is for")->required()->check(CLI::ExistingDirectory);
     imp->add_option("--round", im->round, "Store the mask as this round (the round it was exported from)")
-        ->capture_default_str()->check(CLI::Range(1, 255));
+        ->capture_default_str()
+        ->check(CLI::Range(1, 255));
     imp->callback([im] {
         const std::string configPath = (fs::path(im->model) / "config.json").string();
         const BertConfig config = BertConfig::load(configPath);

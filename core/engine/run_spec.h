@@ -52,8 +52,8 @@
 //   optimizer steps of each round; lr > 0; batch_size, eval_batch_size >= 1; max_seq_len >= 3;
 //   warmup in [0, 1) (fraction of the steps); weight_decay >= 0.
 // - seeds: non-empty array of distinct non-negative integers; each seed is a separate run.
-// - threads: LibTorch intra-op threads, >= 0 (0: the library default). device: "cpu", "cuda"
-//   or "cuda:N".
+// - threads: LibTorch intra-op threads, >= 0 (0: the library default; each run records the
+//   count it actually used, and a resumed run keeps it). device: "cpu", "cuda" or "cuda:N".
 // - criterion: when a subnetwork counts as a winning ticket. "within_std" (the paper: its mean
 //   over seeds lies within one standard deviation of the full model's mean) or "match" (its
 //   mean >= the full model's mean).

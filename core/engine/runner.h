@@ -37,8 +37,8 @@ using RunEventFn = std::function<bool(const RunEvent &)>;
 
 struct RunOutcome
 {
-    std::vector<int64_t> runIds;  ///< one per seed reached, in the spec's order
-    std::vector<uint64_t> seeds;  ///< the seed of each run
+    std::vector<int64_t> runIds; ///< one per seed reached, in the spec's order
+    std::vector<uint64_t> seeds; ///< the seed of each run
     /// What happened to each run: "new" (created), "resumed" (an unfinished run continued) or
     /// "done" (found done: reused, nothing trained, nothing added).
     std::vector<std::string> actions;

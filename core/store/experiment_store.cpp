@@ -363,10 +363,14 @@ int64_t ExperimentStore::createRun(const RunRecord &run)
     if (run.repetition < 0)
         fail(m_path, what + ": negative repetition");
 
+    // The id: one above every run there is or was. SQLite alone would give a deleted newest
+    // run's id to the next run, and specs, transfer records and checkpoint names refer to ids.
     Statement s(m_db, m_path, what,
-                "INSERT INTO runs(kind, status, spec_json, spec_hash, seed, model_id, dataset_id, task, "
+                "INSERT INTO runs(id, kind, status, spec_json, spec_hash, seed, model_id, dataset_id, task, "
                 "ticketlab_version, device, threads, error, repetition, torch_version, blas, created_at, updated_at) "
-                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, " +
+                "VALUES(max(coalesce((SELECT max(id) FROM runs), 0), coalesce((SELECT CAST(value AS INTEGER) FROM meta "
+                "WHERE key = 'highest_run_id'), 0)) + 1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                "?14, ?15, " +
                     kNow + ", " + kNow + ")");
     s.bind(1, run.kind)
         .bind(2, status)
@@ -480,8 +484,8 @@ void ExperimentStore::commitRound(const RoundRecord &round, const std::vector<Cu
 
 std::vector<RunRecord> ExperimentStore::runs() const
 {
-    // Ids only grow (the largest existing id plus one), so id order is creation order, immune
-    // to clock changes.
+    // Ids only grow (one above every run there is or was, see createRun), so id order is
+    // creation order, immune to clock changes.
     Statement s(m_db, m_path, "runs", std::string("SELECT ") + kRunColumns + " FROM runs ORDER BY id DESC");
     std::vector<RunRecord> out;
     while (s.step())
@@ -596,6 +600,10 @@ void ExperimentStore::deleteRuns(const std::vector<int64_t> &ids)
                     fail(m_path, what + ": run " + std::to_string(id) + " is the source of transfer run " +
                                      std::to_string(user) + "; delete that run too, or keep this one");
         }
+        Statement(m_db, m_path, what,
+                  "INSERT INTO meta(key, value) SELECT 'highest_run_id', max(id) FROM runs WHERE true "
+                  "ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))")
+            .run();
         // Children first, explicitly: a file once written with foreign keys off has no cascade to rely on.
         for (const char *sql : {"DELETE FROM curves WHERE run_id = ?1", "DELETE FROM rounds WHERE run_id = ?1",
                                 "DELETE FROM prune_orders WHERE run_id = ?1", "DELETE FROM transfers WHERE run_id = ?1",

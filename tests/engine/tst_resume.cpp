@@ -21,7 +21,10 @@ namespace {
 
 using Result = tltest::CliResult;
 
-Result cli(const QStringList &args) { return tltest::runCli(args); }
+Result cli(const QStringList &args)
+{
+    return tltest::runCli(args);
+}
 
 #define EXPECT_OK(r) QVERIFY2((r).exitCode == 0, (r).err.right(2000).constData())
 
@@ -38,8 +41,8 @@ class TestResume : public QObject
 
     QJsonArray runs(const QString &db)
     {
-        const Result r = cli({QStringLiteral("runs"), QStringLiteral("--db"), db, QStringLiteral("--format"),
-                              QStringLiteral("json")});
+        const Result r = cli(
+            {QStringLiteral("runs"), QStringLiteral("--db"), db, QStringLiteral("--format"), QStringLiteral("json")});
         return QJsonDocument::fromJson(r.out).array();
     }
 
@@ -89,9 +92,9 @@ private Q_SLOTS:
         EXPECT_OK(cli({QStringLiteral("demo-data"), QStringLiteral("--out"), path(QStringLiteral("data")),
                        QStringLiteral("--train"), QStringLiteral("200"), QStringLiteral("--dev"), QStringLiteral("40"),
                        QStringLiteral("--corpus-lines"), QStringLiteral("200")}));
-        EXPECT_OK(cli({QStringLiteral("init"), QStringLiteral("--preset"), QStringLiteral("tiny"),
-                       QStringLiteral("--vocab"), path(QStringLiteral("data/vocab.txt")), QStringLiteral("--out"),
-                       path(QStringLiteral("model"))}));
+        EXPECT_OK(
+            cli({QStringLiteral("init"), QStringLiteral("--preset"), QStringLiteral("tiny"), QStringLiteral("--vocab"),
+                 path(QStringLiteral("data/vocab.txt")), QStringLiteral("--out"), path(QStringLiteral("model"))}));
         // Two seeds, three rounds (0, 1, 2), a few steps each: a couple of seconds uninterrupted.
         m_spec = path(QStringLiteral("two-seeds.json"));
         QFile f(m_spec);
@@ -111,12 +114,13 @@ private Q_SLOTS:
         const Snapshot before = snapshot(db);
         const QJsonArray runsBefore = runs(db);
 
-        const Result again = cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db, QStringLiteral("--progress"),
-                                  QStringLiteral("json")});
+        const Result again = cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db,
+                                  QStringLiteral("--progress"), QStringLiteral("json")});
         EXPECT_OK(again);
         const auto lines = again.jsonLines();
         QCOMPARE(lines.last()[QStringLiteral("runs")].toArray(), QJsonArray({1, 2}));
-        QCOMPARE(lines.last()[QStringLiteral("actions")].toArray(), QJsonArray({QStringLiteral("done"), QStringLiteral("done")}));
+        QCOMPARE(lines.last()[QStringLiteral("actions")].toArray(),
+                 QJsonArray({QStringLiteral("done"), QStringLiteral("done")}));
         for (const QJsonObject &e : lines) {
             const QString type = e[QStringLiteral("event")].toString();
             QVERIFY2(type == QLatin1String("run_start") || type == QLatin1String("done"), qPrintable(type));
@@ -148,14 +152,15 @@ private Q_SLOTS:
         QCOMPARE(cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db}).out.trimmed(), QByteArray("1 2"));
         QCOMPARE(runs(db).size(), 4);
         // A --threads override is another identity (CPU results depend on the count).
-        const Result threads = cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db, QStringLiteral("--threads"),
-                                    QStringLiteral("2")});
+        const Result threads = cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db,
+                                    QStringLiteral("--threads"), QStringLiteral("2")});
         EXPECT_OK(threads);
         QCOMPARE(threads.out.trimmed(), QByteArray("5 6"));
         QCOMPARE(show(db, 5)[QStringLiteral("threads")].toInt(), 2);
         QCOMPARE(show(db, 5)[QStringLiteral("spec")].toObject()[QStringLiteral("threads")].toInt(), 2);
         QVERIFY(cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db, QStringLiteral("--repeat"),
-                     QStringLiteral("0")}).exitCode != 0);
+                     QStringLiteral("0")})
+                    .exitCode != 0);
     }
 
     void resumesAfterSeedOneWasKilled()
@@ -164,7 +169,7 @@ private Q_SLOTS:
         const QString db = path(QStringLiteral("seed1.db"));
         QProcess p;
         p.start(QStringLiteral(TICKETLAB_CLI), {QStringLiteral("run"), m_spec, QStringLiteral("--db"), db,
-                                                 QStringLiteral("--progress"), QStringLiteral("json")});
+                                                QStringLiteral("--progress"), QStringLiteral("json")});
         QVERIFY(p.waitForStarted());
         bool inSeed1 = false;
         QByteArray buffer;
@@ -180,8 +185,8 @@ private Q_SLOTS:
         QVERIFY(inSeed1);
         ::kill(static_cast<pid_t>(p.processId()), SIGKILL);
         p.waitForFinished();
-        const Result resumed = cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db, QStringLiteral("--progress"),
-                                    QStringLiteral("json")});
+        const Result resumed = cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db,
+                                    QStringLiteral("--progress"), QStringLiteral("json")});
         EXPECT_OK(resumed);
         const auto lines = resumed.jsonLines();
         QCOMPARE(lines.last()[QStringLiteral("runs")].toArray(), QJsonArray({1, 2}));
@@ -216,7 +221,7 @@ private Q_SLOTS:
             QVERIFY2(++attempts <= 60, "the run kept finishing before it could be killed");
             QProcess p;
             p.start(QStringLiteral(TICKETLAB_CLI), {QStringLiteral("run"), m_spec, QStringLiteral("--db"), killed,
-                                                     QStringLiteral("--progress"), QStringLiteral("json")});
+                                                    QStringLiteral("--progress"), QStringLiteral("json")});
             QVERIFY(p.waitForStarted());
             int delayMs = int(rng.bounded(quint32(std::clamp<qint64>(startupMs, 100, 1000))));
             if (rng.bounded(5) != 0) {

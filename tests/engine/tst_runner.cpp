@@ -50,6 +50,13 @@ class TestRunner : public QObject
         return file;
     }
 
+    QJsonArray runsJson(const QString &db)
+    {
+        const Result r = cli(
+            {QStringLiteral("runs"), QStringLiteral("--db"), db, QStringLiteral("--format"), QStringLiteral("json")});
+        return QJsonDocument::fromJson(r.out).array();
+    }
+
     QJsonObject show(const QString &db, qint64 run)
     {
         const Result r = cli({QStringLiteral("show"), QString::number(run), QStringLiteral("--db"), db,
@@ -119,8 +126,8 @@ private Q_SLOTS:
         QTest::newRow("random") << QStringLiteral("random") << QString() << 4;
         QTest::newRow("oneshot") << QStringLiteral("oneshot") << QString() << 4;
         QTest::newRow("standard") << QStringLiteral("standard") << QString() << 4;
-        QTest::newRow("reinit") << QStringLiteral("reinit") << QStringLiteral(R"(, "source": {"run": 1, "round": 0})") << 4;
-        QTest::newRow("shuffle") << QStringLiteral("shuffle") << QStringLiteral(R"(, "source": {"run": 1, "round": 0})") << 4;
+        QTest::newRow("reinit") << QStringLiteral("reinit") << QStringLiteral(R"(, "source": {"run": 1})") << 4;
+        QTest::newRow("shuffle") << QStringLiteral("shuffle") << QStringLiteral(R"(, "source": {"run": 1})") << 4;
         QTest::newRow("rewind step") << QStringLiteral("imp") << QStringLiteral(R"(, "rewind": {"step": 3})") << 4;
     }
 
@@ -146,6 +153,34 @@ private Q_SLOTS:
         }
     }
 
+    void reinitNeedsADoneImpSource()
+    {
+        // Run 3 is the random baseline: its masks are no IMP masks, so "IMP mask, random init"
+        // would be a lie. The error names the run and its kind, and nothing is stored.
+        const QJsonArray before = runsJson(m_db);
+        qint64 random = 0;
+        for (const QJsonValue &v : before)
+            if (v.toObject()[QStringLiteral("kind")].toString() == QLatin1String("random"))
+                random = v.toObject()[QStringLiteral("id")].toInteger();
+        QVERIFY(random > 0);
+        const Result r = cli({QStringLiteral("run"),
+                              writeSpec(QStringLiteral("reinit-of-random"), QStringLiteral("reinit"),
+                                        QStringLiteral(R"(, "source": {"run": %1})").arg(random)),
+                              QStringLiteral("--db"), m_db});
+        QVERIFY(r.exitCode != 0);
+        QVERIFY2(r.err.contains(QStringLiteral("source run %1 is a random run").arg(random).toUtf8()),
+                 r.err.constData());
+        QVERIFY2(r.err.contains("needs the masks of an imp run"), r.err.constData());
+        QCOMPARE(runsJson(m_db).size(), before.size());
+        // A round in the source is refused up front, naming the field.
+        const Result round = cli({QStringLiteral("run"),
+                                  writeSpec(QStringLiteral("reinit-round"), QStringLiteral("shuffle"),
+                                            QStringLiteral(R"(, "source": {"run": 1, "round": 9})")),
+                                  QStringLiteral("--db"), m_db});
+        QVERIFY(round.exitCode != 0);
+        QVERIFY2(round.err.contains("source.round") && round.err.contains("every round"), round.err.constData());
+    }
+
     void mlmTicket()
     {
         // An MLM ticket: IMP with the masked-LM objective on a folder of text.
@@ -169,16 +204,42 @@ private Q_SLOTS:
 
     void transferAndMaskFiles()
     {
-        const Result t = cli({QStringLiteral("transfer"), QStringLiteral("--db"), m_db, QStringLiteral("--from"),
-                              QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("2"), QStringLiteral("--task"),
-                              QStringLiteral("RTE"), QStringLiteral("--data-dir"), path(QStringLiteral("data/entailment"))});
+        const Result t =
+            cli({QStringLiteral("transfer"), QStringLiteral("--db"), m_db, QStringLiteral("--from"),
+                 QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("2"), QStringLiteral("--task"),
+                 QStringLiteral("rte"), QStringLiteral("--data-dir"), path(QStringLiteral("data/entailment")),
+                 QStringLiteral("--seeds"), QStringLiteral("4"), QStringLiteral("5"), QStringLiteral("--max-steps"),
+                 QStringLiteral("3"), QStringLiteral("--threads"), QStringLiteral("1")});
         EXPECT_OK(t);
-        const qint64 id = t.out.trimmed().toLongLong();
+        // One line per run: its id, then where it came from, where it went, its seed.
+        const QList<QByteArray> lines = t.out.trimmed().split('\n');
+        QCOMPARE(lines.size(), 2);
+        QVERIFY2(lines[0].endsWith("\tfrom run 1 round 2\tto RTE\tseed 4\tcreated"), lines[0].constData());
+        QVERIFY2(lines[1].endsWith("\tfrom run 1 round 2\tto RTE\tseed 5\tcreated"), lines[1].constData());
+        const qint64 id = lines[0].split('\t')[0].toLongLong();
         const QJsonObject run = show(m_db, id);
         QCOMPARE(run[QStringLiteral("kind")].toString(), QStringLiteral("transfer"));
         QCOMPARE(run[QStringLiteral("task")].toString(), QStringLiteral("RTE"));
-        QCOMPARE(run[QStringLiteral("rounds")].toArray().first().toObject()[QStringLiteral("round")].toInt(), 2);
+        QCOMPARE(run[QStringLiteral("seed")].toInteger(), 4);
+        const QJsonObject spec = run[QStringLiteral("spec")].toObject();
+        QCOMPARE(spec[QStringLiteral("train")].toObject()[QStringLiteral("max_steps")].toInt(), 3);
+        QCOMPARE(spec[QStringLiteral("threads")].toInt(), 1);
+        QCOMPARE(run[QStringLiteral("threads")].toInt(), 1);
+        const QJsonObject row = run[QStringLiteral("rounds")].toArray().first().toObject();
+        QCOMPARE(row[QStringLiteral("round")].toInt(), 2);
+        QCOMPARE(row[QStringLiteral("steps")].toInt(), 3);
         QCOMPARE(exported(m_db, id, 2).tensors[5].keep, exported(m_db, 1, 2).tensors[5].keep);
+        // The same transfer again adds nothing.
+        const Result again =
+            cli({QStringLiteral("transfer"), QStringLiteral("--db"), m_db, QStringLiteral("--from"),
+                 QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("2"), QStringLiteral("--task"),
+                 QStringLiteral("RTE"), QStringLiteral("--data-dir"), path(QStringLiteral("data/entailment")),
+                 QStringLiteral("--seeds"), QStringLiteral("4"), QStringLiteral("5"), QStringLiteral("--max-steps"),
+                 QStringLiteral("3"), QStringLiteral("--threads"), QStringLiteral("1")});
+        EXPECT_OK(again);
+        QCOMPARE(again.out.trimmed().split('\n')[0].split('\t')[0].toLongLong(), id);
+        QVERIFY2(again.out.contains("done already"), again.out.constData());
+        const qsizetype runsBefore = runsJson(m_db).size();
         // The batch form: every source x every target (runs 1 and 3: the IMP and random runs).
         const Result batch = cli({QStringLiteral("transfer"), QStringLiteral("--db"), m_db, QStringLiteral("--from"),
                                   QStringLiteral("1"), QStringLiteral("--from"), QStringLiteral("3"), QStringLiteral("--round"),
@@ -187,20 +248,100 @@ private Q_SLOTS:
                                   QStringLiteral("CoLA=") + path(QStringLiteral("data/agreement"))});
         EXPECT_OK(batch);
         QCOMPARE(batch.out.trimmed().split('\n').size(), 4);
-        // Export -> import gives the same mask back, bit for bit, in every format.
+        QVERIFY2(batch.out.contains("\tfrom run 3 round 1\tto CoLA\tseed 3\tcreated"), batch.out.constData());
+        QCOMPARE(runsJson(m_db).size(), runsBefore + 4);
+        // Export -> import gives the same mask back, bit for bit, in every format, as the
+        // round it was exported from, with the model's config (head count) kept.
         for (const char *ext : {"safetensors", "pt", "npz"}) {
             const QString file = path(QStringLiteral("round2.") + QLatin1String(ext));
             EXPECT_OK(cli({QStringLiteral("export-mask"), QStringLiteral("--db"), m_db, QStringLiteral("--run"),
                            QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("2"), QStringLiteral("--out"), file}));
-            const Result im = cli({QStringLiteral("import-mask"), QStringLiteral("--db"), m_db, QStringLiteral("--file"),
-                                   file, QStringLiteral("--model"), path(QStringLiteral("model"))});
+            const Result im = cli({QStringLiteral("import-mask"), QStringLiteral("--db"), m_db,
+                                   QStringLiteral("--file"), file, QStringLiteral("--model"),
+                                   path(QStringLiteral("model")), QStringLiteral("--round"), QStringLiteral("2")});
             EXPECT_OK(im);
-            const tl::MaskSet back = exported(m_db, im.out.trimmed().toLongLong(), 1);
+            const qint64 imported = im.out.trimmed().toLongLong();
+            const QJsonObject shown = show(m_db, imported);
+            QCOMPARE(shown[QStringLiteral("kind")].toString(), QStringLiteral("import"));
+            const QJsonArray rows = shown[QStringLiteral("rounds")].toArray();
+            QCOMPARE(rows.size(), 1);
+            QCOMPARE(rows[0].toObject()[QStringLiteral("round")].toInt(), 2);
+            QCOMPARE(
+                rows[0].toObject()[QStringLiteral("sparsity")].toDouble(),
+                show(m_db, 1)[QStringLiteral("rounds")].toArray()[2].toObject()[QStringLiteral("sparsity")].toDouble());
+            const tl::MaskSet back = exported(m_db, imported, 2);
             const tl::MaskSet orig = exported(m_db, 1, 2);
             QCOMPARE(back.tensors.size(), orig.tensors.size());
             for (size_t i = 0; i < orig.tensors.size(); ++i)
                 QCOMPARE(back.tensors[i].keep, orig.tensors[i].keep);
+            // Head survival needs no --heads: the model's config came with the import.
+            const Result heads =
+                cli({QStringLiteral("analyze"), QStringLiteral("head-survival"), QStringLiteral("--db"), m_db,
+                     QStringLiteral("--run"), QString::number(imported), QStringLiteral("--round"), QStringLiteral("2"),
+                     QStringLiteral("--format"), QStringLiteral("json")});
+            EXPECT_OK(heads);
+            const Result source =
+                cli({QStringLiteral("analyze"), QStringLiteral("head-survival"), QStringLiteral("--db"), m_db,
+                     QStringLiteral("--run"), QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("2"),
+                     QStringLiteral("--format"), QStringLiteral("json")});
+            QCOMPARE(QJsonDocument::fromJson(heads.out).object()[QStringLiteral("entries")],
+                     QJsonDocument::fromJson(source.out).object()[QStringLiteral("entries")]);
         }
+        // The same file imported again is the same run: nothing added.
+        const Result twice = cli({QStringLiteral("import-mask"), QStringLiteral("--db"), m_db, QStringLiteral("--file"),
+                                  path(QStringLiteral("round2.npz")), QStringLiteral("--model"),
+                                  path(QStringLiteral("model")), QStringLiteral("--round"), QStringLiteral("2")});
+        EXPECT_OK(twice);
+        QVERIFY2(twice.err.contains("already imported"), twice.err.constData());
+    }
+
+    void transferFromMaskFileStoresItsMask()
+    {
+        // A mask from elsewhere, trained on another task: the run must keep the mask it
+        // trained under, for export and analysis. The spec leaves threads to LibTorch.
+        const QString maskFile = path(QStringLiteral("elsewhere.npz"));
+        EXPECT_OK(cli({QStringLiteral("export-mask"), QStringLiteral("--db"), m_db, QStringLiteral("--run"),
+                       QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("3"), QStringLiteral("--out"),
+                       maskFile}));
+        const tl::MaskSet mask = tl::readMaskFile(maskFile.toStdString());
+        QVERIFY(mask.sparsity() > 0.5);
+        QFile f(path(QStringLiteral("from-file.json")));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(R"({"model": "model", "task": "RTE", "data_dir": "data/entailment", "kind": "transfer",
+            "train": {"epochs": 1, "max_steps": 3, "lr": 1e-3, "batch_size": 16, "max_seq_len": 32},
+            "seeds": [0], "threads": 0, "source": {"mask_file": "elsewhere.npz"}})");
+        f.close();
+        const Result r = cli({QStringLiteral("run"), f.fileName(), QStringLiteral("--db"), m_db});
+        EXPECT_OK(r);
+        const qint64 id = r.out.trimmed().toLongLong();
+        const QJsonObject run = show(m_db, id);
+        const QJsonArray rows = run[QStringLiteral("rounds")].toArray();
+        QCOMPARE(rows.size(), 1);
+        const int round = rows[0].toObject()[QStringLiteral("round")].toInt();
+        QCOMPARE(round, 1); // as import-mask stores a mask file
+        QCOMPARE(rows[0].toObject()[QStringLiteral("sparsity")].toDouble(), mask.sparsity());
+        const tl::MaskSet stored = exported(m_db, id, round);
+        QCOMPARE(stored.tensors.size(), mask.tensors.size());
+        for (size_t i = 0; i < mask.tensors.size(); ++i)
+            QCOMPARE(stored.tensors[i].keep, mask.tensors[i].keep);
+        const Result a =
+            cli({QStringLiteral("analyze"), QStringLiteral("layer-sparsity"), QStringLiteral("--db"), m_db,
+                 QStringLiteral("--run"), QString::number(id), QStringLiteral("--format"), QStringLiteral("json")});
+        EXPECT_OK(a);
+        const QJsonObject last =
+            QJsonDocument::fromJson(a.out).object()[QStringLiteral("rounds")].toArray().last().toObject();
+        QCOMPARE(last[QStringLiteral("round")].toInt(), 1);
+        QCOMPARE(last[QStringLiteral("sparsity")].toDouble(), mask.sparsity());
+        for (const QJsonValue &m : last[QStringLiteral("matrices")].toArray())
+            QVERIFY(m.toObject()[QStringLiteral("sparsity")].toDouble() > 0.3);
+        // What the run ran on: the thread count LibTorch used (not the spec's 0), its version, the BLAS.
+        QVERIFY2(run[QStringLiteral("threads")].toInt() >= 1,
+                 qPrintable(QString::number(run[QStringLiteral("threads")].toInt())));
+        QCOMPARE(run[QStringLiteral("spec")].toObject()[QStringLiteral("threads")].toInt(), 0);
+        QVERIFY(QRegularExpression(QStringLiteral("^\\d+\\.\\d+"))
+                    .match(run[QStringLiteral("torch_version")].toString())
+                    .hasMatch());
+        QVERIFY(!run[QStringLiteral("blas")].toString().isEmpty());
     }
 
     void resumesExactlyAfterKill9()

@@ -426,7 +426,8 @@ private Q_SLOTS:
         // Checkpoints of runs 1 and 10-like names that must survive.
         QVERIFY(QDir().mkpath(q(tl::ExperimentStore::checkpointFolder(path.toStdString()))));
         const QString mine = q(store->checkpointFile(ids[0], 1));
-        const QStringList files = {mine, mine + QStringLiteral(".rewind"), q(store->checkpointFile(ids[0], 0)) + QStringLiteral(".finetuned")};
+        const QStringList files = {mine, mine + QStringLiteral(".rewind"),
+                                   q(store->checkpointFile(ids[0], 0)) + QStringLiteral(".finetuned")};
         for (const QString &f : files)
             writeAll(f, "x");
         const QString other = q(store->checkpointFile(ids[1], 1));
@@ -471,6 +472,10 @@ private Q_SLOTS:
             return c;
         }()));
         QCOMPARE(*store->pruneOrder(ids[1]), order);
+        // A deleted run's id is never given out again (specs and transfer records name ids).
+        QCOMPARE(store->createRun(makeRun("h", 9)), ids[3] + 1);
+        store->deleteRuns({ids[3] + 1});
+        QCOMPARE(store->createRun(makeRun("h", 9)), ids[3] + 2);
         RawDb raw(path);
         QCOMPARE(raw.text("SELECT count(*) FROM curves"), QStringLiteral("5"));
         QCOMPARE(raw.text("PRAGMA foreign_key_check"), QString());

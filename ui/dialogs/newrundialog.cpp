@@ -336,7 +336,7 @@ void NewRunDialog::updateEnabled()
     const bool needsSource = kind == QLatin1String("transfer") || kind == QLatin1String("reinit")
                              || kind == QLatin1String("shuffle");
     m_sourceRun->setEnabled(needsSource);
-    m_sourceRound->setEnabled(needsSource);
+    m_sourceRound->setEnabled(kind == QLatin1String("transfer")); // reinit / shuffle follow every round
     m_maskFile->setEnabled(kind == QLatin1String("transfer"));
     const bool prunes = kind != QLatin1String("full") && kind != QLatin1String("transfer");
     for (QWidget *w : std::initializer_list<QWidget *>{m_method, m_schedule, m_step, m_stopBy, m_pooler, m_embeddings})
@@ -395,9 +395,11 @@ QJsonObject NewRunDialog::spec() const
     o[QStringLiteral("criterion")] = m_criterion->currentText();
     if (kind == QLatin1String("transfer") && !m_maskFile->text().trimmed().isEmpty())
         o[QStringLiteral("source")] = QJsonObject{{QStringLiteral("mask_file"), absolute(m_maskFile->text())}};
-    else if (kind == QLatin1String("transfer") || kind == QLatin1String("reinit") || kind == QLatin1String("shuffle"))
+    else if (kind == QLatin1String("transfer"))
         o[QStringLiteral("source")] = QJsonObject{{QStringLiteral("run"), m_sourceRun->value()},
                                                   {QStringLiteral("round"), m_sourceRound->value()}};
+    else if (kind == QLatin1String("reinit") || kind == QLatin1String("shuffle"))
+        o[QStringLiteral("source")] = QJsonObject{{QStringLiteral("run"), m_sourceRun->value()}};
     return o;
 }
 
