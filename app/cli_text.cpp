@@ -7,6 +7,7 @@
 
 #include "cli_common.h"
 #include "libtorch/io/checkpoint.h"
+#include "libtorch/train/batching.h"
 #include "libtorch/train/device.h"
 #include "train/metrics.h"
 #include "util/error.h"
@@ -40,6 +41,7 @@ struct ModelArgs
 {
     std::string model, task, data, dataDir, device = "cpu", text;
     int maxSeqLen = 128, batchSize = 64, threads = 0, topK = 5;
+    bool hidden = false;
 };
 
 /// A fine-tuned classifier folder; its label count must match the task's.
@@ -69,11 +71,26 @@ void runPredict(const ModelArgs &a)
     const std::vector<Example> examples = readTaskFile(task, a.data);
     const std::vector<float> logits = predictLogits(net, tokenizer, task, examples, a.maxSeqLen, a.batchSize, device);
     const size_t width = static_cast<size_t>(task.numLabels());
+    // --hidden: the encoder's last hidden state of every token too (one example at a time, so
+    // no padding enters it), for parity checks against other implementations.
+    const std::vector<EncodedExample> encoded =
+        a.hidden ? encodeExamples(tokenizer, task, examples, a.maxSeqLen) : std::vector<EncodedExample>{};
+    torch::NoGradGuard noGrad;
     for (size_t i = 0; i < examples.size(); ++i) {
+        nlohmann::json line;
         if (task.regression)
-            printJsonLine({{"score", logits[i]}});
+            line = {{"score", logits[i]}};
         else
-            printJsonLine({{"logits", std::vector<float>(logits.begin() + i * width, logits.begin() + (i + 1) * width)}});
+            line = {{"logits", std::vector<float>(logits.begin() + i * width, logits.begin() + (i + 1) * width)}};
+        if (a.hidden) {
+            Batch b = collate(encoded, {static_cast<int64_t>(i)}, 0, 1, tokenizer.vocab().padId(), task.regression, device);
+            const torch::Tensor h = net->bert(b.inputIds, b.tokenTypeIds, b.attentionMask)[0].to(torch::kCPU).contiguous();
+            nlohmann::json rows = nlohmann::json::array();
+            for (int64_t t = 0; t < h.size(0); ++t)
+                rows.push_back(std::vector<float>(h[t].data_ptr<float>(), h[t].data_ptr<float>() + h.size(1)));
+            line["last_hidden_state"] = std::move(rows);
+        }
+        printJsonLine(line);
     }
 }
 
@@ -146,6 +163,7 @@ void addTextCommands(CLI::App &app)
     p->add_option("--data", pred->data, "A split file of the task")->required()->check(CLI::ExistingFile);
     p->add_option("--max-seq-len", pred->maxSeqLen, "Truncate to this many tokens")->capture_default_str();
     p->add_option("--batch-size", pred->batchSize, "Batch size")->capture_default_str();
+    p->add_flag("--hidden", pred->hidden, "Also print each example's last hidden state (every token)");
     p->add_option("--device", pred->device, "cpu, cuda or cuda:N")->capture_default_str();
     p->add_option("--threads", pred->threads, "CPU threads (0: default)")->capture_default_str();
     p->callback([pred] { runPredict(*pred); });
