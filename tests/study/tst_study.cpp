@@ -1,6 +1,7 @@
 // Study files: strict parsing, the plan (keys, dependencies, stable specs), status against a
 // database, and merging per-run store files into one lab.
 
+#include <QDir>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -152,6 +153,19 @@ private Q_SLOTS:
         QCOMPARE(status[1], tl::PlanStatus::Partial);
         QCOMPARE(status[2], tl::PlanStatus::Done);
         QCOMPARE(status[3], tl::PlanStatus::Todo);
+    }
+
+    void repositoryStudiesPlan()
+    {
+        // Every study file shipped in studies/ parses and expands (paths need not exist).
+        const QDir dir(QStringLiteral(TICKETLAB_SOURCE_DIR "/studies"));
+        const QStringList files = dir.entryList({QStringLiteral("*.json")}, QDir::Files);
+        QVERIFY(!files.isEmpty());
+        for (const QString &f : files) {
+            const tl::StudySpec s = tl::StudySpec::load(tltest::str(dir.filePath(f)));
+            const auto plan = tl::planStudy(s);
+            QVERIFY2(plan.size() >= s.tasks.size() * s.seeds.size(), qPrintable(f));
+        }
     }
 
     void mergeIsIdempotentAndRemapsSources()
