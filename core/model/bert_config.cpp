@@ -144,6 +144,20 @@ void BertConfig::validate(const std::string &source) const
     auto fail = [&](const std::string &key, const std::string &why) {
         throw Error(source + ": key '" + key + "': " + why);
     };
+    // Sane bounds before anything is allocated: the largest BERTs have 48 layers, hidden 4096,
+    // FFN 16384 and a few hundred thousand tokens; these limits are far above and far below
+    // what would exhaust memory or hang building layers.
+    auto bound = [&](const char *key, int64_t value, int64_t lo, int64_t hi) {
+        if (value < lo || value > hi)
+            fail(key, "must lie in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + std::to_string(value));
+    };
+    bound("num_hidden_layers", numHiddenLayers, 1, 256);
+    bound("hidden_size", hiddenSize, 1, 65536);
+    bound("num_attention_heads", numAttentionHeads, 1, 1024);
+    bound("intermediate_size", intermediateSize, 1, 262144);
+    bound("vocab_size", vocabSize, 1, 4000000);
+    bound("max_position_embeddings", maxPositionEmbeddings, 1, 1 << 20);
+    bound("type_vocab_size", typeVocabSize, 1, 1024);
     if (hiddenSize % numAttentionHeads != 0)
         fail("hidden_size", "hidden_size " + std::to_string(hiddenSize)
                                 + " is not a multiple of num_attention_heads "

@@ -37,6 +37,11 @@ std::string findWeightsFile(const std::string &dir);
 BertNet loadBert(const std::string &dir, BertHeads heads, LoadReport *report = nullptr,
                  const BertConfig *config = nullptr);
 
+/// Throws tl::Error naming the config key(s), the tensor and both shapes (or both layer counts)
+/// when cfg does not describe the checkpoint's tensors; loadBert calls it before allocating.
+void checkConfigAgainstCheckpoint(const BertConfig &cfg, const std::map<std::string, torch::Tensor> &state,
+                                  const std::string &configSource, const std::string &weightsFile);
+
 /// Copies tensors by name into the model; the same rules as loadBert.
 void loadStateDict(BertNet &net, const std::map<std::string, torch::Tensor> &state, LoadReport *report);
 
