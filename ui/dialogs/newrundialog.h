@@ -6,8 +6,10 @@
 
 class QCheckBox;
 class QComboBox;
+class QDialogButtonBox;
 class QDoubleSpinBox;
 class QLabel;
+class QLayout;
 class QLineEdit;
 class QSpinBox;
 
@@ -51,6 +53,12 @@ protected:
     void keyPressEvent(QKeyEvent *event) override;
 
 private:
+    QLayout *buildPresetRow();
+    QWidget *buildExperimentGroup();
+    QWidget *buildPruningGroup();
+    QWidget *buildTrainingGroup();
+    QDialogButtonBox *buildButtons();
+    void connectForm();
     void updateEnabled();
     void showProblems();
 
