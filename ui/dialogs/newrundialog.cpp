@@ -112,6 +112,15 @@ QString NewRunDialog::paperPresetNote()
         "weights per round (linear) to 90% sparsity, rewinding to the pre-trained weights, the task head kept.");
 }
 
+QStringList NewRunDialog::taskNames()
+{
+    QStringList names;
+    for (const std::string &t : knownTaskNames())
+        names << QString::fromStdString(t);
+    names << QStringLiteral("mlm");
+    return names;
+}
+
 QStringList NewRunDialog::presetNames()
 {
     return {QStringLiteral("Paper (Chen et al. 2020)"), QStringLiteral("Quick demo")};
@@ -170,9 +179,7 @@ QWidget *NewRunDialog::buildExperimentGroup()
     m_task->setInsertPolicy(QComboBox::NoInsert);
     m_task->setToolTip(
         QStringLiteral("Until you set it here, the task follows a GLUE data folder's name (glue/RTE: RTE)"));
-    for (const std::string &t : knownTaskNames())
-        m_task->addItem(QString::fromStdString(t));
-    m_task->addItem(QStringLiteral("mlm"));
+    m_task->addItems(taskNames());
     wf->addRow(QStringLiteral("Task:"), m_task);
     m_dataDir = new QLineEdit(what);
     m_dataDir->setObjectName(QStringLiteral("dataDir"));

@@ -6,7 +6,7 @@
 #include <QFormLayout>
 #include <QLineEdit>
 
-#include "text/tasks.h"
+#include "dialogs/newrundialog.h"
 
 namespace tl::ui {
 
@@ -17,9 +17,7 @@ TransferDialog::TransferDialog(qint64 run, int round, QWidget *parent) : QDialog
     m_task = new QComboBox(this);
     m_task->setObjectName(QStringLiteral("task"));
     m_task->setEditable(true);
-    for (const std::string &t : knownTaskNames())
-        m_task->addItem(QString::fromStdString(t));
-    m_task->addItem(QStringLiteral("mlm"));
+    m_task->addItems(NewRunDialog::taskNames());
     form->addRow(QStringLiteral("Target task:"), m_task);
     m_dataDir = new QLineEdit(this);
     m_dataDir->setObjectName(QStringLiteral("dataDir"));
