@@ -1,24 +1,20 @@
 #include "mainwindow.h"
 
 #include <QApplication>
-#include <QComboBox>
-#include <QDialogButtonBox>
 #include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFileSystemWatcher>
-#include <QFormLayout>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
-#include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QProgressBar>
 #include <QSaveFile>
 #include <QSettings>
-#include <QSpinBox>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTimer>
@@ -27,18 +23,17 @@
 
 #include <exception>
 
-#include "analysis/analysis.h"
 #include "dialogs/newrundialog.h"
+#include "dialogs/transferdialog.h"
 #include "jobs/jobqueue.h"
+#include "jobs/maskexportjob.h"
 #include "models/runtreemodel.h"
 #include "panels/browserpanel.h"
 #include "panels/figurepanel.h"
 #include "panels/liverunpanel.h"
 #include "panels/queuepanel.h"
 #include "plots/figure.h"
-#include "prune/mask_io.h"
 #include "store/experiment_store.h"
-#include "text/tasks.h"
 
 namespace tl::ui {
 
@@ -73,6 +68,13 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
 
     m_statusLabel = new QLabel(this);
     statusBar()->addPermanentWidget(m_statusLabel, 1);
+    m_exportProgress = new QProgressBar(this); // busy while masks are written (jobs/maskexportjob.h)
+    m_exportProgress->setObjectName(QStringLiteral("maskExportProgress"));
+    m_exportProgress->setRange(0, 0);
+    m_exportProgress->setMaximumWidth(200);
+    m_exportProgress->setTextVisible(true);
+    m_exportProgress->hide();
+    statusBar()->addPermanentWidget(m_exportProgress);
 
     connect(m_browser, &BrowserPanel::selectionChanged, this, &MainWindow::selectionChanged);
     connect(m_browser, &BrowserPanel::exportMaskRequested, this, &MainWindow::exportMask);
@@ -318,15 +320,49 @@ void MainWindow::exportMask(qint64 run, int round)
         this, QStringLiteral("Export mask of run %1, round %2").arg(run).arg(round),
         QStringLiteral("run%1-round%2.safetensors").arg(run).arg(round),
         QStringLiteral("safetensors (*.safetensors);;PyTorch (*.pt);;NumPy (*.npz)"), &selected);
-    if (path.isEmpty())
-        return;
-    try {
-        const auto store = ExperimentStore::open(m_db.toStdString());
-        writeMaskFile(storedMask(*store, run, round), path.toStdString(), maskFormatFromPath(path.toStdString()));
-        statusBar()->showMessage(QStringLiteral("Wrote %1").arg(path), 6000);
-    } catch (const std::exception &e) {
-        QMessageBox::warning(this, QStringLiteral("Export mask"), QString::fromUtf8(e.what()));
+    if (!path.isEmpty())
+        exportMaskTo(run, round, path);
+}
+
+MaskExportJob *MainWindow::exportMaskTo(qint64 run, int round, const QString &path)
+{
+    // Two writers of one file would share its temporary file.
+    for (const MaskExportJob *running : std::as_const(m_maskExports)) {
+        if (QFileInfo(running->path()).absoluteFilePath() == QFileInfo(path).absoluteFilePath()) {
+            statusBar()->showMessage(QStringLiteral("%1 is being written already").arg(path), 6000);
+            return nullptr;
+        }
     }
+    auto *job = new MaskExportJob(m_db, run, round, path, this);
+    m_maskExports << job;
+    connect(job, &MaskExportJob::finished, this, [this, job](bool ok) {
+        m_maskExports.removeOne(job);
+        updateExportProgress();
+        if (ok) {
+            statusBar()->showMessage(QStringLiteral("Wrote %1 (%2)").arg(job->path(), job->summary()), 6000);
+        } else {
+            // Not exec(): the window goes on while the message is up.
+            auto *box = new QMessageBox(QMessageBox::Warning, QStringLiteral("Export mask"), job->errorText(),
+                                        QMessageBox::Ok, this);
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->open();
+        }
+        job->deleteLater();
+    });
+    job->start();
+    updateExportProgress();
+    return job;
+}
+
+void MainWindow::updateExportProgress()
+{
+    QStringList exports;
+    for (const MaskExportJob *job : std::as_const(m_maskExports))
+        exports << QStringLiteral("run %1, round %2 \u2192 %3").arg(job->run()).arg(job->round()).arg(job->path());
+    m_exportProgress->setVisible(!exports.isEmpty());
+    m_exportProgress->setFormat(exports.size() == 1 ? QStringLiteral("Exporting mask")
+                                                    : QStringLiteral("Exporting %1 masks").arg(exports.size()));
+    m_exportProgress->setToolTip(QStringLiteral("Exporting the mask of ") + exports.join(QStringLiteral("; ")));
 }
 
 void MainWindow::transferMask(qint64 run, int round)
@@ -334,28 +370,14 @@ void MainWindow::transferMask(qint64 run, int round)
     const RunEntry *e = m_browser->model()->runEntry(run);
     if (!e)
         return;
-    QDialog dialog(this);
-    dialog.setWindowTitle(QStringLiteral("Transfer the mask of run %1, round %2").arg(run).arg(round));
-    auto *form = new QFormLayout(&dialog);
-    auto *task = new QComboBox(&dialog);
-    task->setEditable(true);
-    for (const std::string &t : knownTaskNames())
-        task->addItem(QString::fromStdString(t));
-    task->addItem(QStringLiteral("mlm"));
-    form->addRow(QStringLiteral("Target task:"), task);
-    auto *dataDir = new QLineEdit(&dialog);
-    form->addRow(QStringLiteral("Target data folder:"), dataDir);
-    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
-    form->addRow(buttons);
-    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
-    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    TransferDialog dialog(run, round, this);
     if (dialog.exec() != QDialog::Accepted)
         return;
     // The source run's spec (model, fine-tuning settings, seeds), now a transfer.
     QJsonObject spec = QJsonDocument::fromJson(QByteArray::fromStdString(e->run.specJson)).object();
     spec[QStringLiteral("kind")] = QStringLiteral("transfer");
-    spec[QStringLiteral("task")] = task->currentText();
-    spec[QStringLiteral("data_dir")] = QFileInfo(dataDir->text()).absoluteFilePath();
+    spec[QStringLiteral("task")] = dialog.task();
+    spec[QStringLiteral("data_dir")] = dialog.dataDir();
     spec[QStringLiteral("prune")] = QJsonValue();
     spec[QStringLiteral("source")] = QJsonObject{{QStringLiteral("run"), run}, {QStringLiteral("round"), round}};
     NewRunDialog check(this);

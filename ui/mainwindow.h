@@ -8,6 +8,7 @@
 
 class QFileSystemWatcher;
 class QLabel;
+class QProgressBar;
 class QTabWidget;
 class QTimer;
 
@@ -16,6 +17,7 @@ namespace tl::ui {
 class BrowserPanel;
 class FigurePanel;
 class JobQueue;
+class MaskExportJob;
 class LiveRunPanel;
 class QueuePanel;
 
@@ -45,6 +47,11 @@ public:
     void queueSpec(const QString &specPath);
     /// Reloads the browser and every view from the store now.
     void reload();
+    /// Writes the mask of a run's round to path off the UI thread, with a busy indicator in
+    /// the status bar until it is written; a failure shows a (non-modal) message. The job
+    /// belongs to the window and deletes itself after its finished() signal. Null (nothing
+    /// started) while another export writes the same file.
+    MaskExportJob *exportMaskTo(qint64 run, int round, const QString &path);
 
 private:
     void buildMenus();
@@ -53,6 +60,7 @@ private:
     void newRun();
     void runSpecFile();
     void exportMask(qint64 run, int round);
+    void updateExportProgress();
     void transferMask(qint64 run, int round);
     void resumeRun(qint64 run);
     void exportAllFigures();
@@ -73,6 +81,8 @@ private:
     bool m_reloadPending = false;
     QString m_lastStamp; ///< db + wal size and mtime at the last reload
     QLabel *m_statusLabel = nullptr;
+    QProgressBar *m_exportProgress = nullptr;
+    QList<MaskExportJob *> m_maskExports; ///< running
     QList<qint64> m_selection;
 };
 

@@ -112,6 +112,15 @@ QString NewRunDialog::paperPresetNote()
         "weights per round (linear) to 90% sparsity, rewinding to the pre-trained weights, the task head kept.");
 }
 
+QStringList NewRunDialog::taskNames()
+{
+    QStringList names;
+    for (const std::string &t : knownTaskNames())
+        names << QString::fromStdString(t);
+    names << QStringLiteral("mlm");
+    return names;
+}
+
 QStringList NewRunDialog::presetNames()
 {
     return {QStringLiteral("Paper (Chen et al. 2020)"), QStringLiteral("Quick demo")};
@@ -121,7 +130,23 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
 {
     setWindowTitle(QStringLiteral("New run"));
     auto *outer = new QVBoxLayout(this);
+    outer->addLayout(buildPresetRow());
+    auto *columns = new QHBoxLayout;
+    outer->addLayout(columns);
+    columns->addWidget(buildExperimentGroup());
+    columns->addWidget(buildPruningGroup());
+    columns->addWidget(buildTrainingGroup());
+    m_problems = new QLabel(this);
+    m_problems->setWordWrap(true);
+    m_problems->setStyleSheet(QStringLiteral("color: #b2182b"));
+    outer->addWidget(m_problems);
+    outer->addWidget(buildButtons());
+    connectForm();
+    updateEnabled();
+}
 
+QLayout *NewRunDialog::buildPresetRow()
+{
     auto *presetRow = new QHBoxLayout;
     presetRow->addWidget(new QLabel(QStringLiteral("Preset:"), this));
     m_preset = new QComboBox(this);
@@ -136,13 +161,13 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
     m_preset->setCurrentIndex(-1);
     m_preset->setToolTip(QStringLiteral("Choosing a preset fills the form at once.\n\n") + paperPresetNote());
     presetRow->addWidget(m_preset, 1);
-    outer->addLayout(presetRow);
     connect(m_preset, &QComboBox::activated, this, [this](int i) { applyPreset(m_preset->itemText(i)); });
+    return presetRow;
+}
 
-    auto *columns = new QHBoxLayout;
-    outer->addLayout(columns);
-
-    // -- what to run --------------------------------------------------------------------------
+/// What to run: model, task, data, kind, source, seeds, device.
+QWidget *NewRunDialog::buildExperimentGroup()
+{
     auto *what = new QGroupBox(QStringLiteral("Experiment"), this);
     auto *wf = new QFormLayout(what);
     m_model = new QLineEdit(what);
@@ -154,9 +179,7 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
     m_task->setInsertPolicy(QComboBox::NoInsert);
     m_task->setToolTip(
         QStringLiteral("Until you set it here, the task follows a GLUE data folder's name (glue/RTE: RTE)"));
-    for (const std::string &t : knownTaskNames())
-        m_task->addItem(QString::fromStdString(t));
-    m_task->addItem(QStringLiteral("mlm"));
+    m_task->addItems(taskNames());
     wf->addRow(QStringLiteral("Task:"), m_task);
     m_dataDir = new QLineEdit(what);
     m_dataDir->setObjectName(QStringLiteral("dataDir"));
@@ -190,9 +213,11 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
     m_device->setInsertPolicy(QComboBox::NoInsert);
     m_device->addItems({QStringLiteral("cpu"), QStringLiteral("cuda"), QStringLiteral("cuda:0")});
     wf->addRow(QStringLiteral("Device:"), m_device);
-    columns->addWidget(what);
+    return what;
+}
 
-    // -- pruning ------------------------------------------------------------------------------
+QWidget *NewRunDialog::buildPruningGroup()
+{
     auto *prune = new QGroupBox(QStringLiteral("Pruning and rewinding"), this);
     auto *pf = new QFormLayout(prune);
     m_method = new QComboBox(prune);
@@ -227,9 +252,12 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
     m_head = new QComboBox(prune);
     m_head->addItems({QStringLiteral("keep"), QStringLiteral("reinit")});
     pf->addRow(QStringLiteral("Task head:"), m_head);
-    columns->addWidget(prune);
+    return prune;
+}
 
-    // -- training -----------------------------------------------------------------------------
+/// Fine-tuning settings of each round.
+QWidget *NewRunDialog::buildTrainingGroup()
+{
     auto *train = new QGroupBox(QStringLiteral("Fine-tuning (each round)"), this);
     auto *tf = new QFormLayout(train);
     m_epochs = intSpin(1, 1000, 1, train);
@@ -250,19 +278,17 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
     tf->addRow(QStringLiteral("Warm-up fraction:"), m_warmup);
     m_weightDecay = doubleSpin(0.0, 10.0, 0.01, 4, 0.01, train);
     tf->addRow(QStringLiteral("Weight decay:"), m_weightDecay);
-    columns->addWidget(train);
+    return train;
+}
 
-    m_problems = new QLabel(this);
-    m_problems->setWordWrap(true);
-    m_problems->setStyleSheet(QStringLiteral("color: #b2182b"));
-    outer->addWidget(m_problems);
-
+/// Queue (OK), Cancel, and loading and saving the spec as JSON.
+QDialogButtonBox *NewRunDialog::buildButtons()
+{
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     buttons->button(QDialogButtonBox::Ok)->setText(QStringLiteral("Queue run"));
     buttons->button(QDialogButtonBox::Ok)->setObjectName(QStringLiteral("queue"));
     auto *load = buttons->addButton(QStringLiteral("Load JSON\u2026"), QDialogButtonBox::ActionRole);
     auto *save = buttons->addButton(QStringLiteral("Save JSON\u2026"), QDialogButtonBox::ActionRole);
-    outer->addWidget(buttons);
     connect(buttons, &QDialogButtonBox::accepted, this, &NewRunDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &NewRunDialog::reject);
     connect(save, &QPushButton::clicked, this, [this] {
@@ -286,6 +312,12 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
         if (!error.isEmpty())
             QMessageBox::warning(this, QStringLiteral("Load failed"), error);
     });
+    return buttons;
+}
+
+/// What the form does as it is edited: enabling fields, naming problems, inferring the task.
+void NewRunDialog::connectForm()
+{
     for (QComboBox *c : {m_kind, m_stopBy, m_rewind})
         connect(c, &QComboBox::currentIndexChanged, this, &NewRunDialog::updateEnabled);
     for (QLineEdit *e : {m_model, m_dataDir})
@@ -300,7 +332,6 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
         if (!task.isEmpty())
             m_task->setCurrentIndex(m_task->findText(task));
     });
-    updateEnabled();
 }
 
 QString NewRunDialog::glueTaskOfFolder(const QString &dir)

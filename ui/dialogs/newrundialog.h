@@ -6,8 +6,10 @@
 
 class QCheckBox;
 class QComboBox;
+class QDialogButtonBox;
 class QDoubleSpinBox;
 class QLabel;
+class QLayout;
 class QLineEdit;
 class QSpinBox;
 
@@ -34,6 +36,8 @@ public:
     /// presetNames()[0] is the paper's; the first preset's tooltip says where its settings come from.
     static QStringList presetNames();
     static QString paperPresetNote();
+    /// The tasks a run can train on, as the task boxes offer them: every known task, then mlm.
+    static QStringList taskNames();
     /// Writes spec() to path (pretty JSON). False with a message on failure.
     bool saveSpec(const QString &path, QString *error) const;
     /// Where accept() saved the spec: the run queue runs this file.
@@ -51,6 +55,12 @@ protected:
     void keyPressEvent(QKeyEvent *event) override;
 
 private:
+    QLayout *buildPresetRow();
+    QWidget *buildExperimentGroup();
+    QWidget *buildPruningGroup();
+    QWidget *buildTrainingGroup();
+    QDialogButtonBox *buildButtons();
+    void connectForm();
     void updateEnabled();
     void showProblems();
 

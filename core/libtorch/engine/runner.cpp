@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include <dlfcn.h>
@@ -123,6 +124,25 @@ private:
     void saveHead(int round);
     void loadHead(int round);
 
+    /// The rounds to run (a transfer runs one, numbered as its source round) and the sparsity
+    /// of each round index.
+    struct RoundPlan
+    {
+        std::vector<int> rounds;
+        std::vector<double> sparsities;
+    };
+    /// The run record: the existing one set running again, or a new one (with its transfer
+    /// record). Returns its id.
+    int64_t openRun(const std::optional<RunRecord> &existing);
+    RoundPlan planRounds() const;
+    /// Trains, evaluates and commits one round, starting from the head of round previous (-1:
+    /// a fresh head). False when cancelled.
+    bool runRound(int round, int previous, const RoundPlan &plan);
+    /// IMP and random: the mask of the round after this one, from this round's trained weights.
+    void recordNextMask(int round, const MaskSet &mask, const std::vector<double> &sparsities);
+    /// Stores the round (metrics, curve, prune order) in one transaction.
+    RoundRecord commitRound(int round, const MaskSet &mask, const RoundResult &result);
+
     const RunSpec &m_spec;
     uint64_t m_seed;
     ExperimentStore &m_store;
@@ -235,6 +255,141 @@ void SeedRun::loadHead(int round)
     m_ctx.loadHead(path);
 }
 
+int64_t SeedRun::openRun(const std::optional<RunRecord> &existing)
+{
+    if (existing) {
+        m_store.setRunStatus(existing->id, "running");
+        return existing->id;
+    }
+    RunRecord r;
+    r.kind = m_spec.kind;
+    r.status = "running";
+    r.specJson = m_spec.toJson().dump();
+    r.specHash = m_spec.hash();
+    r.seed = m_seed;
+    r.task = m_ctx.taskName();
+    r.modelId = m_store.upsertModel(m_ctx.modelRecord());
+    r.datasetId = m_store.upsertDataset(m_ctx.datasetRecord());
+    r.ticketlabVersion = TICKETLAB_VERSION;
+    r.device = m_spec.device;
+    r.threads = torch::get_num_threads(); // what the run uses, also when the spec left it to LibTorch
+    r.repetition = m_spec.repeat;
+    r.torchVersion = TORCH_VERSION;
+    r.blas = blasDescription();
+    const int64_t id = m_store.createRun(r);
+    if (m_spec.kind == "transfer" && m_spec.source) {
+        TransferRecord t;
+        t.runId = id;
+        t.sourceRunId = m_spec.source->fromFile() ? 0 : m_sourceRunId;
+        t.sourceRound = m_spec.source->round;
+        t.targetTask = m_ctx.taskName();
+        t.maskFile = m_spec.source->maskFile;
+        m_store.recordTransfer(t);
+    }
+    return id;
+}
+
+SeedRun::RoundPlan SeedRun::planRounds() const
+{
+    RoundPlan plan;
+    plan.sparsities = roundSparsities(m_spec, m_source, m_sourceRound);
+    if (m_spec.kind == "transfer") {
+        // One round, numbered as the source round; a mask file counts as round 1, as
+        // import-mask stores it, so that the prune order records the mask (round 0 is dense
+        // by definition there).
+        plan.rounds = {m_spec.source->fromFile() ? 1 : m_spec.source->round};
+        plan.sparsities.assign(static_cast<size_t>(plan.rounds[0]) + 1, m_sourceMask->sparsity());
+    } else {
+        for (int r = 0; r < static_cast<int>(plan.sparsities.size()); ++r)
+            plan.rounds.push_back(r);
+    }
+    return plan;
+}
+
+void SeedRun::recordNextMask(int round, const MaskSet &mask, const std::vector<double> &sparsities)
+{
+    const size_t next = static_cast<size_t>(round) + 1;
+    if ((m_spec.kind != "imp" && m_spec.kind != "random") || next >= sparsities.size())
+        return;
+    PruneMethod method = pruneMethodFromName(m_spec.prune.method);
+    if (m_spec.kind == "random")
+        method = method == PruneMethod::TensorMagnitude || method == PruneMethod::TensorRandom
+                     ? PruneMethod::TensorRandom
+                     : PruneMethod::GlobalRandom;
+    m_order->record(prune(m_ctx.prunable(), mask, sparsities[next], method, roundSeed(m_seed, round + 1)),
+                    static_cast<int>(next));
+}
+
+RoundRecord SeedRun::commitRound(int round, const MaskSet &mask, const RoundResult &result)
+{
+    RoundRecord rec;
+    rec.runId = m_runId;
+    rec.round = round;
+    rec.sparsity = mask.sparsity();
+    rec.devMetricsJson = nlohmann::json(result.dev).dump();
+    rec.trainMetricsJson = nlohmann::json(result.train).dump();
+    rec.trainSeconds = result.trainSeconds;
+    rec.evalSeconds = result.evalSeconds;
+    rec.steps = result.steps;
+    std::vector<CurvePoint> curve;
+    for (const auto &[step, loss, lr] : result.curve)
+        curve.push_back({round, step, loss, lr});
+    const std::vector<char> blob = encodePruneOrder(*m_order);
+    m_store.commitRound(rec, curve, &blob);
+    if (round >= 2) // the head of round k-1 is all a resume needs
+        fs::remove(checkpointPath(round - 2));
+    return rec;
+}
+
+bool SeedRun::runRound(int round, int previous, const RoundPlan &plan)
+{
+    const int lastRound = plan.rounds.back();
+    const double sparsity = plan.sparsities[static_cast<size_t>(round)];
+    RunEvent rs;
+    rs.type = "round_start";
+    rs.round = round;
+    rs.rounds = lastRound;
+    rs.sparsity = sparsity;
+    if (!emit(rs))
+        return false;
+    if (m_spec.kind == "standard" && round > 0)
+        m_ctx.ensureFineTunedWeights(checkpointPath(0) + ".finetuned", roundSeed(m_seed, 0));
+    const MaskSet mask = maskForRound(round, plan.sparsities);
+    if (round > 0)
+        m_order->record(mask, round);
+    initialiseWeights(round, previous);
+    RoundResult result = m_ctx.trainRound(mask, roundSeed(m_seed, round), round == 0, [&](const TrainProgressLite &p) {
+        RunEvent e;
+        e.type = p.tick ? "tick" : "progress";
+        e.round = round;
+        e.rounds = lastRound;
+        e.sparsity = sparsity;
+        e.step = p.step;
+        e.totalSteps = p.totalSteps;
+        e.loss = p.loss;
+        e.lr = p.lr;
+        e.tokensPerSecond = p.tokensPerSecond;
+        e.etaSeconds = p.etaSeconds;
+        return emit(e);
+    });
+    if (result.cancelled)
+        return false;
+    if (m_spec.kind == "standard" && round == 0)
+        m_ctx.keepFineTunedWeights(checkpointPath(0) + ".finetuned");
+    // The next IMP / random mask comes from this round's trained weights; storing it with
+    // this round makes a resumed run take exactly the same path.
+    recordNextMask(round, mask, plan.sparsities);
+    saveHead(round);
+    const RoundRecord rec = commitRound(round, mask, result);
+    RunEvent rd;
+    rd.type = "round_done";
+    rd.round = round;
+    rd.rounds = lastRound;
+    rd.sparsity = rec.sparsity;
+    rd.metrics = result.dev;
+    return emit(rd);
+}
+
 bool SeedRun::execute(const std::optional<RunRecord> &existing, int64_t &runIdOut)
 {
     RunEvent start;
@@ -250,54 +405,14 @@ bool SeedRun::execute(const std::optional<RunRecord> &existing, int64_t &runIdOu
     // Everything that can fail on bad input comes before the run is created or touched.
     m_ctx.prepare(m_seed);
     loadSource();
-    if (existing) {
-        m_runId = existing->id;
-        start.resumed = true;
-        m_store.setRunStatus(m_runId, "running");
-    } else {
-        RunRecord r;
-        r.kind = m_spec.kind;
-        r.status = "running";
-        r.specJson = m_spec.toJson().dump();
-        r.specHash = m_spec.hash();
-        r.seed = m_seed;
-        r.task = m_ctx.taskName();
-        r.modelId = m_store.upsertModel(m_ctx.modelRecord());
-        r.datasetId = m_store.upsertDataset(m_ctx.datasetRecord());
-        r.ticketlabVersion = TICKETLAB_VERSION;
-        r.device = m_spec.device;
-        r.threads = torch::get_num_threads(); // what the run uses, also when the spec left it to LibTorch
-        r.repetition = m_spec.repeat;
-        r.torchVersion = TORCH_VERSION;
-        r.blas = blasDescription();
-        m_runId = m_store.createRun(r);
-        if (m_spec.kind == "transfer" && m_spec.source) {
-            TransferRecord t;
-            t.runId = m_runId;
-            t.sourceRunId = m_spec.source->fromFile() ? 0 : m_sourceRunId;
-            t.sourceRound = m_spec.source->round;
-            t.targetTask = m_ctx.taskName();
-            t.maskFile = m_spec.source->maskFile;
-            m_store.recordTransfer(t);
-        }
-    }
+    start.resumed = existing.has_value();
+    m_runId = openRun(existing);
     runIdOut = m_runId;
     fs::create_directories(ExperimentStore::checkpointFolder(m_store.path()));
     m_ctx.setRewindFile(checkpointPath(0) + ".rewind");
 
-    std::vector<double> sparsities = roundSparsities(m_spec, m_source, m_sourceRound);
-    std::vector<int> roundIndexes;
-    if (m_spec.kind == "transfer") {
-        // One round, numbered as the source round; a mask file counts as round 1, as
-        // import-mask stores it, so that the prune order records the mask (round 0 is dense
-        // by definition there).
-        roundIndexes = {m_spec.source->fromFile() ? 1 : m_spec.source->round};
-        sparsities.assign(static_cast<size_t>(roundIndexes[0]) + 1, m_sourceMask->sparsity());
-    } else {
-        for (int r = 0; r < static_cast<int>(sparsities.size()); ++r)
-            roundIndexes.push_back(r);
-    }
-    start.rounds = roundIndexes.back();
+    const RoundPlan plan = planRounds();
+    start.rounds = plan.rounds.back();
     if (!emit(start))
         return false;
 
@@ -305,91 +420,20 @@ bool SeedRun::execute(const std::optional<RunRecord> &existing, int64_t &runIdOu
         m_order = decodePruneOrder(*blob, m_store.path() + " run " + std::to_string(m_runId));
     else
         m_order = PruneOrder::fromMask(denseMask(m_ctx.prunable()));
-    std::map<int, bool> done;
+    std::set<int> done;
     for (const RoundRecord &r : m_store.rounds(m_runId))
-        done[r.round] = true;
+        done.insert(r.round);
 
     int previous = -1; // the round whose trained head this one starts from
-    for (int round : roundIndexes) {
-        if (done.count(round)) {
-            previous = round;
-            continue;
-        }
-        const double sparsity = sparsities[static_cast<size_t>(round)];
-        RunEvent rs;
-        rs.type = "round_start";
-        rs.round = round;
-        rs.rounds = roundIndexes.back();
-        rs.sparsity = sparsity;
-        if (!emit(rs))
-            return false;
-        if (m_spec.kind == "standard" && round > 0)
-            m_ctx.ensureFineTunedWeights(checkpointPath(0) + ".finetuned", roundSeed(m_seed, 0));
-        const MaskSet mask = maskForRound(round, sparsities);
-        if (round > 0)
-            m_order->record(mask, round);
-        initialiseWeights(round, previous);
-        RoundResult result = m_ctx.trainRound(mask, roundSeed(m_seed, round), round == 0, [&](const TrainProgressLite &p) {
-            RunEvent e;
-            e.type = p.tick ? "tick" : "progress";
-            e.round = round;
-            e.rounds = roundIndexes.back();
-            e.sparsity = sparsity;
-            e.step = p.step;
-            e.totalSteps = p.totalSteps;
-            e.loss = p.loss;
-            e.lr = p.lr;
-            e.tokensPerSecond = p.tokensPerSecond;
-            e.etaSeconds = p.etaSeconds;
-            return emit(e);
-        });
-        if (result.cancelled)
-            return false;
-        if (m_spec.kind == "standard" && round == 0)
-            m_ctx.keepFineTunedWeights(checkpointPath(0) + ".finetuned");
-        // The next IMP / random mask comes from this round's trained weights; storing it with
-        // this round makes a resumed run take exactly the same path.
-        const size_t next = static_cast<size_t>(round) + 1;
-        if ((m_spec.kind == "imp" || m_spec.kind == "random") && next < sparsities.size()) {
-            PruneMethod method = pruneMethodFromName(m_spec.prune.method);
-            if (m_spec.kind == "random")
-                method = method == PruneMethod::TensorMagnitude || method == PruneMethod::TensorRandom
-                             ? PruneMethod::TensorRandom
-                             : PruneMethod::GlobalRandom;
-            m_order->record(prune(m_ctx.prunable(), mask, sparsities[next], method, roundSeed(m_seed, round + 1)),
-                            static_cast<int>(next));
-        }
-        saveHead(round);
-        RoundRecord rec;
-        rec.runId = m_runId;
-        rec.round = round;
-        rec.sparsity = mask.sparsity();
-        rec.devMetricsJson = nlohmann::json(result.dev).dump();
-        rec.trainMetricsJson = nlohmann::json(result.train).dump();
-        rec.trainSeconds = result.trainSeconds;
-        rec.evalSeconds = result.evalSeconds;
-        rec.steps = result.steps;
-        std::vector<CurvePoint> curve;
-        for (const auto &[step, loss, lr] : result.curve)
-            curve.push_back({round, step, loss, lr});
-        const std::vector<char> blob = encodePruneOrder(*m_order);
-        m_store.commitRound(rec, curve, &blob);
-        if (round >= 2) // the head of round k-1 is all a resume needs
-            fs::remove(checkpointPath(round - 2));
-        RunEvent rd;
-        rd.type = "round_done";
-        rd.round = round;
-        rd.rounds = roundIndexes.back();
-        rd.sparsity = rec.sparsity;
-        rd.metrics = result.dev;
-        if (!emit(rd))
+    for (int round : plan.rounds) {
+        if (!done.count(round) && !runRound(round, previous, plan))
             return false;
         previous = round;
     }
     m_store.setRunStatus(m_runId, "done");
     RunEvent end;
     end.type = "run_done";
-    end.rounds = roundIndexes.back();
+    end.rounds = plan.rounds.back();
     emit(end);
     return true;
 }
