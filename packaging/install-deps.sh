@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build ccache pkg-config git
+  build-essential cmake ninja-build ccache pkg-config git clang-format
   libtorch-dev
   # Debian's libtorch otherwise runs on the reference BLAS: about 10x slower training.
   libopenblas0-pthread

@@ -204,7 +204,7 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
 {
     const JsonFields f(j, "", source,
                    {"model", "task", "data_dir", "kind", "prune", "rewind", "head", "train", "seeds", "threads",
-                    "device", "criterion", "source", "repeat"});
+                    "device", "criterion", "source", "repeat", "at"});
     RunSpec s;
     f.required("model", s.model);
     f.required("task", s.task);
@@ -278,6 +278,23 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
                                                               : "{\"run\": id} (an imp run)"));
     }
     f.integer("repeat", s.repeat, 0, kMaxRepeat);
+    if (const json *v = f.find("at"); v && !v->is_null()) {
+        static const std::set<std::string> kAtKinds{"random", "reinit", "shuffle", "standard", "oneshot"};
+        if (!kAtKinds.count(s.kind))
+            f.fail("at", "only the baselines random, reinit, shuffle, standard and oneshot take \"at\" (kind is \""
+                             + s.kind + "\")");
+        if (!v->is_array() || v->empty())
+            f.fail("at", "expected a non-empty array of sparsities in (0, 1), got " + v->dump());
+        for (size_t i = 0; i < v->size(); ++i) {
+            const json &e = (*v)[i];
+            if (!e.is_number() || !(e.get<double>() > 0 && e.get<double>() < 1))
+                f.failPath("at[" + std::to_string(i) + "]", "expected a sparsity in (0, 1), got " + e.dump());
+            s.at.push_back(e.get<double>());
+        }
+        std::sort(s.at.begin(), s.at.end());
+        if (std::adjacent_find(s.at.begin(), s.at.end()) != s.at.end())
+            f.fail("at", "lists a sparsity twice");
+    }
     return s;
 }
 
@@ -354,6 +371,8 @@ json RunSpec::toJson() const
     // was before repetitions existed, so their stored runs are still found.
     if (repeat > 0)
         j["repeat"] = repeat;
+    if (!at.empty()) // only when set, like repeat: older specs keep their hash
+        j["at"] = at;
     return j;
 }
 

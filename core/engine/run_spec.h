@@ -62,6 +62,11 @@
 //   run; id >= 1, k >= 0) or {"mask_file": "path"}. reinit / shuffle: {"run": id} only: they
 //   train every round of that run (which must be an imp run, checked when the run starts) with
 //   its masks, so a "round" is an error.
+// - at: baselines only (random, reinit, shuffle, standard, oneshot): an array of sparsities in
+//   (0, 1); the run trains only the round nearest each (round 0 too for standard, which prunes
+//   its fine-tuned weights), computing the masks of the rounds between exactly as a full run
+//   would. A comparison at 50/60/70% then costs three rounds, not ten. Absent from toJson()
+//   when empty.
 // - repeat: 0 (default), or k >= 1 for the k-th explicit repetition of the spec (`run
 //   --repeat k`): another identity, so it neither reuses nor resumes the spec's own runs, and
 //   is itself resumed when run again. Absent from toJson() when 0.
@@ -148,6 +153,9 @@ struct RunSpec
     int threads = 0;
     std::optional<SourceSpec> source;
     int repeat = 0; ///< 0, or k >= 1: the k-th explicit repetition (another identity, see hash())
+    /// Baselines only (random, reinit, shuffle, standard, oneshot): train just the rounds whose
+    /// sparsity is nearest each of these (sorted), instead of every round; empty: every round.
+    std::vector<double> at;
     static constexpr int kMaxRepeat = 1000000;
 
     /// Strict parse; sourceName prefixes every error message. Fills in defaults, including

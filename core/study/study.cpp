@@ -69,7 +69,7 @@ StudySpec StudySpec::fromJson(const json &j, const std::string &source)
 {
     const JsonFields f(j, "", source,
                        {"name", "model", "tasks", "seeds", "prune", "rewind", "head", "train", "train_per_task",
-                        "threads", "device", "baselines", "transfer", "criterion", "metric"});
+                        "threads", "device", "baselines", "transfer", "criterion", "metric", "at"});
     StudySpec s;
     s.path = source;
     f.required("name", s.name);
@@ -108,6 +108,13 @@ StudySpec StudySpec::fromJson(const json &j, const std::string &source)
     s.criterion = parsed.criterion;
     shared.erase("seeds");
     s.shared = shared;
+
+    if (const json *v = f.find("at"); v && !v->is_null()) {
+        json check = probe;
+        check["kind"] = "random";
+        check["at"] = *v;
+        s.at = RunSpec::fromJson(check, source).at; // checked (and named) as the run-spec field
+    }
 
     if (const json *v = f.find("train_per_task")) {
         if (!v->is_object())
@@ -234,6 +241,8 @@ std::vector<PlannedRun> planStudy(const StudySpec &study, int threadsOverride)
             j.erase("prune");
         if (!src.is_null())
             j["source"] = src;
+        if (!study.at.empty() && kind != "imp" && kind != "full" && kind != "transfer")
+            j["at"] = study.at;
         return RunSpec::fromJson(j, source);
     };
     auto key = [](const std::string &task, const std::string &kind, uint64_t seed) {

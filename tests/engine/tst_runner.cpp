@@ -153,6 +153,62 @@ private Q_SLOTS:
         }
     }
 
+    void baselinesAtChosenSparsities_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<QString>("extra");
+        QTest::addColumn<QList<int>>("trained");
+        QTest::newRow("random") << QStringLiteral("random") << QString() << QList<int>{2, 3};
+        QTest::newRow("oneshot") << QStringLiteral("oneshot") << QString() << QList<int>{2, 3};
+        QTest::newRow("standard") << QStringLiteral("standard") << QString() << QList<int>{0, 2, 3};
+        QTest::newRow("reinit") << QStringLiteral("reinit") << QStringLiteral(R"(, "source": {"run": 1})")
+                                << QList<int>{2, 3};
+    }
+    void baselinesAtChosenSparsities()
+    {
+        // "at": [0.4, 0.6] trains only rounds 2 and 3 (of 0..3 at 20% a round), and their masks
+        // are exactly those of the same baseline run over every round (baselines() above).
+        QFETCH(QString, kind);
+        QFETCH(QString, extra);
+        QFETCH(QList<int>, trained);
+        const QString tag = QString::fromLatin1(QTest::currentDataTag());
+        const Result r = cli({QStringLiteral("run"),
+                              writeSpec(QStringLiteral("at-") + tag, kind, extra + QStringLiteral(R"(, "at": [0.6, 0.41])")),
+                              QStringLiteral("--db"), m_db});
+        EXPECT_OK(r);
+        const qint64 id = r.out.trimmed().toLongLong();
+        const QJsonArray rows = show(m_db, id)[QStringLiteral("rounds")].toArray();
+        QList<int> rounds;
+        for (const QJsonValue &row : rows)
+            rounds << row.toObject()[QStringLiteral("round")].toInt();
+        QCOMPARE(rounds, trained);
+        // The full baseline run of this kind (from baselines()): same masks at rounds 2 and 3.
+        qint64 full = 0;
+        for (const QJsonValue &v : runsJson(m_db)) {
+            const QJsonObject o = v.toObject();
+            if (o[QStringLiteral("kind")].toString() == kind && o[QStringLiteral("id")].toInteger() != id
+                && !o[QStringLiteral("spec")].toObject().contains(QStringLiteral("at")))
+                full = o[QStringLiteral("id")].toInteger();
+        }
+        QVERIFY2(full > 0, "run baselines() first");
+        for (int k : {2, 3}) {
+            const tl::MaskSet a = exported(m_db, id, k), b = exported(m_db, full, k);
+            QVERIFY(!a.tensors.empty());
+            for (size_t t = 0; t < a.tensors.size(); ++t)
+                QCOMPARE(a.tensors[t].keep, b.tensors[t].keep);
+        }
+        // The same spec again adds nothing; "at" on IMP is refused naming the field.
+        const Result again = cli({QStringLiteral("run"), path(QStringLiteral("at-") + tag + QStringLiteral(".json")),
+                                  QStringLiteral("--db"), m_db});
+        EXPECT_OK(again);
+        QCOMPARE(again.out.trimmed().toLongLong(), id);
+        const Result imp = cli({QStringLiteral("run"),
+                                writeSpec(QStringLiteral("at-imp"), QStringLiteral("imp"), QStringLiteral(R"(, "at": [0.4])")),
+                                QStringLiteral("--db"), m_db});
+        QCOMPARE(imp.exitCode, 1);
+        QVERIFY2(imp.err.contains("field 'at'"), imp.err.constData());
+    }
+
     void reinitNeedsADoneImpSource()
     {
         // Run 3 is the random baseline: its masks are no IMP masks, so "IMP mask, random init"

@@ -70,6 +70,7 @@ private Q_SLOTS:
                                        << "field 'transfer.from[0]'";
         QTest::newRow("per task") << R"({"train_per_task": {"RTE": {"lr": -1}}})" << "train_per_task.RTE";
         QTest::newRow("per task field") << R"({"train_per_task": {"RTE": {"lr": -1}}})" << "field 'train.lr'";
+        QTest::newRow("at") << R"({"at": [0.5, 1.5]})" << "field 'at[1]'";
         QTest::newRow("metric task") << R"({"metric": {"SST-2": "accuracy"}})" << "field 'metric.SST-2'";
     }
     void errorsNameTheField()
@@ -110,6 +111,17 @@ private Q_SLOTS:
         QCOMPARE(tr.spec.source->round, 2); // linear 0.1: round 2 is 20%
         QCOMPARE(QString::fromStdString(tr.spec.dataDir), QStringLiteral("/glue/MRPC"));
         QVERIFY(!byKey(plan, "MRPC/full/s0").spec.source);
+        QVERIFY(byKey(plan, "MRPC/random/s0").spec.at.empty());
+        json withAt = baseStudy();
+        withAt["at"] = {0.4};
+        const auto planAt = tl::planStudy(tl::StudySpec::fromJson(withAt, "s.json"));
+        QCOMPARE(byKey(planAt, "MRPC/random/s0").spec.at, std::vector<double>{0.4});
+        QCOMPARE(byKey(planAt, "MRPC/reinit/s0").spec.at, std::vector<double>{0.4});
+        QVERIFY(byKey(planAt, "MRPC/imp/s0").spec.at.empty());
+        QVERIFY(byKey(planAt, "MRPC/full/s0").spec.at.empty());
+        QVERIFY(byKey(planAt, "RTE->MRPC/transfer/s0").spec.at.empty());
+        QCOMPARE(QString::fromStdString(byKey(planAt, "MRPC/imp/s0").spec.hash()),
+                 QString::fromStdString(byKey(plan, "MRPC/imp/s0").spec.hash()));
         QCOMPARE(QString::fromStdString(tl::keyFileName(tr.key)), QStringLiteral("RTE-to-MRPC_transfer_s0"));
     }
 

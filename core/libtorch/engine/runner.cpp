@@ -135,6 +135,7 @@ private:
     /// record). Returns its id.
     int64_t openRun(const std::optional<RunRecord> &existing);
     RoundPlan planRounds() const;
+    void fillSkippedMasks(int round, const std::vector<double> &sparsities);
     /// Trains, evaluates and commits one round, starting from the head of round previous (-1:
     /// a fresh head). False when cancelled.
     bool runRound(int round, int previous, const RoundPlan &plan);
@@ -299,11 +300,49 @@ SeedRun::RoundPlan SeedRun::planRounds() const
         // by definition there).
         plan.rounds = {m_spec.source->fromFile() ? 1 : m_spec.source->round};
         plan.sparsities.assign(static_cast<size_t>(plan.rounds[0]) + 1, m_sourceMask->sparsity());
+    } else if (!m_spec.at.empty()) {
+        // Only the round nearest each listed sparsity (and the dense round that "standard"
+        // prunes from); the masks in between are still computed, in fillSkippedMasks().
+        std::set<int> chosen;
+        if (m_spec.kind == "standard")
+            chosen.insert(0);
+        for (double target : m_spec.at) {
+            int best = 1;
+            for (int r = 1; r < static_cast<int>(plan.sparsities.size()); ++r)
+                if (std::abs(plan.sparsities[size_t(r)] - target) < std::abs(plan.sparsities[size_t(best)] - target))
+                    best = r;
+            if (best < static_cast<int>(plan.sparsities.size()))
+                chosen.insert(best);
+        }
+        plan.rounds.assign(chosen.begin(), chosen.end());
     } else {
         for (int r = 0; r < static_cast<int>(plan.sparsities.size()); ++r)
             plan.rounds.push_back(r);
     }
     return plan;
+}
+
+void SeedRun::fillSkippedMasks(int round, const std::vector<double> &sparsities)
+{
+    // random, oneshot and standard derive each round's mask from the previous one; when rounds
+    // are skipped ("at"), record the skipped masks exactly as a run of every round would.
+    const std::string &kind = m_spec.kind;
+    if (kind != "random" && kind != "oneshot" && kind != "standard")
+        return;
+    const int last = kind == "random" ? round : round - 1; // random's own mask is recorded ahead
+    for (int k = m_order->rounds() + 1; k <= last; ++k) {
+        if (kind == "random") {
+            PruneMethod method = pruneMethodFromName(m_spec.prune.method);
+            method = method == PruneMethod::TensorMagnitude || method == PruneMethod::TensorRandom
+                         ? PruneMethod::TensorRandom
+                         : PruneMethod::GlobalRandom;
+            m_order->record(prune(m_ctx.prunable(), m_order->maskAt(k - 1), sparsities[size_t(k)], method,
+                                  roundSeed(m_seed, k)),
+                            k);
+        } else {
+            m_order->record(maskForRound(k, sparsities), k);
+        }
+    }
 }
 
 void SeedRun::recordNextMask(int round, const MaskSet &mask, const std::vector<double> &sparsities)
@@ -354,6 +393,8 @@ bool SeedRun::runRound(int round, int previous, const RoundPlan &plan)
         return false;
     if (m_spec.kind == "standard" && round > 0)
         m_ctx.ensureFineTunedWeights(checkpointPath(0) + ".finetuned", roundSeed(m_seed, 0));
+    if (round > 0)
+        fillSkippedMasks(round, plan.sparsities);
     const MaskSet mask = maskForRound(round, plan.sparsities);
     if (round > 0)
         m_order->record(mask, round);
