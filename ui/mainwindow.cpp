@@ -32,6 +32,7 @@
 #include "panels/figurepanel.h"
 #include "panels/liverunpanel.h"
 #include "panels/queuepanel.h"
+#include "panels/studypanel.h"
 #include "plots/figure.h"
 #include "store/experiment_store.h"
 
@@ -51,6 +52,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
         m_figures << panel;
         m_tabs->addTab(panel, figureDisplayName(name));
     }
+    m_study = new StudyPanel(m_queue, m_tabs);
+    m_tabs->addTab(m_study, QStringLiteral("Study"));
     setCentralWidget(m_tabs);
 
     m_browser = new BrowserPanel(this);
@@ -80,15 +83,30 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(m_browser, &BrowserPanel::exportMaskRequested, this, &MainWindow::exportMask);
     connect(m_browser, &BrowserPanel::transferRequested, this, &MainWindow::transferMask);
     connect(m_browser, &BrowserPanel::resumeRequested, this, &MainWindow::resumeRun);
-    connect(m_queue, &JobQueue::jobStarted, this, [this](RunJob *) { m_tabs->setCurrentWidget(m_live); });
-    connect(m_queue, &JobQueue::jobProgress, this, [this](RunJob *, const RunProgress &p) { m_live->onProgress(p); });
+    // Several jobs may run at once: the live view follows one until it ends, then the next that reports.
+    auto follows = [this](RunJob *job) {
+        if (!m_liveJob || m_liveJob->state() != RunJob::State::Running)
+            m_liveJob = job;
+        return m_liveJob == job;
+    };
+    connect(m_queue, &JobQueue::jobStarted, this, [this, follows](RunJob *job) {
+        if (follows(job) && m_tabs->currentWidget() != m_study)
+            m_tabs->setCurrentWidget(m_live);
+    });
+    connect(m_queue, &JobQueue::jobProgress, this, [this, follows](RunJob *job, const RunProgress &p) {
+        if (follows(job))
+            m_live->onProgress(p);
+    });
     connect(m_queue, &JobQueue::jobRoundDone, this,
-            [this](RunJob *, qint64 run, int round, double sparsity, const QVariantMap &m) {
-                m_live->onRoundDone(run, round, sparsity, m);
+            [this, follows](RunJob *job, qint64 run, int round, double sparsity, const QVariantMap &m) {
+                if (follows(job))
+                    m_live->onRoundDone(run, round, sparsity, m);
                 scheduleReload();
             });
     connect(m_queue, &JobQueue::jobFinished, this, [this](RunJob *job, RunJob::State state) {
-        m_live->onFinished(state == RunJob::State::Failed ? QStringLiteral("failed: ") + job->errorText() : stateName(state));
+        if (job == m_liveJob)
+            m_live->onFinished(state == RunJob::State::Failed ? QStringLiteral("failed: ") + job->errorText()
+                                                              : stateName(state));
         statusBar()->showMessage(QStringLiteral("%1: %2").arg(QFileInfo(job->specPath()).fileName(), stateName(state)), 8000);
         scheduleReload();
     });
@@ -144,6 +162,25 @@ void MainWindow::buildMenus()
                                                           QStringLiteral("Experiment databases (*.db)"));
         if (!path.isEmpty())
             openDatabase(path, true);
+    });
+    file->addSeparator();
+    file->addAction(QStringLiteral("New s&tudy\u2026"), m_study, &StudyPanel::newStudy);
+    file->addAction(QStringLiteral("Open st&udy\u2026"), m_study, &StudyPanel::chooseStudy);
+    file->addAction(QStringLiteral("Open S&LURM output folder\u2026"), this, [this] {
+        const QString dir =
+            QFileDialog::getExistingDirectory(this, QStringLiteral("Merge a SLURM output folder (study slurm --out)"));
+        if (!dir.isEmpty())
+            m_study->mergeSlurmFolder(dir);
+    });
+    connect(m_study, &StudyPanel::merged, this, [this](const SlurmMergeResult &r) {
+        statusBar()->showMessage(r.summary().section(QLatin1Char('\n'), 0, 0), 10000);
+        if (!r.errors.isEmpty()) { // not modal: the merge is done, nothing waits for an answer
+            auto *box = new QMessageBox(QMessageBox::Warning, QStringLiteral("Merge SLURM output"), r.summary(),
+                                        QMessageBox::Ok, this);
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->open();
+        }
+        reload();
     });
     file->addSeparator();
     file->addAction(QStringLiteral("&Export current view\u2026"), QKeySequence(QStringLiteral("Ctrl+E")), this, [this] {
@@ -210,6 +247,7 @@ bool MainWindow::openDatabase(const QString &path, bool create)
     m_selection.clear();
     for (FigurePanel *p : m_figures)
         p->setSource(m_db, {});
+    m_study->setDatabase(m_db);
     updateTitle();
     if (m_queue->isIdle() && m_tabs->currentWidget() == m_live)
         m_tabs->setCurrentIndex(1); // nothing running: start on the results
@@ -265,6 +303,7 @@ void MainWindow::snapshotLoaded()
             m_browser->setSnapshot(std::move(s));
             for (FigurePanel *p : m_figures)
                 p->refresh();
+            m_study->refresh();
         }
     }
     if (m_reloadPending) {

@@ -3,6 +3,7 @@
 #include <QFutureWatcher>
 #include <QList>
 #include <QMainWindow>
+#include <QPointer>
 
 #include "models/labsnapshot.h"
 
@@ -20,6 +21,8 @@ class JobQueue;
 class MaskExportJob;
 class LiveRunPanel;
 class QueuePanel;
+class RunJob;
+class StudyPanel;
 
 /// The TicketLab main window: the experiment browser (left), the run queue (bottom), and the
 /// live run and figure views (centre). The experiment database is the source of truth: the
@@ -43,6 +46,7 @@ public:
     BrowserPanel *browser() const { return m_browser; }
     QTabWidget *tabs() const { return m_tabs; }
     QList<FigurePanel *> figurePanels() const { return m_figures; }
+    StudyPanel *studyPanel() const { return m_study; }
     /// Queues a run spec file against the open database.
     void queueSpec(const QString &specPath);
     /// Reloads the browser and every view from the store now.
@@ -75,6 +79,8 @@ private:
     QTabWidget *m_tabs = nullptr;
     LiveRunPanel *m_live = nullptr;
     QList<FigurePanel *> m_figures;
+    StudyPanel *m_study = nullptr;
+    QPointer<RunJob> m_liveJob; ///< the job the live view follows (several may run at once)
     QFileSystemWatcher *m_watcher = nullptr;
     QTimer *m_reloadTimer = nullptr, *m_pollTimer = nullptr;
     QFutureWatcher<LabSnapshot> m_loader;

@@ -44,14 +44,36 @@ std::string fmt(double v, const char *f = "%.4f")
     return buf;
 }
 
-std::string pct(double s) { return fmt(100 * s, "%.1f%%"); }
+} // namespace
 
-std::string cellText(const Cell &c, bool withN = true)
+std::string cellText(const Cell &c, bool withN)
 {
     if (c.n == 0)
         return "n/a";
     return fmt(c.mean) + " ± " + fmt(c.std) + (withN ? " (n=" + std::to_string(c.n) + ")" : "");
 }
+
+std::string percentText(double sparsity)
+{
+    return fmt(100 * sparsity, "%.1f%%");
+}
+
+std::string baselineTitle(const std::string &kind)
+{
+    if (kind == "random")
+        return "Random pruning";
+    if (kind == "reinit")
+        return "IMP mask + random init";
+    if (kind == "shuffle")
+        return "IMP mask + shuffled weights";
+    if (kind == "standard")
+        return "Standard pruning";
+    if (kind == "oneshot")
+        return "One-shot magnitude";
+    return kind;
+}
+
+namespace {
 
 std::string csvField(const std::string &s)
 {
@@ -84,21 +106,6 @@ std::string texEscape(const std::string &s)
 std::string texCell(const Cell &c)
 {
     return c.n == 0 ? std::string("n/a") : "$" + fmt(100 * c.mean, "%.1f") + " \\pm " + fmt(100 * c.std, "%.1f") + "$";
-}
-
-std::string baselineTitle(const std::string &kind)
-{
-    if (kind == "random")
-        return "Random pruning";
-    if (kind == "reinit")
-        return "IMP mask + random init";
-    if (kind == "shuffle")
-        return "IMP mask + shuffled weights";
-    if (kind == "standard")
-        return "Standard pruning";
-    if (kind == "oneshot")
-        return "One-shot magnitude";
-    return kind;
 }
 
 /// The thread count that finds the most of the plan's runs in the lab.
@@ -255,9 +262,10 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
         tex += " & " + texEscape(baselineTitle(k));
     tex += " \\\\\n\\midrule\n";
     for (const Table2Row &row : r.rows) {
-        tex += texEscape(row.task) + " & " + texEscape(row.metric) + " & " + texCell(row.full) + " & "
-               + (row.ticketSparsity ? texEscape(pct(*row.ticketSparsity)) : "none (" + texEscape(pct(row.comparedAt)) + ")")
-               + " & " + texCell(row.imp);
+        tex += texEscape(row.task) + " & " + texEscape(row.metric) + " & " + texCell(row.full) + " & " +
+               (row.ticketSparsity ? texEscape(percentText(*row.ticketSparsity))
+                                   : "none (" + texEscape(percentText(row.comparedAt)) + ")") +
+               " & " + texCell(row.imp);
         for (const auto &[kind, cell] : row.baselines)
             tex += " & " + texCell(cell);
         tex += " \\\\\n";
@@ -334,9 +342,11 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
         md += "---|";
     md += "\n";
     for (const Table2Row &row : r.rows) {
-        md += "| " + row.task + " | " + row.metric + " | " + cellText(row.full) + " | "
-              + (row.ticketSparsity ? pct(*row.ticketSparsity) : "none (at " + pct(row.comparedAt) + ")") + " | "
-              + (row.strictSparsity ? pct(*row.strictSparsity) : std::string("none")) + " | " + cellText(row.imp) + " |";
+        md +=
+            "| " + row.task + " | " + row.metric + " | " + cellText(row.full) + " | " +
+            (row.ticketSparsity ? percentText(*row.ticketSparsity) : "none (at " + percentText(row.comparedAt) + ")") +
+            " | " + (row.strictSparsity ? percentText(*row.strictSparsity) : std::string("none")) + " | " +
+            cellText(row.imp) + " |";
         for (const auto &[kind, cell] : row.baselines)
             md += " " + cellText(cell) + " |";
         md += "\n";

@@ -54,6 +54,14 @@ struct StudyReport
     std::vector<std::pair<std::string, int64_t>> runs; ///< (kind, id)
 };
 
+/// "0.7100 ± 0.0141 (n=2)" (withN) or "0.7100 ± 0.0141"; "n/a" for a cell without data. The
+/// report's Markdown and the desktop app's study view both show cells this way.
+std::string cellText(const Cell &cell, bool withN = true);
+/// A sparsity as a percentage with one decimal: 0.7 -> "70.0%".
+std::string percentText(double sparsity);
+/// A Table 2 column's title for a baseline kind ("reinit" -> "IMP mask + random init").
+std::string baselineTitle(const std::string &kind);
+
 /// Builds the report from the lab's finished runs of the study's plan. The thread count the
 /// runs were made with (part of each run's identity) is found from the lab when threads is 0.
 StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &study, int threads = 0);

@@ -98,7 +98,8 @@ struct FixtureWriter
     int64_t model = 0;
     std::string modelPath;
 
-    int64_t newRun(const std::string &kind, const std::string &task, int64_t dataset, uint64_t seed)
+    /// The record newRun() creates: a spec naming kind, task and model, hashed from them.
+    RunRecord record(const std::string &kind, const std::string &task, int64_t dataset, uint64_t seed) const
     {
         RunRecord r;
         r.kind = kind;
@@ -112,7 +113,12 @@ struct FixtureWriter
         r.task = task;
         r.device = "cpu";
         r.threads = 2;
-        return store.createRun(r);
+        return r;
+    }
+
+    int64_t newRun(const std::string &kind, const std::string &task, int64_t dataset, uint64_t seed)
+    {
+        return store.createRun(record(kind, task, dataset, seed));
     }
 
     /// Round `round` with the fixture's IMP mask of that round (or the dense mask), its metric as
@@ -140,7 +146,13 @@ struct FixtureWriter
     int64_t finishedRun(const std::string &kind, const std::string &task, int64_t dataset, uint64_t seed,
                         const std::vector<double> &metrics, bool masks)
     {
-        const int64_t id = newRun(kind, task, dataset, seed);
+        return finish(record(kind, task, dataset, seed), metrics, masks);
+    }
+
+    /// finishedRun() of a given record (e.g. with a study's planned spec and hash).
+    int64_t finish(const RunRecord &run, const std::vector<double> &metrics, bool masks)
+    {
+        const int64_t id = store.createRun(run);
         PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
         for (size_t r = 0; r < metrics.size(); ++r)
             commit(id, int(r), metrics[r], order, masks);
@@ -151,7 +163,13 @@ struct FixtureWriter
     /// A finished transfer of the fixture's round-`round` mask of run `source` onto `task`.
     int64_t transferRun(int64_t source, int round, const std::string &task, int64_t dataset, double metric)
     {
-        const int64_t id = newRun("transfer", task, dataset, 0);
+        return finishTransfer(record("transfer", task, dataset, 0), source, round, metric);
+    }
+
+    /// transferRun() of a given record.
+    int64_t finishTransfer(const RunRecord &run, int64_t source, int round, double metric)
+    {
+        const int64_t id = store.createRun(run);
         PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
         order.record(fixtureMask(round), round);
         RoundRecord rec;
@@ -161,7 +179,7 @@ struct FixtureWriter
         rec.devMetricsJson = R"({"main": )" + std::to_string(metric) + "}";
         const std::vector<char> blob = encodePruneOrder(order);
         store.commitRound(rec, {}, &blob);
-        store.recordTransfer({id, source, round, task, ""});
+        store.recordTransfer({id, source, round, run.task, ""});
         store.setRunStatus(id, "done");
         return id;
     }

@@ -1,7 +1,9 @@
 #include "jobs/jobqueue.h"
 
 #include <QFileInfo>
+#include <QScopedValueRollback>
 
+#include <algorithm>
 #include <cmath>
 
 namespace tl::ui {
@@ -38,11 +40,46 @@ JobQueue::JobQueue(QObject *parent) : QAbstractTableModel(parent) {}
 
 int JobQueue::enqueue(const QString &specPath, const QString &dbPath)
 {
-    auto *job = new RunJob(specPath, dbPath, this);
+    return add(new RunJob(specPath, dbPath, this), {});
+}
+
+int JobQueue::enqueueStudyRun(const QString &studyPath, const QString &key, const QString &dbPath, int threads,
+                              const QList<RunJob *> &after)
+{
+    auto *job = new RunJob(studyPath, dbPath, this);
+    job->setStudyRun(key, threads);
+    return add(job, after);
+}
+
+RunJob *JobQueue::activeStudyJob(const QString &studyPath, const QString &key, const QString &dbPath) const
+{
+    for (RunJob *j : m_jobs)
+        if ((j->state() == RunJob::State::Queued || j->state() == RunJob::State::Running) && j->studyKey() == key &&
+            j->specPath() == studyPath && j->dbPath() == dbPath)
+            return j;
+    return nullptr;
+}
+
+void JobQueue::setMaxParallel(int jobs)
+{
+    m_maxParallel = std::max(1, jobs);
+    startNext();
+}
+
+int JobQueue::runningCount() const
+{
+    return int(std::count_if(m_jobs.begin(), m_jobs.end(),
+                             [](const RunJob *j) { return j->state() == RunJob::State::Running; }));
+}
+
+int JobQueue::add(RunJob *job, const QList<RunJob *> &after)
+{
     const int row = int(m_jobs.size());
     beginInsertRows({}, row, row);
     m_jobs << job;
     endInsertRows();
+    if (!after.isEmpty())
+        m_after.insert(job, after);
     connect(job, &RunJob::progress, this, [this, job](const RunProgress &p) {
         rowChanged(job);
         Q_EMIT jobProgress(job, p);
@@ -75,6 +112,8 @@ int JobQueue::resume(int row)
     RunJob *j = job(row);
     if (!j || j->state() == RunJob::State::Running || j->state() == RunJob::State::Queued)
         return -1;
+    if (!j->studyKey().isEmpty())
+        return enqueueStudyRun(j->specPath(), j->studyKey(), j->dbPath(), j->studyThreads());
     return enqueue(j->specPath(), j->dbPath());
 }
 
@@ -90,12 +129,32 @@ RunJob *JobQueue::current() const
 
 void JobQueue::startNext()
 {
-    if (current())
+    // Starting or blocking a job can finish it at once (a CLI that cannot start), which calls
+    // back here: the outer call goes on until nothing changes.
+    if (m_starting)
         return;
-    for (RunJob *j : m_jobs) {
-        if (j->state() == RunJob::State::Queued) {
-            j->start();
-            return;
+    const QScopedValueRollback<bool> starting(m_starting, true);
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (RunJob *j : std::as_const(m_jobs)) {
+            if (runningCount() >= m_maxParallel)
+                return;
+            if (j->state() != RunJob::State::Queued)
+                continue;
+            bool ready = true;
+            for (RunJob *dep : m_after.value(j)) {
+                if (dep->state() == RunJob::State::Failed || dep->state() == RunJob::State::Cancelled) {
+                    j->block(QStringLiteral("needs %1, which %2").arg(dep->studyKey(), stateName(dep->state())));
+                    ready = false;
+                    changed = true;
+                    break;
+                }
+                ready = ready && dep->state() == RunJob::State::Done;
+            }
+            if (ready) {
+                j->start();
+                changed = true;
+            }
         }
     }
 }
@@ -129,7 +188,9 @@ QVariant JobQueue::data(const QModelIndex &index, int role) const
     if (role != Qt::DisplayRole)
         return {};
     switch (index.column()) {
-    case SpecColumn: return QFileInfo(j->specPath()).fileName();
+    case SpecColumn:
+        return QFileInfo(j->specPath()).fileName() +
+               (j->studyKey().isEmpty() ? QString() : QStringLiteral(": ") + j->studyKey());
     case StateColumn:
         if (j->state() == RunJob::State::Failed && !j->errorText().isEmpty())
             return QStringLiteral("failed: ") + j->errorText();
