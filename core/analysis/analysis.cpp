@@ -301,10 +301,19 @@ MaskSet storedMask(const ExperimentStore &store, int64_t runId, int round)
 int storedMaskRounds(const ExperimentStore &store, int64_t runId)
 {
     requireRun(store, runId);
-    const auto blob = store.pruneOrder(runId);
-    if (!blob)
+    // The header only: names and shapes of every prunable tensor (a few KB even for BERT-large),
+    // then the round count. A header that does not fit is read whole.
+    const std::string source = store.path() + " run " + std::to_string(runId);
+    const auto prefix = store.pruneOrderPrefix(runId, size_t(1) << 20);
+    if (!prefix)
         return -1;
-    return pruneOrderRounds(*blob, store.path() + " run " + std::to_string(runId));
+    try {
+        return pruneOrderRounds(*prefix, source);
+    } catch (const Error &) {
+        if (prefix->size() < (size_t(1) << 20))
+            throw; // that was the whole blob: it is broken
+        return pruneOrderRounds(*store.pruneOrder(runId), source);
+    }
 }
 
 int storedHeadCount(const ExperimentStore &store, int64_t runId)

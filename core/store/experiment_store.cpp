@@ -544,6 +544,32 @@ std::optional<std::vector<char>> ExperimentStore::pruneOrder(int64_t runId) cons
     return s.blob(0);
 }
 
+std::optional<std::vector<char>> ExperimentStore::pruneOrderPrefix(int64_t runId, size_t maxBytes) const
+{
+    // Incremental blob I/O: a BERT-base prune order is ~35 MB, its header a few KB, and the
+    // app lists every run's round count; reading whole blobs made a 500-run lab take minutes.
+    int64_t rowid = 0;
+    {
+        Statement s(m_db, m_path, "pruneOrderPrefix(run " + std::to_string(runId) + ")",
+                    "SELECT rowid FROM prune_orders WHERE run_id = ?1");
+        if (!s.bind(1, runId).step())
+            return std::nullopt;
+        rowid = s.int64(0);
+    }
+    sqlite3_blob *blob = nullptr;
+    if (sqlite3_blob_open(m_db, "main", "prune_orders", "data", rowid, 0, &blob) != SQLITE_OK) {
+        sqlite3_blob_close(blob);
+        failSql(m_db, m_path, "pruneOrderPrefix(run " + std::to_string(runId) + ")");
+    }
+    const size_t n = std::min(maxBytes, static_cast<size_t>(sqlite3_blob_bytes(blob)));
+    std::vector<char> out(n);
+    const int rc = n ? sqlite3_blob_read(blob, out.data(), static_cast<int>(n), 0) : SQLITE_OK;
+    sqlite3_blob_close(blob);
+    if (rc != SQLITE_OK)
+        fail(m_path, "pruneOrderPrefix(run " + std::to_string(runId) + "): " + sqlite3_errstr(rc));
+    return out;
+}
+
 void ExperimentStore::recordTransfer(const TransferRecord &transfer)
 {
     const std::string what = "recordTransfer(run " + std::to_string(transfer.runId) + ")";

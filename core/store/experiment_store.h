@@ -159,6 +159,9 @@ public:
     std::vector<RoundRecord> rounds(int64_t runId) const; ///< by round
     std::vector<CurvePoint> curve(int64_t runId) const;   ///< by round, then step
     std::optional<std::vector<char>> pruneOrder(int64_t runId) const;
+    /// The first maxBytes of the run's prune order (all of it when shorter), read without
+    /// loading the rest: enough for its header (layout and round count).
+    std::optional<std::vector<char>> pruneOrderPrefix(int64_t runId, size_t maxBytes) const;
 
     /// Records (or replaces) the provenance of transfer run runId. Needs sourceRunId (existing)
     /// or a non-empty maskFile.

@@ -480,6 +480,23 @@ private Q_SLOTS:
         QCOMPARE(raw.text("SELECT count(*) FROM curves"), QStringLiteral("5"));
         QCOMPARE(raw.text("PRAGMA foreign_key_check"), QString());
     }
+
+    void pruneOrderPrefix()
+    {
+        // The first bytes of a large blob without reading the rest; all of a short one.
+        QTemporaryDir dir;
+        auto store = tl::ExperimentStore::open(dir.filePath(QStringLiteral("lab.db")).toStdString());
+        const int64_t id = store->createRun(makeRun("0123456789abcdef", 1));
+        QVERIFY(!store->pruneOrderPrefix(id, 16));
+        std::vector<char> blob(3 << 20);
+        for (size_t i = 0; i < blob.size(); ++i)
+            blob[i] = char(i * 7 + (i >> 12));
+        store->commitRound(makeRound(id, 1, 0.5), {}, &blob);
+        const auto head = store->pruneOrderPrefix(id, 1000);
+        QVERIFY(head);
+        QCOMPARE(*head, std::vector<char>(blob.begin(), blob.begin() + 1000));
+        QCOMPARE(*store->pruneOrderPrefix(id, 10u << 20), blob);
+    }
 };
 
 QTEST_APPLESS_MAIN(TestExperimentStore)
