@@ -32,7 +32,10 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};
 
-void onInterrupt(int) { g_interrupted = true; }
+void onInterrupt(int)
+{
+    g_interrupted = true;
+}
 
 /// Text or JSON lines for run events; false once Ctrl-C was pressed (the run then stops
 /// cleanly, its finished rounds kept, and resumes when started again).
@@ -42,8 +45,8 @@ RunEventFn eventPrinter(const std::string &format)
         if (e.type == "tick")
             return !g_interrupted.load();
         if (format == "json") {
-            nlohmann::json j = {{"event", e.type}, {"run", e.runId}, {"seed", e.seed}, {"round", e.round},
-                                {"rounds", e.rounds}, {"sparsity", e.sparsity}};
+            nlohmann::json j = {{"event", e.type},  {"run", e.runId},     {"seed", e.seed},
+                                {"round", e.round}, {"rounds", e.rounds}, {"sparsity", e.sparsity}};
             if (e.type == "progress") {
                 j["step"] = e.step;
                 j["total_steps"] = e.totalSteps;
@@ -63,12 +66,13 @@ RunEventFn eventPrinter(const std::string &format)
         } else if (e.type == "run_start") {
             std::fprintf(stderr, "run %lld (seed %llu)%s\n", static_cast<long long>(e.runId),
                          static_cast<unsigned long long>(e.seed),
-                         e.reused ? ": done already, nothing to do" : e.resumed ? ": resuming" : "");
+                         e.reused    ? ": done already, nothing to do"
+                         : e.resumed ? ": resuming"
+                                     : "");
         } else if (e.type == "progress") {
             std::fprintf(stderr, "run %lld round %d/%d (sparsity %.3f) step %lld/%lld | loss %.4f | ETA %s\n",
-                         static_cast<long long>(e.runId), e.round, e.rounds, e.sparsity,
-                         static_cast<long long>(e.step), static_cast<long long>(e.totalSteps), e.loss,
-                         formatSeconds(e.etaSeconds).c_str());
+                         static_cast<long long>(e.runId), e.round, e.rounds, e.sparsity, static_cast<long long>(e.step),
+                         static_cast<long long>(e.totalSteps), e.loss, formatSeconds(e.etaSeconds).c_str());
         } else if (e.type == "round_done") {
             std::fprintf(stderr, "run %lld round %d done: sparsity %.3f", static_cast<long long>(e.runId), e.round,
                          e.sparsity);
@@ -96,7 +100,9 @@ void executeAndReport(const RunSpec &spec, const std::string &db, const std::str
     if (report)
         report(outcome);
     if (progress == "json")
-        printJsonLine({{"event", "done"}, {"runs", outcome.runIds}, {"actions", outcome.actions},
+        printJsonLine({{"event", "done"},
+                       {"runs", outcome.runIds},
+                       {"actions", outcome.actions},
                        {"cancelled", outcome.cancelled}});
     else if (!report)
         std::printf("%s\n", ids.c_str());
@@ -110,8 +116,8 @@ namespace {
 /// Command-line overrides of a spec's fields (each changes the runs' identity, as the field does).
 struct SpecOverrides
 {
-    int threads = 0;    ///< 0: the spec's
-    int repeat = 0;     ///< 0: the spec's
+    int threads = 0; ///< 0: the spec's
+    int repeat = 0;  ///< 0: the spec's
     int64_t maxSteps = 0;
     std::vector<uint64_t> seeds;
 

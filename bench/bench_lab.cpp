@@ -59,7 +59,8 @@ tl::MaskSet bertBaseDense()
     };
     for (int layer = 0; layer < 12; ++layer) {
         const std::string p = "bert.encoder.layer." + std::to_string(layer) + ".";
-        for (const char *m : {"attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"})
+        for (const char *m :
+             {"attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"})
             add(p + m + ".weight", {768, 768});
         add(p + "intermediate.dense.weight", {3072, 768});
         add(p + "output.dense.weight", {768, 3072});
@@ -118,7 +119,9 @@ int main(int argc, char **argv)
 
         // A study of about `runs` runs: tasks x seeds x (IMP + 4 baselines) = 10 x ceil(runs/50) x 5.
         const int seeds = std::max(1, (runs + 49) / 50);
-        nlohmann::json j = {{"name", "bench"}, {"model", "/models/bert-base"}, {"seeds", nlohmann::json::array()},
+        nlohmann::json j = {{"name", "bench"},
+                            {"model", "/models/bert-base"},
+                            {"seeds", nlohmann::json::array()},
                             {"tasks", nlohmann::json::object()}};
         for (int s = 0; s < seeds; ++s)
             j["seeds"].push_back(s);
@@ -229,8 +232,8 @@ int main(int argc, char **argv)
         std::printf("stores: %d written in %.1f s\n", n, writeSeconds);
         std::printf("merge: %d runs in %.1f s (%.2f s/run); again: %d added, %d identical in %.1f s; lab %.2f GB\n",
                     first.added, mergeSeconds, mergeSeconds / n, second.added, second.identical, remergeSeconds, labGb);
-        std::printf("open (list runs, rounds and round counts): %.2f s, %zu rounds, RSS %.0f -> %.0f MB\n",
-                    openSeconds, rounds, rssBefore / 1024.0, rssAfter / 1024.0);
+        std::printf("open (list runs, rounds and round counts): %.2f s, %zu rounds, RSS %.0f -> %.0f MB\n", openSeconds,
+                    rounds, rssBefore / 1024.0, rssAfter / 1024.0);
         std::printf("%s\n", nlohmann::json{{"planned", plan.size()},
                                            {"plan_s", planSeconds},
                                            {"status_s", statusSeconds},

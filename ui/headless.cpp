@@ -17,7 +17,10 @@ namespace tl::ui {
 
 namespace {
 
-void errorLine(const QString &s) { std::fprintf(stderr, "ticketlab export-figure: %s\n", qPrintable(s)); }
+void errorLine(const QString &s)
+{
+    std::fprintf(stderr, "ticketlab export-figure: %s\n", qPrintable(s));
+}
 
 /// export-figure's command line.
 struct ExportFigureCli
@@ -199,7 +202,10 @@ int writeFigures(const ExportFigureJob &job)
                 errorLine(error);
                 ++failures;
             } else {
-                stdoutStream << file << (fig.heatmaps.empty() && fig.lines.empty() ? QStringLiteral(" (empty: ") + fig.note + QLatin1Char(')') : QString())
+                stdoutStream << file
+                             << (fig.heatmaps.empty() && fig.lines.empty()
+                                     ? QStringLiteral(" (empty: ") + fig.note + QLatin1Char(')')
+                                     : QString())
                              << '\n';
             }
         }

@@ -107,7 +107,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
         if (job == m_liveJob)
             m_live->onFinished(state == RunJob::State::Failed ? QStringLiteral("failed: ") + job->errorText()
                                                               : stateName(state));
-        statusBar()->showMessage(QStringLiteral("%1: %2").arg(QFileInfo(job->specPath()).fileName(), stateName(state)), 8000);
+        statusBar()->showMessage(QStringLiteral("%1: %2").arg(QFileInfo(job->specPath()).fileName(), stateName(state)),
+                                 8000);
         scheduleReload();
     });
 
@@ -151,9 +152,9 @@ void MainWindow::buildMenus()
 {
     QMenu *file = menuBar()->addMenu(QStringLiteral("&File"));
     file->addAction(QStringLiteral("&Open database\u2026"), QKeySequence::Open, this, [this] {
-        const QString path = QFileDialog::getOpenFileName(this, QStringLiteral("Open experiment database"),
-                                                          QFileInfo(m_db).path(),
-                                                          QStringLiteral("Experiment databases (*.db *.sqlite);;All files (*)"));
+        const QString path =
+            QFileDialog::getOpenFileName(this, QStringLiteral("Open experiment database"), QFileInfo(m_db).path(),
+                                         QStringLiteral("Experiment databases (*.db *.sqlite);;All files (*)"));
         if (!path.isEmpty())
             openDatabase(path);
     });
@@ -205,12 +206,13 @@ void MainWindow::buildMenus()
 
     QMenu *help = menuBar()->addMenu(QStringLiteral("&Help"));
     help->addAction(QStringLiteral("&About TicketLab"), this, [this] {
-        QMessageBox::about(this, QStringLiteral("About TicketLab"),
-                           QStringLiteral("<b>TicketLab %1</b><p>Lottery tickets in pre-trained BERT: iterative magnitude "
-                                          "pruning with rewinding, the baselines and transfer of Chen et al., NeurIPS 2020."
-                                          "</p><p>Runs execute in <tt>ticketlab-cli</tt> processes; every result lives in "
-                                          "the experiment database.</p>")
-                               .arg(QStringLiteral(TICKETLAB_VERSION)));
+        QMessageBox::about(
+            this, QStringLiteral("About TicketLab"),
+            QStringLiteral("<b>TicketLab %1</b><p>Lottery tickets in pre-trained BERT: iterative magnitude "
+                           "pruning with rewinding, the baselines and transfer of Chen et al., NeurIPS 2020."
+                           "</p><p>Runs execute in <tt>ticketlab-cli</tt> processes; every result lives in "
+                           "the experiment database.</p>")
+                .arg(QStringLiteral(TICKETLAB_VERSION)));
     });
 
     auto *toolbar = addToolBar(QStringLiteral("Main"));
@@ -261,7 +263,8 @@ void MainWindow::openLastDatabase()
     if (!last.isEmpty() && QFileInfo::exists(last))
         openDatabase(last);
     else
-        m_statusLabel->setText(QStringLiteral("No database open: File \u2192 Open database, or run scripts/demo.sh for a demo lab."));
+        m_statusLabel->setText(
+            QStringLiteral("No database open: File \u2192 Open database, or run scripts/demo.sh for a demo lab."));
 }
 
 void MainWindow::scheduleReload()
@@ -299,7 +302,8 @@ void MainWindow::snapshotLoaded()
             int running = 0;
             for (const RunEntry &e : s.runs)
                 running += e.run.status == "running";
-            m_statusLabel->setText(QStringLiteral("%1 | %2 runs, %3 running").arg(m_db).arg(s.runs.size()).arg(running));
+            m_statusLabel->setText(
+                QStringLiteral("%1 | %2 runs, %3 running").arg(m_db).arg(s.runs.size()).arg(running));
             m_browser->setSnapshot(std::move(s));
             for (FigurePanel *p : m_figures)
                 p->refresh();
@@ -321,12 +325,16 @@ void MainWindow::selectionChanged(const QList<qint64> &runs, int)
         p->setSource(m_db, runs);
 }
 
-QString MainWindow::specFolder() const { return m_db.isEmpty() ? QDir::tempPath() : m_db + QStringLiteral(".specs"); }
+QString MainWindow::specFolder() const
+{
+    return m_db.isEmpty() ? QDir::tempPath() : m_db + QStringLiteral(".specs");
+}
 
 void MainWindow::queueSpec(const QString &specPath)
 {
     if (m_db.isEmpty()) {
-        QMessageBox::information(this, QStringLiteral("Queue run"), QStringLiteral("Open or create an experiment database first."));
+        QMessageBox::information(this, QStringLiteral("Queue run"),
+                                 QStringLiteral("Open or create an experiment database first."));
         return;
     }
     m_queue->enqueue(specPath, m_db);
@@ -458,7 +466,8 @@ void MainWindow::exportAllFigures()
     for (FigurePanel *p : m_figures) {
         for (const QString &suffix : {QStringLiteral("pdf"), QStringLiteral("svg"), QStringLiteral("png")}) {
             QString error;
-            if (exportFigure(p->plot(), p->figure(), QDir(dir).filePath(p->figureName() + QLatin1Char('.') + suffix), 300, &error))
+            if (exportFigure(p->plot(), p->figure(), QDir(dir).filePath(p->figureName() + QLatin1Char('.') + suffix),
+                             300, &error))
                 ++written;
             else
                 failures << error;

@@ -17,8 +17,20 @@ namespace tl {
 class ExperimentStore;
 
 /// The matrix types of BERT's prunable weights, in display order.
-enum class MatrixType { Query, Key, Value, AttentionOutput, FfnIn, FfnOut, Pooler, WordEmbeddings,
-                        PositionEmbeddings, TokenTypeEmbeddings, Other };
+enum class MatrixType
+{
+    Query,
+    Key,
+    Value,
+    AttentionOutput,
+    FfnIn,
+    FfnOut,
+    Pooler,
+    WordEmbeddings,
+    PositionEmbeddings,
+    TokenTypeEmbeddings,
+    Other
+};
 
 /// Short display names: "Q", "K", "V", "AttnOut", "FFN-in", "FFN-out", "Pooler", "WordEmb",
 /// "PosEmb", "TypeEmb", "Other".

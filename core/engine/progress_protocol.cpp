@@ -8,8 +8,8 @@ using nlohmann::json;
 
 json runEventToJson(const RunEvent &e)
 {
-    json j = {{"event", e.type},     {"run", e.runId},       {"seed", e.seed},
-              {"round", e.round},    {"rounds", e.rounds},   {"sparsity", e.sparsity}};
+    json j = {{"event", e.type},  {"run", e.runId},     {"seed", e.seed},
+              {"round", e.round}, {"rounds", e.rounds}, {"sparsity", e.sparsity}};
     if (e.type == "progress") {
         j["step"] = e.step;
         j["total_steps"] = e.totalSteps;

@@ -28,10 +28,10 @@ nlohmann::json runsDoneToJson(const std::vector<int64_t> &runIds, bool cancelled
 /// One parsed line: either an event, or the closing "done" line.
 struct ProgressLine
 {
-    bool done = false;       ///< the closing line
-    RunEvent event;          ///< when !done
+    bool done = false;           ///< the closing line
+    RunEvent event;              ///< when !done
     std::vector<int64_t> runIds; ///< when done
-    bool cancelled = false;  ///< when done
+    bool cancelled = false;      ///< when done
 };
 
 /// Parses one line; nullopt for a line that is not a protocol object (blank, not JSON, no

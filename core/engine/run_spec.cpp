@@ -37,8 +37,9 @@ double scheduleAt(const PruneSpec &p, int round)
 
 PruneSpec parsePrune(const json &j, const std::string &source)
 {
-    const JsonFields f(j, "prune", source,
-                   {"method", "schedule", "step", "rounds", "target_sparsity", "include_pooler", "include_embeddings"});
+    const JsonFields f(
+        j, "prune", source,
+        {"method", "schedule", "step", "rounds", "target_sparsity", "include_pooler", "include_embeddings"});
     PruneSpec p;
     f.oneOf("method", p.method, {"global_magnitude", "tensor_magnitude", "global_random", "tensor_random"});
     f.oneOf("schedule", p.schedule, {"linear", "geometric"});
@@ -130,8 +131,9 @@ SourceSpec parseSource(const json &v, const std::string &source, const std::stri
     }
     // reinit / shuffle train the masks of every round of a stored IMP run: a round means nothing.
     if (!transfer && f.find("round"))
-        f.fail("round", "kind \"" + kind + "\" trains every round of its source run (rounds 0, 1, ... with "
-                        "their masks); give only {\"run\": id}");
+        f.fail("round", "kind \"" + kind +
+                            "\" trains every round of its source run (rounds 0, 1, ... with "
+                            "their masks); give only {\"run\": id}");
     if (f.find("spec")) {
         if (f.find("run"))
             f.fail("spec", "give either spec and seed or run, not both");
@@ -203,8 +205,8 @@ std::vector<std::string> RunSpec::kinds()
 RunSpec RunSpec::fromJson(const json &j, const std::string &source)
 {
     const JsonFields f(j, "", source,
-                   {"model", "task", "data_dir", "kind", "prune", "rewind", "head", "train", "seeds", "threads",
-                    "device", "criterion", "source", "repeat", "at"});
+                       {"model", "task", "data_dir", "kind", "prune", "rewind", "head", "train", "seeds", "threads",
+                        "device", "criterion", "source", "repeat", "at"});
     RunSpec s;
     f.required("model", s.model);
     f.required("task", s.task);
@@ -269,8 +271,8 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
     const bool usesMasks = s.kind == "transfer" || s.kind == "reinit" || s.kind == "shuffle";
     if (const json *v = f.find("source"); v && !v->is_null()) {
         if (!usesMasks)
-            f.fail("source", "only kinds \"transfer\", \"reinit\" and \"shuffle\" take a source (kind is \""
-                                 + s.kind + "\")");
+            f.fail("source",
+                   "only kinds \"transfer\", \"reinit\" and \"shuffle\" take a source (kind is \"" + s.kind + "\")");
         s.source = parseSource(*v, source, s.kind);
     } else if (usesMasks) {
         f.fail("source", "required for kind \"" + s.kind + "\": " +
@@ -281,8 +283,8 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
     if (const json *v = f.find("at"); v && !v->is_null()) {
         static const std::set<std::string> kAtKinds{"random", "reinit", "shuffle", "standard", "oneshot"};
         if (!kAtKinds.count(s.kind))
-            f.fail("at", "only the baselines random, reinit, shuffle, standard and oneshot take \"at\" (kind is \""
-                             + s.kind + "\")");
+            f.fail("at", "only the baselines random, reinit, shuffle, standard and oneshot take \"at\" (kind is \"" +
+                             s.kind + "\")");
         if (!v->is_array() || v->empty())
             f.fail("at", "expected a non-empty array of sparsities in (0, 1), got " + v->dump());
         for (size_t i = 0; i < v->size(); ++i) {

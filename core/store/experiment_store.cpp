@@ -137,7 +137,8 @@ public:
     Transaction(sqlite3 *db, const std::string &path, const std::string &what)
         : m_db(db), m_path(path), m_what(what), m_nested(sqlite3_get_autocommit(db) == 0)
     {
-        exec(m_db, m_path, m_what + ": cannot begin a transaction", m_nested ? "SAVEPOINT tl_nested" : "BEGIN IMMEDIATE");
+        exec(m_db, m_path, m_what + ": cannot begin a transaction",
+             m_nested ? "SAVEPOINT tl_nested" : "BEGIN IMMEDIATE");
     }
     ~Transaction()
     {
@@ -270,9 +271,9 @@ int ExperimentStore::currentSchemaVersion()
 
 const std::vector<std::string> &ExperimentStore::runKinds()
 {
-    static const std::vector<std::string> kinds = {"imp",     "full",     "random",  "reinit",
-                                                   "shuffle", "standard", "oneshot", "transfer",
-                                                   "import"}; // import: a mask read from a file
+    static const std::vector<std::string> kinds = {
+        "imp",      "full",    "random",   "reinit", "shuffle",
+        "standard", "oneshot", "transfer", "import"}; // import: a mask read from a file
     return kinds;
 }
 

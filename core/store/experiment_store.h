@@ -51,10 +51,10 @@ struct RunRecord
     std::string task;
     std::string ticketlabVersion; ///< empty on createRun: this build's version
     std::string device;
-    std::string createdAt; ///< ISO-8601 UTC with milliseconds, set by the store
-    std::string updatedAt; ///< ditto; touched by setRunStatus and commitRound
-    int threads = 0;       ///< LibTorch intra-op threads the run used (0: not recorded, old runs)
-    std::string error; ///< message when failed
+    std::string createdAt;    ///< ISO-8601 UTC with milliseconds, set by the store
+    std::string updatedAt;    ///< ditto; touched by setRunStatus and commitRound
+    int threads = 0;          ///< LibTorch intra-op threads the run used (0: not recorded, old runs)
+    std::string error;        ///< message when failed
     int repetition = 0;       ///< 0, or k for the k-th explicit repetition (`run --repeat k`)
     std::string torchVersion; ///< LibTorch version, e.g. "1.13.0" (empty: not recorded)
     std::string blas;         ///< the BLAS LibTorch ran on, e.g. "OpenBLAS 0.3.21 ..." (ditto)

@@ -188,7 +188,9 @@ StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &stud
         row.full = {imp.fullMean, imp.fullStd, imp.fullSeeds};
         row.ticketSparsity = imp.winningSparsity;
         row.strictSparsity = strict.winningSparsity;
-        row.comparedAt = imp.winningSparsity ? *imp.winningSparsity : imp.points.empty() ? 0 : imp.points.back().sparsity;
+        row.comparedAt = imp.winningSparsity  ? *imp.winningSparsity
+                         : imp.points.empty() ? 0
+                                              : imp.points.back().sparsity;
         row.imp = pointAt(imp, row.comparedAt);
         for (const std::string &kind : study.baselines) {
             if (kind == "full")
@@ -223,8 +225,8 @@ StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &stud
         const TicketSummary &target = impOf[c.target];
         c.targetImp = pointAt(target, c.sparsity);
         c.targetFull = {target.fullMean, target.fullStd, target.fullSeeds};
-        c.winning = c.targetFull.n > 0 && meetsCriterion(c.transfer.mean, c.targetFull.mean, c.targetFull.std,
-                                                         study.criterion);
+        c.winning =
+            c.targetFull.n > 0 && meetsCriterion(c.transfer.mean, c.targetFull.mean, c.targetFull.std, study.criterion);
         report.transfers.push_back(c);
     }
     return report;
@@ -239,15 +241,16 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
             kinds.push_back(kind);
 
     // table2.csv
-    std::string csv = "task,metric,full_mean,full_std,full_n,ticket_sparsity,strict_ticket_sparsity,compared_at,imp_mean,imp_std,imp_n";
+    std::string csv = "task,metric,full_mean,full_std,full_n,ticket_sparsity,strict_ticket_sparsity,compared_at,imp_"
+                      "mean,imp_std,imp_n";
     for (const std::string &k : kinds)
         csv += "," + k + "_mean," + k + "_std," + k + "_n";
     csv += "\n";
     for (const Table2Row &row : r.rows) {
-        csv += csvField(row.task) + "," + csvField(row.metric) + "," + csvCells(row.full) + ","
-               + (row.ticketSparsity ? fmt(*row.ticketSparsity, "%.6f") : std::string("none")) + ","
-               + (row.strictSparsity ? fmt(*row.strictSparsity, "%.6f") : std::string("none")) + ","
-               + fmt(row.comparedAt, "%.6f") + "," + csvCells(row.imp);
+        csv += csvField(row.task) + "," + csvField(row.metric) + "," + csvCells(row.full) + "," +
+               (row.ticketSparsity ? fmt(*row.ticketSparsity, "%.6f") : std::string("none")) + "," +
+               (row.strictSparsity ? fmt(*row.strictSparsity, "%.6f") : std::string("none")) + "," +
+               fmt(row.comparedAt, "%.6f") + "," + csvCells(row.imp);
         for (const auto &[kind, cell] : row.baselines)
             csv += "," + csvCells(cell);
         csv += "\n";
@@ -255,8 +258,11 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
     writeFileAtomic((fs::path(outDir) / "table2.csv").string(), csv);
 
     // table2.tex (booktabs), numbers in percent as the paper prints them.
-    std::string tex = "% " + r.name + ": written by ticketlab-cli study report (needs \\usepackage{booktabs})\n"
-                      "\\begin{tabular}{ll" + std::string(3 + kinds.size(), 'r') + "}\n\\toprule\n"
+    std::string tex = "% " + r.name +
+                      ": written by ticketlab-cli study report (needs \\usepackage{booktabs})\n"
+                      "\\begin{tabular}{ll" +
+                      std::string(3 + kinds.size(), 'r') +
+                      "}\n\\toprule\n"
                       "Task & Metric & Full model & Sparsity & IMP";
     for (const std::string &k : kinds)
         tex += " & " + texEscape(baselineTitle(k));
@@ -277,11 +283,11 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
     std::string tcsv = "source,target,sparsity,transfer_mean,transfer_std,transfer_n,target_imp_mean,target_imp_std,"
                        "target_imp_n,delta_vs_target_imp,target_full_mean,winning\n";
     for (const TransferReportCell &c : r.transfers)
-        tcsv += csvField(c.source) + "," + csvField(c.target) + "," + fmt(c.sparsity, "%.6f") + "," + csvCells(c.transfer)
-                + "," + csvCells(c.targetImp) + ","
-                + (c.targetImp.n ? fmt(c.transfer.mean - c.targetImp.mean, "%.6f") : std::string("n/a")) + ","
-                + (c.targetFull.n ? fmt(c.targetFull.mean, "%.6f") : std::string("n/a")) + ","
-                + (c.winning ? "yes" : "no") + "\n";
+        tcsv += csvField(c.source) + "," + csvField(c.target) + "," + fmt(c.sparsity, "%.6f") + "," +
+                csvCells(c.transfer) + "," + csvCells(c.targetImp) + "," +
+                (c.targetImp.n ? fmt(c.transfer.mean - c.targetImp.mean, "%.6f") : std::string("n/a")) + "," +
+                (c.targetFull.n ? fmt(c.targetFull.mean, "%.6f") : std::string("n/a")) + "," +
+                (c.winning ? "yes" : "no") + "\n";
     writeFileAtomic((fs::path(outDir) / "transfer.csv").string(), tcsv);
     std::set<std::string> sources, targets;
     for (const TransferReportCell &c : r.transfers) {
@@ -295,8 +301,12 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
         return nullptr;
     };
     std::string ttex = "% transfer minus the target's own IMP subnetwork at the same sparsity, in points; "
-                       "* marks a winning transfer (criterion " + texEscape(r.criterion) + ")\n"
-                       "\\begin{tabular}{l" + std::string(targets.size() + 1, 'r') + "}\n\\toprule\nSource $\\downarrow$ Target $\\rightarrow$";
+                       "* marks a winning transfer (criterion " +
+                       texEscape(r.criterion) +
+                       ")\n"
+                       "\\begin{tabular}{l" +
+                       std::string(targets.size() + 1, 'r') +
+                       "}\n\\toprule\nSource $\\downarrow$ Target $\\rightarrow$";
     for (const std::string &t : targets)
         ttex += " & " + texEscape(t);
     ttex += " & Serves \\\\\n\\midrule\n";
@@ -329,12 +339,14 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
     writeFileAtomic((fs::path(outDir) / "transfer.tex").string(), ttex);
 
     // report.md
-    std::string md = "# Study " + r.name + "\n\nWritten by `ticketlab-cli study report`. Winning ticket: the highest sparsity "
-                     "whose mean over seeds meets the criterion `" + r.criterion + "` against the full model"
-                     + (r.criterion == "within_std" ? " (within one standard deviation of its mean, as the paper)" : "")
-                     + "; \"strict\" is the highest sparsity whose mean is at least the full model's. Baselines are read "
-                       "at the ticket's sparsity (at IMP's highest sparsity where there is no ticket). Cells: mean ± std "
-                       "(n seeds).\n\n## Table 2\n\n| task | metric | full model | ticket | strict | IMP |";
+    std::string md = "# Study " + r.name +
+                     "\n\nWritten by `ticketlab-cli study report`. Winning ticket: the highest sparsity "
+                     "whose mean over seeds meets the criterion `" +
+                     r.criterion + "` against the full model" +
+                     (r.criterion == "within_std" ? " (within one standard deviation of its mean, as the paper)" : "") +
+                     "; \"strict\" is the highest sparsity whose mean is at least the full model's. Baselines are read "
+                     "at the ticket's sparsity (at IMP's highest sparsity where there is no ticket). Cells: mean ± std "
+                     "(n seeds).\n\n## Table 2\n\n| task | metric | full model | ticket | strict | IMP |";
     for (const std::string &k : kinds)
         md += " " + baselineTitle(k) + " |";
     md += "\n|---|---|---|---|---|---|";
@@ -352,9 +364,10 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
         md += "\n";
     }
     if (!r.transfers.empty())
-        md += "\n## Transfer (Figure 2)\n\nTransfer minus the target's own IMP subnetwork at the same sparsity, in "
-              "points; * marks a transfer that is a winning ticket on the target; \"serves\" counts those targets.\n\n"
-              + tmd;
+        md +=
+            "\n## Transfer (Figure 2)\n\nTransfer minus the target's own IMP subnetwork at the same sparsity, in "
+            "points; * marks a transfer that is a winning ticket on the target; \"serves\" counts those targets.\n\n" +
+            tmd;
     if (!figures.empty()) {
         md += "\n## Figures\n\n";
         for (const std::string &f : figures)

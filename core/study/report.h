@@ -25,10 +25,10 @@ struct Table2Row
 {
     std::string task, metric;
     Cell full;
-    std::optional<double> ticketSparsity;      ///< highest sparsity meeting the study's criterion
-    std::optional<double> strictSparsity;      ///< the same under "match" (mean >= full mean)
-    double comparedAt = 0;                     ///< the ticket's sparsity, else IMP's highest
-    Cell imp;                                  ///< at comparedAt
+    std::optional<double> ticketSparsity;                ///< highest sparsity meeting the study's criterion
+    std::optional<double> strictSparsity;                ///< the same under "match" (mean >= full mean)
+    double comparedAt = 0;                               ///< the ticket's sparsity, else IMP's highest
+    Cell imp;                                            ///< at comparedAt
     std::vector<std::pair<std::string, Cell>> baselines; ///< kind -> cell at comparedAt (study order)
 };
 
@@ -37,8 +37,8 @@ struct TransferReportCell
     std::string source, target;
     double sparsity = 0;
     Cell transfer;
-    Cell targetImp;   ///< the target's own IMP at that sparsity
-    Cell targetFull;  ///< the target's full model
+    Cell targetImp;       ///< the target's own IMP at that sparsity
+    Cell targetFull;      ///< the target's full model
     bool winning = false; ///< transfer meets the criterion against the target's full model
 };
 

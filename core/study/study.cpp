@@ -142,8 +142,8 @@ StudySpec StudySpec::fromJson(const json &j, const std::string &source)
         for (size_t i = 0; i < v->size(); ++i) {
             const json &e = (*v)[i];
             const std::string path = "baselines[" + std::to_string(i) + "]";
-            if (!e.is_string()
-                || std::find(baselineKinds().begin(), baselineKinds().end(), e.get<std::string>()) == baselineKinds().end())
+            if (!e.is_string() || std::find(baselineKinds().begin(), baselineKinds().end(), e.get<std::string>()) ==
+                                      baselineKinds().end())
                 f.failPath(path, "expected one of " + joined(baselineKinds()) + ", got " + e.dump());
             if (std::find(s.baselines.begin(), s.baselines.end(), e.get<std::string>()) != s.baselines.end())
                 f.failPath(path, "listed twice: " + e.dump());
@@ -166,8 +166,8 @@ StudySpec StudySpec::fromJson(const json &j, const std::string &source)
             tr.sparsity = sparsity;
         } else {
             if (round > parsed.prune.numRounds())
-                t.fail("round", "the IMP schedule has rounds 0.." + std::to_string(parsed.prune.numRounds()) + ", got "
-                                    + std::to_string(round));
+                t.fail("round", "the IMP schedule has rounds 0.." + std::to_string(parsed.prune.numRounds()) +
+                                    ", got " + std::to_string(round));
             tr.round = round;
         }
         tr.from = t.find("from") ? taskList(*t.find("from"), f, "transfer.from", names) : names;
@@ -215,9 +215,12 @@ StudySpec StudySpec::load(const std::string &path)
 std::string planStatusName(PlanStatus status)
 {
     switch (status) {
-    case PlanStatus::Done: return "done";
-    case PlanStatus::Partial: return "partial";
-    case PlanStatus::Todo: break;
+    case PlanStatus::Done:
+        return "done";
+    case PlanStatus::Partial:
+        return "partial";
+    case PlanStatus::Todo:
+        break;
     }
     return "todo";
 }
@@ -256,7 +259,8 @@ std::vector<PlannedRun> planStudy(const StudySpec &study, int threadsOverride)
     for (const auto &[task, dir] : study.tasks) {
         for (uint64_t seed : study.seeds) {
             for (const std::string &kind : std::vector<std::string>{"imp", "full", "random", "standard", "oneshot"}) {
-                if (kind != "imp" && std::find(study.baselines.begin(), study.baselines.end(), kind) == study.baselines.end())
+                if (kind != "imp" &&
+                    std::find(study.baselines.begin(), study.baselines.end(), kind) == study.baselines.end())
                     continue;
                 PlannedRun r;
                 r.key = key(task, kind, seed);

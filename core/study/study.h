@@ -24,8 +24,8 @@
 // standard, oneshot (default full, random, reinit, shuffle: the paper's Table 2 columns).
 // transfer (optional): {"sparsity": s} (the IMP round nearest s) or {"round": k}; from / to
 // default to every task. at: the baselines (other than full) train only the rounds nearest these
-// sparsities, the ones Table 2 compares (run-spec "at"). metric: per task, the metric the report reads (default: the task's
-// main GLUE metric).
+// sparsities, the ones Table 2 compares (run-spec "at"). metric: per task, the metric the report reads (default: the
+// task's main GLUE metric).
 //
 // Keys: "RTE/imp/s0", "RTE/reinit/s0", "RTE->MRPC/transfer/s0". reinit, shuffle and transfer
 // runs depend on the IMP run of the same task and seed, and name it in their spec by its spec
@@ -45,8 +45,8 @@ class ExperimentStore;
 
 struct StudyTransfer
 {
-    std::optional<double> sparsity; ///< the IMP round whose sparsity is nearest this
-    std::optional<int> round;       ///< or this round
+    std::optional<double> sparsity;    ///< the IMP round whose sparsity is nearest this
+    std::optional<int> round;          ///< or this round
     std::vector<std::string> from, to; ///< canonical task names
 };
 
@@ -80,17 +80,22 @@ struct StudySpec
 /// One run of a plan.
 struct PlannedRun
 {
-    std::string key;  ///< "RTE/imp/s0"
-    std::string kind; ///< run kind
-    std::string task; ///< the task it trains on (the target of a transfer)
+    std::string key;        ///< "RTE/imp/s0"
+    std::string kind;       ///< run kind
+    std::string task;       ///< the task it trains on (the target of a transfer)
     std::string sourceTask; ///< transfer: the task whose ticket it uses; else empty
     uint64_t seed = 0;
     std::vector<std::string> dependsOn; ///< keys
-    int level = 0; ///< 0: no dependencies; 1: needs level-0 runs
-    RunSpec spec;  ///< with exactly this seed
+    int level = 0;                      ///< 0: no dependencies; 1: needs level-0 runs
+    RunSpec spec;                       ///< with exactly this seed
 };
 
-enum class PlanStatus { Todo, Partial, Done };
+enum class PlanStatus
+{
+    Todo,
+    Partial,
+    Done
+};
 std::string planStatusName(PlanStatus status);
 
 /// Expands a study into its runs, IMP first, in a stable order. threadsOverride > 0 replaces

@@ -31,7 +31,8 @@ inline std::string joined(const std::vector<std::string> &names)
 class JsonFields
 {
 public:
-    JsonFields(const nlohmann::json &j, const std::string &name, const std::string &source, std::initializer_list<const char *> known)
+    JsonFields(const nlohmann::json &j, const std::string &name, const std::string &source,
+               std::initializer_list<const char *> known)
         : m_json(j), m_prefix(name.empty() ? name : name + "."), m_source(source)
     {
         if (!j.is_object()) {

@@ -74,7 +74,8 @@ private Q_SLOTS:
     {
         QFETCH(QJsonObject, patch);
         QFETCH(QStringList, expected);
-        const QString dir = modelWith(QString::fromUtf8(QTest::currentDataTag()).replace(QLatin1Char(' '), QLatin1Char('_')), patch);
+        const QString dir =
+            modelWith(QString::fromUtf8(QTest::currentDataTag()).replace(QLatin1Char(' '), QLatin1Char('_')), patch);
         QElapsedTimer timer;
         timer.start();
         const auto r = tltest::runCli({QStringLiteral("fill-mask"), QStringLiteral("--model"), dir,

@@ -18,7 +18,10 @@ namespace {
 
 using Result = tltest::CliResult;
 
-Result cli(const QStringList &args) { return tltest::runCli(args); }
+Result cli(const QStringList &args)
+{
+    return tltest::runCli(args);
+}
 
 #define EXPECT_OK(r) QVERIFY2((r).exitCode == 0, (r).err.right(2000).constData())
 
@@ -33,7 +36,8 @@ class TestRunner : public QObject
 
     QString path(const QString &name) const { return m_dir.filePath(name); }
 
-    QString writeSpec(const QString &name, const QString &kind, const QString &extra = {}, int rounds = 3, int steps = 8)
+    QString writeSpec(const QString &name, const QString &kind, const QString &extra = {}, int rounds = 3,
+                      int steps = 8)
     {
         const QString file = path(name + QStringLiteral(".json"));
         QFile f(file);
@@ -66,7 +70,8 @@ class TestRunner : public QObject
 
     tl::MaskSet exported(const QString &db, qint64 run, int round)
     {
-        const QString file = path(QStringLiteral("mask-%1-%2.npz").arg(QFileInfo(db).baseName()).arg(run * 100 + round));
+        const QString file =
+            path(QStringLiteral("mask-%1-%2.npz").arg(QFileInfo(db).baseName()).arg(run * 100 + round));
         const Result r = cli({QStringLiteral("export-mask"), QStringLiteral("--db"), db, QStringLiteral("--run"),
                               QString::number(run), QStringLiteral("--round"), QString::number(round),
                               QStringLiteral("--out"), file});
@@ -83,8 +88,9 @@ private Q_SLOTS:
         EXPECT_OK(cli({QStringLiteral("demo-data"), QStringLiteral("--out"), path(QStringLiteral("data")),
                        QStringLiteral("--train"), QStringLiteral("200"), QStringLiteral("--dev"), QStringLiteral("40"),
                        QStringLiteral("--corpus-lines"), QStringLiteral("200")}));
-        EXPECT_OK(cli({QStringLiteral("init"), QStringLiteral("--preset"), QStringLiteral("tiny"), QStringLiteral("--vocab"),
-                       path(QStringLiteral("data/vocab.txt")), QStringLiteral("--out"), path(QStringLiteral("model"))}));
+        EXPECT_OK(
+            cli({QStringLiteral("init"), QStringLiteral("--preset"), QStringLiteral("tiny"), QStringLiteral("--vocab"),
+                 path(QStringLiteral("data/vocab.txt")), QStringLiteral("--out"), path(QStringLiteral("model"))}));
         m_db = path(QStringLiteral("lab.db"));
     }
 
@@ -136,8 +142,12 @@ private Q_SLOTS:
         QFETCH(QString, kind);
         QFETCH(QString, extra);
         QFETCH(int, rounds);
-        const Result r = cli({QStringLiteral("run"), writeSpec(QStringLiteral("b-") + QString::fromLatin1(QTest::currentDataTag()).replace(QLatin1Char(' '), QLatin1Char('-')), kind, extra),
-                              QStringLiteral("--db"), m_db});
+        const Result r =
+            cli({QStringLiteral("run"),
+                 writeSpec(QStringLiteral("b-") +
+                               QString::fromLatin1(QTest::currentDataTag()).replace(QLatin1Char(' '), QLatin1Char('-')),
+                           kind, extra),
+                 QStringLiteral("--db"), m_db});
         EXPECT_OK(r);
         const qint64 id = r.out.trimmed().toLongLong();
         const QJsonObject run = show(m_db, id);
@@ -172,9 +182,10 @@ private Q_SLOTS:
         QFETCH(QString, extra);
         QFETCH(QList<int>, trained);
         const QString tag = QString::fromLatin1(QTest::currentDataTag());
-        const Result r = cli({QStringLiteral("run"),
-                              writeSpec(QStringLiteral("at-") + tag, kind, extra + QStringLiteral(R"(, "at": [0.6, 0.41])")),
-                              QStringLiteral("--db"), m_db});
+        const Result r =
+            cli({QStringLiteral("run"),
+                 writeSpec(QStringLiteral("at-") + tag, kind, extra + QStringLiteral(R"(, "at": [0.6, 0.41])")),
+                 QStringLiteral("--db"), m_db});
         EXPECT_OK(r);
         const qint64 id = r.out.trimmed().toLongLong();
         const QJsonArray rows = show(m_db, id)[QStringLiteral("rounds")].toArray();
@@ -186,8 +197,8 @@ private Q_SLOTS:
         qint64 full = 0;
         for (const QJsonValue &v : runsJson(m_db)) {
             const QJsonObject o = v.toObject();
-            if (o[QStringLiteral("kind")].toString() == kind && o[QStringLiteral("id")].toInteger() != id
-                && !o[QStringLiteral("spec")].toObject().contains(QStringLiteral("at")))
+            if (o[QStringLiteral("kind")].toString() == kind && o[QStringLiteral("id")].toInteger() != id &&
+                !o[QStringLiteral("spec")].toObject().contains(QStringLiteral("at")))
                 full = o[QStringLiteral("id")].toInteger();
         }
         QVERIFY2(full > 0, "run baselines() first");
@@ -202,9 +213,10 @@ private Q_SLOTS:
                                   QStringLiteral("--db"), m_db});
         EXPECT_OK(again);
         QCOMPARE(again.out.trimmed().toLongLong(), id);
-        const Result imp = cli({QStringLiteral("run"),
-                                writeSpec(QStringLiteral("at-imp"), QStringLiteral("imp"), QStringLiteral(R"(, "at": [0.4])")),
-                                QStringLiteral("--db"), m_db});
+        const Result imp =
+            cli({QStringLiteral("run"),
+                 writeSpec(QStringLiteral("at-imp"), QStringLiteral("imp"), QStringLiteral(R"(, "at": [0.4])")),
+                 QStringLiteral("--db"), m_db});
         QCOMPARE(imp.exitCode, 1);
         QVERIFY2(imp.err.contains("field 'at'"), imp.err.constData());
     }
@@ -253,7 +265,8 @@ private Q_SLOTS:
         QCOMPARE(run[QStringLiteral("task")].toString(), QStringLiteral("mlm"));
         const QJsonArray rows = run[QStringLiteral("rounds")].toArray();
         QCOMPARE(rows.size(), 3);
-        QVERIFY(std::abs(rows[2].toObject()[QStringLiteral("sparsity")].toDouble() - 0.6) < 1e-5); // exact count: round(0.6 n) of n
+        QVERIFY(std::abs(rows[2].toObject()[QStringLiteral("sparsity")].toDouble() - 0.6) <
+                1e-5); // exact count: round(0.6 n) of n
         const QJsonObject m = rows[2].toObject()[QStringLiteral("metrics")].toObject();
         QVERIFY(m.contains(QStringLiteral("accuracy")) && m.contains(QStringLiteral("perplexity")));
     }
@@ -297,11 +310,11 @@ private Q_SLOTS:
         QVERIFY2(again.out.contains("done already"), again.out.constData());
         const qsizetype runsBefore = runsJson(m_db).size();
         // The batch form: every source x every target (runs 1 and 3: the IMP and random runs).
-        const Result batch = cli({QStringLiteral("transfer"), QStringLiteral("--db"), m_db, QStringLiteral("--from"),
-                                  QStringLiteral("1"), QStringLiteral("--from"), QStringLiteral("3"), QStringLiteral("--round"),
-                                  QStringLiteral("1"), QStringLiteral("--target"),
-                                  QStringLiteral("RTE=") + path(QStringLiteral("data/entailment")), QStringLiteral("--target"),
-                                  QStringLiteral("CoLA=") + path(QStringLiteral("data/agreement"))});
+        const Result batch = cli(
+            {QStringLiteral("transfer"), QStringLiteral("--db"), m_db, QStringLiteral("--from"), QStringLiteral("1"),
+             QStringLiteral("--from"), QStringLiteral("3"), QStringLiteral("--round"), QStringLiteral("1"),
+             QStringLiteral("--target"), QStringLiteral("RTE=") + path(QStringLiteral("data/entailment")),
+             QStringLiteral("--target"), QStringLiteral("CoLA=") + path(QStringLiteral("data/agreement"))});
         EXPECT_OK(batch);
         QCOMPARE(batch.out.trimmed().split('\n').size(), 4);
         QVERIFY2(batch.out.contains("\tfrom run 3 round 1\tto CoLA\tseed 3\tcreated"), batch.out.constData());
@@ -311,7 +324,8 @@ private Q_SLOTS:
         for (const char *ext : {"safetensors", "pt", "npz"}) {
             const QString file = path(QStringLiteral("round2.") + QLatin1String(ext));
             EXPECT_OK(cli({QStringLiteral("export-mask"), QStringLiteral("--db"), m_db, QStringLiteral("--run"),
-                           QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("2"), QStringLiteral("--out"), file}));
+                           QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("2"), QStringLiteral("--out"),
+                           file}));
             const Result im = cli({QStringLiteral("import-mask"), QStringLiteral("--db"), m_db,
                                    QStringLiteral("--file"), file, QStringLiteral("--model"),
                                    path(QStringLiteral("model")), QStringLiteral("--round"), QStringLiteral("2")});
@@ -408,7 +422,7 @@ private Q_SLOTS:
 
         QProcess p;
         p.start(QStringLiteral(TICKETLAB_CLI), {QStringLiteral("run"), spec, QStringLiteral("--db"), killed,
-                                                 QStringLiteral("--progress"), QStringLiteral("json")});
+                                                QStringLiteral("--progress"), QStringLiteral("json")});
         QVERIFY(p.waitForStarted());
         // Kill in the middle of round 2's training: rounds 0 and 1 are committed, round 2 is not.
         bool inRound2 = false;
@@ -417,7 +431,8 @@ private Q_SLOTS:
             buffer += p.readAllStandardOutput();
             for (const QByteArray &line : buffer.split('\n')) {
                 const QJsonObject e = QJsonDocument::fromJson(line).object();
-                if (e[QStringLiteral("event")].toString() == QLatin1String("progress") && e[QStringLiteral("round")].toInt() == 2)
+                if (e[QStringLiteral("event")].toString() == QLatin1String("progress") &&
+                    e[QStringLiteral("round")].toInt() == 2)
                     inRound2 = true;
             }
         }
@@ -436,7 +451,8 @@ private Q_SLOTS:
         const QJsonArray b = show(killed, 1)[QStringLiteral("rounds")].toArray();
         QCOMPARE(b.size(), 5);
         for (int k = 0; k < 5; ++k)
-            QCOMPARE(b[k].toObject()[QStringLiteral("metrics")].toObject(), a[k].toObject()[QStringLiteral("metrics")].toObject());
+            QCOMPARE(b[k].toObject()[QStringLiteral("metrics")].toObject(),
+                     a[k].toObject()[QStringLiteral("metrics")].toObject());
         for (int k = 1; k <= 4; ++k) {
             const tl::MaskSet x = exported(reference, 1, k), y = exported(killed, 1, k);
             for (size_t i = 0; i < x.tensors.size(); ++i)

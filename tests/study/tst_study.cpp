@@ -59,19 +59,30 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("patch");
         QTest::addColumn<QString>("fragment");
-        QTest::newRow("unknown") << R"({"seeds2": [0]})" << "field 'seeds2': unknown field";
-        QTest::newRow("task") << R"({"tasks": {"FOO": "/x"}})" << "field 'tasks.FOO'";
-        QTest::newRow("dir") << R"({"tasks": {"RTE": 3}})" << "field 'tasks.RTE'";
-        QTest::newRow("prune") << R"({"prune": {"step": 2}})" << "field 'prune.step'";
-        QTest::newRow("baseline") << R"({"baselines": ["full", "bogus"]})" << "field 'baselines[1]'";
-        QTest::newRow("transfer both") << R"({"transfer": {"sparsity": 0.2, "round": 1}})" << "field 'transfer.round'";
-        QTest::newRow("transfer round") << R"({"transfer": {"round": 9}})" << "field 'transfer.round'";
+        QTest::newRow("unknown") << R"({"seeds2": [0]})"
+                                 << "field 'seeds2': unknown field";
+        QTest::newRow("task") << R"({"tasks": {"FOO": "/x"}})"
+                              << "field 'tasks.FOO'";
+        QTest::newRow("dir") << R"({"tasks": {"RTE": 3}})"
+                             << "field 'tasks.RTE'";
+        QTest::newRow("prune") << R"({"prune": {"step": 2}})"
+                               << "field 'prune.step'";
+        QTest::newRow("baseline") << R"({"baselines": ["full", "bogus"]})"
+                                  << "field 'baselines[1]'";
+        QTest::newRow("transfer both") << R"({"transfer": {"sparsity": 0.2, "round": 1}})"
+                                       << "field 'transfer.round'";
+        QTest::newRow("transfer round") << R"({"transfer": {"round": 9}})"
+                                        << "field 'transfer.round'";
         QTest::newRow("transfer from") << R"({"transfer": {"sparsity": 0.2, "from": ["CoLA"]}})"
                                        << "field 'transfer.from[0]'";
-        QTest::newRow("per task") << R"({"train_per_task": {"RTE": {"lr": -1}}})" << "train_per_task.RTE";
-        QTest::newRow("per task field") << R"({"train_per_task": {"RTE": {"lr": -1}}})" << "field 'train.lr'";
-        QTest::newRow("at") << R"({"at": [0.5, 1.5]})" << "field 'at[1]'";
-        QTest::newRow("metric task") << R"({"metric": {"SST-2": "accuracy"}})" << "field 'metric.SST-2'";
+        QTest::newRow("per task") << R"({"train_per_task": {"RTE": {"lr": -1}}})"
+                                  << "train_per_task.RTE";
+        QTest::newRow("per task field") << R"({"train_per_task": {"RTE": {"lr": -1}}})"
+                                        << "field 'train.lr'";
+        QTest::newRow("at") << R"({"at": [0.5, 1.5]})"
+                            << "field 'at[1]'";
+        QTest::newRow("metric task") << R"({"metric": {"SST-2": "accuracy"}})"
+                                     << "field 'metric.SST-2'";
     }
     void errorsNameTheField()
     {
@@ -93,8 +104,8 @@ private Q_SLOTS:
             QVERIFY2(keys.insert(r.key).second, r.key.c_str());
             QCOMPARE(r.spec.seeds, std::vector<uint64_t>{r.seed});
             for (const std::string &dep : r.dependsOn) // dependencies come first
-                QVERIFY(std::find_if(plan.begin(), plan.end(), [&](const auto &p) { return p.key == dep; })
-                        < std::find_if(plan.begin(), plan.end(), [&](const auto &p) { return p.key == r.key; }));
+                QVERIFY(std::find_if(plan.begin(), plan.end(), [&](const auto &p) { return p.key == dep; }) <
+                        std::find_if(plan.begin(), plan.end(), [&](const auto &p) { return p.key == r.key; }));
         }
         const auto &imp = byKey(plan, "RTE/imp/s1");
         QCOMPARE(imp.level, 0);

@@ -132,7 +132,8 @@ struct FixtureWriter
         rec.runId = run;
         rec.round = round;
         rec.sparsity = mask.sparsity();
-        rec.devMetricsJson = R"({"main": )" + std::to_string(metric) + R"(, "accuracy": )" + std::to_string(metric) + "}";
+        rec.devMetricsJson =
+            R"({"main": )" + std::to_string(metric) + R"(, "accuracy": )" + std::to_string(metric) + "}";
         rec.trainMetricsJson = R"({"loss": 0.5})";
         rec.steps = 10;
         std::vector<CurvePoint> curve;

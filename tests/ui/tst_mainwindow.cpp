@@ -50,7 +50,8 @@ private Q_SLOTS:
         for (int i = 0; i < spies.size(); ++i) {
             FigurePanel *p = w.figurePanels()[i];
             QTRY_VERIFY_WITH_TIMEOUT(spies[i]->count() > 0, 10000);
-            QVERIFY2(spies[i]->last()[0].toString().isEmpty(), qPrintable(p->figureName() + QStringLiteral(": ") + spies[i]->last()[0].toString()));
+            QVERIFY2(spies[i]->last()[0].toString().isEmpty(),
+                     qPrintable(p->figureName() + QStringLiteral(": ") + spies[i]->last()[0].toString()));
             QVERIFY2(!p->figure().heatmaps.empty() || !p->figure().lines.empty(), qPrintable(p->figureName()));
             QVERIFY(p->plot()->plottableCount() > 0);
         }

@@ -69,7 +69,8 @@ QString checkpointProblem(const QDir &dir)
         QJsonParseError error;
         const QJsonDocument header = QJsonDocument::fromJson(st.read(qint64(n)), &error);
         if (error.error != QJsonParseError::NoError || !header.isObject())
-            return st.fileName() + QStringLiteral(": not a safetensors file (header: ") + error.errorString() + QLatin1Char(')');
+            return st.fileName() + QStringLiteral(": not a safetensors file (header: ") + error.errorString() +
+                   QLatin1Char(')');
         return {};
     }
     QFile bin(dir.filePath(QStringLiteral("pytorch_model.bin")));
@@ -188,8 +189,9 @@ QWidget *NewRunDialog::buildExperimentGroup()
     m_kind = new QComboBox(what);
     for (const std::string &k : RunSpec::kinds())
         m_kind->addItem(QString::fromStdString(k));
-    m_kind->setToolTip(QStringLiteral("imp: iterative magnitude pruning with rewinding; full: no pruning; random, reinit, "
-                                      "shuffle, standard, oneshot: the paper's baselines; transfer: fine-tune a stored mask"));
+    m_kind->setToolTip(
+        QStringLiteral("imp: iterative magnitude pruning with rewinding; full: no pruning; random, reinit, "
+                       "shuffle, standard, oneshot: the paper's baselines; transfer: fine-tune a stored mask"));
     wf->addRow(QStringLiteral("Kind:"), m_kind);
     m_sourceRun = intSpin(0, 1000000, 0, what);
     m_sourceRun->setSpecialValueText(QStringLiteral("(none)"));
@@ -245,7 +247,8 @@ QWidget *NewRunDialog::buildPruningGroup()
     pf->addRow(QString(), m_embeddings);
     m_rewind = new QComboBox(prune);
     m_rewind->addItems({QStringLiteral("pretrained"), QStringLiteral("step")});
-    m_rewind->setToolTip(QStringLiteral("Rewind the surviving weights to the pre-trained weights (the paper) or to step k of fine-tuning"));
+    m_rewind->setToolTip(QStringLiteral(
+        "Rewind the surviving weights to the pre-trained weights (the paper) or to step k of fine-tuning"));
     pf->addRow(QStringLiteral("Rewind to:"), m_rewind);
     m_rewindStep = intSpin(0, 100000000, 0, prune);
     pf->addRow(QStringLiteral("Rewind step:"), m_rewindStep);
@@ -364,8 +367,8 @@ void NewRunDialog::keyPressEvent(QKeyEvent *event)
 void NewRunDialog::updateEnabled()
 {
     const QString kind = m_kind->currentText();
-    const bool needsSource = kind == QLatin1String("transfer") || kind == QLatin1String("reinit")
-                             || kind == QLatin1String("shuffle");
+    const bool needsSource =
+        kind == QLatin1String("transfer") || kind == QLatin1String("reinit") || kind == QLatin1String("shuffle");
     m_sourceRun->setEnabled(needsSource);
     m_sourceRound->setEnabled(kind == QLatin1String("transfer")); // reinit / shuffle follow every round
     m_maskFile->setEnabled(kind == QLatin1String("transfer"));
@@ -379,7 +382,9 @@ void NewRunDialog::updateEnabled()
 
 QJsonObject NewRunDialog::spec() const
 {
-    auto absolute = [](const QString &p) { return p.trimmed().isEmpty() ? QString() : QFileInfo(p.trimmed()).absoluteFilePath(); };
+    auto absolute = [](const QString &p) {
+        return p.trimmed().isEmpty() ? QString() : QFileInfo(p.trimmed()).absoluteFilePath();
+    };
     QJsonObject o;
     o[QStringLiteral("model")] = absolute(m_model->text());
     o[QStringLiteral("task")] = m_task->currentText().trimmed();
@@ -492,7 +497,8 @@ bool NewRunDialog::setSpec(const QJsonObject &o, QString *error)
     if (t.contains(QLatin1String("epochs")))
         m_epochs->setValue(t.value(QLatin1String("epochs")).toInt());
     if (t.contains(QLatin1String("max_steps")))
-        m_maxSteps->setValue(t.value(QLatin1String("max_steps")).isNull() ? 0 : t.value(QLatin1String("max_steps")).toInt());
+        m_maxSteps->setValue(
+            t.value(QLatin1String("max_steps")).isNull() ? 0 : t.value(QLatin1String("max_steps")).toInt());
     if (t.contains(QLatin1String("lr")))
         m_lr->setValue(t.value(QLatin1String("lr")).toDouble());
     if (t.contains(QLatin1String("batch_size")))
@@ -600,11 +606,11 @@ QStringList NewRunDialog::validate() const
         problems << QStringLiteral("data_dir: choose the task's data folder");
     else if (!QFileInfo(data).isDir())
         problems << QStringLiteral("data_dir: %1 is not a folder").arg(data);
-    if (kind == QLatin1String("transfer") && !m_maskFile->text().trimmed().isEmpty()
-        && !QFileInfo(o.value(QLatin1String("source")).toObject().value(QLatin1String("mask_file")).toString()).isFile())
+    if (kind == QLatin1String("transfer") && !m_maskFile->text().trimmed().isEmpty() &&
+        !QFileInfo(o.value(QLatin1String("source")).toObject().value(QLatin1String("mask_file")).toString()).isFile())
         problems << QStringLiteral("source.mask_file: no such file");
-    else if (o.contains(QLatin1String("source")) && o.value(QLatin1String("source")).toObject().contains(QLatin1String("run"))
-             && m_sourceRun->value() < 1)
+    else if (o.contains(QLatin1String("source")) &&
+             o.value(QLatin1String("source")).toObject().contains(QLatin1String("run")) && m_sourceRun->value() < 1)
         problems << QStringLiteral("source.run: %1 needs the IMP run whose masks it uses").arg(kind);
     // The engine's own strict check (types, ranges, combinations), naming the field.
     try {
@@ -620,7 +626,8 @@ QStringList NewRunDialog::validate() const
 bool NewRunDialog::saveSpec(const QString &path, QString *error) const
 {
     QSaveFile f(path);
-    if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(spec()).toJson(QJsonDocument::Indented)) < 0 || !f.commit()) {
+    if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(spec()).toJson(QJsonDocument::Indented)) < 0 ||
+        !f.commit()) {
         if (error)
             *error = path + QStringLiteral(": ") + f.errorString();
         return false;
@@ -644,9 +651,10 @@ void NewRunDialog::accept()
     QString folder = m_specFolder.isEmpty() ? QDir::tempPath() : m_specFolder;
     QDir().mkpath(folder);
     const QJsonObject o = spec();
-    const QString name = QStringLiteral("%1-%2-%3.json")
-                             .arg(o.value(QLatin1String("task")).toString().toLower(), o.value(QLatin1String("kind")).toString(),
-                                  QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")));
+    const QString name =
+        QStringLiteral("%1-%2-%3.json")
+            .arg(o.value(QLatin1String("task")).toString().toLower(), o.value(QLatin1String("kind")).toString(),
+                 QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")));
     const QString path = QDir(folder).filePath(name);
     QString error;
     if (!saveSpec(path, &error)) {

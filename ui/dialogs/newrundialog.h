@@ -67,10 +67,11 @@ private:
     QLineEdit *m_model = nullptr, *m_dataDir = nullptr, *m_seeds = nullptr, *m_maskFile = nullptr;
     QComboBox *m_task = nullptr, *m_kind = nullptr, *m_method = nullptr, *m_schedule = nullptr, *m_stopBy = nullptr,
               *m_rewind = nullptr, *m_head = nullptr, *m_device = nullptr, *m_criterion = nullptr, *m_preset = nullptr;
-    QDoubleSpinBox *m_step = nullptr, *m_target = nullptr, *m_lr = nullptr, *m_warmup = nullptr, *m_weightDecay = nullptr;
-    QSpinBox *m_rounds = nullptr, *m_rewindStep = nullptr, *m_epochs = nullptr, *m_maxSteps = nullptr, *m_batch = nullptr,
-             *m_evalBatch = nullptr, *m_seqLen = nullptr, *m_threads = nullptr, *m_sourceRun = nullptr,
-             *m_sourceRound = nullptr;
+    QDoubleSpinBox *m_step = nullptr, *m_target = nullptr, *m_lr = nullptr, *m_warmup = nullptr,
+                   *m_weightDecay = nullptr;
+    QSpinBox *m_rounds = nullptr, *m_rewindStep = nullptr, *m_epochs = nullptr, *m_maxSteps = nullptr,
+             *m_batch = nullptr, *m_evalBatch = nullptr, *m_seqLen = nullptr, *m_threads = nullptr,
+             *m_sourceRun = nullptr, *m_sourceRound = nullptr;
     QCheckBox *m_pooler = nullptr, *m_embeddings = nullptr;
     QLabel *m_problems = nullptr;
     QString m_savedPath, m_specFolder;

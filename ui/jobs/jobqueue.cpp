@@ -11,11 +11,16 @@ namespace tl::ui {
 QString stateName(RunJob::State state)
 {
     switch (state) {
-    case RunJob::State::Queued: return QStringLiteral("queued");
-    case RunJob::State::Running: return QStringLiteral("running");
-    case RunJob::State::Done: return QStringLiteral("done");
-    case RunJob::State::Failed: return QStringLiteral("failed");
-    case RunJob::State::Cancelled: return QStringLiteral("cancelled");
+    case RunJob::State::Queued:
+        return QStringLiteral("queued");
+    case RunJob::State::Running:
+        return QStringLiteral("running");
+    case RunJob::State::Done:
+        return QStringLiteral("done");
+    case RunJob::State::Failed:
+        return QStringLiteral("failed");
+    case RunJob::State::Cancelled:
+        return QStringLiteral("cancelled");
     }
     return {};
 }
@@ -117,7 +122,10 @@ int JobQueue::resume(int row)
     return enqueue(j->specPath(), j->dbPath());
 }
 
-RunJob *JobQueue::job(int row) const { return row >= 0 && row < m_jobs.size() ? m_jobs[row] : nullptr; }
+RunJob *JobQueue::job(int row) const
+{
+    return row >= 0 && row < m_jobs.size() ? m_jobs[row] : nullptr;
+}
 
 RunJob *JobQueue::current() const
 {
@@ -166,9 +174,15 @@ void JobQueue::rowChanged(RunJob *job)
         Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
 }
 
-int JobQueue::rowCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : int(m_jobs.size()); }
+int JobQueue::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_jobs.size());
+}
 
-int JobQueue::columnCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : ColumnCount; }
+int JobQueue::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
 
 QVariant JobQueue::data(const QModelIndex &index, int role) const
 {
@@ -196,12 +210,17 @@ QVariant JobQueue::data(const QModelIndex &index, int role) const
             return QStringLiteral("failed: ") + j->errorText();
         return stateName(j->state()) + (p.run ? QStringLiteral(" (run %1)").arg(p.run) : QString());
     case RoundColumn:
-        return running || p.run ? QStringLiteral("%1/%2 (%3%)").arg(p.round).arg(p.rounds).arg(p.sparsity * 100, 0, 'f', 1)
-                                : QString();
-    case ProgressColumn: return QStringLiteral("%1%").arg(int(j->fractionDone() * 100));
-    case EtaColumn: return running ? formatEta(p.etaSeconds) : QString();
-    case LossColumn: return p.step > 0 ? QString::number(p.loss, 'f', 4) : QString();
-    default: return {};
+        return running || p.run
+                   ? QStringLiteral("%1/%2 (%3%)").arg(p.round).arg(p.rounds).arg(p.sparsity * 100, 0, 'f', 1)
+                   : QString();
+    case ProgressColumn:
+        return QStringLiteral("%1%").arg(int(j->fractionDone() * 100));
+    case EtaColumn:
+        return running ? formatEta(p.etaSeconds) : QString();
+    case LossColumn:
+        return p.step > 0 ? QString::number(p.loss, 'f', 4) : QString();
+    default:
+        return {};
     }
 }
 
@@ -210,13 +229,20 @@ QVariant JobQueue::headerData(int section, Qt::Orientation orientation, int role
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (section) {
-    case SpecColumn: return QStringLiteral("Spec");
-    case StateColumn: return QStringLiteral("State");
-    case RoundColumn: return QStringLiteral("Round (sparsity)");
-    case ProgressColumn: return QStringLiteral("Progress");
-    case EtaColumn: return QStringLiteral("ETA (round)");
-    case LossColumn: return QStringLiteral("Loss");
-    default: return {};
+    case SpecColumn:
+        return QStringLiteral("Spec");
+    case StateColumn:
+        return QStringLiteral("State");
+    case RoundColumn:
+        return QStringLiteral("Round (sparsity)");
+    case ProgressColumn:
+        return QStringLiteral("Progress");
+    case EtaColumn:
+        return QStringLiteral("ETA (round)");
+    case LossColumn:
+        return QStringLiteral("Loss");
+    default:
+        return {};
     }
 }
 

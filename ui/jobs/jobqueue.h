@@ -19,7 +19,16 @@ class JobQueue : public QAbstractTableModel
     Q_OBJECT
 
 public:
-    enum Column { SpecColumn, StateColumn, RoundColumn, ProgressColumn, EtaColumn, LossColumn, ColumnCount };
+    enum Column
+    {
+        SpecColumn,
+        StateColumn,
+        RoundColumn,
+        ProgressColumn,
+        EtaColumn,
+        LossColumn,
+        ColumnCount
+    };
     static constexpr int FractionRole = Qt::UserRole + 1; ///< double in [0, 1] on ProgressColumn
 
     explicit JobQueue(QObject *parent = nullptr);
@@ -60,7 +69,7 @@ private:
     void startNext();
     void rowChanged(RunJob *job);
 
-    QList<RunJob *> m_jobs; ///< owned (children)
+    QList<RunJob *> m_jobs;                         ///< owned (children)
     QHash<const RunJob *, QList<RunJob *>> m_after; ///< job -> the jobs it waits for
     int m_maxParallel = 1;
     bool m_starting = false;

@@ -31,7 +31,14 @@ class RunJob : public QObject
     Q_OBJECT
 
 public:
-    enum class State { Queued, Running, Done, Failed, Cancelled };
+    enum class State
+    {
+        Queued,
+        Running,
+        Done,
+        Failed,
+        Cancelled
+    };
     Q_ENUM(State)
 
     RunJob(QString specPath, QString dbPath, QObject *parent = nullptr);

@@ -57,7 +57,8 @@ QueuePanel::QueuePanel(JobQueue *queue, QWidget *parent) : QWidget(parent), m_qu
     layout->addWidget(m_view, 1);
     auto *buttons = new QHBoxLayout;
     m_cancel = new QPushButton(QStringLiteral("Cancel"), this);
-    m_cancel->setToolTip(QStringLiteral("Stop the run after its current step; its finished rounds stay and it can resume"));
+    m_cancel->setToolTip(
+        QStringLiteral("Stop the run after its current step; its finished rounds stay and it can resume"));
     m_resume = new QPushButton(QStringLiteral("Resume"), this);
     m_resume->setToolTip(QStringLiteral("Queue the spec again: it continues from its last finished round"));
     buttons->addWidget(new QLabel(QStringLiteral("Runs at once:"), this));

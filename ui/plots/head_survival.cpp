@@ -46,11 +46,12 @@ Figure buildHeadSurvival(const ExperimentStore &store, const FigureRequest &requ
     }
     for (const RunRecord &run : runs) {
         const int round = fig::roundFor(store, run, request.round);
-        f.maxRound = f.maxRound < 0 ? fig::roundFor(store, run, -1) : std::min(f.maxRound, fig::roundFor(store, run, -1));
+        f.maxRound =
+            f.maxRound < 0 ? fig::roundFor(store, run, -1) : std::min(f.maxRound, fig::roundFor(store, run, -1));
         const int heads = storedHeadCount(store, run.id);
         if (heads <= 0)
-            throw Error(store.path() + ": run " + std::to_string(run.id)
-                        + " has no stored model config, so its number of heads is unknown");
+            throw Error(store.path() + ": run " + std::to_string(run.id) +
+                        " has no stored model config, so its number of heads is unknown");
         const auto survival = headSurvival(storedMask(store, run.id, round), heads);
         for (const HeadSurvival &h : survival)
             f.csv += QStringLiteral("%1,%2,%3,%4,%5,%6,%7,%8,%9\n")
@@ -63,8 +64,8 @@ Figure buildHeadSurvival(const ExperimentStore &store, const FigureRequest &requ
                          .arg(h.kept)
                          .arg(fig::csvNumber(h.fraction()))
                          .arg(h.fraction() > request.headThreshold ? 1 : 0);
-        f.heatmaps.push_back(
-            headSurvivalPanel(survival, fig::runLabel(run) + QStringLiteral(", round %1").arg(round), request.headThreshold));
+        f.heatmaps.push_back(headSurvivalPanel(survival, fig::runLabel(run) + QStringLiteral(", round %1").arg(round),
+                                               request.headThreshold));
     }
     return f;
 }

@@ -164,8 +164,9 @@ Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &
                     continue;
                 }
                 const auto [mean, sd] = meanStd(it->second.values);
-                row += it->second.values.size() > 1 ? QStringLiteral(" & $%1 \\pm %2$").arg(mean, 0, 'f', 3).arg(sd, 0, 'f', 3)
-                                                     : QStringLiteral(" & %1").arg(mean, 0, 'f', 3);
+                row += it->second.values.size() > 1
+                           ? QStringLiteral(" & $%1 \\pm %2$").arg(mean, 0, 'f', 3).arg(sd, 0, 'f', 3)
+                           : QStringLiteral(" & %1").arg(mean, 0, 'f', 3);
             }
             latexRows += row + QStringLiteral(" \\\\\n");
         }

@@ -20,8 +20,8 @@ Figure buildSparsityRounds(const ExperimentStore &store, const FigureRequest &re
             type = t;
     }
     if (!type)
-        throw Error("unknown matrix type '" + request.matrixType.toStdString() + "' ("
-                    + known.join(QStringLiteral(", ")).toStdString() + ")");
+        throw Error("unknown matrix type '" + request.matrixType.toStdString() + "' (" +
+                    known.join(QStringLiteral(", ")).toStdString() + ")");
     const QString typeName = QString::fromStdString(matrixTypeName(*type));
     f.title = QStringLiteral("Sparsity of %1 by round").arg(typeName);
     f.csv = QStringLiteral("run,label,round,layer,matrix,sparsity\n");

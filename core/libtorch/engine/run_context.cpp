@@ -19,7 +19,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-bool isHead(const std::string &name) { return name.rfind("classifier.", 0) == 0; }
+bool isHead(const std::string &name)
+{
+    return name.rfind("classifier.", 0) == 0;
+}
 
 std::map<std::string, torch::Tensor> snapshot(const NamedTensors &params)
 {
@@ -234,7 +237,9 @@ RoundResult RunContext::trainRound(const MaskSet &mask, uint64_t seed, bool firs
         const MlmResult r = trainMlm(m_net, m_tokenizer->vocab(), m_corpus, mo, onProgress, setup);
         result.cancelled = r.cancelled;
         result.steps = r.steps;
-        result.dev = {{"accuracy", r.after.accuracy}, {"loss", r.after.loss}, {"perplexity", r.after.perplexity},
+        result.dev = {{"accuracy", r.after.accuracy},
+                      {"loss", r.after.loss},
+                      {"perplexity", r.after.perplexity},
                       {"main", r.after.accuracy}};
         if (!r.lossCurve.empty())
             result.train = {{"loss", r.lossCurve.back().second}};

@@ -179,9 +179,9 @@ void SeedRun::loadSource()
     if (src.bySpec()) {
         const auto found = m_store.findRun(src.specHash, src.seed);
         if (!found || found->status != "done")
-            throw Error(m_store.path() + ": the source run (spec " + src.specHash + ", seed " + std::to_string(src.seed)
-                        + ") " + (found ? "is " + found->status + ", not done" : "is not in this database")
-                        + "; run it first");
+            throw Error(m_store.path() + ": the source run (spec " + src.specHash + ", seed " +
+                        std::to_string(src.seed) + ") " +
+                        (found ? "is " + found->status + ", not done" : "is not in this database") + "; run it first");
         m_sourceRunId = found->id;
     }
     const std::string name = "source run " + std::to_string(m_sourceRunId);
@@ -205,8 +205,8 @@ void SeedRun::loadSource()
     m_sourceRound = src.round;
     if (m_spec.kind == "transfer") {
         if (src.round < 0 || src.round > m_source->rounds())
-            throw Error("source round " + std::to_string(src.round) + " does not exist in run "
-                        + std::to_string(m_sourceRunId) + " (rounds 0.." + std::to_string(m_source->rounds()) + ")");
+            throw Error("source round " + std::to_string(src.round) + " does not exist in run " +
+                        std::to_string(m_sourceRunId) + " (rounds 0.." + std::to_string(m_source->rounds()) + ")");
         m_sourceMask = alignMask(m_source->maskAt(src.round), expected, "run " + std::to_string(m_sourceRunId));
     }
     validateMask(m_source->maskAt(0), expected, "run " + std::to_string(m_sourceRunId));
@@ -245,14 +245,17 @@ void SeedRun::initialiseWeights(int round, int previousRound)
         m_ctx.resetHead();
 }
 
-void SeedRun::saveHead(int round) { m_ctx.saveHead(checkpointPath(round)); }
+void SeedRun::saveHead(int round)
+{
+    m_ctx.saveHead(checkpointPath(round));
+}
 
 void SeedRun::loadHead(int round)
 {
     const std::string path = checkpointPath(round);
     if (!fs::exists(path))
-        throw Error(path + ": checkpoint of round " + std::to_string(round)
-                    + " is missing; cannot resume this run exactly (delete the run or start a new database)");
+        throw Error(path + ": checkpoint of round " + std::to_string(round) +
+                    " is missing; cannot resume this run exactly (delete the run or start a new database)");
     m_ctx.loadHead(path);
 }
 
@@ -336,9 +339,9 @@ void SeedRun::fillSkippedMasks(int round, const std::vector<double> &sparsities)
             method = method == PruneMethod::TensorMagnitude || method == PruneMethod::TensorRandom
                          ? PruneMethod::TensorRandom
                          : PruneMethod::GlobalRandom;
-            m_order->record(prune(m_ctx.prunable(), m_order->maskAt(k - 1), sparsities[size_t(k)], method,
-                                  roundSeed(m_seed, k)),
-                            k);
+            m_order->record(
+                prune(m_ctx.prunable(), m_order->maskAt(k - 1), sparsities[size_t(k)], method, roundSeed(m_seed, k)),
+                k);
         } else {
             m_order->record(maskForRound(k, sparsities), k);
         }

@@ -18,7 +18,10 @@ bool endsWith(const std::string &s, const std::string &suffix)
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-bool startsWith(const std::string &s, const std::string &prefix) { return s.rfind(prefix, 0) == 0; }
+bool startsWith(const std::string &s, const std::string &prefix)
+{
+    return s.rfind(prefix, 0) == 0;
+}
 
 /// Canonical HF name of a checkpoint key, or "" for keys that carry no parameter.
 std::string canonicalKey(std::string key, LoadReport *report)
@@ -51,11 +54,11 @@ std::map<std::string, torch::Tensor> readPickled(const std::string &path)
     try {
         state = readTorchStateDict(path);
     } catch (const Error &e) {
-        throw Error(std::string(e.what())
-                    + "\nIf the file loads in Python, converting it to model.safetensors always works:\n"
-                      "  python3 -c \"import torch, safetensors.torch as s; "
-                      "s.save_file({k: v.contiguous() for k, v in torch.load('pytorch_model.bin').items()}, "
-                      "'model.safetensors', metadata={'format': 'pt'})\"");
+        throw Error(std::string(e.what()) +
+                    "\nIf the file loads in Python, converting it to model.safetensors always works:\n"
+                    "  python3 -c \"import torch, safetensors.torch as s; "
+                    "s.save_file({k: v.contiguous() for k, v in torch.load('pytorch_model.bin').items()}, "
+                    "'model.safetensors', metadata={'format': 'pt'})\"");
     }
     std::map<std::string, torch::Tensor> out;
     for (auto &[name, t] : state)
@@ -128,9 +131,9 @@ void loadStateDict(BertNet &net, const std::map<std::string, torch::Tensor> &sta
                 r.reinitialised.push_back(name); // another label count: keep the fresh head
                 continue;
             }
-            throw Error((r.weightsFile.empty() ? std::string("checkpoint") : r.weightsFile) + ": key '" + name
-                        + "' has shape " + c10::str(it->second.sizes()) + " but the config asks for "
-                        + c10::str(param.sizes()));
+            throw Error((r.weightsFile.empty() ? std::string("checkpoint") : r.weightsFile) + ": key '" + name +
+                        "' has shape " + c10::str(it->second.sizes()) + " but the config asks for " +
+                        c10::str(param.sizes()));
         }
         param.copy_(it->second);
     }
@@ -149,8 +152,8 @@ void checkConfigAgainstCheckpoint(const BertConfig &cfg, const std::map<std::str
             return;
         const std::vector<int64_t> actual = it->second.sizes().vec();
         if (actual != shape)
-            throw Error(configSource + ": " + keys + " give '" + tensor + "' the shape " + text(shape) + ", but "
-                        + weightsFile + " holds " + text(actual) + ": the config does not belong to this checkpoint");
+            throw Error(configSource + ": " + keys + " give '" + tensor + "' the shape " + text(shape) + ", but " +
+                        weightsFile + " holds " + text(actual) + ": the config does not belong to this checkpoint");
     };
     const int64_t h = cfg.hiddenSize;
     expect("keys 'vocab_size' and 'hidden_size'", "bert.embeddings.word_embeddings.weight", {cfg.vocabSize, h});
@@ -168,9 +171,9 @@ void checkConfigAgainstCheckpoint(const BertConfig &cfg, const std::map<std::str
         if (startsWith(name, prefix))
             layers = std::max<int64_t>(layers, std::atoll(name.c_str() + prefix.size()) + 1);
     if (layers > 0 && layers != cfg.numHiddenLayers)
-        throw Error(configSource + ": key 'num_hidden_layers' is " + std::to_string(cfg.numHiddenLayers) + ", but "
-                    + weightsFile + " holds " + std::to_string(layers) + " encoder layers (bert.encoder.layer.0.."
-                    + std::to_string(layers - 1) + "): the config does not belong to this checkpoint");
+        throw Error(configSource + ": key 'num_hidden_layers' is " + std::to_string(cfg.numHiddenLayers) + ", but " +
+                    weightsFile + " holds " + std::to_string(layers) + " encoder layers (bert.encoder.layer.0.." +
+                    std::to_string(layers - 1) + "): the config does not belong to this checkpoint");
 }
 
 BertNet loadBert(const std::string &dir, BertHeads heads, LoadReport *report, const BertConfig *config)

@@ -17,10 +17,10 @@ namespace tl {
 struct LoadReport
 {
     std::string weightsFile;
-    std::vector<std::string> missingKeys;    ///< model parameters the file lacks (initialised as HF does)
-    std::vector<std::string> unusedKeys;     ///< file tensors the model has no place for
-    std::vector<std::string> reinitialised;  ///< task-head tensors whose shape differed (new label count)
-    std::vector<std::string> legacyRenamed;  ///< LayerNorm.gamma/beta keys read as weight/bias
+    std::vector<std::string> missingKeys;   ///< model parameters the file lacks (initialised as HF does)
+    std::vector<std::string> unusedKeys;    ///< file tensors the model has no place for
+    std::vector<std::string> reinitialised; ///< task-head tensors whose shape differed (new label count)
+    std::vector<std::string> legacyRenamed; ///< LayerNorm.gamma/beta keys read as weight/bias
 };
 
 /// A checkpoint's tensors under canonical names: "bert." prefix added where missing,
