@@ -13,6 +13,7 @@
 
 #include "analysis/analysis.h"
 #include "cli_common.h"
+#include "engine/progress_protocol.h"
 #include "engine/run_spec.h"
 #include "engine/runner.h"
 #include "analysis/tickets.h"
@@ -45,22 +46,7 @@ RunEventFn eventPrinter(const std::string &format)
         if (e.type == "tick")
             return !g_interrupted.load();
         if (format == "json") {
-            nlohmann::json j = {{"event", e.type},  {"run", e.runId},     {"seed", e.seed},
-                                {"round", e.round}, {"rounds", e.rounds}, {"sparsity", e.sparsity}};
-            if (e.type == "progress") {
-                j["step"] = e.step;
-                j["total_steps"] = e.totalSteps;
-                j["loss"] = e.loss;
-                j["lr"] = e.lr;
-                j["tokens_per_s"] = e.tokensPerSecond;
-                j["eta_s"] = e.etaSeconds;
-            }
-            if (e.type == "round_done")
-                j["metrics"] = e.metrics;
-            if (e.type == "run_start") {
-                j["resumed"] = e.resumed;
-                j["reused"] = e.reused;
-            }
+            const nlohmann::json j = runEventToJson(e);
             printJsonLine(j);
             std::cout.flush();
         } else if (e.type == "run_start") {

@@ -20,8 +20,10 @@ json runEventToJson(const RunEvent &e)
     }
     if (e.type == "round_done")
         j["metrics"] = e.metrics;
-    if (e.type == "run_start")
+    if (e.type == "run_start") {
         j["resumed"] = e.resumed;
+        j["reused"] = e.reused;
+    }
     return j;
 }
 
@@ -84,6 +86,7 @@ std::optional<ProgressLine> parseProgressLine(const std::string &line)
     e.tokensPerSecond = field<double>(j, "tokens_per_s", 0);
     e.etaSeconds = field<double>(j, "eta_s", 0);
     e.resumed = field<bool>(j, "resumed", false);
+    e.reused = field<bool>(j, "reused", false);
     if (auto it = j.find("metrics"); it != j.end() && it->is_object())
         for (const auto &[k, v] : it->items())
             if (v.is_number())
