@@ -166,6 +166,35 @@ std::vector<LayerSparsity> layerSparsity(const MaskSet &mask)
     return out;
 }
 
+std::vector<std::vector<LayerSparsity>> layerSparsityByRound(const PruneOrder &order)
+{
+    // One pass over the order: per tensor, how many weights went in each round. A mask per
+    // round would decode and materialise the whole order once per round (seconds each at
+    // BERT-base size).
+    const int rounds = order.rounds();
+    std::vector<std::vector<LayerSparsity>> out(size_t(rounds) + 1);
+    size_t offset = 0;
+    for (size_t i = 0; i < order.names.size(); ++i) {
+        int64_t n = 1;
+        for (int64_t d : order.shapes[i])
+            n *= d;
+        const ParamLocation loc = locateParam(order.names[i]);
+        if (loc.type != MatrixType::Other) {
+            std::vector<int64_t> perRound(size_t(rounds) + 1, 0);
+            for (size_t k = offset; k < offset + size_t(n); ++k)
+                ++perRound[order.order[k] <= rounds ? order.order[k] : 0];
+            int64_t pruned = 0;
+            for (int r = 0; r <= rounds; ++r) {
+                if (r > 0)
+                    pruned += perRound[size_t(r)];
+                out[size_t(r)].push_back({loc.layer, loc.type, n, pruned});
+            }
+        }
+        offset += size_t(n);
+    }
+    return out;
+}
+
 std::vector<HeadSurvival> headSurvival(const MaskSet &mask, int heads)
 {
     if (heads < 1)
