@@ -302,24 +302,11 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
 
 RunSpec RunSpec::load(const std::string &path)
 {
-    json j;
-    try {
-        j = json::parse(readFileText(path));
-    } catch (const json::parse_error &e) {
-        throw Error(path + ": invalid JSON: " + e.what());
-    }
-    RunSpec s = fromJson(j, path);
-    // Absolute, so the spec means the same whatever the working directory of whoever runs it.
-    namespace fs = std::filesystem;
-    const fs::path folder = fs::absolute(fs::path(path)).parent_path();
-    auto resolve = [&](std::string &p) {
-        if (!p.empty() && fs::path(p).is_relative())
-            p = (folder / p).lexically_normal().string();
-    };
-    resolve(s.model);
-    resolve(s.dataDir);
+    RunSpec s = fromJson(readJsonFile(path), path);
+    resolveBeside(path, s.model);
+    resolveBeside(path, s.dataDir);
     if (s.source)
-        resolve(s.source->maskFile);
+        resolveBeside(path, s.source->maskFile);
     return s;
 }
 

@@ -30,6 +30,16 @@ std::string canonicalTask(const std::string &name, const JsonFields &f, const st
     }
 }
 
+/// canonicalTask(), and the task must be one of the study's (known).
+std::string studyTask(const std::string &name, const JsonFields &f, const std::string &path,
+                      const std::vector<std::string> &known)
+{
+    const std::string t = canonicalTask(name, f, path);
+    if (std::find(known.begin(), known.end(), t) == known.end())
+        f.failPath(path, "task \"" + t + "\" is not in the study's tasks (" + joined(known) + ")");
+    return t;
+}
+
 std::vector<std::string> taskList(const json &v, const JsonFields &f, const std::string &field,
                                   const std::vector<std::string> &known)
 {
@@ -40,9 +50,7 @@ std::vector<std::string> taskList(const json &v, const JsonFields &f, const std:
         const std::string path = field + "[" + std::to_string(i) + "]";
         if (!v[i].is_string())
             f.failPath(path, "expected a task name, got " + v[i].dump());
-        const std::string t = canonicalTask(v[i].get<std::string>(), f, path);
-        if (std::find(known.begin(), known.end(), t) == known.end())
-            f.failPath(path, "task \"" + t + "\" is not in the study's tasks (" + joined(known) + ")");
+        const std::string t = studyTask(v[i].get<std::string>(), f, path, known);
         if (std::find(out.begin(), out.end(), t) == out.end())
             out.push_back(t);
     }
@@ -121,9 +129,7 @@ StudySpec StudySpec::fromJson(const json &j, const std::string &source)
             f.fail("train_per_task", "expected an object {\"TASK\": {train fields}}, got " + v->dump());
         for (const auto &[name, train] : v->items()) {
             const std::string path = "train_per_task." + name;
-            const std::string task = canonicalTask(name, f, path);
-            if (std::find(names.begin(), names.end(), task) == names.end())
-                f.failPath(path, "task \"" + task + "\" is not in the study's tasks (" + joined(names) + ")");
+            const std::string task = studyTask(name, f, path, names);
             if (!train.is_object())
                 f.failPath(path, "expected an object of train fields, got " + train.dump());
             json merged = shared.value("train", json::object());
@@ -180,9 +186,7 @@ StudySpec StudySpec::fromJson(const json &j, const std::string &source)
             f.fail("metric", "expected an object {\"TASK\": \"metric\"}, got " + v->dump());
         for (const auto &[name, m] : v->items()) {
             const std::string path = "metric." + name;
-            const std::string task = canonicalTask(name, f, path);
-            if (std::find(names.begin(), names.end(), task) == names.end())
-                f.failPath(path, "task \"" + task + "\" is not in the study's tasks (" + joined(names) + ")");
+            const std::string task = studyTask(name, f, path, names);
             if (!m.is_string() || m.get<std::string>().empty())
                 f.failPath(path, "expected a metric name, got " + m.dump());
             s.metric[task] = m.get<std::string>();
@@ -193,22 +197,10 @@ StudySpec StudySpec::fromJson(const json &j, const std::string &source)
 
 StudySpec StudySpec::load(const std::string &path)
 {
-    json j;
-    try {
-        j = json::parse(readFileText(path));
-    } catch (const json::parse_error &e) {
-        throw Error(path + ": invalid JSON: " + e.what());
-    }
-    StudySpec s = fromJson(j, path);
-    namespace fs = std::filesystem;
-    const fs::path folder = fs::absolute(fs::path(path)).parent_path();
-    auto resolve = [&](std::string &p) {
-        if (!p.empty() && fs::path(p).is_relative())
-            p = (folder / p).lexically_normal().string();
-    };
-    resolve(s.model);
+    StudySpec s = fromJson(readJsonFile(path), path);
+    resolveBeside(path, s.model);
     for (auto &[task, dir] : s.tasks)
-        resolve(dir);
+        resolveBeside(path, dir);
     return s;
 }
 
