@@ -38,9 +38,14 @@ ProgressFn progressPrinter(bool json, const std::string &phase)
 {
     return [json, phase](const TrainProgress &p) {
         if (json) {
-            nlohmann::json j = {{"event", "progress"}, {"phase", phase},     {"epoch", p.epoch},
-                                {"step", p.step},      {"total_steps", p.totalSteps},
-                                {"loss", p.loss},      {"lr", p.lr},          {"tokens_per_s", p.tokensPerSecond},
+            nlohmann::json j = {{"event", "progress"},
+                                {"phase", phase},
+                                {"epoch", p.epoch},
+                                {"step", p.step},
+                                {"total_steps", p.totalSteps},
+                                {"loss", p.loss},
+                                {"lr", p.lr},
+                                {"tokens_per_s", p.tokensPerSecond},
                                 {"eta_s", p.etaSeconds}};
             printJsonLine(j);
             std::cout.flush();
@@ -56,24 +61,31 @@ ProgressFn progressPrinter(bool json, const std::string &phase)
 void TrainFlags::add(CLI::App *cmd, bool withEpochs)
 {
     if (withEpochs)
-        cmd->add_option("--epochs", options.epochs, "Training epochs")->capture_default_str()->check(CLI::PositiveNumber);
+        cmd->add_option("--epochs", options.epochs, "Training epochs")
+            ->capture_default_str()
+            ->check(CLI::PositiveNumber);
     cmd->add_option("--max-steps", options.maxSteps, "Stop after this many optimizer steps (-1: no cap)")
         ->capture_default_str();
     cmd->add_option("--lr", options.lr, "Peak learning rate")->capture_default_str()->check(CLI::PositiveNumber);
     cmd->add_option("--batch-size", options.batchSize, "Training batch size")
-        ->capture_default_str()->check(CLI::PositiveNumber);
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
     cmd->add_option("--max-seq-len", options.maxSeqLen, "Truncate inputs to this many tokens")
-        ->capture_default_str()->check(CLI::Range(8, 100000));
+        ->capture_default_str()
+        ->check(CLI::Range(8, 100000));
     cmd->add_option("--warmup", options.warmup, "Fraction of steps spent on linear warm-up")
-        ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0));
     cmd->add_option("--weight-decay", options.weightDecay, "AdamW decoupled weight decay (not on bias/LayerNorm)")
-        ->capture_default_str()->check(CLI::NonNegativeNumber);
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
     cmd->add_option("--max-grad-norm", options.maxGradNorm, "Gradient clipping norm (0: none)")->capture_default_str();
     cmd->add_option("--seed", options.seed, "Random seed")->capture_default_str();
     cmd->add_option("--threads", threads, "CPU threads for LibTorch (0: LibTorch's default)")->capture_default_str();
     cmd->add_option("--device", options.device, "cpu, cuda or cuda:N")->capture_default_str();
     cmd->add_option("--progress", progress, "Progress lines on stderr (text) or JSON lines on stdout (json)")
-        ->capture_default_str()->check(CLI::IsMember({"text", "json", "none"}));
+        ->capture_default_str()
+        ->check(CLI::IsMember({"text", "json", "none"}));
     cmd->add_option("--log-every", options.logEvery, "Steps between progress lines")->capture_default_str();
 }
 

@@ -61,7 +61,8 @@ std::vector<int64_t> runLabSpec(const fs::path &out, const std::string &name, co
 /// The demo lab: IMP on two tasks (two seeds on one), the full model, random pruning and the
 /// IMP-mask-with-random-init baseline, and one transfer, all in out/lab.db, so that every view
 /// of the desktop app has real numbers in it.
-void runDemoLab(const DemoArgs &a, const fs::path &out, const std::string &pretrained, const std::function<double()> &elapsed)
+void runDemoLab(const DemoArgs &a, const fs::path &out, const std::string &pretrained,
+                const std::function<double()> &elapsed)
 {
     const std::string db = (out / "lab.db").string();
     const fs::path data = out / "data";
@@ -70,14 +71,15 @@ void runDemoLab(const DemoArgs &a, const fs::path &out, const std::string &pretr
         fs::remove_all(db + suffix);
     auto spec = [&](const std::string &folder, const std::string &task, const std::string &kind,
                     std::vector<int> seeds) {
-        nlohmann::json j = {{"model", fs::absolute(pretrained).string()},
-                            {"task", task},
-                            {"data_dir", fs::absolute(data / folder).string()},
-                            {"kind", kind},
-                            {"train", {{"epochs", a.labEpochs}, {"lr", 1e-3}, {"batch_size", 32},
-                                       {"max_seq_len", 64}, {"warmup", 0.1}}},
-                            {"seeds", seeds},
-                            {"threads", a.threads}};
+        nlohmann::json j = {
+            {"model", fs::absolute(pretrained).string()},
+            {"task", task},
+            {"data_dir", fs::absolute(data / folder).string()},
+            {"kind", kind},
+            {"train",
+             {{"epochs", a.labEpochs}, {"lr", 1e-3}, {"batch_size", 32}, {"max_seq_len", 64}, {"warmup", 0.1}}},
+            {"seeds", seeds},
+            {"threads", a.threads}};
         if (kind != "full")
             j["prune"] = {{"method", "global_magnitude"}, {"schedule", "linear"}, {"step", 0.25}, {"rounds", 3}};
         return j;
@@ -178,7 +180,8 @@ void runDemo(const DemoArgs &a)
         results.push_back({{"task", dt.folder}, {"format", dt.task}, {"majority_accuracy", majority}, {"dev", final}});
     }
     const nlohmann::json summary = {
-        {"pretrain", {{"steps", pre.steps}, {"accuracy_before", pre.before.accuracy}, {"accuracy_after", pre.after.accuracy}}},
+        {"pretrain",
+         {{"steps", pre.steps}, {"accuracy_before", pre.before.accuracy}, {"accuracy_after", pre.after.accuracy}}},
         {"tasks", results},
         {"seconds", elapsed()}};
     writeFileAtomic((out / "results.json").string(), summary.dump(2) + "\n");
@@ -194,7 +197,8 @@ void addDemoCommands(CLI::App &app)
 {
     auto d = std::make_shared<demo::DemoOptions>();
     d->outDir = "demo-data";
-    CLI::App *dd = app.add_subcommand("demo-data", "Write the built-in toy-language corpus, vocab and tasks (GLUE formats)");
+    CLI::App *dd =
+        app.add_subcommand("demo-data", "Write the built-in toy-language corpus, vocab and tasks (GLUE formats)");
     dd->add_option("--out", d->outDir, "Output folder")->capture_default_str();
     dd->add_option("--seed", d->seed, "Generator seed")->capture_default_str();
     dd->add_option("--train", d->trainExamples, "Training examples per task")->capture_default_str();
@@ -206,13 +210,16 @@ void addDemoCommands(CLI::App &app)
     });
 
     auto a = std::make_shared<DemoArgs>();
-    CLI::App *dm = app.add_subcommand("demo", "Headless demo: pre-train a tiny BERT on the toy language, fine-tune it on three tasks, and fill OUT/lab.db with IMP runs, baselines and a transfer");
+    CLI::App *dm =
+        app.add_subcommand("demo", "Headless demo: pre-train a tiny BERT on the toy language, fine-tune it on three "
+                                   "tasks, and fill OUT/lab.db with IMP runs, baselines and a transfer");
     dm->add_option("--out", a->out, "Output folder")->capture_default_str();
     dm->add_option("--seed", a->seed, "Seed")->capture_default_str();
     dm->add_option("--threads", a->threads, "CPU threads (0: default)")->capture_default_str();
     dm->add_option("--pretrain-steps", a->pretrainSteps, "MLM steps")->capture_default_str();
     dm->add_option("--epochs", a->epochs, "Fine-tuning epochs per task")->capture_default_str();
-    dm->add_option("--lab-epochs", a->labEpochs, "Fine-tuning epochs per round of the demo lab's runs")->capture_default_str();
+    dm->add_option("--lab-epochs", a->labEpochs, "Fine-tuning epochs per round of the demo lab's runs")
+        ->capture_default_str();
     dm->add_flag("!--no-lab", a->lab, "Skip the demo lab (IMP, baselines and transfer in OUT/lab.db)");
     dm->callback([a] { runDemo(*a); });
 }

@@ -12,6 +12,8 @@
 #include "libtorch/train/device.h"
 #include "util/error.h"
 
+#include <c10/util/Exception.h>
+
 namespace {
 
 /// OpenMP threads that spin after each parallel region steal the cores OpenBLAS needs for
@@ -42,12 +44,25 @@ int main(int argc, char **argv)
     tl::cli::addAnalyzeCommands(app);
     tl::cli::addStudyCommands(app);
     tl::cli::addMergeCommand(app);
+    bool verbose = false;
+    app.add_flag("--verbose", verbose, "On an error inside LibTorch, print its full message and stack frames");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {
         return app.exit(e);
     } catch (const tl::Error &e) {
         std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
+    } catch (const c10::Error &e) {
+        // LibTorch's own message: one line for the user; its frames only on request.
+        std::string message = e.what_without_backtrace();
+        if (!verbose && message.find('\n') != std::string::npos)
+            message = message.substr(0, message.find('\n'));
+        std::fprintf(stderr, "error: LibTorch: %s%s\n", verbose ? e.what() : message.c_str(),
+                     verbose ? "" : " (--verbose for details)");
+        return 1;
+    } catch (const std::bad_alloc &) {
+        std::fprintf(stderr, "error: out of memory\n");
         return 1;
     } catch (const std::exception &e) {
         std::fprintf(stderr, "error: %s\n", e.what());

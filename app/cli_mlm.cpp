@@ -25,8 +25,8 @@ bool isMlmTask(const std::string &name)
 
 nlohmann::json toJson(const MlmMetrics &m)
 {
-    return {{"loss", m.loss}, {"accuracy", m.accuracy}, {"perplexity", m.perplexity},
-            {"masked_tokens", m.maskedTokens}};
+    return {
+        {"loss", m.loss}, {"accuracy", m.accuracy}, {"perplexity", m.perplexity}, {"masked_tokens", m.maskedTokens}};
 }
 
 void runMlmFinetune(const std::string &model, const std::string &dataDir, const std::string &out,
@@ -44,9 +44,14 @@ void runMlmFinetune(const std::string &model, const std::string &dataDir, const 
     const bool json = flags.progress == "json";
     const MlmResult r = trainMlm(net, tokenizer.vocab(), corpus, options,
                                  flags.progress == "none" ? ProgressFn{} : progressPrinter(json, "finetune"));
-    const nlohmann::json summary = {{"task", "mlm"},         {"model", model},     {"steps", r.steps},
-                                    {"before", toJson(r.before)}, {"final", toJson(r.after)},
-                                    {"cancelled", r.cancelled}, {"seconds", r.seconds}, {"seed", flags.options.seed}};
+    const nlohmann::json summary = {{"task", "mlm"},
+                                    {"model", model},
+                                    {"steps", r.steps},
+                                    {"before", toJson(r.before)},
+                                    {"final", toJson(r.after)},
+                                    {"cancelled", r.cancelled},
+                                    {"seconds", r.seconds},
+                                    {"seed", flags.options.seed}};
     if (json)
         printJsonLine({{"event", "done"}, {"metrics", summary}});
     else

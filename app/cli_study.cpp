@@ -20,6 +20,7 @@
 #include "engine/run_spec.h"
 #include "store/experiment_store.h"
 #include "store/merge.h"
+#include "study/report.h"
 #include "study/study.h"
 #include "util/error.h"
 
@@ -29,7 +30,10 @@ namespace tl::cli {
 namespace {
 
 std::atomic<bool> g_stop{false};
-void onStopSignal(int) { g_stop = true; }
+void onStopSignal(int)
+{
+    g_stop = true;
+}
 
 const PlannedRun &findKey(const std::vector<PlannedRun> &plan, const std::string &key, const StudySpec &study)
 {
@@ -39,8 +43,8 @@ const PlannedRun &findKey(const std::vector<PlannedRun> &plan, const std::string
     std::string some;
     for (size_t i = 0; i < plan.size() && i < 6; ++i)
         some += (i ? ", " : "") + plan[i].key;
-    throw Error(study.path + ": no run \"" + key + "\" in the study's plan (keys look like " + some
-                + "; `study plan` lists them all)");
+    throw Error(study.path + ": no run \"" + key + "\" in the study's plan (keys look like " + some +
+                "; `study plan` lists them all)");
 }
 
 /// Threads per child: the study's own count, else the cores split between the jobs.
@@ -107,8 +111,8 @@ void ensureDependencies(const PlannedRun &run, const std::vector<PlannedRun> &pl
             }
         }
         if (!done())
-            throw Error(run.key + " needs " + dep + ", which has no finished run in " + db
-                        + (storesDir.empty() ? std::string() : " nor in " + storesDir));
+            throw Error(run.key + " needs " + dep + ", which has no finished run in " + db +
+                        (storesDir.empty() ? std::string() : " nor in " + storesDir));
     }
 }
 
@@ -148,7 +152,14 @@ private:
         std::unique_ptr<ChildProcess> child;
         RunEvent last;
     };
-    enum class State { Waiting, Running, Done, Failed, Blocked };
+    enum class State
+    {
+        Waiting,
+        Running,
+        Done,
+        Failed,
+        Blocked
+    };
 
     void start(size_t index);
     void pump(Job &job);
@@ -169,8 +180,8 @@ private:
 
 void StudyRunner::start(size_t index)
 {
-    std::vector<std::string> argv = {selfExecutable(), "study",        "run-one", m_args.study, "--key",
-                                     m_plan[index].key, "--db",        m_args.db, "--progress", "json",
+    std::vector<std::string> argv = {selfExecutable(),   "study", "run-one", m_args.study, "--key",
+                                     m_plan[index].key,  "--db",  m_args.db, "--progress", "json",
                                      "--die-with-parent"};
     if (m_threads > 0) {
         argv.push_back("--threads");
@@ -205,9 +216,9 @@ void StudyRunner::pump(Job &job)
                 std::snprintf(buf, sizeof buf, " %s %.4f", k.c_str(), v);
                 metrics += buf;
             }
-            std::fprintf(stderr, "%s: round %d/%d done (run %lld, sparsity %.3f)%s\n", key.c_str(),
-                         parsed->event.round, parsed->event.rounds, static_cast<long long>(parsed->event.runId),
-                         parsed->event.sparsity, metrics.c_str());
+            std::fprintf(stderr, "%s: round %d/%d done (run %lld, sparsity %.3f)%s\n", key.c_str(), parsed->event.round,
+                         parsed->event.rounds, static_cast<long long>(parsed->event.runId), parsed->event.sparsity,
+                         metrics.c_str());
         }
     }
 }
@@ -249,8 +260,12 @@ void StudyRunner::report(bool force)
     const double elapsed = std::chrono::duration<double>(now - m_t0).count();
     const double eta = fraction > 0 && todo > 0 ? elapsed * (todo - fraction) / fraction : -1;
     if (json()) {
-        printJsonLine({{"event", "study_progress"}, {"done", done}, {"total", m_plan.size()}, {"failed", failed},
-                       {"running", m_jobs.size()}, {"eta_s", eta}});
+        printJsonLine({{"event", "study_progress"},
+                       {"done", done},
+                       {"total", m_plan.size()},
+                       {"failed", failed},
+                       {"running", m_jobs.size()},
+                       {"eta_s", eta}});
         return;
     }
     const int width = 30;
@@ -275,8 +290,8 @@ int StudyRunner::run()
             }
     }
     if (!json())
-        std::fprintf(stderr, "study %s: %zu runs, %d done, %d jobs x %d threads\n", m_study.name.c_str(),
-                     m_plan.size(), m_doneBefore, m_args.jobs, m_threads);
+        std::fprintf(stderr, "study %s: %zu runs, %d done, %d jobs x %d threads\n", m_study.name.c_str(), m_plan.size(),
+                     m_doneBefore, m_args.jobs, m_plan.empty() ? m_threads : m_plan.front().spec.threads);
     std::map<std::string, size_t> indexOf;
     for (size_t i = 0; i < m_plan.size(); ++i)
         indexOf[m_plan[i].key] = i;
@@ -340,7 +355,8 @@ int StudyRunner::run()
     if (stopping)
         throw Error("interrupted; run the same command again to resume the study");
     if (failed)
-        throw Error(std::to_string(failed) + " of " + std::to_string(m_plan.size()) + " runs failed or could not start");
+        throw Error(std::to_string(failed) + " of " + std::to_string(m_plan.size()) +
+                    " runs failed or could not start");
     return 0;
 }
 
@@ -375,10 +391,11 @@ void writeText(const fs::path &path, const std::string &text, bool executable = 
 void slurmCommand(const SlurmArgs &a)
 {
     const StudySpec study = StudySpec::load(a.study);
-    const int threads = a.threads > 0 ? a.threads : a.cpusPerTask > 0 && !(study.shared.contains("threads")
-                                                                          && study.shared["threads"].get<int>() > 0)
-                                                        ? a.cpusPerTask
-                                                        : 0;
+    const int threads =
+        a.threads > 0 ? a.threads
+        : a.cpusPerTask > 0 && !(study.shared.contains("threads") && study.shared["threads"].get<int>() > 0)
+            ? a.cpusPerTask
+            : 0;
     const std::vector<PlannedRun> plan = planStudy(study, threads);
     const fs::path out = fs::absolute(a.out);
     for (const char *sub : {"jobs", "stores", "logs"})
@@ -389,8 +406,9 @@ void slurmCommand(const SlurmArgs &a)
     for (const PlannedRun &r : plan)
         levels[r.level].push_back(&r);
 
-    std::string submit = "#!/bin/sh\n# Submits the study's job arrays in dependency order (written by ticketlab-cli study slurm).\n"
-                         "set -eu\ncd \"$(dirname \"$0\")\"\n";
+    std::string submit =
+        "#!/bin/sh\n# Submits the study's job arrays in dependency order (written by ticketlab-cli study slurm).\n"
+        "set -eu\ncd \"$(dirname \"$0\")\"\n";
     std::string previous;
     for (const auto &[level, runs] : levels) {
         const std::string name = "level" + std::to_string(level);
@@ -418,16 +436,17 @@ void slurmCommand(const SlurmArgs &a)
         for (const std::string &line : a.extra)
             job += line + "\n";
         job += "set -euo pipefail\n";
-        job += "line=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" " + shellQuote((out / "jobs" / (name + ".keys")).string())
-               + ")\n";
+        job += "line=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" " +
+               shellQuote((out / "jobs" / (name + ".keys")).string()) + ")\n";
         job += "key=${line%%$'\\t'*}\nfile=${line#*$'\\t'}\n";
-        job += "exec " + shellQuote(cli) + " study run-one " + shellQuote(studyPath) + " --key \"$key\" --db "
-               + shellQuote((out / "stores").string()) + "/\"$file\".db --stores " + shellQuote((out / "stores").string())
-               + (threads > 0 ? " --threads " + std::to_string(threads) : std::string()) + "\n";
+        job += "exec " + shellQuote(cli) + " study run-one " + shellQuote(studyPath) + " --key \"$key\" --db " +
+               shellQuote((out / "stores").string()) + "/\"$file\".db --stores " +
+               shellQuote((out / "stores").string()) +
+               (threads > 0 ? " --threads " + std::to_string(threads) : std::string()) + "\n";
         writeText(out / "jobs" / (name + ".sbatch"), job, true);
         const std::string var = "job" + std::to_string(level);
-        submit += var + "=$(sbatch --parsable" + (previous.empty() ? "" : " --dependency=afterok:$" + previous)
-                  + " jobs/" + name + ".sbatch)\n" + var + "=${" + var + "%%;*}\n";
+        submit += var + "=$(sbatch --parsable" + (previous.empty() ? "" : " --dependency=afterok:$" + previous) +
+                  " jobs/" + name + ".sbatch)\n" + var + "=${" + var + "%%;*}\n";
         submit += "echo \"" + name + ": job $" + var + " (" + std::to_string(runs.size()) + " runs)\"\n";
         previous = var;
     }
@@ -440,6 +459,85 @@ void slurmCommand(const SlurmArgs &a)
         if (rc != 0)
             throw Error((out / "submit.sh").string() + " failed (exit status " + std::to_string(rc) + ")");
     }
+}
+
+struct ReportArgs
+{
+    std::string study, db, out, gui;
+    int threads = 0;
+    bool figures = true;
+};
+
+std::string joinIds(const std::vector<int64_t> &ids)
+{
+    std::string out;
+    for (int64_t id : ids)
+        out += (out.empty() ? "" : ",") + std::to_string(id);
+    return out;
+}
+
+/// The figures of a study, drawn by the desktop app's headless exporter (the CLI links no Qt).
+std::vector<std::string> exportStudyFigures(const ReportArgs &a, const StudyReport &r)
+{
+    std::string gui = a.gui;
+    if (gui.empty())
+        gui = (fs::path(selfExecutable()).parent_path() / "ticketlab").string();
+    if (!fs::exists(gui)) {
+        std::fprintf(stderr, "study report: %s not found (a build without the GUI?): no figures\n", gui.c_str());
+        return {};
+    }
+    const fs::path dir = fs::path(a.out) / "figures";
+    fs::create_directories(dir);
+    std::vector<std::string> written;
+    auto draw = [&](const std::string &figure, const std::vector<int64_t> &ids, const std::vector<std::string> &extra) {
+        if (ids.empty())
+            return;
+        std::vector<std::string> argv = {gui,        "export-figure",
+                                         "--db",     a.db,
+                                         "--figure", figure,
+                                         "--runs",   joinIds(ids),
+                                         "--out",    (dir / (figure + ".png")).string(),
+                                         "--dpi",    "150"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        ChildProcess child(argv);
+        std::vector<std::string> lines;
+        while (child.readAvailable(child.stdoutFd(), lines) | child.readAvailable(child.stderrFd(), lines))
+            waitForOutput({&child}, 200);
+        while (!child.poll())
+            waitForOutput({}, 50);
+        if (child.exitCode() != 0)
+            std::fprintf(stderr, "study report: figure %s failed: %s\n", figure.c_str(), child.lastError().c_str());
+        else
+            written.push_back("figures/" + figure + ".png");
+    };
+    std::vector<int64_t> curves;
+    for (const char *kind : {"imp", "full", "random", "reinit", "shuffle", "standard", "oneshot"})
+        for (int64_t id : r.runIds(kind))
+            curves.push_back(id);
+    draw("metric-vs-sparsity", curves, {});
+    draw("transfer-matrix", r.runIds("transfer"), {});
+    std::vector<int64_t> imps = r.runIds("imp");
+    if (imps.size() > 4)
+        imps.resize(4);
+    draw("head-survival", imps, {});
+    draw("sparsity-heatmap", std::vector<int64_t>(imps.begin(), imps.begin() + std::min<size_t>(1, imps.size())), {});
+    return written;
+}
+
+void reportCommand(const ReportArgs &a)
+{
+    if (!fs::exists(a.db))
+        throw Error(a.db + ": no such database");
+    const StudySpec study = StudySpec::load(a.study);
+    auto store = ExperimentStore::open(a.db);
+    const StudyReport report = buildStudyReport(*store, study, a.threads);
+    std::vector<std::string> figures;
+    fs::create_directories(a.out);
+    if (a.figures)
+        figures = exportStudyFigures(a, report);
+    writeStudyReport(report, a.out, figures);
+    std::fprintf(stderr, "wrote %s: table2, transfer, report.md, %zu figure(s); %zu of the plan's runs missing\n",
+                 a.out.c_str(), figures.size(), report.missing.size());
 }
 
 struct MergeArgs
@@ -483,7 +581,8 @@ void addMergeCommand(CLI::App &app)
 
 void addStudyCommands(CLI::App &app)
 {
-    CLI::App *study = app.add_subcommand("study", "A whole study (tasks x IMP and baselines x seeds, transfer) from one file");
+    CLI::App *study =
+        app.add_subcommand("study", "A whole study (tasks x IMP and baselines x seeds, transfer) from one file");
     study->require_subcommand(1);
 
     auto p = std::make_shared<PlanArgs>();
@@ -491,7 +590,8 @@ void addStudyCommands(CLI::App &app)
     plan->add_option("study", p->study, "Study JSON file")->required()->check(CLI::ExistingFile);
     plan->add_option("--db", p->db, "Report each run's status in this database (done, partial, todo)");
     plan->add_option("--jobs", p->jobs, "As for study run (the thread count per run depends on it)")
-        ->capture_default_str()->check(CLI::PositiveNumber);
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
     plan->add_option("--threads", p->threads, "Threads per run (default: the study's, else cores / jobs)");
     plan->callback([p] { planCommand(*p); });
 
@@ -499,37 +599,56 @@ void addStudyCommands(CLI::App &app)
     CLI::App *run = study->add_subcommand("run", "Run the study's missing runs, --jobs at once, on this machine");
     run->add_option("study", r->study, "Study JSON file")->required()->check(CLI::ExistingFile);
     run->add_option("--db", r->db, "Experiment database (created when absent)")->required();
-    run->add_option("--jobs", r->jobs, "Runs at once (child processes)")->capture_default_str()
+    run->add_option("--jobs", r->jobs, "Runs at once (child processes)")
+        ->capture_default_str()
         ->check(CLI::PositiveNumber);
     run->add_option("--threads", r->threads, "Threads per run (default: the study's, else cores / jobs)");
-    run->add_option("--progress", r->progress, "text (stderr) or json (stdout)")->capture_default_str()
+    run->add_option("--progress", r->progress, "text (stderr) or json (stdout)")
+        ->capture_default_str()
         ->check(CLI::IsMember({"text", "json"}));
     run->callback([r] { StudyRunner(*r).run(); });
 
     auto o = std::make_shared<PlanArgs>();
-    CLI::App *one = study->add_subcommand("run-one", "Run exactly one planned run (a SLURM array task, or study run's child)");
+    CLI::App *one =
+        study->add_subcommand("run-one", "Run exactly one planned run (a SLURM array task, or study run's child)");
     one->add_option("study", o->study, "Study JSON file")->required()->check(CLI::ExistingFile);
     one->add_option("--key", o->key, "The run's key, as study plan prints it")->required();
     one->add_option("--db", o->db, "Experiment database (created when absent)")->required();
     one->add_option("--threads", o->threads, "Threads (must match the plan's: study run passes its own)");
     one->add_option("--stores", o->stores, "Folder of per-key store files to take finished dependencies from");
-    one->add_option("--progress", o->progress, "text or json")->capture_default_str()
+    one->add_option("--progress", o->progress, "text or json")
+        ->capture_default_str()
         ->check(CLI::IsMember({"text", "json"}));
     auto sl = std::make_shared<SlurmArgs>();
-    CLI::App *slurm = study->add_subcommand("slurm", "Write SLURM job arrays for the study (and submit them with --submit)");
+    CLI::App *slurm =
+        study->add_subcommand("slurm", "Write SLURM job arrays for the study (and submit them with --submit)");
     slurm->add_option("study", sl->study, "Study JSON file")->required()->check(CLI::ExistingFile);
     slurm->add_option("--out", sl->out, "Output folder: jobs/, stores/, logs/, submit.sh")->required();
     slurm->add_option("--partition", sl->partition, "#SBATCH --partition");
     slurm->add_option("--time", sl->time, "#SBATCH --time (HH:MM:SS)");
     slurm->add_option("--gpus-per-task", sl->gpusPerTask, "#SBATCH --gpus-per-task");
-    slurm->add_option("--cpus-per-task", sl->cpusPerTask, "#SBATCH --cpus-per-task (also the threads per run unless the study sets threads)");
+    slurm->add_option("--cpus-per-task", sl->cpusPerTask,
+                      "#SBATCH --cpus-per-task (also the threads per run unless the study sets threads)");
     slurm->add_option("--mem", sl->mem, "#SBATCH --mem");
     slurm->add_option("--account", sl->account, "#SBATCH --account");
-    slurm->add_option("--extra", sl->extra, "Extra lines for every job script, e.g. \"#SBATCH --qos=high\" or \"module load cuda\" (repeatable)");
+    slurm->add_option(
+        "--extra", sl->extra,
+        "Extra lines for every job script, e.g. \"#SBATCH --qos=high\" or \"module load cuda\" (repeatable)");
     slurm->add_option("--threads", sl->threads, "Threads per run (default: --cpus-per-task, else the study's)");
     slurm->add_option("--cli", sl->cli, "ticketlab-cli on the cluster's nodes (default: this one)");
     slurm->add_flag("--submit", sl->submit, "Run submit.sh (sbatch) after writing");
     slurm->callback([sl] { slurmCommand(*sl); });
+
+    auto rep = std::make_shared<ReportArgs>();
+    CLI::App *report = study->add_subcommand(
+        "report", "Table 2 and the transfer matrix of a study as CSV, LaTeX, Markdown and figures");
+    report->add_option("study", rep->study, "Study JSON file")->required()->check(CLI::ExistingFile);
+    report->add_option("--db", rep->db, "The lab")->required();
+    report->add_option("--out", rep->out, "Output folder")->required();
+    report->add_option("--threads", rep->threads, "Threads the runs were made with (default: found in the lab)");
+    report->add_option("--gui", rep->gui, "The ticketlab program that draws the figures (default: beside this one)");
+    report->add_flag("--figures,!--no-figures", rep->figures, "Draw the figures (default on)");
+    report->callback([rep] { reportCommand(*rep); });
 
     one->add_flag("--die-with-parent", o->dieWithParent, "Stop cleanly when the parent process exits")->group("");
     one->callback([o] { runOneCommand(*o); });

@@ -7,6 +7,7 @@
 
 #include "cli_common.h"
 #include "libtorch/io/checkpoint.h"
+#include "libtorch/train/batching.h"
 #include "libtorch/train/device.h"
 #include "train/metrics.h"
 #include "util/error.h"
@@ -31,7 +32,7 @@ void runTokenize(const TokenizeArgs &a)
     const std::vector<Example> examples = readTaskFile(task, a.data);
     for (const Example &e : examples) {
         const Encoding enc = (task.pair || !e.textB.empty()) ? tokenizer.encodePair(e.textA, e.textB, a.maxSeqLen)
-                                       : tokenizer.encode(e.textA, a.maxSeqLen);
+                                                             : tokenizer.encode(e.textA, a.maxSeqLen);
         printJsonLine({{"input_ids", enc.inputIds}, {"token_type_ids", enc.tokenTypeIds}});
     }
 }
@@ -40,14 +41,15 @@ struct ModelArgs
 {
     std::string model, task, data, dataDir, device = "cpu", text;
     int maxSeqLen = 128, batchSize = 64, threads = 0, topK = 5;
+    bool hidden = false;
 };
 
 /// A fine-tuned classifier folder; its label count must match the task's.
 BertNet loadClassifier(const std::string &dir, const TaskSpec &task, const BertConfig &config)
 {
     if (config.numLabels() != task.numLabels())
-        throw Error(dir + "/config.json: the model has " + std::to_string(config.numLabels()) + " output(s) but "
-                    + task.name + " needs " + std::to_string(task.numLabels()) + "; fine-tune it on the task first");
+        throw Error(dir + "/config.json: the model has " + std::to_string(config.numLabels()) + " output(s) but " +
+                    task.name + " needs " + std::to_string(task.numLabels()) + "; fine-tune it on the task first");
     LoadReport report;
     BertNet net = loadBert(dir, BertHeads{true, true, false}, &report, &config);
     if (std::any_of(report.missingKeys.begin(), report.missingKeys.end(),
@@ -69,11 +71,28 @@ void runPredict(const ModelArgs &a)
     const std::vector<Example> examples = readTaskFile(task, a.data);
     const std::vector<float> logits = predictLogits(net, tokenizer, task, examples, a.maxSeqLen, a.batchSize, device);
     const size_t width = static_cast<size_t>(task.numLabels());
+    // --hidden: the encoder's last hidden state of every token too (one example at a time, so
+    // no padding enters it), for parity checks against other implementations.
+    const std::vector<EncodedExample> encoded =
+        a.hidden ? encodeExamples(tokenizer, task, examples, a.maxSeqLen) : std::vector<EncodedExample>{};
+    torch::NoGradGuard noGrad;
     for (size_t i = 0; i < examples.size(); ++i) {
+        nlohmann::json line;
         if (task.regression)
-            printJsonLine({{"score", logits[i]}});
+            line = {{"score", logits[i]}};
         else
-            printJsonLine({{"logits", std::vector<float>(logits.begin() + i * width, logits.begin() + (i + 1) * width)}});
+            line = {{"logits", std::vector<float>(logits.begin() + i * width, logits.begin() + (i + 1) * width)}};
+        if (a.hidden) {
+            Batch b =
+                collate(encoded, {static_cast<int64_t>(i)}, 0, 1, tokenizer.vocab().padId(), task.regression, device);
+            const torch::Tensor h =
+                net->bert(b.inputIds, b.tokenTypeIds, b.attentionMask)[0].to(torch::kCPU).contiguous();
+            nlohmann::json rows = nlohmann::json::array();
+            for (int64_t t = 0; t < h.size(0); ++t)
+                rows.push_back(std::vector<float>(h[t].data_ptr<float>(), h[t].data_ptr<float>() + h.size(1)));
+            line["last_hidden_state"] = std::move(rows);
+        }
+        printJsonLine(line);
     }
 }
 
@@ -120,7 +139,8 @@ void runFillMask(const ModelArgs &a)
         nlohmann::json top = nlohmann::json::array();
         for (int64_t j = 0; j < k; ++j) {
             const int64_t id = indices[m][j].item<int64_t>();
-            top.push_back({{"token_id", id}, {"token", tokenizer.vocab().token(id)}, {"score", scores[m][j].item<double>()}});
+            top.push_back(
+                {{"token_id", id}, {"token", tokenizer.vocab().token(id)}, {"score", scores[m][j].item<double>()}});
         }
         masks.push_back(top);
     }
@@ -132,20 +152,26 @@ void runFillMask(const ModelArgs &a)
 void addTextCommands(CLI::App &app)
 {
     auto tok = std::make_shared<TokenizeArgs>();
-    CLI::App *t = app.add_subcommand("tokenize", "Tokenize a task file: one JSON line {input_ids, token_type_ids} per example");
+    CLI::App *t =
+        app.add_subcommand("tokenize", "Tokenize a task file: one JSON line {input_ids, token_type_ids} per example");
     t->add_option("--vocab", tok->vocab, "vocab.txt, or a model folder holding one")->required();
-    t->add_option("--task", tok->task, "Task name (CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE, WNLI, generic, mlm)")->required();
-    t->add_option("--data", tok->data, "A split file of the task (train.tsv, dev.tsv, test.tsv, .jsonl)")->required()->check(CLI::ExistingFile);
+    t->add_option("--task", tok->task, "Task name (CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE, WNLI, generic, mlm)")
+        ->required();
+    t->add_option("--data", tok->data, "A split file of the task (train.tsv, dev.tsv, test.tsv, .jsonl)")
+        ->required()
+        ->check(CLI::ExistingFile);
     t->add_option("--max-seq-len", tok->maxSeqLen, "Truncate to this many tokens")->capture_default_str();
     t->callback([tok] { runTokenize(*tok); });
 
     auto pred = std::make_shared<ModelArgs>();
-    CLI::App *p = app.add_subcommand("predict", "Run a fine-tuned model over a task file: one JSON line {logits} or {score} per example");
+    CLI::App *p = app.add_subcommand(
+        "predict", "Run a fine-tuned model over a task file: one JSON line {logits} or {score} per example");
     p->add_option("--model", pred->model, "Hugging Face model folder")->required()->check(CLI::ExistingDirectory);
     p->add_option("--task", pred->task, "Task name")->required();
     p->add_option("--data", pred->data, "A split file of the task")->required()->check(CLI::ExistingFile);
     p->add_option("--max-seq-len", pred->maxSeqLen, "Truncate to this many tokens")->capture_default_str();
     p->add_option("--batch-size", pred->batchSize, "Batch size")->capture_default_str();
+    p->add_flag("--hidden", pred->hidden, "Also print each example's last hidden state (every token)");
     p->add_option("--device", pred->device, "cpu, cuda or cuda:N")->capture_default_str();
     p->add_option("--threads", pred->threads, "CPU threads (0: default)")->capture_default_str();
     p->callback([pred] { runPredict(*pred); });
@@ -163,7 +189,9 @@ void addTextCommands(CLI::App &app)
 
     auto fm = std::make_shared<ModelArgs>();
     CLI::App *f = app.add_subcommand("fill-mask", "Top-k predictions for each [MASK] of a text, as JSON");
-    f->add_option("--model", fm->model, "Hugging Face model folder with a masked-LM head")->required()->check(CLI::ExistingDirectory);
+    f->add_option("--model", fm->model, "Hugging Face model folder with a masked-LM head")
+        ->required()
+        ->check(CLI::ExistingDirectory);
     f->add_option("--text", fm->text, "Text with one or more [MASK] tokens")->required();
     f->add_option("--top-k", fm->topK, "Predictions per mask")->capture_default_str()->check(CLI::PositiveNumber);
     f->add_option("--threads", fm->threads, "CPU threads (0: default)")->capture_default_str();

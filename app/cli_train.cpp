@@ -48,8 +48,8 @@ void runFinetune(const FinetuneArgs &a)
     config.id2label = task.labels;
     const BertTokenizer tokenizer = loadTokenizer(a.model);
     if (tokenizer.vocab().size() != config.vocabSize)
-        throw Error(a.model + ": vocab.txt has " + std::to_string(tokenizer.vocab().size())
-                    + " tokens but config.json says vocab_size " + std::to_string(config.vocabSize));
+        throw Error(a.model + ": vocab.txt has " + std::to_string(tokenizer.vocab().size()) +
+                    " tokens but config.json says vocab_size " + std::to_string(config.vocabSize));
     torch::manual_seed(a.flags.options.seed); // the new classifier head's initialisation
     LoadReport report;
     BertNet net = loadBert(a.model, BertHeads{true, true, false}, &report, &config);
@@ -60,8 +60,8 @@ void runFinetune(const FinetuneArgs &a)
     const FinetuneResult result = finetune(net, tokenizer, task, train, dev, a.flags.options, progress);
     nlohmann::json epochs = nlohmann::json::array();
     for (const EpochResult &e : result.epochs) {
-        nlohmann::json row = {{"epoch", e.epoch}, {"step", e.step}, {"train_loss", e.trainLoss},
-                              {"dev", e.dev},     {"seconds", e.seconds}};
+        nlohmann::json row = {
+            {"epoch", e.epoch}, {"step", e.step}, {"train_loss", e.trainLoss}, {"dev", e.dev}, {"seconds", e.seconds}};
         epochs.push_back(row);
         if (json) {
             row["event"] = "epoch";
@@ -74,15 +74,16 @@ void runFinetune(const FinetuneArgs &a)
         }
     }
     saveBert(net, a.out, vocabPath(a.model));
-    const nlohmann::json metrics = {{"task", task.name},
-                                    {"model", a.model},
-                                    {"train_examples", train.size()},
-                                    {"dev_examples", dev.size()},
-                                    {"epochs", epochs},
-                                    {"final", result.epochs.empty() ? nlohmann::json(nullptr) : nlohmann::json(result.epochs.back().dev)},
-                                    {"cancelled", result.cancelled},
-                                    {"seed", a.flags.options.seed},
-                                    {"threads", a.flags.threads}};
+    const nlohmann::json metrics = {
+        {"task", task.name},
+        {"model", a.model},
+        {"train_examples", train.size()},
+        {"dev_examples", dev.size()},
+        {"epochs", epochs},
+        {"final", result.epochs.empty() ? nlohmann::json(nullptr) : nlohmann::json(result.epochs.back().dev)},
+        {"cancelled", result.cancelled},
+        {"seed", a.flags.options.seed},
+        {"threads", a.flags.threads}};
     writeFileAtomic((fs::path(a.out) / "metrics.json").string(), metrics.dump(2) + "\n");
     std::fprintf(stderr, "wrote %s (model and metrics.json)\n", a.out.c_str());
 }
@@ -139,9 +140,13 @@ void runPretrain(const PretrainArgs &a)
     const ProgressFn progress = a.flags.progress == "none" ? ProgressFn{} : progressPrinter(json, "pretrain");
     const MlmResult r = trainMlm(net, tokenizer.vocab(), corpus, options, progress);
     saveBert(net, a.out, vocabFile);
-    const nlohmann::json summary = {{"event", "done"},      {"steps", r.steps},
-                                    {"before", toJson(r.before)}, {"after", toJson(r.after)},
-                                    {"seconds", r.seconds}, {"corpus_tokens", corpus.tokens}, {"out", a.out}};
+    const nlohmann::json summary = {{"event", "done"},
+                                    {"steps", r.steps},
+                                    {"before", toJson(r.before)},
+                                    {"after", toJson(r.after)},
+                                    {"seconds", r.seconds},
+                                    {"corpus_tokens", corpus.tokens},
+                                    {"out", a.out}};
     writeFileAtomic((fs::path(a.out) / "metrics.json").string(), summary.dump(2) + "\n");
     printJsonLine(summary);
 }
@@ -220,8 +225,9 @@ void runBench(const BenchArgs &a)
         step();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double seqPerS = static_cast<double>(a.batch) * a.steps / seconds;
-    std::fprintf(stderr, "%lld layers / %lld hidden / %lld heads / %lld intermediate, batch %d x %d, %d threads, "
-                         "sparsity %.2f: %.3f s per step\n",
+    std::fprintf(stderr,
+                 "%lld layers / %lld hidden / %lld heads / %lld intermediate, batch %d x %d, %d threads, "
+                 "sparsity %.2f: %.3f s per step\n",
                  static_cast<long long>(a.layers), static_cast<long long>(a.hidden), static_cast<long long>(a.heads),
                  static_cast<long long>(a.intermediate), a.batch, a.seq, torch::get_num_threads(), a.sparsity,
                  seconds / a.steps);
@@ -233,11 +239,17 @@ void runBench(const BenchArgs &a)
 void addTrainCommands(CLI::App &app)
 {
     auto ft = std::make_shared<FinetuneArgs>();
-    CLI::App *f = app.add_subcommand("finetune", "Fine-tune a Hugging Face BERT folder on a task; writes an HF folder and metrics.json");
+    CLI::App *f = app.add_subcommand(
+        "finetune", "Fine-tune a Hugging Face BERT folder on a task; writes an HF folder and metrics.json");
     f->add_option("--model", ft->model, "Hugging Face model folder (config.json, model.safetensors, vocab.txt)")
-        ->required()->check(CLI::ExistingDirectory);
-    f->add_option("--task", ft->task, "Task name (CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE, WNLI, generic, mlm)")->required();
-    f->add_option("--data-dir", ft->dataDir, "Task folder with train.tsv and dev.tsv (mlm: train.txt and dev.txt, or any .txt files)")->required()->check(CLI::ExistingDirectory);
+        ->required()
+        ->check(CLI::ExistingDirectory);
+    f->add_option("--task", ft->task, "Task name (CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE, WNLI, generic, mlm)")
+        ->required();
+    f->add_option("--data-dir", ft->dataDir,
+                  "Task folder with train.tsv and dev.tsv (mlm: train.txt and dev.txt, or any .txt files)")
+        ->required()
+        ->check(CLI::ExistingDirectory);
     f->add_option("--out", ft->out, "Output model folder")->required();
     ft->flags.add(f);
     f->callback([ft] { runFinetune(*ft); });
@@ -254,12 +266,14 @@ void addTrainCommands(CLI::App &app)
     p->add_option("--init-from", pt->initFrom, "Continue from this HF folder instead of a random model");
     p->add_option("--out", pt->out, "Output model folder")->required();
     p->add_option("--seq-len", pt->seqLen, "Block length in tokens")->capture_default_str();
-    p->add_option("--max-tokens", pt->maxTokens, "Read at most this many corpus tokens (-1: all)")->capture_default_str();
+    p->add_option("--max-tokens", pt->maxTokens, "Read at most this many corpus tokens (-1: all)")
+        ->capture_default_str();
     pt->flags.add(p);
     p->callback([pt] { runPretrain(*pt); });
 
     auto in = std::make_shared<InitArgs>();
-    CLI::App *i = app.add_subcommand("init", "Write a randomly initialised HF BERT folder (pooler and MLM head included)");
+    CLI::App *i =
+        app.add_subcommand("init", "Write a randomly initialised HF BERT folder (pooler and MLM head included)");
     i->add_option("--config", in->config, "config.json giving the model shape");
     i->add_option("--preset", in->preset, "Model shape: tiny, mini, small, medium, base, large");
     i->add_option("--vocab", in->vocab, "vocab.txt")->required()->check(CLI::ExistingFile);
@@ -268,7 +282,8 @@ void addTrainCommands(CLI::App &app)
     i->callback([in] { runInit(*in); });
 
     auto b = std::make_shared<BenchArgs>();
-    CLI::App *bt = app.add_subcommand("bench-train", "Time full training steps (vocab 30522, AdamW); prints {seq_per_s, peak_mem_mb}");
+    CLI::App *bt = app.add_subcommand("bench-train",
+                                      "Time full training steps (vocab 30522, AdamW); prints {seq_per_s, peak_mem_mb}");
     bt->add_option("--layers", b->layers, "Encoder layers")->capture_default_str();
     bt->add_option("--hidden", b->hidden, "Hidden size")->capture_default_str();
     bt->add_option("--heads", b->heads, "Attention heads")->capture_default_str();
@@ -280,7 +295,8 @@ void addTrainCommands(CLI::App &app)
     bt->add_option("--warmup-steps", b->warmupSteps, "Untimed steps first")->capture_default_str();
     bt->add_option("--device", b->device, "cpu, cuda or cuda:N")->capture_default_str();
     bt->add_option("--sparsity", b->sparsity, "Train with a global-magnitude mask of this sparsity (masked training)")
-        ->capture_default_str()->check(CLI::Range(0.0, 0.999));
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 0.999));
     bt->callback([b] { runBench(*b); });
 }
 

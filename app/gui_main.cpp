@@ -13,8 +13,8 @@ int main(int argc, char **argv)
 {
     const bool exportFigure = argc > 1 && std::strcmp(argv[1], "export-figure") == 0;
     // Headless export must work on servers: without a display, draw offscreen.
-    if (exportFigure && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") && qEnvironmentVariableIsEmpty("DISPLAY")
-        && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY"))
+    if (exportFigure && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") && qEnvironmentVariableIsEmpty("DISPLAY") &&
+        qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY"))
         qputenv("QT_QPA_PLATFORM", "offscreen");
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("TicketLab"));

@@ -51,7 +51,8 @@ int main(int argc, char **argv)
             std::sort(v.begin(), v.end());
             return v[v.size() / 2];
         };
-        std::printf("{\"layers\": %d, \"heads\": %d, \"panels\": %d, \"draw_ms\": %.2f, \"replot_ms\": %.2f, \"total_ms\": %.2f}\n",
+        std::printf("{\"layers\": %d, \"heads\": %d, \"panels\": %d, \"draw_ms\": %.2f, \"replot_ms\": %.2f, "
+                    "\"total_ms\": %.2f}\n",
                     layers, heads, panels, median(draw), median(replot), median(draw) + median(replot));
     }
     return 0;

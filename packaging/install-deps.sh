@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build ccache pkg-config git
+  build-essential cmake ninja-build ccache pkg-config git clang-format
   libtorch-dev
   # Debian's libtorch otherwise runs on the reference BLAS: about 10x slower training.
   libopenblas0-pthread
@@ -14,6 +14,8 @@ packages=(
   python3-torch python3-numpy
   # Headless GUI tests and screenshots; the packaging validators.
   xvfb xauth desktop-file-utils appstream
+  # Studies on a cluster: the end-to-end test starts a real single-node SLURM.
+  slurm-wlm munge
 )
 
 missing=()

@@ -20,7 +20,10 @@ inline QString sharedDataDir()
     return QDir(dir).exists() ? QDir(dir).absolutePath() : QString();
 }
 
-inline std::string str(const QString &s) { return s.toStdString(); }
+inline std::string str(const QString &s)
+{
+    return s.toStdString();
+}
 
 /// A Python 3 that imports torch (Debian's python3-torch), or empty.
 inline QString pythonWithTorch()
@@ -100,24 +103,30 @@ inline bool requireData()
     const QByteArray v = qgetenv("TICKETLAB_REQUIRE_DATA");
     return !v.isEmpty() && v != "0";
 }
-inline QByteArray skipMessage(const char *message) { return QByteArray(message); }
-inline QByteArray skipMessage(const QString &message) { return message.toUtf8(); }
+inline QByteArray skipMessage(const char *message)
+{
+    return QByteArray(message);
+}
+inline QByteArray skipMessage(const QString &message)
+{
+    return message.toUtf8();
+}
 } // namespace tltest
 
 /// Skips the current test with message (a C string or QString), or fails it with the same
 /// message when tltest::requireData(). A macro: QSKIP/QFAIL must return from the test itself.
-#define TL_SKIP(message)                                                                         \
-    do {                                                                                         \
-        const QByteArray tlSkipMessage_ = tltest::skipMessage(message);                            \
-        if (tltest::requireData())                                                               \
-            QFAIL(("TICKETLAB_REQUIRE_DATA is set: " + tlSkipMessage_).constData());            \
-        QSKIP(tlSkipMessage_.constData());                                                       \
+#define TL_SKIP(message)                                                                                               \
+    do {                                                                                                               \
+        const QByteArray tlSkipMessage_ = tltest::skipMessage(message);                                                \
+        if (tltest::requireData())                                                                                     \
+            QFAIL(("TICKETLAB_REQUIRE_DATA is set: " + tlSkipMessage_).constData());                                   \
+        QSKIP(tlSkipMessage_.constData());                                                                             \
     } while (false)
 
 /// Skips (or, under TICKETLAB_REQUIRE_DATA, fails) the current test with a clear message when
 /// the shared data is not there.
-#define TL_REQUIRE_SHARED_DATA(dirVar)                                                           \
-    const QString dirVar = tltest::sharedDataDir();                                              \
-    if (dirVar.isEmpty())                                                                        \
-    TL_SKIP("shared data not found: set TICKETLAB_DATA to the folder holding glue/, vocab/ "    \
+#define TL_REQUIRE_SHARED_DATA(dirVar)                                                                                 \
+    const QString dirVar = tltest::sharedDataDir();                                                                    \
+    if (dirVar.isEmpty())                                                                                              \
+    TL_SKIP("shared data not found: set TICKETLAB_DATA to the folder holding glue/, vocab/ "                           \
             "and corpus/ (default ../shared/data beside the source tree)")

@@ -17,151 +17,173 @@ namespace tl::ui {
 
 namespace {
 
-void errorLine(const QString &s) { std::fprintf(stderr, "ticketlab export-figure: %s\n", qPrintable(s)); }
+void errorLine(const QString &s)
+{
+    std::fprintf(stderr, "ticketlab export-figure: %s\n", qPrintable(s));
+}
 
-} // namespace
-
-int runExportFigure(const QStringList &arguments)
+/// export-figure's command line.
+struct ExportFigureCli
 {
     QCommandLineParser parser;
-    parser.setApplicationDescription(
-        QStringLiteral("Writes figures of an experiment database as PDF, SVG or PNG (with the plotted numbers as CSV "
-                       "beside, and a LaTeX table for tables), without a display.\n\nFigures: ")
-        + figureNames().join(QStringLiteral(", ")) + QStringLiteral(", or all (with --out-dir)."));
-    parser.addHelpOption();
-    const QCommandLineOption db(QStringLiteral("db"), QStringLiteral("Experiment database."), QStringLiteral("FILE"));
-    const QCommandLineOption figure(QStringLiteral("figure"), QStringLiteral("Figure name, or all."), QStringLiteral("NAME"));
-    const QCommandLineOption runs(QStringLiteral("runs"), QStringLiteral("Run ids, comma-separated (default: chosen per figure)."),
-                                  QStringLiteral("IDS"));
-    const QCommandLineOption round(QStringLiteral("round"), QStringLiteral("Round (default: each run's last)."),
-                                   QStringLiteral("K"));
-    const QCommandLineOption threshold(QStringLiteral("threshold"),
+    const QCommandLineOption db{QStringLiteral("db"), QStringLiteral("Experiment database."), QStringLiteral("FILE")};
+    const QCommandLineOption figure{QStringLiteral("figure"), QStringLiteral("Figure name, or all."),
+                                    QStringLiteral("NAME")};
+    const QCommandLineOption runs{QStringLiteral("runs"),
+                                  QStringLiteral("Run ids, comma-separated (default: chosen per figure)."),
+                                  QStringLiteral("IDS")};
+    const QCommandLineOption round{QStringLiteral("round"), QStringLiteral("Round (default: each run's last)."),
+                                   QStringLiteral("K")};
+    const QCommandLineOption threshold{QStringLiteral("threshold"),
                                        QStringLiteral("Head survival: alive above this fraction (default 0.5)."),
-                                       QStringLiteral("F"), QStringLiteral("0.5"));
-    const QCommandLineOption matrix(QStringLiteral("matrix"), QStringLiteral("sparsity-rounds: Q, K, V, AttnOut, FFN-in, FFN-out."),
-                                    QStringLiteral("TYPE"), QStringLiteral("Q"));
-    const QCommandLineOption metric(QStringLiteral("metric"), QStringLiteral("Dev metric (default main)."),
-                                    QStringLiteral("NAME"), QStringLiteral("main"));
-    const QCommandLineOption out(QStringLiteral("out"), QStringLiteral("Output file: .pdf, .svg or .png."), QStringLiteral("FILE"));
-    const QCommandLineOption outDir(QStringLiteral("out-dir"),
+                                       QStringLiteral("F"), QStringLiteral("0.5")};
+    const QCommandLineOption matrix{QStringLiteral("matrix"),
+                                    QStringLiteral("sparsity-rounds: Q, K, V, AttnOut, FFN-in, FFN-out."),
+                                    QStringLiteral("TYPE"), QStringLiteral("Q")};
+    const QCommandLineOption metric{QStringLiteral("metric"), QStringLiteral("Dev metric (default main)."),
+                                    QStringLiteral("NAME"), QStringLiteral("main")};
+    const QCommandLineOption out{QStringLiteral("out"), QStringLiteral("Output file: .pdf, .svg or .png."),
+                                 QStringLiteral("FILE")};
+    const QCommandLineOption outDir{QStringLiteral("out-dir"),
                                     QStringLiteral("Output folder: every requested figure in each --format."),
-                                    QStringLiteral("DIR"));
-    const QCommandLineOption formats(QStringLiteral("format"), QStringLiteral("With --out-dir: pdf,svg,png (default all)."),
-                                     QStringLiteral("LIST"), QStringLiteral("pdf,svg,png"));
-    const QCommandLineOption dpi(QStringLiteral("dpi"), QStringLiteral("PNG resolution (default 300)."), QStringLiteral("N"),
-                                 QStringLiteral("300"));
-    const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Figure size in pixels at 96 dpi (default 720x480)."),
-                                  QStringLiteral("WxH"));
-    parser.addOptions({db, figure, runs, round, threshold, matrix, metric, out, outDir, formats, dpi, size});
-    if (!parser.parse(QStringList{QStringLiteral("ticketlab export-figure")} + arguments)) {
-        errorLine(parser.errorText());
-        return 2;
+                                    QStringLiteral("DIR")};
+    const QCommandLineOption formats{QStringLiteral("format"),
+                                     QStringLiteral("With --out-dir: pdf,svg,png (default all)."),
+                                     QStringLiteral("LIST"), QStringLiteral("pdf,svg,png")};
+    const QCommandLineOption dpi{QStringLiteral("dpi"), QStringLiteral("PNG resolution (default 300)."),
+                                 QStringLiteral("N"), QStringLiteral("300")};
+    const QCommandLineOption size{QStringLiteral("size"),
+                                  QStringLiteral("Figure size in pixels at 96 dpi (default 720x480)."),
+                                  QStringLiteral("WxH")};
+
+    ExportFigureCli()
+    {
+        parser.setApplicationDescription(
+            QStringLiteral("Writes figures of an experiment database as PDF, SVG or PNG (with the plotted numbers as "
+                           "CSV beside, and a LaTeX table for tables), without a display.\n\nFigures: ") +
+            figureNames().join(QStringLiteral(", ")) + QStringLiteral(", or all (with --out-dir)."));
+        parser.addHelpOption();
+        parser.addOptions({db, figure, runs, round, threshold, matrix, metric, out, outDir, formats, dpi, size});
     }
-    if (parser.isSet(QStringLiteral("help"))) {
-        std::fputs(qPrintable(parser.helpText()), stdout);
-        return 0;
-    }
-    if (!parser.isSet(db) || !parser.isSet(figure) || parser.isSet(out) == parser.isSet(outDir)) {
-        errorLine(QStringLiteral("needs --db, --figure and one of --out or --out-dir (see --help)"));
-        return 2;
-    }
+};
+
+/// What export-figure writes, read from the command line and checked in full before anything
+/// is created.
+struct ExportFigureJob
+{
     FigureRequest request;
-    request.db = parser.value(db);
+    QStringList names;     ///< figures
+    bool toFile = false;   ///< --out: one file
+    bool toFolder = false; ///< --out-dir: each figure in each format
+    QString out, outDir;   ///< the file or the folder
+    QStringList suffixes;  ///< formats, with --out-dir
+    int dpi = 300, width = kFigureWidth, height = kFigureHeight;
+};
+
+/// The figure request (runs, round, threshold, matrix, metric); an error message or empty.
+QString readRequest(const ExportFigureCli &cli, FigureRequest &request)
+{
+    const QCommandLineParser &parser = cli.parser;
+    request.db = parser.value(cli.db);
     bool ok = true;
-    for (const QString &id : parser.value(runs).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+    for (const QString &id : parser.value(cli.runs).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
         request.runs << id.trimmed().toLongLong(&ok);
-        if (!ok) {
-            errorLine(QStringLiteral("--runs: '%1' is not a run id").arg(id));
-            return 2;
-        }
+        if (!ok)
+            return QStringLiteral("--runs: '%1' is not a run id").arg(id);
     }
-    if (parser.isSet(round)) {
-        request.round = parser.value(round).toInt(&ok);
-        if (!ok || request.round < 0) {
-            errorLine(QStringLiteral("--round: '%1' is not a round (0, 1, ...)").arg(parser.value(round)));
-            return 2;
-        }
+    if (parser.isSet(cli.round)) {
+        request.round = parser.value(cli.round).toInt(&ok);
+        if (!ok || request.round < 0)
+            return QStringLiteral("--round: '%1' is not a round (0, 1, ...)").arg(parser.value(cli.round));
     }
-    request.headThreshold = parser.value(threshold).toDouble(&ok);
-    if (!ok || request.headThreshold < 0 || request.headThreshold >= 1) {
-        errorLine(QStringLiteral("--threshold: '%1' is not a fraction in [0, 1)").arg(parser.value(threshold)));
-        return 2;
-    }
-    request.matrixType = parser.value(matrix);
-    request.metric = parser.value(metric);
-    const int dpiValue = parser.value(dpi).toInt(&ok);
-    if (!ok || dpiValue < 24 || dpiValue > 2400) {
-        errorLine(QStringLiteral("--dpi: '%1' is not in 24..2400").arg(parser.value(dpi)));
-        return 2;
-    }
-    int width = kFigureWidth, height = kFigureHeight;
-    if (parser.isSet(size)) {
-        const QStringList wh = parser.value(size).split(QLatin1Char('x'));
+    request.headThreshold = parser.value(cli.threshold).toDouble(&ok);
+    if (!ok || request.headThreshold < 0 || request.headThreshold >= 1)
+        return QStringLiteral("--threshold: '%1' is not a fraction in [0, 1)").arg(parser.value(cli.threshold));
+    request.matrixType = parser.value(cli.matrix);
+    request.metric = parser.value(cli.metric);
+    return {};
+}
+
+/// --dpi and --size; an error message or empty.
+QString readImageSize(const ExportFigureCli &cli, ExportFigureJob &job)
+{
+    const QCommandLineParser &parser = cli.parser;
+    bool ok = true;
+    job.dpi = parser.value(cli.dpi).toInt(&ok);
+    if (!ok || job.dpi < 24 || job.dpi > 2400)
+        return QStringLiteral("--dpi: '%1' is not in 24..2400").arg(parser.value(cli.dpi));
+    if (parser.isSet(cli.size)) {
+        const QStringList wh = parser.value(cli.size).split(QLatin1Char('x'));
         bool okw = false, okh = false;
         if (wh.size() == 2) {
-            width = wh[0].toInt(&okw);
-            height = wh[1].toInt(&okh);
+            job.width = wh[0].toInt(&okw);
+            job.height = wh[1].toInt(&okh);
         }
-        if (!okw || !okh || width < 100 || height < 100 || width > 10000 || height > 10000) {
-            errorLine(QStringLiteral("--size: '%1' is not WxH in pixels (100..10000)").arg(parser.value(size)));
-            return 2;
-        }
+        if (!okw || !okh || job.width < 100 || job.height < 100 || job.width > 10000 || job.height > 10000)
+            return QStringLiteral("--size: '%1' is not WxH in pixels (100..10000)").arg(parser.value(cli.size));
     }
+    return {};
+}
 
-    QStringList names;
-    const QString name = parser.value(figure);
+/// --figure (a name, or all with --out-dir) and the outputs; an error message or empty.
+QString readOutputs(const ExportFigureCli &cli, ExportFigureJob &job)
+{
+    const QCommandLineParser &parser = cli.parser;
+    const QString name = parser.value(cli.figure);
     if (name == QLatin1String("all")) {
-        if (!parser.isSet(outDir)) {
-            errorLine(QStringLiteral("--figure all needs --out-dir"));
-            return 2;
-        }
-        names = figureNames();
+        if (!parser.isSet(cli.outDir))
+            return QStringLiteral("--figure all needs --out-dir");
+        job.names = figureNames();
     } else if (!figureNames().contains(name)) {
-        errorLine(QStringLiteral("--figure: unknown figure '%1' (%2, all)").arg(name, figureNames().join(QStringLiteral(", "))));
-        return 2;
+        return QStringLiteral("--figure: unknown figure '%1' (%2, all)")
+            .arg(name, figureNames().join(QStringLiteral(", ")));
     } else {
-        names << name;
+        job.names << name;
     }
-    // Every input is checked before anything is created: a bad --format or database leaves no
-    // output folder behind, and a database error is reported once, not once per figure.
-    QStringList suffixes;
-    if (parser.isSet(outDir)) {
-        for (const QString &s : parser.value(formats).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-            const QString f = s.trimmed().toLower();
-            if (f != QLatin1String("pdf") && f != QLatin1String("svg") && f != QLatin1String("png")) {
-                errorLine(QStringLiteral("--format: unknown format '%1' (pdf, svg, png)").arg(s));
-                return 2;
-            }
-            suffixes << f;
-        }
-        if (suffixes.isEmpty()) {
-            errorLine(QStringLiteral("--format: no format given (pdf, svg, png)"));
-            return 2;
-        }
+    job.toFile = parser.isSet(cli.out);
+    job.out = parser.value(cli.out);
+    job.toFolder = parser.isSet(cli.outDir);
+    if (!job.toFolder)
+        return {};
+    job.outDir = parser.value(cli.outDir);
+    for (const QString &s : parser.value(cli.formats).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        const QString f = s.trimmed().toLower();
+        if (f != QLatin1String("pdf") && f != QLatin1String("svg") && f != QLatin1String("png"))
+            return QStringLiteral("--format: unknown format '%1' (pdf, svg, png)").arg(s);
+        job.suffixes << f;
     }
-    if (!QFileInfo(request.db).isFile()) {
-        errorLine(request.db + QStringLiteral(": no such experiment database"));
-        return 1;
-    }
-    try {
-        ExperimentStore::open(request.db.toStdString()); // refuses non-SQLite and newer files, writing nothing
-    } catch (const std::exception &e) {
-        errorLine(QString::fromUtf8(e.what()));
-        return 1;
-    }
-    if (parser.isSet(outDir) && !QDir().mkpath(parser.value(outDir))) {
-        errorLine(parser.value(outDir) + QStringLiteral(": cannot create the folder"));
-        return 1;
-    }
+    if (job.suffixes.isEmpty())
+        return QStringLiteral("--format: no format given (pdf, svg, png)");
+    return {};
+}
 
+/// Checks the database (refusing non-SQLite and newer files, writing nothing) and creates the
+/// output folder; an error message or empty.
+QString prepareOutputs(const ExportFigureJob &job)
+{
+    if (!QFileInfo(job.request.db).isFile())
+        return job.request.db + QStringLiteral(": no such experiment database");
+    try {
+        ExperimentStore::open(job.request.db.toStdString());
+    } catch (const std::exception &e) {
+        return QString::fromUtf8(e.what());
+    }
+    if (job.toFolder && !QDir().mkpath(job.outDir))
+        return job.outDir + QStringLiteral(": cannot create the folder");
+    return {};
+}
+
+/// Builds, draws and writes every figure; the number of failures.
+int writeFigures(const ExportFigureJob &job)
+{
     QTextStream stdoutStream(stdout);
     int failures = 0;
     QCustomPlot plot;
-    plot.resize(width, height);
-    for (const QString &n : names) {
+    plot.resize(job.width, job.height);
+    for (const QString &n : job.names) {
         Figure fig;
         try {
-            fig = buildFigure(n, request);
+            fig = buildFigure(n, job.request);
         } catch (const std::exception &e) {
             errorLine(n + QStringLiteral(": ") + QString::fromUtf8(e.what()));
             ++failures;
@@ -170,23 +192,64 @@ int runExportFigure(const QStringList &arguments)
         drawFigure(&plot, fig);
         plot.replot();
         QStringList files;
-        if (parser.isSet(out))
-            files << parser.value(out);
-        for (const QString &s : suffixes)
-            files << QDir(parser.value(outDir)).filePath(n + QLatin1Char('.') + s);
+        if (job.toFile)
+            files << job.out;
+        for (const QString &s : job.suffixes)
+            files << QDir(job.outDir).filePath(n + QLatin1Char('.') + s);
         for (const QString &file : files) {
             QString error;
-            if (!exportFigure(&plot, fig, file, dpiValue, &error)) {
+            if (!exportFigure(&plot, fig, file, job.dpi, &error)) {
                 errorLine(error);
                 ++failures;
             } else {
-                stdoutStream << file << (fig.heatmaps.empty() && fig.lines.empty() ? QStringLiteral(" (empty: ") + fig.note + QLatin1Char(')') : QString())
+                stdoutStream << file
+                             << (fig.heatmaps.empty() && fig.lines.empty()
+                                     ? QStringLiteral(" (empty: ") + fig.note + QLatin1Char(')')
+                                     : QString())
                              << '\n';
             }
         }
         stdoutStream.flush();
     }
-    return failures ? 1 : 0;
+    return failures;
+}
+
+} // namespace
+
+int runExportFigure(const QStringList &arguments)
+{
+    ExportFigureCli cli;
+    QCommandLineParser &parser = cli.parser;
+    if (!parser.parse(QStringList{QStringLiteral("ticketlab export-figure")} + arguments)) {
+        errorLine(parser.errorText());
+        return 2;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        std::fputs(qPrintable(parser.helpText()), stdout);
+        return 0;
+    }
+    if (!parser.isSet(cli.db) || !parser.isSet(cli.figure) || parser.isSet(cli.out) == parser.isSet(cli.outDir)) {
+        errorLine(QStringLiteral("needs --db, --figure and one of --out or --out-dir (see --help)"));
+        return 2;
+    }
+    // Every input is checked before anything is created: a bad --format or database leaves no
+    // output folder behind, and a database error is reported once, not once per figure.
+    ExportFigureJob job;
+    QString error = readRequest(cli, job.request);
+    if (error.isEmpty())
+        error = readImageSize(cli, job);
+    if (error.isEmpty())
+        error = readOutputs(cli, job);
+    if (!error.isEmpty()) {
+        errorLine(error);
+        return 2;
+    }
+    error = prepareOutputs(job);
+    if (!error.isEmpty()) {
+        errorLine(error);
+        return 1;
+    }
+    return writeFigures(job) ? 1 : 0;
 }
 
 } // namespace tl::ui

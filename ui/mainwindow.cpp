@@ -1,24 +1,20 @@
 #include "mainwindow.h"
 
 #include <QApplication>
-#include <QComboBox>
-#include <QDialogButtonBox>
 #include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFileSystemWatcher>
-#include <QFormLayout>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
-#include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QProgressBar>
 #include <QSaveFile>
 #include <QSettings>
-#include <QSpinBox>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTimer>
@@ -27,19 +23,19 @@
 
 #include <exception>
 
-#include "analysis/analysis.h"
 #include "dialogs/newrundialog.h"
 #include "engine/run_spec.h"
+#include "dialogs/transferdialog.h"
 #include "jobs/jobqueue.h"
+#include "jobs/maskexportjob.h"
 #include "models/runtreemodel.h"
 #include "panels/browserpanel.h"
 #include "panels/figurepanel.h"
 #include "panels/liverunpanel.h"
 #include "panels/queuepanel.h"
+#include "panels/studypanel.h"
 #include "plots/figure.h"
-#include "prune/mask_io.h"
 #include "store/experiment_store.h"
-#include "text/tasks.h"
 
 namespace tl::ui {
 
@@ -78,6 +74,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
         m_figures << panel;
         m_tabs->addTab(panel, figureDisplayName(name));
     }
+    m_study = new StudyPanel(m_queue, m_tabs);
+    m_tabs->addTab(m_study, QStringLiteral("Study"));
     setCentralWidget(m_tabs);
 
     m_browser = new BrowserPanel(this);
@@ -95,21 +93,44 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
 
     m_statusLabel = new QLabel(this);
     statusBar()->addPermanentWidget(m_statusLabel, 1);
+    m_exportProgress = new QProgressBar(this); // busy while masks are written (jobs/maskexportjob.h)
+    m_exportProgress->setObjectName(QStringLiteral("maskExportProgress"));
+    m_exportProgress->setRange(0, 0);
+    m_exportProgress->setMaximumWidth(200);
+    m_exportProgress->setTextVisible(true);
+    m_exportProgress->hide();
+    statusBar()->addPermanentWidget(m_exportProgress);
 
     connect(m_browser, &BrowserPanel::selectionChanged, this, &MainWindow::selectionChanged);
     connect(m_browser, &BrowserPanel::exportMaskRequested, this, &MainWindow::exportMask);
     connect(m_browser, &BrowserPanel::transferRequested, this, &MainWindow::transferMask);
     connect(m_browser, &BrowserPanel::resumeRequested, this, &MainWindow::resumeRun);
-    connect(m_queue, &JobQueue::jobStarted, this, [this](RunJob *) { m_tabs->setCurrentWidget(m_live); });
-    connect(m_queue, &JobQueue::jobProgress, this, [this](RunJob *, const RunProgress &p) { m_live->onProgress(p); });
+    // Several jobs may run at once: the live view follows one until it ends, then the next that reports.
+    auto follows = [this](RunJob *job) {
+        if (!m_liveJob || m_liveJob->state() != RunJob::State::Running)
+            m_liveJob = job;
+        return m_liveJob == job;
+    };
+    connect(m_queue, &JobQueue::jobStarted, this, [this, follows](RunJob *job) {
+        if (follows(job) && m_tabs->currentWidget() != m_study)
+            m_tabs->setCurrentWidget(m_live);
+    });
+    connect(m_queue, &JobQueue::jobProgress, this, [this, follows](RunJob *job, const RunProgress &p) {
+        if (follows(job))
+            m_live->onProgress(p);
+    });
     connect(m_queue, &JobQueue::jobRoundDone, this,
-            [this](RunJob *, qint64 run, int round, double sparsity, const QVariantMap &m) {
-                m_live->onRoundDone(run, round, sparsity, m);
+            [this, follows](RunJob *job, qint64 run, int round, double sparsity, const QVariantMap &m) {
+                if (follows(job))
+                    m_live->onRoundDone(run, round, sparsity, m);
                 scheduleReload();
             });
     connect(m_queue, &JobQueue::jobFinished, this, [this](RunJob *job, RunJob::State state) {
-        m_live->onFinished(state == RunJob::State::Failed ? QStringLiteral("failed: ") + job->errorText() : stateName(state));
-        statusBar()->showMessage(QStringLiteral("%1: %2").arg(QFileInfo(job->specPath()).fileName(), stateName(state)), 8000);
+        if (job == m_liveJob)
+            m_live->onFinished(state == RunJob::State::Failed ? QStringLiteral("failed: ") + job->errorText()
+                                                              : stateName(state));
+        statusBar()->showMessage(QStringLiteral("%1: %2").arg(QFileInfo(job->specPath()).fileName(), stateName(state)),
+                                 8000);
         scheduleReload();
     });
 
@@ -153,9 +174,9 @@ void MainWindow::buildMenus()
 {
     QMenu *file = menuBar()->addMenu(QStringLiteral("&File"));
     file->addAction(QStringLiteral("&Open database\u2026"), QKeySequence::Open, this, [this] {
-        const QString path = QFileDialog::getOpenFileName(this, QStringLiteral("Open experiment database"),
-                                                          QFileInfo(m_db).path(),
-                                                          QStringLiteral("Experiment databases (*.db *.sqlite);;All files (*)"));
+        const QString path =
+            QFileDialog::getOpenFileName(this, QStringLiteral("Open experiment database"), QFileInfo(m_db).path(),
+                                         QStringLiteral("Experiment databases (*.db *.sqlite);;All files (*)"));
         if (!path.isEmpty())
             openDatabase(path);
     });
@@ -164,6 +185,25 @@ void MainWindow::buildMenus()
                                                           QStringLiteral("Experiment databases (*.db)"));
         if (!path.isEmpty())
             openDatabase(path, true);
+    });
+    file->addSeparator();
+    file->addAction(QStringLiteral("New s&tudy\u2026"), m_study, &StudyPanel::newStudy);
+    file->addAction(QStringLiteral("Open st&udy\u2026"), m_study, &StudyPanel::chooseStudy);
+    file->addAction(QStringLiteral("Open S&LURM output folder\u2026"), this, [this] {
+        const QString dir =
+            QFileDialog::getExistingDirectory(this, QStringLiteral("Merge a SLURM output folder (study slurm --out)"));
+        if (!dir.isEmpty())
+            m_study->mergeSlurmFolder(dir);
+    });
+    connect(m_study, &StudyPanel::merged, this, [this](const SlurmMergeResult &r) {
+        statusBar()->showMessage(r.summary().section(QLatin1Char('\n'), 0, 0), 10000);
+        if (!r.errors.isEmpty()) { // not modal: the merge is done, nothing waits for an answer
+            auto *box = new QMessageBox(QMessageBox::Warning, QStringLiteral("Merge SLURM output"), r.summary(),
+                                        QMessageBox::Ok, this);
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->open();
+        }
+        reload();
     });
     file->addSeparator();
     file->addAction(QStringLiteral("&Export current view\u2026"), QKeySequence(QStringLiteral("Ctrl+E")), this, [this] {
@@ -188,12 +228,13 @@ void MainWindow::buildMenus()
 
     QMenu *help = menuBar()->addMenu(QStringLiteral("&Help"));
     help->addAction(QStringLiteral("&About TicketLab"), this, [this] {
-        QMessageBox::about(this, QStringLiteral("About TicketLab"),
-                           QStringLiteral("<b>TicketLab %1</b><p>Lottery tickets in pre-trained BERT: iterative magnitude "
-                                          "pruning with rewinding, the baselines and transfer of Chen et al., NeurIPS 2020."
-                                          "</p><p>Runs execute in <tt>ticketlab-cli</tt> processes; every result lives in "
-                                          "the experiment database.</p>")
-                               .arg(QStringLiteral(TICKETLAB_VERSION)));
+        QMessageBox::about(
+            this, QStringLiteral("About TicketLab"),
+            QStringLiteral("<b>TicketLab %1</b><p>Lottery tickets in pre-trained BERT: iterative magnitude "
+                           "pruning with rewinding, the baselines and transfer of Chen et al., NeurIPS 2020."
+                           "</p><p>Runs execute in <tt>ticketlab-cli</tt> processes; every result lives in "
+                           "the experiment database.</p>")
+                .arg(QStringLiteral(TICKETLAB_VERSION)));
     });
 
     auto *toolbar = addToolBar(QStringLiteral("Main"));
@@ -230,6 +271,7 @@ bool MainWindow::openDatabase(const QString &path, bool create)
     m_selection.clear();
     for (FigurePanel *p : m_figures)
         p->setSource(m_db, {});
+    m_study->setDatabase(m_db);
     updateTitle();
     if (m_queue->isIdle() && m_tabs->currentWidget() == m_live)
         m_tabs->setCurrentIndex(1); // nothing running: start on the results
@@ -243,7 +285,8 @@ void MainWindow::openLastDatabase()
     if (!last.isEmpty() && QFileInfo::exists(last))
         openDatabase(last);
     else
-        m_statusLabel->setText(QStringLiteral("No database open: File \u2192 Open database, or run scripts/demo.sh for a demo lab."));
+        m_statusLabel->setText(
+            QStringLiteral("No database open: File \u2192 Open database, or run scripts/demo.sh for a demo lab."));
 }
 
 void MainWindow::scheduleReload()
@@ -281,10 +324,12 @@ void MainWindow::snapshotLoaded()
             int running = 0;
             for (const RunEntry &e : s.runs)
                 running += e.run.status == "running";
-            m_statusLabel->setText(QStringLiteral("%1 | %2 runs, %3 running").arg(m_db).arg(s.runs.size()).arg(running));
+            m_statusLabel->setText(
+                QStringLiteral("%1 | %2 runs, %3 running").arg(m_db).arg(s.runs.size()).arg(running));
             m_browser->setSnapshot(std::move(s));
             for (FigurePanel *p : m_figures)
                 p->refresh();
+            m_study->refresh();
         }
     }
     if (m_reloadPending) {
@@ -302,12 +347,16 @@ void MainWindow::selectionChanged(const QList<qint64> &runs, int)
         p->setSource(m_db, runs);
 }
 
-QString MainWindow::specFolder() const { return m_db.isEmpty() ? QDir::tempPath() : m_db + QStringLiteral(".specs"); }
+QString MainWindow::specFolder() const
+{
+    return m_db.isEmpty() ? QDir::tempPath() : m_db + QStringLiteral(".specs");
+}
 
 void MainWindow::queueSpec(const QString &specPath)
 {
     if (m_db.isEmpty()) {
-        QMessageBox::information(this, QStringLiteral("Queue run"), QStringLiteral("Open or create an experiment database first."));
+        QMessageBox::information(this, QStringLiteral("Queue run"),
+                                 QStringLiteral("Open or create an experiment database first."));
         return;
     }
     m_queue->enqueue(specPath, m_db);
@@ -340,15 +389,49 @@ void MainWindow::exportMask(qint64 run, int round)
         this, QStringLiteral("Export mask of run %1, round %2").arg(run).arg(round),
         QStringLiteral("run%1-round%2.safetensors").arg(run).arg(round),
         QStringLiteral("safetensors (*.safetensors);;PyTorch (*.pt);;NumPy (*.npz)"), &selected);
-    if (path.isEmpty())
-        return;
-    try {
-        const auto store = ExperimentStore::open(m_db.toStdString());
-        writeMaskFile(storedMask(*store, run, round), path.toStdString(), maskFormatFromPath(path.toStdString()));
-        statusBar()->showMessage(QStringLiteral("Wrote %1").arg(path), 6000);
-    } catch (const std::exception &e) {
-        QMessageBox::warning(this, QStringLiteral("Export mask"), QString::fromUtf8(e.what()));
+    if (!path.isEmpty())
+        exportMaskTo(run, round, path);
+}
+
+MaskExportJob *MainWindow::exportMaskTo(qint64 run, int round, const QString &path)
+{
+    // Two writers of one file would share its temporary file.
+    for (const MaskExportJob *running : std::as_const(m_maskExports)) {
+        if (QFileInfo(running->path()).absoluteFilePath() == QFileInfo(path).absoluteFilePath()) {
+            statusBar()->showMessage(QStringLiteral("%1 is being written already").arg(path), 6000);
+            return nullptr;
+        }
     }
+    auto *job = new MaskExportJob(m_db, run, round, path, this);
+    m_maskExports << job;
+    connect(job, &MaskExportJob::finished, this, [this, job](bool ok) {
+        m_maskExports.removeOne(job);
+        updateExportProgress();
+        if (ok) {
+            statusBar()->showMessage(QStringLiteral("Wrote %1 (%2)").arg(job->path(), job->summary()), 6000);
+        } else {
+            // Not exec(): the window goes on while the message is up.
+            auto *box = new QMessageBox(QMessageBox::Warning, QStringLiteral("Export mask"), job->errorText(),
+                                        QMessageBox::Ok, this);
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->open();
+        }
+        job->deleteLater();
+    });
+    job->start();
+    updateExportProgress();
+    return job;
+}
+
+void MainWindow::updateExportProgress()
+{
+    QStringList exports;
+    for (const MaskExportJob *job : std::as_const(m_maskExports))
+        exports << QStringLiteral("run %1, round %2 \u2192 %3").arg(job->run()).arg(job->round()).arg(job->path());
+    m_exportProgress->setVisible(!exports.isEmpty());
+    m_exportProgress->setFormat(exports.size() == 1 ? QStringLiteral("Exporting mask")
+                                                    : QStringLiteral("Exporting %1 masks").arg(exports.size()));
+    m_exportProgress->setToolTip(QStringLiteral("Exporting the mask of ") + exports.join(QStringLiteral("; ")));
 }
 
 void MainWindow::transferMask(qint64 run, int round)
@@ -356,25 +439,11 @@ void MainWindow::transferMask(qint64 run, int round)
     const RunEntry *e = m_browser->model()->runEntry(run);
     if (!e)
         return;
-    QDialog dialog(this);
-    dialog.setWindowTitle(QStringLiteral("Transfer the mask of run %1, round %2").arg(run).arg(round));
-    auto *form = new QFormLayout(&dialog);
-    auto *task = new QComboBox(&dialog);
-    task->setEditable(true);
-    for (const std::string &t : knownTaskNames())
-        task->addItem(QString::fromStdString(t));
-    task->addItem(QStringLiteral("mlm"));
-    form->addRow(QStringLiteral("Target task:"), task);
-    auto *dataDir = new QLineEdit(&dialog);
-    form->addRow(QStringLiteral("Target data folder:"), dataDir);
-    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
-    form->addRow(buttons);
-    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
-    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    TransferDialog dialog(run, round, this);
     if (dialog.exec() != QDialog::Accepted)
         return;
     QString error;
-    const QJsonObject spec = transferSpecJson(e->run, round, task->currentText(), dataDir->text(), &error);
+    const QJsonObject spec = transferSpecJson(e->run, round, dialog.task(), dialog.dataDir(), &error);
     if (spec.isEmpty()) {
         QMessageBox::warning(this, QStringLiteral("Transfer"), error);
         return;
@@ -418,7 +487,8 @@ void MainWindow::exportAllFigures()
     for (FigurePanel *p : m_figures) {
         for (const QString &suffix : {QStringLiteral("pdf"), QStringLiteral("svg"), QStringLiteral("png")}) {
             QString error;
-            if (exportFigure(p->plot(), p->figure(), QDir(dir).filePath(p->figureName() + QLatin1Char('.') + suffix), 300, &error))
+            if (exportFigure(p->plot(), p->figure(), QDir(dir).filePath(p->figureName() + QLatin1Char('.') + suffix),
+                             300, &error))
                 ++written;
             else
                 failures << error;

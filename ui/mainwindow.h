@@ -3,11 +3,13 @@
 #include <QFutureWatcher>
 #include <QList>
 #include <QMainWindow>
+#include <QPointer>
 
 #include "models/labsnapshot.h"
 
 class QFileSystemWatcher;
 class QLabel;
+class QProgressBar;
 class QTabWidget;
 class QTimer;
 
@@ -16,8 +18,11 @@ namespace tl::ui {
 class BrowserPanel;
 class FigurePanel;
 class JobQueue;
+class MaskExportJob;
 class LiveRunPanel;
 class QueuePanel;
+class RunJob;
+class StudyPanel;
 
 /// The TicketLab main window: the experiment browser (left), the run queue (bottom), and the
 /// live run and figure views (centre). The experiment database is the source of truth: the
@@ -41,10 +46,16 @@ public:
     BrowserPanel *browser() const { return m_browser; }
     QTabWidget *tabs() const { return m_tabs; }
     QList<FigurePanel *> figurePanels() const { return m_figures; }
+    StudyPanel *studyPanel() const { return m_study; }
     /// Queues a run spec file against the open database.
     void queueSpec(const QString &specPath);
     /// Reloads the browser and every view from the store now.
     void reload();
+    /// Writes the mask of a run's round to path off the UI thread, with a busy indicator in
+    /// the status bar until it is written; a failure shows a (non-modal) message. The job
+    /// belongs to the window and deletes itself after its finished() signal. Null (nothing
+    /// started) while another export writes the same file.
+    MaskExportJob *exportMaskTo(qint64 run, int round, const QString &path);
 
 private:
     void buildMenus();
@@ -53,6 +64,7 @@ private:
     void newRun();
     void runSpecFile();
     void exportMask(qint64 run, int round);
+    void updateExportProgress();
     void transferMask(qint64 run, int round);
     void resumeRun(qint64 run);
     void exportAllFigures();
@@ -67,12 +79,16 @@ private:
     QTabWidget *m_tabs = nullptr;
     LiveRunPanel *m_live = nullptr;
     QList<FigurePanel *> m_figures;
+    StudyPanel *m_study = nullptr;
+    QPointer<RunJob> m_liveJob; ///< the job the live view follows (several may run at once)
     QFileSystemWatcher *m_watcher = nullptr;
     QTimer *m_reloadTimer = nullptr, *m_pollTimer = nullptr;
     QFutureWatcher<LabSnapshot> m_loader;
     bool m_reloadPending = false;
     QString m_lastStamp; ///< db + wal size and mtime at the last reload
     QLabel *m_statusLabel = nullptr;
+    QProgressBar *m_exportProgress = nullptr;
+    QList<MaskExportJob *> m_maskExports; ///< running
     QList<qint64> m_selection;
 };
 

@@ -158,6 +158,35 @@ std::vector<LayerSparsity> layerSparsity(const MaskSet &mask)
     return out;
 }
 
+std::vector<std::vector<LayerSparsity>> layerSparsityByRound(const PruneOrder &order)
+{
+    // One pass over the order: per tensor, how many weights went in each round. A mask per
+    // round would decode and materialise the whole order once per round (seconds each at
+    // BERT-base size).
+    const int rounds = order.rounds();
+    std::vector<std::vector<LayerSparsity>> out(size_t(rounds) + 1);
+    size_t offset = 0;
+    for (size_t i = 0; i < order.names.size(); ++i) {
+        int64_t n = 1;
+        for (int64_t d : order.shapes[i])
+            n *= d;
+        const ParamLocation loc = locateParam(order.names[i]);
+        if (loc.type != MatrixType::Other) {
+            std::vector<int64_t> perRound(size_t(rounds) + 1, 0);
+            for (size_t k = offset; k < offset + size_t(n); ++k)
+                ++perRound[order.order[k] <= rounds ? order.order[k] : 0];
+            int64_t pruned = 0;
+            for (int r = 0; r <= rounds; ++r) {
+                if (r > 0)
+                    pruned += perRound[size_t(r)];
+                out[size_t(r)].push_back({loc.layer, loc.type, n, pruned});
+            }
+        }
+        offset += size_t(n);
+    }
+    return out;
+}
+
 std::vector<HeadSurvival> headSurvival(const MaskSet &mask, int heads)
 {
     if (heads < 1)
@@ -293,10 +322,19 @@ MaskSet storedMask(const ExperimentStore &store, int64_t runId, int round)
 int storedMaskRounds(const ExperimentStore &store, int64_t runId)
 {
     store.requireRun(runId);
-    const auto blob = store.pruneOrder(runId);
-    if (!blob)
+    // The header only: names and shapes of every prunable tensor (a few KB even for BERT-large),
+    // then the round count. A header that does not fit is read whole.
+    const std::string source = store.path() + " run " + std::to_string(runId);
+    const auto prefix = store.pruneOrderPrefix(runId, size_t(1) << 20);
+    if (!prefix)
         return -1;
-    return pruneOrderRounds(*blob, store.path() + " run " + std::to_string(runId));
+    try {
+        return pruneOrderRounds(*prefix, source);
+    } catch (const Error &) {
+        if (prefix->size() < (size_t(1) << 20))
+            throw; // that was the whole blob: it is broken
+        return pruneOrderRounds(*store.pruneOrder(runId), source);
+    }
 }
 
 int storedHeadCount(const ExperimentStore &store, int64_t runId)

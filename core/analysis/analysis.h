@@ -16,8 +16,20 @@
 namespace tl {
 
 /// The matrix types of BERT's prunable weights, in display order.
-enum class MatrixType { Query, Key, Value, AttentionOutput, FfnIn, FfnOut, Pooler, WordEmbeddings,
-                        PositionEmbeddings, TokenTypeEmbeddings, Other };
+enum class MatrixType
+{
+    Query,
+    Key,
+    Value,
+    AttentionOutput,
+    FfnIn,
+    FfnOut,
+    Pooler,
+    WordEmbeddings,
+    PositionEmbeddings,
+    TokenTypeEmbeddings,
+    Other
+};
 
 /// Short display names: "Q", "K", "V", "AttnOut", "FFN-in", "FFN-out", "Pooler", "WordEmb",
 /// "PosEmb", "TypeEmb", "Other".
@@ -45,6 +57,8 @@ struct LayerSparsity
 };
 /// One entry per tensor of the mask that locateParam() places (type not Other), in mask order.
 std::vector<LayerSparsity> layerSparsity(const MaskSet &mask);
+/// layerSparsity(order.maskAt(r)) for every round r = 0..order.rounds(), in one pass.
+std::vector<std::vector<LayerSparsity>> layerSparsityByRound(const PruneOrder &order);
 
 /// Surviving fraction of one attention head's weights: rows [h*d, (h+1)*d) of Q, K and V
 /// (the head's output features) and columns [h*d, (h+1)*d) of the attention output dense

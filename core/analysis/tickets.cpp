@@ -169,36 +169,28 @@ void requireStoredMetric(const ExperimentStore &store, const std::string &metric
                 (task.empty() ? "the runs" : task + "'s runs") + " in " + store.path() + ": " + joined(names));
 }
 
-TicketSummary summarizeTickets(const ExperimentStore &store, int64_t modelId, const std::string &task, RunKind kind,
-                               const std::string &criterion, const std::string &metric)
+TicketSummary summarizeTicketRuns(const ExperimentStore &store, const std::vector<RunRecord> &runs,
+                                  const std::vector<RunRecord> &fullRuns, const std::string &criterion,
+                                  const std::string &metric)
 {
     meetsCriterion(0, 0, 0, criterion); // an unknown criterion is an error even without runs
     TicketSummary s;
-    s.modelId = modelId;
-    const auto labels = modelLabels(store);
-    if (auto it = labels.find(modelId); it != labels.end())
-        s.model = it->second;
-    s.task = task;
-    s.kind = kind;
     s.metric = metric;
     s.criterion = criterion;
-    std::vector<RunRecord> runs;
-    std::vector<double> full, dense;
-    for (const RunRecord &run : store.runs()) {
-        if (run.task != task || run.modelId != modelId)
-            continue;
-        if (run.kind == kind && kind != RunKind::Full) // full runs are the reference, not points
-            runs.push_back(run);
-        if (run.kind != RunKind::Full && run.kind != kind)
-            continue;
-        for (const RoundRecord &r : store.rounds(run.id)) {
-            const auto v = r.devMetric(metric);
-            if (v && run.kind == RunKind::Full)
-                full.push_back(*v);
-            else if (v && r.round == 0)
-                dense.push_back(*v);
-        }
+    if (!runs.empty()) {
+        s.modelId = runs.front().modelId;
+        s.task = runs.front().task;
+        s.kind = runs.front().kind;
     }
+    std::vector<double> full, dense;
+    for (const RunRecord &run : fullRuns)
+        for (const RoundRecord &r : store.rounds(run.id))
+            if (const auto v = r.devMetric(metric))
+                full.push_back(*v);
+    for (const RunRecord &run : runs)
+        for (const RoundRecord &r : store.rounds(run.id))
+            if (const auto v = r.devMetric(metric); v && r.round == 0)
+                dense.push_back(*v);
     const std::vector<double> &reference = full.empty() ? dense : full;
     std::tie(s.fullMean, s.fullStd) = meanStd(reference);
     s.fullSeeds = static_cast<int>(reference.size());
@@ -206,6 +198,28 @@ TicketSummary summarizeTickets(const ExperimentStore &store, int64_t modelId, co
     for (const SparsityPoint &p : s.points)
         if (s.fullSeeds > 0 && meetsCriterion(p.mean, s.fullMean, s.fullStd, criterion))
             s.winningSparsity = p.sparsity;
+    return s;
+}
+
+TicketSummary summarizeTickets(const ExperimentStore &store, int64_t modelId, const std::string &task, RunKind kind,
+                               const std::string &criterion, const std::string &metric)
+{
+    std::vector<RunRecord> runs, full;
+    for (const RunRecord &run : store.runs()) {
+        if (run.task != task || run.modelId != modelId)
+            continue;
+        if (run.kind == RunKind::Full)
+            full.push_back(run); // full runs are the reference, not points
+        else if (run.kind == kind)
+            runs.push_back(run);
+    }
+    TicketSummary s = summarizeTicketRuns(store, runs, full, criterion, metric);
+    s.modelId = modelId;
+    const auto labels = modelLabels(store);
+    if (auto it = labels.find(modelId); it != labels.end())
+        s.model = it->second;
+    s.task = task;
+    s.kind = kind;
     return s;
 }
 

@@ -85,6 +85,13 @@ TicketSummary summarizeTickets(const ExperimentStore &store, int64_t modelId, co
                                RunKind kind = RunKind::Imp, const std::string &criterion = "within_std",
                                const std::string &metric = kMainMetric);
 
+/// The same summary over given runs: `runs` (one kind, one model and task) against `fullRuns`
+/// (or, when that is empty, the dense round 0 of `runs`). model, task and kind are taken from
+/// the first run. For reports over a chosen set of runs, e.g. one study's.
+TicketSummary summarizeTicketRuns(const ExperimentStore &store, const std::vector<RunRecord> &runs,
+                                  const std::vector<RunRecord> &fullRuns, const std::string &criterion = "within_std",
+                                  const std::string &metric = kMainMetric);
+
 /// summarizeTickets() for every (model, task) with runs of `kind` (restricted to `task` when
 /// it is not empty), by model label, then task.
 std::vector<TicketSummary> summarizeAllTickets(const ExperimentStore &store, RunKind kind = RunKind::Imp,

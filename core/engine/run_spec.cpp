@@ -37,8 +37,9 @@ double scheduleAt(const PruneSpec &p, int round)
 
 PruneSpec parsePrune(const json &j, const std::string &source)
 {
-    const JsonFields f(j, "prune", source,
-                   {"method", "schedule", "step", "rounds", "target_sparsity", "include_pooler", "include_embeddings"});
+    const JsonFields f(
+        j, "prune", source,
+        {"method", "schedule", "step", "rounds", "target_sparsity", "include_pooler", "include_embeddings"});
     PruneSpec p;
     f.oneOf("method", p.method, {"global_magnitude", "tensor_magnitude", "global_random", "tensor_random"});
     f.oneOf("schedule", p.schedule, {"linear", "geometric"});
@@ -131,8 +132,9 @@ SourceSpec parseSource(const json &v, const std::string &source, RunKind runKind
     }
     // reinit / shuffle train the masks of every round of a stored IMP run: a round means nothing.
     if (!transfer && f.find("round"))
-        f.fail("round", "kind \"" + kind + "\" trains every round of its source run (rounds 0, 1, ... with "
-                        "their masks); give only {\"run\": id}");
+        f.fail("round", "kind \"" + kind +
+                            "\" trains every round of its source run (rounds 0, 1, ... with "
+                            "their masks); give only {\"run\": id}");
     if (f.find("spec")) {
         if (f.find("run"))
             f.fail("spec", "give either spec and seed or run, not both");
@@ -199,8 +201,8 @@ std::vector<double> PruneSpec::sparsities() const
 RunSpec RunSpec::fromJson(const json &j, const std::string &source)
 {
     const JsonFields f(j, "", source,
-                   {"model", "task", "data_dir", "kind", "prune", "rewind", "head", "train", "seeds", "threads",
-                    "device", "criterion", "source", "repeat"});
+                       {"model", "task", "data_dir", "kind", "prune", "rewind", "head", "train", "seeds", "threads",
+                        "device", "criterion", "source", "repeat", "at"});
     RunSpec s;
     f.required("model", s.model);
     f.required("task", s.task);
@@ -281,6 +283,23 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
                                                            : "{\"run\": id} (an imp run)"));
     }
     f.integer("repeat", s.repeat, 0, kMaxRepeat);
+    if (const json *v = f.find("at"); v && !v->is_null()) {
+        static const std::set<std::string> kAtKinds{"random", "reinit", "shuffle", "standard", "oneshot"};
+        if (!kAtKinds.count(s.kind))
+            f.fail("at", "only the baselines random, reinit, shuffle, standard and oneshot take \"at\" (kind is \"" +
+                             s.kind + "\")");
+        if (!v->is_array() || v->empty())
+            f.fail("at", "expected a non-empty array of sparsities in (0, 1), got " + v->dump());
+        for (size_t i = 0; i < v->size(); ++i) {
+            const json &e = (*v)[i];
+            if (!e.is_number() || !(e.get<double>() > 0 && e.get<double>() < 1))
+                f.failPath("at[" + std::to_string(i) + "]", "expected a sparsity in (0, 1), got " + e.dump());
+            s.at.push_back(e.get<double>());
+        }
+        std::sort(s.at.begin(), s.at.end());
+        if (std::adjacent_find(s.at.begin(), s.at.end()) != s.at.end())
+            f.fail("at", "lists a sparsity twice");
+    }
     return s;
 }
 
@@ -344,6 +363,8 @@ json RunSpec::toJson() const
     // was before repetitions existed, so their stored runs are still found.
     if (repeat > 0)
         j["repeat"] = repeat;
+    if (!at.empty()) // only when set, like repeat: older specs keep their hash
+        j["at"] = at;
     return j;
 }
 

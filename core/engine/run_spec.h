@@ -52,8 +52,8 @@
 //   optimizer steps of each round; lr > 0; batch_size, eval_batch_size >= 1; max_seq_len >= 3;
 //   warmup in [0, 1) (fraction of the steps); weight_decay >= 0.
 // - seeds: non-empty array of distinct non-negative integers; each seed is a separate run.
-// - threads: LibTorch intra-op threads, >= 0 (0: the library default). device: "cpu", "cuda"
-//   or "cuda:N".
+// - threads: LibTorch intra-op threads, >= 0 (0: the library default; each run records the
+//   count it actually used, and a resumed run keeps it). device: "cpu", "cuda" or "cuda:N".
 // - criterion: when a subnetwork counts as a winning ticket. "within_std" (the paper: its mean
 //   over seeds lies within one standard deviation of the full model's mean) or "match" (its
 //   mean >= the full model's mean).
@@ -62,6 +62,11 @@
 //   run; id >= 1, k >= 0) or {"mask_file": "path"}. reinit / shuffle: {"run": id} only: they
 //   train every round of that run (which must be an imp run, checked when the run starts) with
 //   its masks, so a "round" is an error.
+// - at: baselines only (random, reinit, shuffle, standard, oneshot): an array of sparsities in
+//   (0, 1); the run trains only the round nearest each (round 0 too for standard, which prunes
+//   its fine-tuned weights), computing the masks of the rounds between exactly as a full run
+//   would. A comparison at 50/60/70% then costs three rounds, not ten. Absent from toJson()
+//   when empty.
 // - repeat: 0 (default), or k >= 1 for the k-th explicit repetition of the spec (`run
 //   --repeat k`): another identity, so it neither reuses nor resumes the spec's own runs, and
 //   is itself resumed when run again. Absent from toJson() when 0.
@@ -150,6 +155,9 @@ struct RunSpec
     int threads = 0;
     std::optional<SourceSpec> source;
     int repeat = 0; ///< 0, or k >= 1: the k-th explicit repetition (another identity, see hash())
+    /// Baselines only (random, reinit, shuffle, standard, oneshot): train just the rounds whose
+    /// sparsity is nearest each of these (sorted), instead of every round; empty: every round.
+    std::vector<double> at;
     static constexpr int kMaxRepeat = 1000000;
 
     /// Strict parse; sourceName prefixes every error message. Fills in defaults, including

@@ -23,13 +23,13 @@ struct RunEvent
     int64_t runId = 0;
     uint64_t seed = 0;
     int round = 0;
-    int rounds = 0;          ///< last round index
-    double sparsity = 0;     ///< of the round
+    int rounds = 0;      ///< last round index
+    double sparsity = 0; ///< of the round
     int64_t step = 0, totalSteps = 0;
     double loss = 0, lr = 0, tokensPerSecond = 0, etaSeconds = 0;
     std::map<std::string, double> metrics; ///< dev metrics, on round_done
-    bool resumed = false;    ///< run_start of a run found unfinished in the database
-    bool reused = false;     ///< run_start of a run found done: nothing to do, no other event follows
+    bool resumed = false;                  ///< run_start of a run found unfinished in the database
+    bool reused = false;                   ///< run_start of a run found done: nothing to do, no other event follows
 };
 
 /// Return false to stop: the run ends after the current step, its finished rounds kept and
@@ -38,8 +38,8 @@ using RunEventFn = std::function<bool(const RunEvent &)>;
 
 struct RunOutcome
 {
-    std::vector<int64_t> runIds;  ///< one per seed reached, in the spec's order
-    std::vector<uint64_t> seeds;  ///< the seed of each run
+    std::vector<int64_t> runIds; ///< one per seed reached, in the spec's order
+    std::vector<uint64_t> seeds; ///< the seed of each run
     /// What happened to each run: "new" (created), "resumed" (an unfinished run continued) or
     /// "done" (found done: reused, nothing trained, nothing added).
     std::vector<std::string> actions;

@@ -7,7 +7,19 @@
 
 namespace tl {
 
-enum class DType { F32, F16, BF16, F64, I64, I32, I16, I8, U8, Bool };
+enum class DType
+{
+    F32,
+    F16,
+    BF16,
+    F64,
+    I64,
+    I32,
+    I16,
+    I8,
+    U8,
+    Bool
+};
 
 const char *dtypeName(DType dtype);
 size_t dtypeSize(DType dtype);

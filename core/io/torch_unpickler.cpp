@@ -301,12 +301,13 @@ const PickleValue *TorchUnpickler::run()
     return m_result;
 }
 
-void TorchUnpickler::step(unsigned char op)
+/// Opcodes that push a scalar or string (and the protocol and frame headers); false for any other opcode.
+bool TorchUnpickler::stepValue(unsigned char op)
 {
     for (const SizedOp &s : kSizedOps) {
         if (op == s.op) {
             m_stack.push_back(makeStr(s.kind, readLE(s.width)));
-            return;
+            return true;
         }
     }
     switch (op) {
@@ -316,24 +317,6 @@ void TorchUnpickler::step(unsigned char op)
         break;
     case FRAME: // frames only help streaming readers; we hold the whole pickle
         readLE(8);
-        break;
-    case MARK:
-        m_marks.push_back(m_stack.size());
-        break;
-    case STOP:
-        m_result = pop();
-        break;
-    case POP:
-        if (m_stack.size() > frameBase())
-            m_stack.pop_back();
-        else
-            popMark();
-        break;
-    case POP_MARK:
-        popMark();
-        break;
-    case DUP:
-        m_stack.push_back(top());
         break;
     case NONE:
         m_stack.push_back(make(Kind::None));
@@ -376,6 +359,57 @@ void TorchUnpickler::step(unsigned char op)
         m_stack.push_back(makeStr(Kind::Str, uint64_t(n)));
         break;
     }
+    default:
+        return false;
+    }
+    return true;
+}
+
+/// Opcodes that move values between the stack, its marks and the memo; false for any other opcode.
+bool TorchUnpickler::stepStack(unsigned char op)
+{
+    switch (op) {
+    case MARK:
+        m_marks.push_back(m_stack.size());
+        break;
+    case STOP:
+        m_result = pop();
+        break;
+    case POP:
+        if (m_stack.size() > frameBase())
+            m_stack.pop_back();
+        else
+            popMark();
+        break;
+    case POP_MARK:
+        popMark();
+        break;
+    case DUP:
+        m_stack.push_back(top());
+        break;
+    case BINPUT:
+    case LONG_BINPUT:
+    case MEMOIZE: {
+        const uint64_t idx = op == MEMOIZE ? m_memo.size() : readLE(op == BINPUT ? 1 : 4);
+        if (m_memo.size() >= kMaxObjects)
+            fail("pickle memo has more than " + std::to_string(kMaxObjects) + " entries; not a state dict");
+        m_memo[idx] = top();
+        break;
+    }
+    case BINGET:
+    case LONG_BINGET:
+        m_stack.push_back(memoGet(readLE(op == BINGET ? 1 : 4)));
+        break;
+    default:
+        return false;
+    }
+    return true;
+}
+
+/// Opcodes that build dicts, lists and tuples; false for any other opcode.
+bool TorchUnpickler::stepContainer(unsigned char op)
+{
+    switch (op) {
     case EMPTY_DICT:
         m_stack.push_back(make(Kind::Dict));
         break;
@@ -422,19 +456,16 @@ void TorchUnpickler::step(unsigned char op)
         setItems(top(), kv);
         break;
     }
-    case BINPUT:
-    case LONG_BINPUT:
-    case MEMOIZE: {
-        const uint64_t idx = op == MEMOIZE ? m_memo.size() : readLE(op == BINPUT ? 1 : 4);
-        if (m_memo.size() >= kMaxObjects)
-            fail("pickle memo has more than " + std::to_string(kMaxObjects) + " entries; not a state dict");
-        m_memo[idx] = top();
-        break;
+    default:
+        return false;
     }
-    case BINGET:
-    case LONG_BINGET:
-        m_stack.push_back(memoGet(readLE(op == BINGET ? 1 : 4)));
-        break;
+    return true;
+}
+
+/// Opcodes that make objects: globals, calls, BUILD, persistent ids; false for any other opcode.
+bool TorchUnpickler::stepObject(unsigned char op)
+{
+    switch (op) {
     case GLOBAL: {
         std::string module = readLine();
         m_stack.push_back(makeGlobal(std::move(module), readLine()));
@@ -474,11 +505,18 @@ void TorchUnpickler::step(unsigned char op)
     case BINPERSID:
         m_stack.push_back(persistentLoad(pop()));
         break;
-    default: {
-        static const char hex[] = "0123456789abcdef";
-        fail(std::string("unsupported pickle opcode 0x") + hex[op >> 4] + hex[op & 15]);
+    default:
+        return false;
     }
-    }
+    return true;
+}
+
+void TorchUnpickler::step(unsigned char op)
+{
+    if (stepValue(op) || stepStack(op) || stepContainer(op) || stepObject(op))
+        return;
+    static const char hex[] = "0123456789abcdef";
+    fail(std::string("unsupported pickle opcode 0x") + hex[op >> 4] + hex[op & 15]);
 }
 
 } // namespace tl

@@ -76,6 +76,10 @@ private:
     PickleValue *persistentLoad(PickleValue *pid);
     void setItems(PickleValue *dict, const std::vector<PickleValue *> &kv);
     void step(unsigned char op);
+    bool stepValue(unsigned char op);
+    bool stepStack(unsigned char op);
+    bool stepContainer(unsigned char op);
+    bool stepObject(unsigned char op);
 
     const char *m_data;
     size_t m_size;

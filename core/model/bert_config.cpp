@@ -61,11 +61,23 @@ private:
 };
 
 // Keys this struct owns; every other key of config.json travels in `extra`.
-const char *const kOwnedKeys[] = {
-    "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
-    "hidden_act", "max_position_embeddings", "type_vocab_size", "layer_norm_eps",
-    "hidden_dropout_prob", "attention_probs_dropout_prob", "initializer_range", "pad_token_id",
-    "id2label", "label2id", "num_labels", "problem_type"};
+const char *const kOwnedKeys[] = {"vocab_size",
+                                  "hidden_size",
+                                  "num_hidden_layers",
+                                  "num_attention_heads",
+                                  "intermediate_size",
+                                  "hidden_act",
+                                  "max_position_embeddings",
+                                  "type_vocab_size",
+                                  "layer_norm_eps",
+                                  "hidden_dropout_prob",
+                                  "attention_probs_dropout_prob",
+                                  "initializer_range",
+                                  "pad_token_id",
+                                  "id2label",
+                                  "label2id",
+                                  "num_labels",
+                                  "problem_type"};
 
 } // namespace
 
@@ -144,20 +156,32 @@ void BertConfig::validate(const std::string &source) const
     auto fail = [&](const std::string &key, const std::string &why) {
         throw Error(source + ": key '" + key + "': " + why);
     };
+    // Sane bounds before anything is allocated: the largest BERTs have 48 layers, hidden 4096,
+    // FFN 16384 and a few hundred thousand tokens; these limits are far above and far below
+    // what would exhaust memory or hang building layers.
+    auto bound = [&](const char *key, int64_t value, int64_t lo, int64_t hi) {
+        if (value < lo || value > hi)
+            fail(key,
+                 "must lie in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + std::to_string(value));
+    };
+    bound("num_hidden_layers", numHiddenLayers, 1, 256);
+    bound("hidden_size", hiddenSize, 1, 65536);
+    bound("num_attention_heads", numAttentionHeads, 1, 1024);
+    bound("intermediate_size", intermediateSize, 1, 262144);
+    bound("vocab_size", vocabSize, 1, 4000000);
+    bound("max_position_embeddings", maxPositionEmbeddings, 1, 1 << 20);
+    bound("type_vocab_size", typeVocabSize, 1, 1024);
     if (hiddenSize % numAttentionHeads != 0)
-        fail("hidden_size", "hidden_size " + std::to_string(hiddenSize)
-                                + " is not a multiple of num_attention_heads "
-                                + std::to_string(numAttentionHeads));
-    if (hiddenAct != "gelu" && hiddenAct != "gelu_new" && hiddenAct != "relu"
-        && hiddenAct != "gelu_pytorch_tanh")
+        fail("hidden_size", "hidden_size " + std::to_string(hiddenSize) + " is not a multiple of num_attention_heads " +
+                                std::to_string(numAttentionHeads));
+    if (hiddenAct != "gelu" && hiddenAct != "gelu_new" && hiddenAct != "relu" && hiddenAct != "gelu_pytorch_tanh")
         fail("hidden_act", "unsupported activation '" + hiddenAct + "' (gelu, gelu_new, relu)");
     if (padTokenId >= vocabSize)
         fail("pad_token_id", "beyond vocab_size");
     if (auto it = extra.find("position_embedding_type");
         it != extra.end() && it->is_string() && it->get<std::string>() != "absolute")
         fail("position_embedding_type", "only \"absolute\" position embeddings are supported");
-    if (auto it = extra.find("model_type");
-        it != extra.end() && it->is_string() && it->get<std::string>() != "bert")
+    if (auto it = extra.find("model_type"); it != extra.end() && it->is_string() && it->get<std::string>() != "bert")
         fail("model_type", "expected \"bert\", got " + it->dump());
 }
 
@@ -213,10 +237,14 @@ void BertConfig::save(const std::string &path) const
 
 BertConfig BertConfig::preset(const std::string &name)
 {
-    struct Shape { const char *name; int64_t layers, hidden, heads, inter; };
-    static const Shape kShapes[] = {
-        {"tiny", 2, 128, 2, 512},     {"mini", 4, 256, 4, 1024},    {"small", 4, 512, 8, 2048},
-        {"medium", 8, 512, 8, 2048},  {"base", 12, 768, 12, 3072},  {"large", 24, 1024, 16, 4096}};
+    struct Shape
+    {
+        const char *name;
+        int64_t layers, hidden, heads, inter;
+    };
+    static const Shape kShapes[] = {{"tiny", 2, 128, 2, 512},    {"mini", 4, 256, 4, 1024},
+                                    {"small", 4, 512, 8, 2048},  {"medium", 8, 512, 8, 2048},
+                                    {"base", 12, 768, 12, 3072}, {"large", 24, 1024, 16, 4096}};
     for (const Shape &s : kShapes) {
         if (name == s.name) {
             BertConfig c;

@@ -137,7 +137,8 @@ public:
     Transaction(sqlite3 *db, const std::string &path, const std::string &what)
         : m_db(db), m_path(path), m_what(what), m_nested(sqlite3_get_autocommit(db) == 0)
     {
-        exec(m_db, m_path, m_what + ": cannot begin a transaction", m_nested ? "SAVEPOINT tl_nested" : "BEGIN IMMEDIATE");
+        exec(m_db, m_path, m_what + ": cannot begin a transaction",
+             m_nested ? "SAVEPOINT tl_nested" : "BEGIN IMMEDIATE");
     }
     ~Transaction()
     {
@@ -353,10 +354,14 @@ int64_t ExperimentStore::createRun(const RunRecord &run)
     if (run.repetition < 0)
         fail(m_path, what + ": negative repetition");
 
+    // The id: one above every run there is or was. SQLite alone would give a deleted newest
+    // run's id to the next run, and specs, transfer records and checkpoint names refer to ids.
     Statement s(m_db, m_path, what,
-                "INSERT INTO runs(kind, status, spec_json, spec_hash, seed, model_id, dataset_id, task, "
+                "INSERT INTO runs(id, kind, status, spec_json, spec_hash, seed, model_id, dataset_id, task, "
                 "ticketlab_version, device, threads, error, repetition, torch_version, blas, created_at, updated_at) "
-                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, " +
+                "VALUES(max(coalesce((SELECT max(id) FROM runs), 0), coalesce((SELECT CAST(value AS INTEGER) FROM meta "
+                "WHERE key = 'highest_run_id'), 0)) + 1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                "?14, ?15, " +
                     kNow + ", " + kNow + ")");
     s.bind(1, runKindName(run.kind))
         .bind(2, status)
@@ -470,8 +475,8 @@ void ExperimentStore::commitRound(const RoundRecord &round, const std::vector<Cu
 
 std::vector<RunRecord> ExperimentStore::runs() const
 {
-    // Ids only grow (the largest existing id plus one), so id order is creation order, immune
-    // to clock changes.
+    // Ids only grow (one above every run there is or was, see createRun), so id order is
+    // creation order, immune to clock changes.
     Statement s(m_db, m_path, "runs", std::string("SELECT ") + kRunColumns + " FROM runs ORDER BY id DESC");
     std::vector<RunRecord> out;
     while (s.step())
@@ -538,6 +543,32 @@ std::optional<std::vector<char>> ExperimentStore::pruneOrder(int64_t runId) cons
     return s.blob(0);
 }
 
+std::optional<std::vector<char>> ExperimentStore::pruneOrderPrefix(int64_t runId, size_t maxBytes) const
+{
+    // Incremental blob I/O: a BERT-base prune order is ~35 MB, its header a few KB, and the
+    // app lists every run's round count; reading whole blobs made a 500-run lab take minutes.
+    int64_t rowid = 0;
+    {
+        Statement s(m_db, m_path, "pruneOrderPrefix(run " + std::to_string(runId) + ")",
+                    "SELECT rowid FROM prune_orders WHERE run_id = ?1");
+        if (!s.bind(1, runId).step())
+            return std::nullopt;
+        rowid = s.int64(0);
+    }
+    sqlite3_blob *blob = nullptr;
+    if (sqlite3_blob_open(m_db, "main", "prune_orders", "data", rowid, 0, &blob) != SQLITE_OK) {
+        sqlite3_blob_close(blob);
+        failSql(m_db, m_path, "pruneOrderPrefix(run " + std::to_string(runId) + ")");
+    }
+    const size_t n = std::min(maxBytes, static_cast<size_t>(sqlite3_blob_bytes(blob)));
+    std::vector<char> out(n);
+    const int rc = n ? sqlite3_blob_read(blob, out.data(), static_cast<int>(n), 0) : SQLITE_OK;
+    sqlite3_blob_close(blob);
+    if (rc != SQLITE_OK)
+        fail(m_path, "pruneOrderPrefix(run " + std::to_string(runId) + "): " + sqlite3_errstr(rc));
+    return out;
+}
+
 void ExperimentStore::recordTransfer(const TransferRecord &transfer)
 {
     const std::string what = "recordTransfer(run " + std::to_string(transfer.runId) + ")";
@@ -594,6 +625,10 @@ void ExperimentStore::deleteRuns(const std::vector<int64_t> &ids)
                     fail(m_path, what + ": run " + std::to_string(id) + " is the source of transfer run " +
                                      std::to_string(user) + "; delete that run too, or keep this one");
         }
+        Statement(m_db, m_path, what,
+                  "INSERT INTO meta(key, value) SELECT 'highest_run_id', max(id) FROM runs WHERE true "
+                  "ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))")
+            .run();
         // Children first, explicitly: a file once written with foreign keys off has no cascade to rely on.
         for (const char *sql : {"DELETE FROM curves WHERE run_id = ?1", "DELETE FROM rounds WHERE run_id = ?1",
                                 "DELETE FROM prune_orders WHERE run_id = ?1", "DELETE FROM transfers WHERE run_id = ?1",

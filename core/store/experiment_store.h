@@ -55,10 +55,10 @@ struct RunRecord
     std::string task;
     std::string ticketlabVersion; ///< empty on createRun: this build's version
     std::string device;
-    std::string createdAt; ///< ISO-8601 UTC with milliseconds, set by the store
-    std::string updatedAt; ///< ditto; touched by setRunStatus and commitRound
-    int threads = 0;   ///< LibTorch intra-op threads the run used (0: not recorded, old runs)
-    std::string error; ///< message when failed
+    std::string createdAt;    ///< ISO-8601 UTC with milliseconds, set by the store
+    std::string updatedAt;    ///< ditto; touched by setRunStatus and commitRound
+    int threads = 0;          ///< LibTorch intra-op threads the run used (0: not recorded, old runs)
+    std::string error;        ///< message when failed
     int repetition = 0;       ///< 0, or k for the k-th explicit repetition (`run --repeat k`)
     std::string torchVersion; ///< LibTorch version, e.g. "1.13.0" (empty: not recorded)
     std::string blas;         ///< the BLAS LibTorch ran on, e.g. "OpenBLAS 0.3.21 ..." (ditto)
@@ -178,6 +178,9 @@ public:
     std::vector<RoundRecord> rounds(int64_t runId) const; ///< by round
     std::vector<CurvePoint> curve(int64_t runId) const;   ///< by round, then step
     std::optional<std::vector<char>> pruneOrder(int64_t runId) const;
+    /// The first maxBytes of the run's prune order (all of it when shorter), read without
+    /// loading the rest: enough for its header (layout and round count).
+    std::optional<std::vector<char>> pruneOrderPrefix(int64_t runId, size_t maxBytes) const;
 
     /// Records (or replaces) the provenance of transfer run runId. Needs sourceRunId (existing)
     /// or a non-empty maskFile.

@@ -57,13 +57,13 @@ MergeReport mergeStore(ExperimentStore &into, const ExperimentStore &from)
         // Specs that name a source run by id are rewritten to the lab's id (and so re-hashed).
         std::string specJson = r.specJson, specHash = r.specHash;
         nlohmann::json spec = nlohmann::json::parse(specJson, nullptr, false);
-        if (spec.is_object() && spec.contains("source") && spec["source"].is_object()
-            && spec["source"].contains("run")) {
+        if (spec.is_object() && spec.contains("source") && spec["source"].is_object() &&
+            spec["source"].contains("run")) {
             const int64_t src = spec["source"]["run"].get<int64_t>();
             auto it = idMap.find(src);
             if (it == idMap.end())
-                throw Error(describe(r, from.path()) + ": its source run " + std::to_string(src)
-                            + " is not a finished run of that store, so it cannot be merged");
+                throw Error(describe(r, from.path()) + ": its source run " + std::to_string(src) +
+                            " is not a finished run of that store, so it cannot be merged");
             spec["source"]["run"] = it->second;
             const RunSpec parsed = RunSpec::fromJson(spec, describe(r, from.path()));
             specJson = parsed.toJson().dump();
@@ -71,8 +71,8 @@ MergeReport mergeStore(ExperimentStore &into, const ExperimentStore &from)
         }
         if (auto same = findSame(intoRuns, specHash, r.seed)) {
             if (!sameResults(into, same->id, from, r.id))
-                throw Error(describe(r, from.path()) + ": " + into.path() + " already holds run "
-                            + std::to_string(same->id) + " of the same spec and seed with different results");
+                throw Error(describe(r, from.path()) + ": " + into.path() + " already holds run " +
+                            std::to_string(same->id) + " of the same spec and seed with different results");
             idMap[r.id] = same->id;
             ++report.identical;
             continue;
@@ -108,8 +108,8 @@ MergeReport mergeStore(ExperimentStore &into, const ExperimentStore &from)
                 if (t->sourceRunId) {
                     auto it = idMap.find(t->sourceRunId);
                     if (it == idMap.end())
-                        throw Error(describe(r, from.path()) + ": its transfer source run "
-                                    + std::to_string(t->sourceRunId) + " was not merged");
+                        throw Error(describe(r, from.path()) + ": its transfer source run " +
+                                    std::to_string(t->sourceRunId) + " was not merged");
                     t->sourceRunId = it->second;
                 }
                 into.recordTransfer(*t);

@@ -12,8 +12,8 @@ class ExperimentStore;
 
 struct MergeReport
 {
-    int added = 0;     ///< runs copied into the lab
-    int identical = 0; ///< runs the lab already had, with the same results
+    int added = 0;      ///< runs copied into the lab
+    int identical = 0;  ///< runs the lab already had, with the same results
     int unfinished = 0; ///< runs left out because they are not done (nothing to resume from there)
 };
 

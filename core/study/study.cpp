@@ -30,6 +30,16 @@ std::string canonicalTask(const std::string &name, const JsonFields &f, const st
     }
 }
 
+/// canonicalTask(), and the task must be one of the study's (known).
+std::string studyTask(const std::string &name, const JsonFields &f, const std::string &path,
+                      const std::vector<std::string> &known)
+{
+    const std::string t = canonicalTask(name, f, path);
+    if (std::find(known.begin(), known.end(), t) == known.end())
+        f.failPath(path, "task \"" + t + "\" is not in the study's tasks (" + joined(known) + ")");
+    return t;
+}
+
 std::vector<std::string> taskList(const json &v, const JsonFields &f, const std::string &field,
                                   const std::vector<std::string> &known)
 {
@@ -40,9 +50,7 @@ std::vector<std::string> taskList(const json &v, const JsonFields &f, const std:
         const std::string path = field + "[" + std::to_string(i) + "]";
         if (!v[i].is_string())
             f.failPath(path, "expected a task name, got " + v[i].dump());
-        const std::string t = canonicalTask(v[i].get<std::string>(), f, path);
-        if (std::find(known.begin(), known.end(), t) == known.end())
-            f.failPath(path, "task \"" + t + "\" is not in the study's tasks (" + joined(known) + ")");
+        const std::string t = studyTask(v[i].get<std::string>(), f, path, known);
         if (std::find(out.begin(), out.end(), t) == out.end())
             out.push_back(t);
     }
@@ -71,7 +79,7 @@ StudySpec StudySpec::fromJson(const json &j, const std::string &source)
 {
     const JsonFields f(j, "", source,
                        {"name", "model", "tasks", "seeds", "prune", "rewind", "head", "train", "train_per_task",
-                        "threads", "device", "baselines", "transfer", "criterion", "metric"});
+                        "threads", "device", "baselines", "transfer", "criterion", "metric", "at"});
     StudySpec s;
     s.path = source;
     f.required("name", s.name);
@@ -111,14 +119,19 @@ StudySpec StudySpec::fromJson(const json &j, const std::string &source)
     shared.erase("seeds");
     s.shared = shared;
 
+    if (const json *v = f.find("at"); v && !v->is_null()) {
+        json check = probe;
+        check["kind"] = "random";
+        check["at"] = *v;
+        s.at = RunSpec::fromJson(check, source).at; // checked (and named) as the run-spec field
+    }
+
     if (const json *v = f.find("train_per_task")) {
         if (!v->is_object())
             f.fail("train_per_task", "expected an object {\"TASK\": {train fields}}, got " + v->dump());
         for (const auto &[name, train] : v->items()) {
             const std::string path = "train_per_task." + name;
-            const std::string task = canonicalTask(name, f, path);
-            if (std::find(names.begin(), names.end(), task) == names.end())
-                f.failPath(path, "task \"" + task + "\" is not in the study's tasks (" + joined(names) + ")");
+            const std::string task = studyTask(name, f, path, names);
             if (!train.is_object())
                 f.failPath(path, "expected an object of train fields, got " + train.dump());
             json merged = shared.value("train", json::object());
@@ -161,8 +174,8 @@ StudySpec StudySpec::fromJson(const json &j, const std::string &source)
             tr.sparsity = sparsity;
         } else {
             if (round > parsed.prune.numRounds())
-                t.fail("round", "the IMP schedule has rounds 0.." + std::to_string(parsed.prune.numRounds()) + ", got "
-                                    + std::to_string(round));
+                t.fail("round", "the IMP schedule has rounds 0.." + std::to_string(parsed.prune.numRounds()) +
+                                    ", got " + std::to_string(round));
             tr.round = round;
         }
         tr.from = t.find("from") ? taskList(*t.find("from"), f, "transfer.from", names) : names;
@@ -175,9 +188,7 @@ StudySpec StudySpec::fromJson(const json &j, const std::string &source)
             f.fail("metric", "expected an object {\"TASK\": \"metric\"}, got " + v->dump());
         for (const auto &[name, m] : v->items()) {
             const std::string path = "metric." + name;
-            const std::string task = canonicalTask(name, f, path);
-            if (std::find(names.begin(), names.end(), task) == names.end())
-                f.failPath(path, "task \"" + task + "\" is not in the study's tasks (" + joined(names) + ")");
+            const std::string task = studyTask(name, f, path, names);
             if (!m.is_string() || m.get<std::string>().empty())
                 f.failPath(path, "expected a metric name, got " + m.dump());
             s.metric[task] = m.get<std::string>();
@@ -198,9 +209,12 @@ StudySpec StudySpec::load(const std::string &path)
 std::string planStatusName(PlanStatus status)
 {
     switch (status) {
-    case PlanStatus::Done: return "done";
-    case PlanStatus::Partial: return "partial";
-    case PlanStatus::Todo: break;
+    case PlanStatus::Done:
+        return "done";
+    case PlanStatus::Partial:
+        return "partial";
+    case PlanStatus::Todo:
+        break;
     }
     return "todo";
 }
@@ -223,6 +237,8 @@ std::vector<PlannedRun> planStudy(const StudySpec &study, int threadsOverride)
             j.erase("prune");
         if (!src.is_null())
             j["source"] = src;
+        if (!study.at.empty() && kind != "imp" && kind != "full" && kind != "transfer")
+            j["at"] = study.at;
         return RunSpec::fromJson(j, source);
     };
     auto key = [](const std::string &task, RunKind kind, uint64_t seed) {

@@ -12,7 +12,7 @@
 //   "prune": {...}, "rewind": "pretrained", "head": "keep", "train": {...},
 //   "train_per_task": {"mlm": {"max_steps": 2000}},
 //   "threads": 1, "device": "cpu",
-//   "baselines": ["full", "random", "reinit", "shuffle"],
+//   "baselines": ["full", "random", "reinit", "shuffle"], "at": [0.5, 0.6, 0.7],
 //   "transfer": {"sparsity": 0.7, "from": ["RTE"], "to": ["MRPC"]},
 //   "criterion": "within_std", "metric": {"MRPC": "accuracy"}
 // }
@@ -23,8 +23,9 @@
 // overrides single train fields for a task. baselines: any of full, random, reinit, shuffle,
 // standard, oneshot (default full, random, reinit, shuffle: the paper's Table 2 columns).
 // transfer (optional): {"sparsity": s} (the IMP round nearest s) or {"round": k}; from / to
-// default to every task. metric: per task, the metric the report reads (default: the task's
-// main GLUE metric).
+// default to every task. at: the baselines (other than full) train only the rounds nearest these
+// sparsities, the ones Table 2 compares (run-spec "at"). metric: per task, the metric the report reads (default: the
+// task's main GLUE metric).
 //
 // Keys: "RTE/imp/s0", "RTE/reinit/s0", "RTE->MRPC/transfer/s0". reinit, shuffle and transfer
 // runs depend on the IMP run of the same task and seed, and name it in their spec by its spec
@@ -44,8 +45,8 @@ class ExperimentStore;
 
 struct StudyTransfer
 {
-    std::optional<double> sparsity; ///< the IMP round whose sparsity is nearest this
-    std::optional<int> round;       ///< or this round
+    std::optional<double> sparsity;    ///< the IMP round whose sparsity is nearest this
+    std::optional<int> round;          ///< or this round
     std::vector<std::string> from, to; ///< canonical task names
 };
 
@@ -60,6 +61,8 @@ struct StudySpec
     std::optional<StudyTransfer> transfer;
     std::string criterion = "within_std";
     std::map<std::string, std::string> metric; ///< canonical task -> metric name
+    /// Baselines other than full train only the rounds nearest these sparsities (run-spec "at").
+    std::vector<double> at;
     /// The shared run-spec fields as JSON (prune, rewind, head, train, threads, device,
     /// criterion) and the per-task train overrides.
     nlohmann::json shared = nlohmann::json::object();
@@ -84,11 +87,16 @@ struct PlannedRun
     std::string sourceTask; ///< transfer: the task whose ticket it uses; else empty
     uint64_t seed = 0;
     std::vector<std::string> dependsOn; ///< keys
-    int level = 0; ///< 0: no dependencies; 1: needs level-0 runs
-    RunSpec spec;  ///< with exactly this seed
+    int level = 0;                      ///< 0: no dependencies; 1: needs level-0 runs
+    RunSpec spec;                       ///< with exactly this seed
 };
 
-enum class PlanStatus { Todo, Partial, Done };
+enum class PlanStatus
+{
+    Todo,
+    Partial,
+    Done
+};
 std::string planStatusName(PlanStatus status);
 
 /// Expands a study into its runs, IMP first, in a stable order. threadsOverride > 0 replaces

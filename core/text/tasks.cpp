@@ -26,7 +26,7 @@ struct Column
 struct GlueFormat
 {
     bool header;
-    std::vector<Column> text;     ///< labelled train / dev files
+    std::vector<Column> text; ///< labelled train / dev files
     Column label;
     std::vector<Column> testText; ///< test files: same layout minus the label
 };
@@ -77,20 +77,15 @@ const GlueFormat *glueFormat(const std::string &taskName)
     static const std::vector<std::pair<std::string, GlueFormat>> formats = {
         {"CoLA", {false, {{3, nullptr}}, {1, nullptr}, {{1, "sentence"}}}},
         {"SST-2", {true, {{0, "sentence"}}, {1, "label"}, {{1, "sentence"}}}},
-        {"MRPC", {true, {{3, "#1 String"}, {4, "#2 String"}}, {0, "Quality"},
-                  {{3, "#1 String"}, {4, "#2 String"}}}},
-        {"STS-B", {true, {{7, "sentence1"}, {8, "sentence2"}}, {9, "score"},
-                   {{7, "sentence1"}, {8, "sentence2"}}}},
-        {"QQP", {true, {{3, "question1"}, {4, "question2"}}, {5, "is_duplicate"},
-                 {{1, "question1"}, {2, "question2"}}}},
-        {"MNLI", {true, {{8, "sentence1"}, {9, "sentence2"}}, {-1, "gold_label"},
-                  {{8, "sentence1"}, {9, "sentence2"}}}},
-        {"QNLI", {true, {{1, "question"}, {2, "sentence"}}, {3, "label"},
-                  {{1, "question"}, {2, "sentence"}}}},
-        {"RTE", {true, {{1, "sentence1"}, {2, "sentence2"}}, {3, "label"},
-                 {{1, "sentence1"}, {2, "sentence2"}}}},
-        {"WNLI", {true, {{1, "sentence1"}, {2, "sentence2"}}, {3, "label"},
-                  {{1, "sentence1"}, {2, "sentence2"}}}},
+        {"MRPC", {true, {{3, "#1 String"}, {4, "#2 String"}}, {0, "Quality"}, {{3, "#1 String"}, {4, "#2 String"}}}},
+        {"STS-B", {true, {{7, "sentence1"}, {8, "sentence2"}}, {9, "score"}, {{7, "sentence1"}, {8, "sentence2"}}}},
+        {"QQP",
+         {true, {{3, "question1"}, {4, "question2"}}, {5, "is_duplicate"}, {{1, "question1"}, {2, "question2"}}}},
+        {"MNLI",
+         {true, {{8, "sentence1"}, {9, "sentence2"}}, {-1, "gold_label"}, {{8, "sentence1"}, {9, "sentence2"}}}},
+        {"QNLI", {true, {{1, "question"}, {2, "sentence"}}, {3, "label"}, {{1, "question"}, {2, "sentence"}}}},
+        {"RTE", {true, {{1, "sentence1"}, {2, "sentence2"}}, {3, "label"}, {{1, "sentence1"}, {2, "sentence2"}}}},
+        {"WNLI", {true, {{1, "sentence1"}, {2, "sentence2"}}, {3, "label"}, {{1, "sentence1"}, {2, "sentence2"}}}},
     };
     const std::string name = taskName == "MNLI-MM" ? "MNLI" : taskName;
     for (const auto &[n, format] : formats)
@@ -219,9 +214,9 @@ std::vector<Example> readGlue(const TaskSpec &task, const GlueFormat &format, co
             hasLabel = false;
             for (const Column &col : format.testText)
                 if (!headerMatches(header, col))
-                    fail(path, lines[0].number, "not a " + task.name + " file: the header has neither its label column '"
-                                                    + format.label.name + "' nor test column " + std::to_string(col.index)
-                                                    + " '" + col.name + "'");
+                    fail(path, lines[0].number,
+                         "not a " + task.name + " file: the header has neither its label column '" + format.label.name +
+                             "' nor test column " + std::to_string(col.index) + " '" + col.name + "'");
         }
     } else if (header.size() >= 2 && lower(header[0]) == "index" && headerMatches(header, format.testText[0])) {
         first = 1;
@@ -240,8 +235,9 @@ std::vector<Example> readGlue(const TaskSpec &task, const GlueFormat &format, co
     for (size_t i = first; i < lines.size(); ++i) {
         const std::vector<std::string> cols = splitTabs(lines[i].text);
         if (cols.size() < needed)
-            fail(path, lines[i].number, "too few columns: " + std::to_string(cols.size()) + ", expected at least "
-                                            + std::to_string(needed) + " (TAB-separated)");
+            fail(path, lines[i].number,
+                 "too few columns: " + std::to_string(cols.size()) + ", expected at least " + std::to_string(needed) +
+                     " (TAB-separated)");
         Example ex;
         ex.line = lines[i].number;
         ex.textA = cols[textCols[0].index];
@@ -277,8 +273,9 @@ std::vector<Example> readGenericTsv(const TaskSpec &task, const std::string &pat
     for (size_t i = 1; i < lines.size(); ++i) {
         const std::vector<std::string> cols = splitTabs(lines[i].text);
         if (cols.size() < needed)
-            fail(path, lines[i].number, "too few columns: " + std::to_string(cols.size()) + ", expected at least "
-                                            + std::to_string(needed) + " (TAB-separated)");
+            fail(path, lines[i].number,
+                 "too few columns: " + std::to_string(cols.size()) + ", expected at least " + std::to_string(needed) +
+                     " (TAB-separated)");
         Example ex;
         ex.line = lines[i].number;
         ex.textA = cols[textCol];
@@ -373,8 +370,8 @@ std::string labelMismatch(const std::vector<std::string> &modelLabels, const Tas
 
 std::vector<std::string> knownTaskNames()
 {
-    return {"CoLA", "SST-2", "MRPC", "STS-B", "QQP", "MNLI", "MNLI-MM",
-            "QNLI", "RTE", "WNLI", "generic", "generic-regression"};
+    return {"CoLA",    "SST-2", "MRPC", "STS-B", "QQP",     "MNLI",
+            "MNLI-MM", "QNLI",  "RTE",  "WNLI",  "generic", "generic-regression"};
 }
 
 TaskSpec taskByName(const std::string &name)
@@ -423,8 +420,8 @@ std::vector<Example> readTaskFile(const TaskSpec &task, const std::string &path)
         throw Error(path + ": unknown task '" + task.name + "'; known tasks: " + joined(knownTaskNames()));
 
     std::vector<Example> examples = endsWith(lower(path), ".jsonl") || endsWith(lower(path), ".json")
-        ? readGenericJsonl(task, path)
-        : readGenericTsv(task, path);
+                                        ? readGenericJsonl(task, path)
+                                        : readGenericTsv(task, path);
     if (!task.regression && task.labels.empty())
         assignLabels(examples, labelsFromExamples(examples), path);
     return examples;
@@ -463,7 +460,7 @@ std::vector<std::string> labelsFromExamples(const std::vector<Example> &examples
     // labels are 0..n-1.
     if (std::all_of(labels.begin(), labels.end(), isInteger))
         std::stable_sort(labels.begin(), labels.end(),
-                  [](const std::string &a, const std::string &b) { return std::stoll(a) < std::stoll(b); });
+                         [](const std::string &a, const std::string &b) { return std::stoll(a) < std::stoll(b); });
     return labels;
 }
 

@@ -34,11 +34,11 @@ std::string labelMismatch(const std::vector<std::string> &modelLabels, const Tas
 struct Example
 {
     std::string textA;
-    std::string textB;      ///< empty when the task is single-sentence
-    bool hasLabel = false;  ///< GLUE test files carry no labels
-    std::string labelText;  ///< label as written in the file
-    float label = 0.f;      ///< class index, or the score for regression
-    int line = 0;           ///< 1-based line of the file it came from
+    std::string textB;     ///< empty when the task is single-sentence
+    bool hasLabel = false; ///< GLUE test files carry no labels
+    std::string labelText; ///< label as written in the file
+    float label = 0.f;     ///< class index, or the score for regression
+    int line = 0;          ///< 1-based line of the file it came from
 };
 
 /// Reads one split file in the task's original GLUE TSV format (TAB only, no quoting; a

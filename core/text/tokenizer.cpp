@@ -85,9 +85,19 @@ bool allBelow(const Text &t, char32_t limit)
 bool isPySpace(char32_t c)
 {
     switch (c) {
-    case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D:
-    case 0x1C: case 0x1D: case 0x1E: case 0x1F: case 0x20: case 0x85:
-    case 0x2028: case 0x2029:
+    case 0x09:
+    case 0x0A:
+    case 0x0B:
+    case 0x0C:
+    case 0x0D:
+    case 0x1C:
+    case 0x1D:
+    case 0x1E:
+    case 0x1F:
+    case 0x20:
+    case 0x85:
+    case 0x2028:
+    case 0x2029:
         return true;
     default:
         return c > 0x7F && u_charType(static_cast<UChar32>(c)) == U_SPACE_SEPARATOR;
@@ -97,8 +107,7 @@ bool isPySpace(char32_t c)
 // _is_whitespace.
 bool isWhitespace(char32_t c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r'
-        || u_charType(static_cast<UChar32>(c)) == U_SPACE_SEPARATOR;
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || u_charType(static_cast<UChar32>(c)) == U_SPACE_SEPARATOR;
 }
 
 // _is_control: any category C* (Cc Cf Cs Co Cn) except the three whitespace controls.
@@ -107,7 +116,10 @@ bool isControl(char32_t c)
     if (c == '\t' || c == '\n' || c == '\r')
         return false;
     switch (u_charType(static_cast<UChar32>(c))) {
-    case U_CONTROL_CHAR: case U_FORMAT_CHAR: case U_SURROGATE: case U_PRIVATE_USE_CHAR:
+    case U_CONTROL_CHAR:
+    case U_FORMAT_CHAR:
+    case U_SURROGATE:
+    case U_PRIVATE_USE_CHAR:
     case U_UNASSIGNED:
         return true;
     default:
@@ -118,12 +130,15 @@ bool isControl(char32_t c)
 // _is_punctuation: every non-alphanumeric ASCII symbol, plus Unicode P*.
 bool isPunctuation(char32_t c)
 {
-    if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96)
-        || (c >= 123 && c <= 126))
+    if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126))
         return true;
     switch (u_charType(static_cast<UChar32>(c))) {
-    case U_DASH_PUNCTUATION: case U_START_PUNCTUATION: case U_END_PUNCTUATION:
-    case U_CONNECTOR_PUNCTUATION: case U_OTHER_PUNCTUATION: case U_INITIAL_PUNCTUATION:
+    case U_DASH_PUNCTUATION:
+    case U_START_PUNCTUATION:
+    case U_END_PUNCTUATION:
+    case U_CONNECTOR_PUNCTUATION:
+    case U_OTHER_PUNCTUATION:
+    case U_INITIAL_PUNCTUATION:
     case U_FINAL_PUNCTUATION:
         return true;
     default:
@@ -134,10 +149,9 @@ bool isPunctuation(char32_t c)
 // _is_chinese_char: the CJK ideograph blocks only, not kana or hangul.
 bool isCjk(char32_t c)
 {
-    return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF)
-        || (c >= 0x20000 && c <= 0x2A6DF) || (c >= 0x2A700 && c <= 0x2B73F)
-        || (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B820 && c <= 0x2CEAF)
-        || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
+    return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF) ||
+           (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B820 && c <= 0x2CEAF) ||
+           (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 }
 
 // PreTrainedTokenizer.tokenize lower-cases with re.sub(r"(specials)|(.+?)", ...), i.e. one
@@ -173,8 +187,7 @@ Text lowerWord(const Text &t)
 const icu::Normalizer2 &normalizer(bool compose)
 {
     UErrorCode err = U_ZERO_ERROR;
-    const icu::Normalizer2 *n = compose ? icu::Normalizer2::getNFCInstance(err)
-                                        : icu::Normalizer2::getNFDInstance(err);
+    const icu::Normalizer2 *n = compose ? icu::Normalizer2::getNFCInstance(err) : icu::Normalizer2::getNFDInstance(err);
     if (U_FAILURE(err) || !n)
         throw Error(std::string("ICU normalizer data unavailable: ") + u_errorName(err));
     return *n;
@@ -229,9 +242,7 @@ void splitOnPunctuation(const Text &word, std::vector<std::string> &out)
 
 } // namespace
 
-BertTokenizer::BertTokenizer(Vocab vocab, bool lowerCase)
-    : m_vocab(std::move(vocab))
-    , m_lowerCase(lowerCase)
+BertTokenizer::BertTokenizer(Vocab vocab, bool lowerCase) : m_vocab(std::move(vocab)), m_lowerCase(lowerCase)
 {
     // HF's all_special_tokens. One the vocabulary lacks has no id to map to, so it is
     // treated as ordinary text rather than split out.
@@ -398,8 +409,7 @@ Encoding BertTokenizer::encodePair(const std::string &a, const std::string &b, i
     return assemble(tokenizeToIds(a), &bIds, maxLen);
 }
 
-Encoding BertTokenizer::assemble(std::vector<int64_t> a, const std::vector<int64_t> *b,
-                                 int maxLen) const
+Encoding BertTokenizer::assemble(std::vector<int64_t> a, const std::vector<int64_t> *b, int maxLen) const
 {
     if (m_vocab.clsId() < 0 || m_vocab.sepId() < 0)
         throw Error("vocabulary has no [CLS] or [SEP] token to build model inputs with");

@@ -7,8 +7,7 @@
 
 namespace tl {
 
-Vocab::Vocab(std::vector<std::string> tokens)
-    : m_tokens(std::move(tokens))
+Vocab::Vocab(std::vector<std::string> tokens) : m_tokens(std::move(tokens))
 {
     m_ids.reserve(m_tokens.size());
     // Plain assignment so a duplicated token maps to its last line, as HF's load_vocab
@@ -44,9 +43,11 @@ Vocab Vocab::load(const std::string &path)
     }
 
     Vocab vocab(std::move(tokens));
-    const std::pair<const char *, int64_t> required[] = {
-        {"[PAD]", vocab.m_pad}, {"[UNK]", vocab.m_unk}, {"[CLS]", vocab.m_cls},
-        {"[SEP]", vocab.m_sep}, {"[MASK]", vocab.m_mask}};
+    const std::pair<const char *, int64_t> required[] = {{"[PAD]", vocab.m_pad},
+                                                         {"[UNK]", vocab.m_unk},
+                                                         {"[CLS]", vocab.m_cls},
+                                                         {"[SEP]", vocab.m_sep},
+                                                         {"[MASK]", vocab.m_mask}};
     for (const auto &[name, tokenId] : required) {
         if (tokenId < 0)
             throw Error(path + ": vocabulary lacks the special token " + name);

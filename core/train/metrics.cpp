@@ -11,12 +11,11 @@ namespace tl {
 
 namespace {
 
-template <typename T>
-void requireSameSize(const std::vector<T> &a, const std::vector<T> &b, const char *what)
+template <typename T> void requireSameSize(const std::vector<T> &a, const std::vector<T> &b, const char *what)
 {
     if (a.size() != b.size())
-        throw Error(std::string(what) + ": " + std::to_string(a.size()) + " predictions for "
-                    + std::to_string(b.size()) + " gold values");
+        throw Error(std::string(what) + ": " + std::to_string(a.size()) + " predictions for " +
+                    std::to_string(b.size()) + " gold values");
 }
 
 // Ranks 1..n with tied values sharing the mean of the ranks they span (scipy's "average").
@@ -146,8 +145,8 @@ std::map<std::string, double> taskMetrics(const TaskSpec &task, const std::vecto
     if (width <= 0)
         throw Error("task " + task.name + " has no label set; metrics need the labels first");
     if (logits.size() != n * static_cast<size_t>(width))
-        throw Error("metrics for " + task.name + ": " + std::to_string(logits.size()) + " model outputs for "
-                    + std::to_string(n) + " examples x " + std::to_string(width) + " labels");
+        throw Error("metrics for " + task.name + ": " + std::to_string(logits.size()) + " model outputs for " +
+                    std::to_string(n) + " examples x " + std::to_string(width) + " labels");
 
     std::map<std::string, double> out;
     if (task.regression) {

@@ -5,6 +5,7 @@
 // field path.
 
 #include <algorithm>
+#include <filesystem>
 #include <cstdint>
 #include <filesystem>
 #include <initializer_list>
@@ -52,7 +53,8 @@ inline std::string joined(const std::vector<std::string> &names)
 class JsonFields
 {
 public:
-    JsonFields(const nlohmann::json &j, const std::string &name, const std::string &source, std::initializer_list<const char *> known)
+    JsonFields(const nlohmann::json &j, const std::string &name, const std::string &source,
+               std::initializer_list<const char *> known)
         : m_json(j), m_prefix(name.empty() ? name : name + "."), m_source(source)
     {
         if (!j.is_object()) {
@@ -157,5 +159,24 @@ private:
     std::string m_prefix;
     const std::string &m_source;
 };
+
+/// A config file's JSON (run specs, study files); invalid JSON is an error naming the file.
+inline nlohmann::json readJsonFile(const std::string &path)
+{
+    try {
+        return nlohmann::json::parse(readFileText(path));
+    } catch (const nlohmann::json::parse_error &e) {
+        throw Error(path + ": invalid JSON: " + e.what());
+    }
+}
+
+/// Makes a relative path in a config file absolute against the file's folder, so the file means
+/// the same whatever the working directory of whoever runs it. Empty and absolute paths stay.
+inline void resolveBeside(const std::string &file, std::string &path)
+{
+    namespace fs = std::filesystem;
+    if (!path.empty() && fs::path(path).is_relative())
+        path = (fs::absolute(fs::path(file)).parent_path() / path).lexically_normal().string();
+}
 
 } // namespace tl

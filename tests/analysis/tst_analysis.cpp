@@ -259,6 +259,36 @@ private Q_SLOTS:
         QCOMPARE(int(types.back()), int(tl::MatrixType::FfnOut));
     }
 
+    void sparsityPerLayerByRound()
+    {
+        // One pass over a prune order gives, for every round, what layerSparsity(maskAt(r)) does.
+        tl::MaskSet m = prunedTinyBert();
+        for (auto &t : m.tensors)
+            std::fill(t.keep.begin(), t.keep.end(), 1);
+        tl::PruneOrder order = tl::PruneOrder::fromMask(m);
+        uint32_t x = 7;
+        for (int round = 1; round <= 3; ++round) {
+            for (auto &t : m.tensors)
+                for (auto &k : t.keep)
+                    if (k && ((x = x * 1103515245u + 12345u) >> 16) % 3 == 0)
+                        k = 0;
+            order.record(m, round);
+        }
+        const auto byRound = tl::layerSparsityByRound(order);
+        QCOMPARE(int(byRound.size()), 4);
+        for (int r = 0; r <= 3; ++r) {
+            const auto expected = tl::layerSparsity(order.maskAt(r));
+            QCOMPARE(byRound[size_t(r)].size(), expected.size());
+            for (size_t i = 0; i < expected.size(); ++i) {
+                QCOMPARE(byRound[size_t(r)][i].layer, expected[i].layer);
+                QCOMPARE(int(byRound[size_t(r)][i].type), int(expected[i].type));
+                QCOMPARE(byRound[size_t(r)][i].total, expected[i].total);
+                QCOMPARE(byRound[size_t(r)][i].pruned, expected[i].pruned);
+            }
+        }
+        QVERIFY(byRound[3][0].pruned > byRound[1][0].pruned);
+    }
+
     void sparsityPerLayer()
     {
         tl::MaskSet m = prunedTinyBert();

@@ -16,7 +16,10 @@ namespace {
 
 using Result = tltest::CliResult;
 
-Result cli(const QStringList &args, int timeoutMs = 300000) { return tltest::runCli(args, timeoutMs); }
+Result cli(const QStringList &args, int timeoutMs = 300000)
+{
+    return tltest::runCli(args, timeoutMs);
+}
 
 } // namespace
 
@@ -39,9 +42,9 @@ private Q_SLOTS:
                                 QStringLiteral("--corpus-lines"), QStringLiteral("800")});
         EXPECT_OK(gen);
         m_model = path(QStringLiteral("init"));
-        const Result init = cli({QStringLiteral("init"), QStringLiteral("--preset"), QStringLiteral("tiny"),
-                                 QStringLiteral("--vocab"), m_data + QStringLiteral("/vocab.txt"), QStringLiteral("--out"),
-                                 m_model});
+        const Result init =
+            cli({QStringLiteral("init"), QStringLiteral("--preset"), QStringLiteral("tiny"), QStringLiteral("--vocab"),
+                 m_data + QStringLiteral("/vocab.txt"), QStringLiteral("--out"), m_model});
         EXPECT_OK(init);
         for (const char *f : {"config.json", "model.safetensors", "vocab.txt"})
             QVERIFY2(QFile::exists(m_model + QLatin1Char('/') + QLatin1String(f)), f);
@@ -66,9 +69,10 @@ private Q_SLOTS:
     void tokenizeRealSst2()
     {
         TL_REQUIRE_SHARED_DATA(data);
-        const Result r = cli({QStringLiteral("tokenize"), QStringLiteral("--vocab"),
-                              data + QStringLiteral("/vocab/bert-base-uncased/vocab.txt"), QStringLiteral("--task"),
-                              QStringLiteral("sst-2"), QStringLiteral("--data"), data + QStringLiteral("/glue/SST-2/dev.tsv")});
+        const Result r =
+            cli({QStringLiteral("tokenize"), QStringLiteral("--vocab"),
+                 data + QStringLiteral("/vocab/bert-base-uncased/vocab.txt"), QStringLiteral("--task"),
+                 QStringLiteral("sst-2"), QStringLiteral("--data"), data + QStringLiteral("/glue/SST-2/dev.tsv")});
         EXPECT_OK(r);
         const auto lines = r.jsonLines();
         QCOMPARE(lines.size(), 872);
@@ -84,12 +88,26 @@ private Q_SLOTS:
     void finetunePredictEvaluate()
     {
         m_tuned = path(QStringLiteral("tuned"));
-        const Result ft = cli({QStringLiteral("finetune"), QStringLiteral("--model"), m_model, QStringLiteral("--task"),
-                               QStringLiteral("SST-2"), QStringLiteral("--data-dir"), m_data + QStringLiteral("/sentiment"),
-                               QStringLiteral("--out"), m_tuned, QStringLiteral("--epochs"), QStringLiteral("1"),
-                               QStringLiteral("--max-steps"), QStringLiteral("6"), QStringLiteral("--batch-size"),
-                               QStringLiteral("16"), QStringLiteral("--lr"), QStringLiteral("1e-3"),
-                               QStringLiteral("--threads"), QStringLiteral("2"), QStringLiteral("--log-every"),
+        const Result ft = cli({QStringLiteral("finetune"),
+                               QStringLiteral("--model"),
+                               m_model,
+                               QStringLiteral("--task"),
+                               QStringLiteral("SST-2"),
+                               QStringLiteral("--data-dir"),
+                               m_data + QStringLiteral("/sentiment"),
+                               QStringLiteral("--out"),
+                               m_tuned,
+                               QStringLiteral("--epochs"),
+                               QStringLiteral("1"),
+                               QStringLiteral("--max-steps"),
+                               QStringLiteral("6"),
+                               QStringLiteral("--batch-size"),
+                               QStringLiteral("16"),
+                               QStringLiteral("--lr"),
+                               QStringLiteral("1e-3"),
+                               QStringLiteral("--threads"),
+                               QStringLiteral("2"),
+                               QStringLiteral("--log-every"),
                                QStringLiteral("2")});
         EXPECT_OK(ft);
         QVERIFY2(ft.err.contains("step 6/6"), ft.err.constData());
@@ -100,16 +118,17 @@ private Q_SLOTS:
         QCOMPARE(metrics[QStringLiteral("task")].toString(), QStringLiteral("SST-2"));
         QVERIFY(metrics[QStringLiteral("final")].toObject().contains(QStringLiteral("accuracy")));
 
-        const Result pred = cli({QStringLiteral("predict"), QStringLiteral("--model"), m_tuned, QStringLiteral("--task"),
-                                 QStringLiteral("sst-2"), QStringLiteral("--data"),
-                                 m_data + QStringLiteral("/sentiment/dev.tsv")});
+        const Result pred =
+            cli({QStringLiteral("predict"), QStringLiteral("--model"), m_tuned, QStringLiteral("--task"),
+                 QStringLiteral("sst-2"), QStringLiteral("--data"), m_data + QStringLiteral("/sentiment/dev.tsv")});
         EXPECT_OK(pred);
         const auto lines = pred.jsonLines();
         QCOMPARE(lines.size(), 60);
         QCOMPARE(lines.first()[QStringLiteral("logits")].toArray().size(), 2);
 
-        const Result ev = cli({QStringLiteral("evaluate"), QStringLiteral("--model"), m_tuned, QStringLiteral("--task"),
-                               QStringLiteral("SST-2"), QStringLiteral("--data-dir"), m_data + QStringLiteral("/sentiment")});
+        const Result ev =
+            cli({QStringLiteral("evaluate"), QStringLiteral("--model"), m_tuned, QStringLiteral("--task"),
+                 QStringLiteral("SST-2"), QStringLiteral("--data-dir"), m_data + QStringLiteral("/sentiment")});
         EXPECT_OK(ev);
         const QJsonObject e = ev.jsonLines().first();
         const double acc = e[QStringLiteral("metrics")].toObject()[QStringLiteral("accuracy")].toDouble(-1);
@@ -130,14 +149,16 @@ private Q_SLOTS:
 
     void fillMask()
     {
-        const Result r = cli({QStringLiteral("fill-mask"), QStringLiteral("--model"), m_model, QStringLiteral("--text"),
-                              QStringLiteral("the [MASK] runs in the [MASK]."), QStringLiteral("--top-k"), QStringLiteral("3")});
+        const Result r =
+            cli({QStringLiteral("fill-mask"), QStringLiteral("--model"), m_model, QStringLiteral("--text"),
+                 QStringLiteral("the [MASK] runs in the [MASK]."), QStringLiteral("--top-k"), QStringLiteral("3")});
         EXPECT_OK(r);
         const QJsonArray masks = r.jsonLines().first()[QStringLiteral("masks")].toArray();
         QCOMPARE(masks.size(), 2);
         const QJsonArray top = masks[0].toArray();
         QCOMPARE(top.size(), 3);
-        QVERIFY(top[0].toObject()[QStringLiteral("score")].toDouble() >= top[1].toObject()[QStringLiteral("score")].toDouble());
+        QVERIFY(top[0].toObject()[QStringLiteral("score")].toDouble() >=
+                top[1].toObject()[QStringLiteral("score")].toDouble());
         QVERIFY(top[0].toObject().contains(QStringLiteral("token")));
         QVERIFY(top[0].toObject().contains(QStringLiteral("token_id")));
     }
@@ -145,12 +166,12 @@ private Q_SLOTS:
     void pretrainWritesModel()
     {
         const QString out = path(QStringLiteral("pre"));
-        const Result r = cli({QStringLiteral("pretrain"), QStringLiteral("--corpus"), m_data + QStringLiteral("/corpus"),
-                              QStringLiteral("--vocab"), m_data + QStringLiteral("/vocab.txt"), QStringLiteral("--preset"),
-                              QStringLiteral("tiny"), QStringLiteral("--out"), out, QStringLiteral("--max-steps"),
-                              QStringLiteral("4"), QStringLiteral("--seq-len"), QStringLiteral("32"),
-                              QStringLiteral("--batch-size"), QStringLiteral("8"), QStringLiteral("--progress"),
-                              QStringLiteral("json"), QStringLiteral("--log-every"), QStringLiteral("2")});
+        const Result r = cli(
+            {QStringLiteral("pretrain"), QStringLiteral("--corpus"), m_data + QStringLiteral("/corpus"),
+             QStringLiteral("--vocab"), m_data + QStringLiteral("/vocab.txt"), QStringLiteral("--preset"),
+             QStringLiteral("tiny"), QStringLiteral("--out"), out, QStringLiteral("--max-steps"), QStringLiteral("4"),
+             QStringLiteral("--seq-len"), QStringLiteral("32"), QStringLiteral("--batch-size"), QStringLiteral("8"),
+             QStringLiteral("--progress"), QStringLiteral("json"), QStringLiteral("--log-every"), QStringLiteral("2")});
         EXPECT_OK(r);
         const auto lines = r.jsonLines();
         QCOMPARE(lines.first()[QStringLiteral("event")].toString(), QStringLiteral("progress"));
@@ -166,8 +187,8 @@ private Q_SLOTS:
         const QString out = path(QStringLiteral("mlm"));
         const QString corpus = m_data + QStringLiteral("/corpus");
         const Result ft = cli({QStringLiteral("finetune"), QStringLiteral("--model"), m_model, QStringLiteral("--task"),
-                               QStringLiteral("MLM"), QStringLiteral("--data-dir"), corpus, QStringLiteral("--out"), out,
-                               QStringLiteral("--max-steps"), QStringLiteral("3"), QStringLiteral("--max-seq-len"),
+                               QStringLiteral("MLM"), QStringLiteral("--data-dir"), corpus, QStringLiteral("--out"),
+                               out, QStringLiteral("--max-steps"), QStringLiteral("3"), QStringLiteral("--max-seq-len"),
                                QStringLiteral("32"), QStringLiteral("--batch-size"), QStringLiteral("8"),
                                QStringLiteral("--progress"), QStringLiteral("json")});
         EXPECT_OK(ft);
@@ -177,16 +198,17 @@ private Q_SLOTS:
         QVERIFY(QFile::exists(out + QStringLiteral("/metrics.json")));
 
         const Result ev = cli({QStringLiteral("evaluate"), QStringLiteral("--model"), out, QStringLiteral("--task"),
-                               QStringLiteral("mlm"), QStringLiteral("--data-dir"), corpus, QStringLiteral("--max-seq-len"),
-                               QStringLiteral("32")});
+                               QStringLiteral("mlm"), QStringLiteral("--data-dir"), corpus,
+                               QStringLiteral("--max-seq-len"), QStringLiteral("32")});
         EXPECT_OK(ev);
         const QJsonObject m = ev.jsonLines().first()[QStringLiteral("metrics")].toObject();
         QVERIFY(m[QStringLiteral("masked_tokens")].toInt() > 0);
         QVERIFY(m[QStringLiteral("perplexity")].toDouble() > 1.0);
 
-        const Result tok = cli({QStringLiteral("tokenize"), QStringLiteral("--vocab"), m_model, QStringLiteral("--task"),
-                                QStringLiteral("mlm"), QStringLiteral("--data"), corpus + QStringLiteral("/toy.txt"),
-                                QStringLiteral("--max-seq-len"), QStringLiteral("16")});
+        const Result tok =
+            cli({QStringLiteral("tokenize"), QStringLiteral("--vocab"), m_model, QStringLiteral("--task"),
+                 QStringLiteral("mlm"), QStringLiteral("--data"), corpus + QStringLiteral("/toy.txt"),
+                 QStringLiteral("--max-seq-len"), QStringLiteral("16")});
         EXPECT_OK(tok);
         const auto lines = tok.jsonLines();
         QCOMPARE(lines.size(), 800);
@@ -195,11 +217,11 @@ private Q_SLOTS:
 
     void benchTrain()
     {
-        const Result r = cli({QStringLiteral("bench-train"), QStringLiteral("--layers"), QStringLiteral("1"),
-                              QStringLiteral("--hidden"), QStringLiteral("32"), QStringLiteral("--heads"), QStringLiteral("2"),
-                              QStringLiteral("--intermediate"), QStringLiteral("64"), QStringLiteral("--batch"),
-                              QStringLiteral("4"), QStringLiteral("--seq"), QStringLiteral("16"), QStringLiteral("--steps"),
-                              QStringLiteral("2")});
+        const Result r =
+            cli({QStringLiteral("bench-train"), QStringLiteral("--layers"), QStringLiteral("1"),
+                 QStringLiteral("--hidden"), QStringLiteral("32"), QStringLiteral("--heads"), QStringLiteral("2"),
+                 QStringLiteral("--intermediate"), QStringLiteral("64"), QStringLiteral("--batch"), QStringLiteral("4"),
+                 QStringLiteral("--seq"), QStringLiteral("16"), QStringLiteral("--steps"), QStringLiteral("2")});
         EXPECT_OK(r);
         const QJsonObject j = r.jsonLines().last();
         QVERIFY(j[QStringLiteral("seq_per_s")].toDouble() > 0);
@@ -216,10 +238,10 @@ private Q_SLOTS:
             auto store = tl::ExperimentStore::open(db);
             const int64_t model = store->upsertModel({0, "/m", R"({"num_attention_heads": 2})", "h"});
             tl::MaskSet mask;
-            for (const char *m : {"attention.self.query", "attention.self.key", "attention.self.value",
-                                  "attention.output.dense"})
-                mask.tensors.push_back({std::string("bert.encoder.layer.0.") + m + ".weight", {4, 4},
-                                        std::vector<uint8_t>(16, 1)});
+            for (const char *m :
+                 {"attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"})
+                mask.tensors.push_back(
+                    {std::string("bert.encoder.layer.0.") + m + ".weight", {4, 4}, std::vector<uint8_t>(16, 1)});
             tl::PruneOrder order = tl::PruneOrder::fromMask(mask);
             std::fill(mask.tensors[0].keep.begin(), mask.tensors[0].keep.begin() + 8, 0);
             order.record(mask, 1);
@@ -233,8 +255,9 @@ private Q_SLOTS:
             run = b.create(*store);
         }
         const QString dbArg = QString::fromStdString(db), runArg = QString::number(run);
-        const Result layers = cli({QStringLiteral("analyze"), QStringLiteral("layer-sparsity"), QStringLiteral("--db"),
-                                   dbArg, QStringLiteral("--run"), runArg, QStringLiteral("--format"), QStringLiteral("csv")});
+        const Result layers =
+            cli({QStringLiteral("analyze"), QStringLiteral("layer-sparsity"), QStringLiteral("--db"), dbArg,
+                 QStringLiteral("--run"), runArg, QStringLiteral("--format"), QStringLiteral("csv")});
         EXPECT_OK(layers);
         const QList<QByteArray> lines = layers.out.trimmed().split('\n');
         QCOMPARE(lines.size(), 1 + 3 * 4); // header, then every trained round's 4 matrices
@@ -243,9 +266,9 @@ private Q_SLOTS:
         QCOMPARE(lines[12], QByteArray("2,0,AttnOut,16,8,0.500000"));
 
         const Result heads = cli({QStringLiteral("analyze"), QStringLiteral("head-survival"), QStringLiteral("--db"),
-                                  dbArg, QStringLiteral("--run"), runArg, QStringLiteral("--round"), QStringLiteral("2"),
-                                  QStringLiteral("--threshold"), QStringLiteral("0.75"), QStringLiteral("--format"),
-                                  QStringLiteral("csv")});
+                                  dbArg, QStringLiteral("--run"), runArg, QStringLiteral("--round"),
+                                  QStringLiteral("2"), QStringLiteral("--threshold"), QStringLiteral("0.75"),
+                                  QStringLiteral("--format"), QStringLiteral("csv")});
         EXPECT_OK(heads);
         // Per head 32 weights (2 rows of Q, K, V and 2 columns of the attention output); 8 gone each.
         QCOMPARE(heads.out, QByteArray("layer,head,kept,total,fraction,alive\n0,0,24,32,0.750000,0\n"
@@ -255,8 +278,9 @@ private Q_SLOTS:
                                    dbArg, QStringLiteral("--run"), QStringLiteral("999")});
         QVERIFY(badRun.exitCode != 0);
         QVERIFY2(badRun.err.contains("no run 999"), badRun.err.constData());
-        const Result badRound = cli({QStringLiteral("analyze"), QStringLiteral("head-survival"), QStringLiteral("--db"),
-                                     dbArg, QStringLiteral("--run"), runArg, QStringLiteral("--round"), QStringLiteral("3")});
+        const Result badRound =
+            cli({QStringLiteral("analyze"), QStringLiteral("head-survival"), QStringLiteral("--db"), dbArg,
+                 QStringLiteral("--run"), runArg, QStringLiteral("--round"), QStringLiteral("3")});
         QVERIFY(badRound.exitCode != 0);
         QVERIFY2(badRound.err.contains("round 3"), badRound.err.constData());
     }
@@ -271,23 +295,30 @@ private Q_SLOTS:
         if (f.open(QIODevice::WriteOnly))
             f.write("sentence\tlabel\na fine line\t1\na line with no label\n");
         f.close();
-        QTest::newRow("unknown task") << QStringList{QStringLiteral("tokenize"), QStringLiteral("--vocab"), m_model,
-                                                     QStringLiteral("--task"), QStringLiteral("SQUADX"), QStringLiteral("--data"),
-                                                     bad + QStringLiteral("/train.tsv")}
-                                      << QStringLiteral("SST-2");
-        QTest::newRow("malformed row") << QStringList{QStringLiteral("tokenize"), QStringLiteral("--vocab"), m_model,
-                                                      QStringLiteral("--task"), QStringLiteral("SST-2"), QStringLiteral("--data"),
-                                                      bad + QStringLiteral("/train.tsv")}
-                                       << QStringLiteral("train.tsv:3");
-        QTest::newRow("no weights") << QStringList{QStringLiteral("finetune"), QStringLiteral("--model"), bad,
-                                                   QStringLiteral("--task"), QStringLiteral("SST-2"), QStringLiteral("--data-dir"),
-                                                   m_data + QStringLiteral("/sentiment"), QStringLiteral("--out"),
+        QTest::newRow("unknown task")
+            << QStringList{QStringLiteral("tokenize"),        QStringLiteral("--vocab"), m_model,
+                           QStringLiteral("--task"),          QStringLiteral("SQUADX"),  QStringLiteral("--data"),
+                           bad + QStringLiteral("/train.tsv")}
+            << QStringLiteral("SST-2");
+        QTest::newRow("malformed row")
+            << QStringList{QStringLiteral("tokenize"),        QStringLiteral("--vocab"), m_model,
+                           QStringLiteral("--task"),          QStringLiteral("SST-2"),   QStringLiteral("--data"),
+                           bad + QStringLiteral("/train.tsv")}
+            << QStringLiteral("train.tsv:3");
+        QTest::newRow("no weights") << QStringList{QStringLiteral("finetune"),
+                                                   QStringLiteral("--model"),
+                                                   bad,
+                                                   QStringLiteral("--task"),
+                                                   QStringLiteral("SST-2"),
+                                                   QStringLiteral("--data-dir"),
+                                                   m_data + QStringLiteral("/sentiment"),
+                                                   QStringLiteral("--out"),
                                                    path(QStringLiteral("x"))}
                                     << QStringLiteral("config.json");
-        QTest::newRow("untrained head") << QStringList{QStringLiteral("evaluate"), QStringLiteral("--model"), m_model,
-                                                       QStringLiteral("--task"), QStringLiteral("MNLI"),
-                                                       QStringLiteral("--data-dir"), bad}
-                                        << QStringLiteral("fine-tune");
+        QTest::newRow("untrained head")
+            << QStringList{QStringLiteral("evaluate"), QStringLiteral("--model"),    m_model, QStringLiteral("--task"),
+                           QStringLiteral("MNLI"),     QStringLiteral("--data-dir"), bad}
+            << QStringLiteral("fine-tune");
         QTest::newRow("device") << QStringList{QStringLiteral("bench-train"), QStringLiteral("--device"),
                                                QStringLiteral("vulkan")}
                                 << QStringLiteral("vulkan");

@@ -19,7 +19,10 @@ namespace {
 
 using Result = tltest::CliResult;
 
-Result cli(const QStringList &args) { return tltest::runCli(args); }
+Result cli(const QStringList &args)
+{
+    return tltest::runCli(args);
+}
 
 } // namespace
 
@@ -34,8 +37,8 @@ class TestResume : public QObject
 
     QJsonArray runs(const QString &db)
     {
-        const Result r = cli({QStringLiteral("runs"), QStringLiteral("--db"), db, QStringLiteral("--format"),
-                              QStringLiteral("json")});
+        const Result r = cli(
+            {QStringLiteral("runs"), QStringLiteral("--db"), db, QStringLiteral("--format"), QStringLiteral("json")});
         return QJsonDocument::fromJson(r.out).array();
     }
 
@@ -78,9 +81,9 @@ private Q_SLOTS:
         EXPECT_OK(cli({QStringLiteral("demo-data"), QStringLiteral("--out"), path(QStringLiteral("data")),
                        QStringLiteral("--train"), QStringLiteral("200"), QStringLiteral("--dev"), QStringLiteral("40"),
                        QStringLiteral("--corpus-lines"), QStringLiteral("200")}));
-        EXPECT_OK(cli({QStringLiteral("init"), QStringLiteral("--preset"), QStringLiteral("tiny"),
-                       QStringLiteral("--vocab"), path(QStringLiteral("data/vocab.txt")), QStringLiteral("--out"),
-                       path(QStringLiteral("model"))}));
+        EXPECT_OK(
+            cli({QStringLiteral("init"), QStringLiteral("--preset"), QStringLiteral("tiny"), QStringLiteral("--vocab"),
+                 path(QStringLiteral("data/vocab.txt")), QStringLiteral("--out"), path(QStringLiteral("model"))}));
         // Two seeds, three rounds (0, 1, 2), a few steps each: a couple of seconds uninterrupted.
         m_spec = path(QStringLiteral("two-seeds.json"));
         QFile f(m_spec);
@@ -100,12 +103,13 @@ private Q_SLOTS:
         const Snapshot before = snapshot(db);
         const QJsonArray runsBefore = runs(db);
 
-        const Result again = cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db, QStringLiteral("--progress"),
-                                  QStringLiteral("json")});
+        const Result again = cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db,
+                                  QStringLiteral("--progress"), QStringLiteral("json")});
         EXPECT_OK(again);
         const auto lines = again.jsonLines();
         QCOMPARE(lines.last()[QStringLiteral("runs")].toArray(), QJsonArray({1, 2}));
-        QCOMPARE(lines.last()[QStringLiteral("actions")].toArray(), QJsonArray({QStringLiteral("done"), QStringLiteral("done")}));
+        QCOMPARE(lines.last()[QStringLiteral("actions")].toArray(),
+                 QJsonArray({QStringLiteral("done"), QStringLiteral("done")}));
         for (const QJsonObject &e : lines) {
             const QString type = e[QStringLiteral("event")].toString();
             QVERIFY2(type == QLatin1String("run_start") || type == QLatin1String("done"), qPrintable(type));
@@ -137,14 +141,15 @@ private Q_SLOTS:
         QCOMPARE(cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db}).out.trimmed(), QByteArray("1 2"));
         QCOMPARE(runs(db).size(), 4);
         // A --threads override is another identity (CPU results depend on the count).
-        const Result threads = cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db, QStringLiteral("--threads"),
-                                    QStringLiteral("2")});
+        const Result threads = cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db,
+                                    QStringLiteral("--threads"), QStringLiteral("2")});
         EXPECT_OK(threads);
         QCOMPARE(threads.out.trimmed(), QByteArray("5 6"));
         QCOMPARE(tltest::showRun(db, 5)[QStringLiteral("threads")].toInt(), 2);
         QCOMPARE(tltest::showRun(db, 5)[QStringLiteral("spec")].toObject()[QStringLiteral("threads")].toInt(), 2);
         QVERIFY(cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db, QStringLiteral("--repeat"),
-                     QStringLiteral("0")}).exitCode != 0);
+                     QStringLiteral("0")})
+                    .exitCode != 0);
     }
 
     void resumesAfterSeedOneWasKilled()
@@ -153,7 +158,7 @@ private Q_SLOTS:
         const QString db = path(QStringLiteral("seed1.db"));
         QProcess p;
         p.start(QStringLiteral(TICKETLAB_CLI), {QStringLiteral("run"), m_spec, QStringLiteral("--db"), db,
-                                                 QStringLiteral("--progress"), QStringLiteral("json")});
+                                                QStringLiteral("--progress"), QStringLiteral("json")});
         QVERIFY(p.waitForStarted());
         bool inSeed1 = false;
         QByteArray buffer;
@@ -169,8 +174,8 @@ private Q_SLOTS:
         QVERIFY(inSeed1);
         p.kill(); // SIGKILL; a no-op once it ended (::kill(processId()) then was kill(0): the test itself)
         p.waitForFinished();
-        const Result resumed = cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db, QStringLiteral("--progress"),
-                                    QStringLiteral("json")});
+        const Result resumed = cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db,
+                                    QStringLiteral("--progress"), QStringLiteral("json")});
         EXPECT_OK(resumed);
         const auto lines = resumed.jsonLines();
         QCOMPARE(lines.last()[QStringLiteral("runs")].toArray(), QJsonArray({1, 2}));
@@ -205,7 +210,7 @@ private Q_SLOTS:
             QVERIFY2(++attempts <= 60, "the run kept finishing before it could be killed");
             QProcess p;
             p.start(QStringLiteral(TICKETLAB_CLI), {QStringLiteral("run"), m_spec, QStringLiteral("--db"), killed,
-                                                     QStringLiteral("--progress"), QStringLiteral("json")});
+                                                    QStringLiteral("--progress"), QStringLiteral("json")});
             QVERIFY(p.waitForStarted());
             int delayMs = int(rng.bounded(quint32(std::clamp<qint64>(startupMs, 100, 1000))));
             if (rng.bounded(5) != 0) {

@@ -16,7 +16,10 @@ namespace {
 
 using Result = tltest::CliResult;
 
-Result cli(const QStringList &args) { return tltest::runCli(args); }
+Result cli(const QStringList &args)
+{
+    return tltest::runCli(args);
+}
 
 } // namespace
 
@@ -29,7 +32,8 @@ class TestRunner : public QObject
 
     QString path(const QString &name) const { return m_dir.filePath(name); }
 
-    QString writeSpec(const QString &name, const QString &kind, const QString &extra = {}, int rounds = 3, int steps = 8)
+    QString writeSpec(const QString &name, const QString &kind, const QString &extra = {}, int rounds = 3,
+                      int steps = 8)
     {
         const QString file = path(name + QStringLiteral(".json"));
         QFile f(file);
@@ -46,9 +50,24 @@ class TestRunner : public QObject
         return file;
     }
 
+    QJsonArray runsJson(const QString &db)
+    {
+        const Result r = cli(
+            {QStringLiteral("runs"), QStringLiteral("--db"), db, QStringLiteral("--format"), QStringLiteral("json")});
+        return QJsonDocument::fromJson(r.out).array();
+    }
+
+    QJsonObject show(const QString &db, qint64 run)
+    {
+        const Result r = cli({QStringLiteral("show"), QString::number(run), QStringLiteral("--db"), db,
+                              QStringLiteral("--format"), QStringLiteral("json")});
+        return QJsonDocument::fromJson(r.out).object();
+    }
+
     tl::MaskSet exported(const QString &db, qint64 run, int round)
     {
-        const QString file = path(QStringLiteral("mask-%1-%2.npz").arg(QFileInfo(db).baseName()).arg(run * 100 + round));
+        const QString file =
+            path(QStringLiteral("mask-%1-%2.npz").arg(QFileInfo(db).baseName()).arg(run * 100 + round));
         const Result r = cli({QStringLiteral("export-mask"), QStringLiteral("--db"), db, QStringLiteral("--run"),
                               QString::number(run), QStringLiteral("--round"), QString::number(round),
                               QStringLiteral("--out"), file});
@@ -65,8 +84,9 @@ private Q_SLOTS:
         EXPECT_OK(cli({QStringLiteral("demo-data"), QStringLiteral("--out"), path(QStringLiteral("data")),
                        QStringLiteral("--train"), QStringLiteral("200"), QStringLiteral("--dev"), QStringLiteral("40"),
                        QStringLiteral("--corpus-lines"), QStringLiteral("200")}));
-        EXPECT_OK(cli({QStringLiteral("init"), QStringLiteral("--preset"), QStringLiteral("tiny"), QStringLiteral("--vocab"),
-                       path(QStringLiteral("data/vocab.txt")), QStringLiteral("--out"), path(QStringLiteral("model"))}));
+        EXPECT_OK(
+            cli({QStringLiteral("init"), QStringLiteral("--preset"), QStringLiteral("tiny"), QStringLiteral("--vocab"),
+                 path(QStringLiteral("data/vocab.txt")), QStringLiteral("--out"), path(QStringLiteral("model"))}));
         m_db = path(QStringLiteral("lab.db"));
     }
 
@@ -118,8 +138,12 @@ private Q_SLOTS:
         QFETCH(QString, kind);
         QFETCH(QString, extra);
         QFETCH(int, rounds);
-        const Result r = cli({QStringLiteral("run"), writeSpec(QStringLiteral("b-") + QString::fromLatin1(QTest::currentDataTag()).replace(QLatin1Char(' '), QLatin1Char('-')), kind, extra),
-                              QStringLiteral("--db"), m_db});
+        const Result r =
+            cli({QStringLiteral("run"),
+                 writeSpec(QStringLiteral("b-") +
+                               QString::fromLatin1(QTest::currentDataTag()).replace(QLatin1Char(' '), QLatin1Char('-')),
+                           kind, extra),
+                 QStringLiteral("--db"), m_db});
         EXPECT_OK(r);
         const qint64 id = r.out.trimmed().toLongLong();
         const QJsonObject run = tltest::showRun(m_db, id);
@@ -133,6 +157,92 @@ private Q_SLOTS:
             const tl::MaskSet imp = exported(m_db, 1, 3), mine = exported(m_db, id, 3);
             QCOMPARE(imp.tensors[2].keep, mine.tensors[2].keep);
         }
+    }
+
+    void baselinesAtChosenSparsities_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<QString>("extra");
+        QTest::addColumn<QList<int>>("trained");
+        QTest::newRow("random") << QStringLiteral("random") << QString() << QList<int>{2, 3};
+        QTest::newRow("oneshot") << QStringLiteral("oneshot") << QString() << QList<int>{2, 3};
+        QTest::newRow("standard") << QStringLiteral("standard") << QString() << QList<int>{0, 2, 3};
+        QTest::newRow("reinit") << QStringLiteral("reinit") << QStringLiteral(R"(, "source": {"run": 1})")
+                                << QList<int>{2, 3};
+    }
+    void baselinesAtChosenSparsities()
+    {
+        // "at": [0.4, 0.6] trains only rounds 2 and 3 (of 0..3 at 20% a round), and their masks
+        // are exactly those of the same baseline run over every round (baselines() above).
+        QFETCH(QString, kind);
+        QFETCH(QString, extra);
+        QFETCH(QList<int>, trained);
+        const QString tag = QString::fromLatin1(QTest::currentDataTag());
+        const Result r =
+            cli({QStringLiteral("run"),
+                 writeSpec(QStringLiteral("at-") + tag, kind, extra + QStringLiteral(R"(, "at": [0.6, 0.41])")),
+                 QStringLiteral("--db"), m_db});
+        EXPECT_OK(r);
+        const qint64 id = r.out.trimmed().toLongLong();
+        const QJsonArray rows = show(m_db, id)[QStringLiteral("rounds")].toArray();
+        QList<int> rounds;
+        for (const QJsonValue &row : rows)
+            rounds << row.toObject()[QStringLiteral("round")].toInt();
+        QCOMPARE(rounds, trained);
+        // The full baseline run of this kind (from baselines()): same masks at rounds 2 and 3.
+        qint64 full = 0;
+        for (const QJsonValue &v : runsJson(m_db)) {
+            const QJsonObject o = v.toObject();
+            if (o[QStringLiteral("kind")].toString() == kind && o[QStringLiteral("id")].toInteger() != id &&
+                !o[QStringLiteral("spec")].toObject().contains(QStringLiteral("at")))
+                full = o[QStringLiteral("id")].toInteger();
+        }
+        QVERIFY2(full > 0, "run baselines() first");
+        for (int k : {2, 3}) {
+            const tl::MaskSet a = exported(m_db, id, k), b = exported(m_db, full, k);
+            QVERIFY(!a.tensors.empty());
+            for (size_t t = 0; t < a.tensors.size(); ++t)
+                QCOMPARE(a.tensors[t].keep, b.tensors[t].keep);
+        }
+        // The same spec again adds nothing; "at" on IMP is refused naming the field.
+        const Result again = cli({QStringLiteral("run"), path(QStringLiteral("at-") + tag + QStringLiteral(".json")),
+                                  QStringLiteral("--db"), m_db});
+        EXPECT_OK(again);
+        QCOMPARE(again.out.trimmed().toLongLong(), id);
+        const Result imp =
+            cli({QStringLiteral("run"),
+                 writeSpec(QStringLiteral("at-imp"), QStringLiteral("imp"), QStringLiteral(R"(, "at": [0.4])")),
+                 QStringLiteral("--db"), m_db});
+        QCOMPARE(imp.exitCode, 1);
+        QVERIFY2(imp.err.contains("field 'at'"), imp.err.constData());
+    }
+
+    void reinitNeedsADoneImpSource()
+    {
+        // Run 3 is the random baseline: its masks are no IMP masks, so "IMP mask, random init"
+        // would be a lie. The error names the run and its kind, and nothing is stored.
+        const QJsonArray before = runsJson(m_db);
+        qint64 random = 0;
+        for (const QJsonValue &v : before)
+            if (v.toObject()[QStringLiteral("kind")].toString() == QLatin1String("random"))
+                random = v.toObject()[QStringLiteral("id")].toInteger();
+        QVERIFY(random > 0);
+        const Result r = cli({QStringLiteral("run"),
+                              writeSpec(QStringLiteral("reinit-of-random"), QStringLiteral("reinit"),
+                                        QStringLiteral(R"(, "source": {"run": %1})").arg(random)),
+                              QStringLiteral("--db"), m_db});
+        QVERIFY(r.exitCode != 0);
+        QVERIFY2(r.err.contains(QStringLiteral("source run %1 is a random run").arg(random).toUtf8()),
+                 r.err.constData());
+        QVERIFY2(r.err.contains("needs the masks of an imp run"), r.err.constData());
+        QCOMPARE(runsJson(m_db).size(), before.size());
+        // A round in the source is refused up front, naming the field.
+        const Result round = cli({QStringLiteral("run"),
+                                  writeSpec(QStringLiteral("reinit-round"), QStringLiteral("shuffle"),
+                                            QStringLiteral(R"(, "source": {"run": 1, "round": 9})")),
+                                  QStringLiteral("--db"), m_db});
+        QVERIFY(round.exitCode != 0);
+        QVERIFY2(round.err.contains("source.round") && round.err.contains("every round"), round.err.constData());
     }
 
     void mlmTicket()
@@ -151,45 +261,153 @@ private Q_SLOTS:
         QCOMPARE(run[QStringLiteral("task")].toString(), QStringLiteral("mlm"));
         const QJsonArray rows = run[QStringLiteral("rounds")].toArray();
         QCOMPARE(rows.size(), 3);
-        QVERIFY(std::abs(rows[2].toObject()[QStringLiteral("sparsity")].toDouble() - 0.6) < 1e-5); // exact count: round(0.6 n) of n
+        QVERIFY(std::abs(rows[2].toObject()[QStringLiteral("sparsity")].toDouble() - 0.6) <
+                1e-5); // exact count: round(0.6 n) of n
         const QJsonObject m = rows[2].toObject()[QStringLiteral("metrics")].toObject();
         QVERIFY(m.contains(QStringLiteral("accuracy")) && m.contains(QStringLiteral("perplexity")));
     }
 
     void transferAndMaskFiles()
     {
-        const Result t = cli({QStringLiteral("transfer"), QStringLiteral("--db"), m_db, QStringLiteral("--from"),
-                              QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("2"), QStringLiteral("--task"),
-                              QStringLiteral("RTE"), QStringLiteral("--data-dir"), path(QStringLiteral("data/entailment"))});
+        const Result t =
+            cli({QStringLiteral("transfer"), QStringLiteral("--db"), m_db, QStringLiteral("--from"),
+                 QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("2"), QStringLiteral("--task"),
+                 QStringLiteral("rte"), QStringLiteral("--data-dir"), path(QStringLiteral("data/entailment")),
+                 QStringLiteral("--seeds"), QStringLiteral("4"), QStringLiteral("5"), QStringLiteral("--max-steps"),
+                 QStringLiteral("3"), QStringLiteral("--threads"), QStringLiteral("1")});
         EXPECT_OK(t);
-        const qint64 id = t.out.trimmed().split('\n')[0].split('\t')[0].toLongLong(); // "ID\tfrom run ..."
-        const QJsonObject run = tltest::showRun(m_db, id);
+        // One line per run: its id, then where it came from, where it went, its seed.
+        const QList<QByteArray> lines = t.out.trimmed().split('\n');
+        QCOMPARE(lines.size(), 2);
+        QVERIFY2(lines[0].endsWith("\tfrom run 1 round 2\tto RTE\tseed 4\tcreated"), lines[0].constData());
+        QVERIFY2(lines[1].endsWith("\tfrom run 1 round 2\tto RTE\tseed 5\tcreated"), lines[1].constData());
+        const qint64 id = lines[0].split('\t')[0].toLongLong();
+        const QJsonObject run = show(m_db, id);
         QCOMPARE(run[QStringLiteral("kind")].toString(), QStringLiteral("transfer"));
         QCOMPARE(run[QStringLiteral("task")].toString(), QStringLiteral("RTE"));
-        QCOMPARE(run[QStringLiteral("rounds")].toArray().first().toObject()[QStringLiteral("round")].toInt(), 2);
+        QCOMPARE(run[QStringLiteral("seed")].toInteger(), 4);
+        const QJsonObject spec = run[QStringLiteral("spec")].toObject();
+        QCOMPARE(spec[QStringLiteral("train")].toObject()[QStringLiteral("max_steps")].toInt(), 3);
+        QCOMPARE(spec[QStringLiteral("threads")].toInt(), 1);
+        QCOMPARE(run[QStringLiteral("threads")].toInt(), 1);
+        const QJsonObject row = run[QStringLiteral("rounds")].toArray().first().toObject();
+        QCOMPARE(row[QStringLiteral("round")].toInt(), 2);
+        QCOMPARE(row[QStringLiteral("steps")].toInt(), 3);
         QCOMPARE(exported(m_db, id, 2).tensors[5].keep, exported(m_db, 1, 2).tensors[5].keep);
+        // The same transfer again adds nothing.
+        const Result again =
+            cli({QStringLiteral("transfer"), QStringLiteral("--db"), m_db, QStringLiteral("--from"),
+                 QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("2"), QStringLiteral("--task"),
+                 QStringLiteral("RTE"), QStringLiteral("--data-dir"), path(QStringLiteral("data/entailment")),
+                 QStringLiteral("--seeds"), QStringLiteral("4"), QStringLiteral("5"), QStringLiteral("--max-steps"),
+                 QStringLiteral("3"), QStringLiteral("--threads"), QStringLiteral("1")});
+        EXPECT_OK(again);
+        QCOMPARE(again.out.trimmed().split('\n')[0].split('\t')[0].toLongLong(), id);
+        QVERIFY2(again.out.contains("done already"), again.out.constData());
+        const qsizetype runsBefore = runsJson(m_db).size();
         // The batch form: every source x every target (runs 1 and 3: the IMP and random runs).
-        const Result batch = cli({QStringLiteral("transfer"), QStringLiteral("--db"), m_db, QStringLiteral("--from"),
-                                  QStringLiteral("1"), QStringLiteral("--from"), QStringLiteral("3"), QStringLiteral("--round"),
-                                  QStringLiteral("1"), QStringLiteral("--target"),
-                                  QStringLiteral("RTE=") + path(QStringLiteral("data/entailment")), QStringLiteral("--target"),
-                                  QStringLiteral("CoLA=") + path(QStringLiteral("data/agreement"))});
+        const Result batch = cli(
+            {QStringLiteral("transfer"), QStringLiteral("--db"), m_db, QStringLiteral("--from"), QStringLiteral("1"),
+             QStringLiteral("--from"), QStringLiteral("3"), QStringLiteral("--round"), QStringLiteral("1"),
+             QStringLiteral("--target"), QStringLiteral("RTE=") + path(QStringLiteral("data/entailment")),
+             QStringLiteral("--target"), QStringLiteral("CoLA=") + path(QStringLiteral("data/agreement"))});
         EXPECT_OK(batch);
         QCOMPARE(batch.out.trimmed().split('\n').size(), 4);
-        // Export -> import gives the same mask back, bit for bit, in every format.
+        QVERIFY2(batch.out.contains("\tfrom run 3 round 1\tto CoLA\tseed 3\tcreated"), batch.out.constData());
+        QCOMPARE(runsJson(m_db).size(), runsBefore + 4);
+        // Export -> import gives the same mask back, bit for bit, in every format, as the
+        // round it was exported from, with the model's config (head count) kept.
         for (const char *ext : {"safetensors", "pt", "npz"}) {
             const QString file = path(QStringLiteral("round2.") + QLatin1String(ext));
             EXPECT_OK(cli({QStringLiteral("export-mask"), QStringLiteral("--db"), m_db, QStringLiteral("--run"),
-                           QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("2"), QStringLiteral("--out"), file}));
-            const Result im = cli({QStringLiteral("import-mask"), QStringLiteral("--db"), m_db, QStringLiteral("--file"),
-                                   file, QStringLiteral("--model"), path(QStringLiteral("model"))});
+                           QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("2"), QStringLiteral("--out"),
+                           file}));
+            const Result im = cli({QStringLiteral("import-mask"), QStringLiteral("--db"), m_db,
+                                   QStringLiteral("--file"), file, QStringLiteral("--model"),
+                                   path(QStringLiteral("model")), QStringLiteral("--round"), QStringLiteral("2")});
             EXPECT_OK(im);
-            const tl::MaskSet back = exported(m_db, im.out.trimmed().toLongLong(), 1);
+            const qint64 imported = im.out.trimmed().toLongLong();
+            const QJsonObject shown = show(m_db, imported);
+            QCOMPARE(shown[QStringLiteral("kind")].toString(), QStringLiteral("import"));
+            const QJsonArray rows = shown[QStringLiteral("rounds")].toArray();
+            QCOMPARE(rows.size(), 1);
+            QCOMPARE(rows[0].toObject()[QStringLiteral("round")].toInt(), 2);
+            QCOMPARE(
+                rows[0].toObject()[QStringLiteral("sparsity")].toDouble(),
+                show(m_db, 1)[QStringLiteral("rounds")].toArray()[2].toObject()[QStringLiteral("sparsity")].toDouble());
+            const tl::MaskSet back = exported(m_db, imported, 2);
             const tl::MaskSet orig = exported(m_db, 1, 2);
             QCOMPARE(back.tensors.size(), orig.tensors.size());
             for (size_t i = 0; i < orig.tensors.size(); ++i)
                 QCOMPARE(back.tensors[i].keep, orig.tensors[i].keep);
+            // Head survival needs no --heads: the model's config came with the import.
+            const Result heads =
+                cli({QStringLiteral("analyze"), QStringLiteral("head-survival"), QStringLiteral("--db"), m_db,
+                     QStringLiteral("--run"), QString::number(imported), QStringLiteral("--round"), QStringLiteral("2"),
+                     QStringLiteral("--format"), QStringLiteral("json")});
+            EXPECT_OK(heads);
+            const Result source =
+                cli({QStringLiteral("analyze"), QStringLiteral("head-survival"), QStringLiteral("--db"), m_db,
+                     QStringLiteral("--run"), QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("2"),
+                     QStringLiteral("--format"), QStringLiteral("json")});
+            QCOMPARE(QJsonDocument::fromJson(heads.out).object()[QStringLiteral("entries")],
+                     QJsonDocument::fromJson(source.out).object()[QStringLiteral("entries")]);
         }
+        // The same file imported again is the same run: nothing added.
+        const Result twice = cli({QStringLiteral("import-mask"), QStringLiteral("--db"), m_db, QStringLiteral("--file"),
+                                  path(QStringLiteral("round2.npz")), QStringLiteral("--model"),
+                                  path(QStringLiteral("model")), QStringLiteral("--round"), QStringLiteral("2")});
+        EXPECT_OK(twice);
+        QVERIFY2(twice.err.contains("already imported"), twice.err.constData());
+    }
+
+    void transferFromMaskFileStoresItsMask()
+    {
+        // A mask from elsewhere, trained on another task: the run must keep the mask it
+        // trained under, for export and analysis. The spec leaves threads to LibTorch.
+        const QString maskFile = path(QStringLiteral("elsewhere.npz"));
+        EXPECT_OK(cli({QStringLiteral("export-mask"), QStringLiteral("--db"), m_db, QStringLiteral("--run"),
+                       QStringLiteral("1"), QStringLiteral("--round"), QStringLiteral("3"), QStringLiteral("--out"),
+                       maskFile}));
+        const tl::MaskSet mask = tl::readMaskFile(maskFile.toStdString());
+        QVERIFY(mask.sparsity() > 0.5);
+        QFile f(path(QStringLiteral("from-file.json")));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(R"({"model": "model", "task": "RTE", "data_dir": "data/entailment", "kind": "transfer",
+            "train": {"epochs": 1, "max_steps": 3, "lr": 1e-3, "batch_size": 16, "max_seq_len": 32},
+            "seeds": [0], "threads": 0, "source": {"mask_file": "elsewhere.npz"}})");
+        f.close();
+        const Result r = cli({QStringLiteral("run"), f.fileName(), QStringLiteral("--db"), m_db});
+        EXPECT_OK(r);
+        const qint64 id = r.out.trimmed().toLongLong();
+        const QJsonObject run = show(m_db, id);
+        const QJsonArray rows = run[QStringLiteral("rounds")].toArray();
+        QCOMPARE(rows.size(), 1);
+        const int round = rows[0].toObject()[QStringLiteral("round")].toInt();
+        QCOMPARE(round, 1); // as import-mask stores a mask file
+        QCOMPARE(rows[0].toObject()[QStringLiteral("sparsity")].toDouble(), mask.sparsity());
+        const tl::MaskSet stored = exported(m_db, id, round);
+        QCOMPARE(stored.tensors.size(), mask.tensors.size());
+        for (size_t i = 0; i < mask.tensors.size(); ++i)
+            QCOMPARE(stored.tensors[i].keep, mask.tensors[i].keep);
+        const Result a =
+            cli({QStringLiteral("analyze"), QStringLiteral("layer-sparsity"), QStringLiteral("--db"), m_db,
+                 QStringLiteral("--run"), QString::number(id), QStringLiteral("--format"), QStringLiteral("json")});
+        EXPECT_OK(a);
+        const QJsonObject last =
+            QJsonDocument::fromJson(a.out).object()[QStringLiteral("rounds")].toArray().last().toObject();
+        QCOMPARE(last[QStringLiteral("round")].toInt(), 1);
+        QCOMPARE(last[QStringLiteral("sparsity")].toDouble(), mask.sparsity());
+        for (const QJsonValue &m : last[QStringLiteral("matrices")].toArray())
+            QVERIFY(m.toObject()[QStringLiteral("sparsity")].toDouble() > 0.3);
+        // What the run ran on: the thread count LibTorch used (not the spec's 0), its version, the BLAS.
+        QVERIFY2(run[QStringLiteral("threads")].toInt() >= 1,
+                 qPrintable(QString::number(run[QStringLiteral("threads")].toInt())));
+        QCOMPARE(run[QStringLiteral("spec")].toObject()[QStringLiteral("threads")].toInt(), 0);
+        QVERIFY(QRegularExpression(QStringLiteral("^\\d+\\.\\d+"))
+                    .match(run[QStringLiteral("torch_version")].toString())
+                    .hasMatch());
+        QVERIFY(!run[QStringLiteral("blas")].toString().isEmpty());
     }
 
     void resumesExactlyAfterKill9()
@@ -200,7 +418,7 @@ private Q_SLOTS:
 
         QProcess p;
         p.start(QStringLiteral(TICKETLAB_CLI), {QStringLiteral("run"), spec, QStringLiteral("--db"), killed,
-                                                 QStringLiteral("--progress"), QStringLiteral("json")});
+                                                QStringLiteral("--progress"), QStringLiteral("json")});
         QVERIFY(p.waitForStarted());
         // Kill in the middle of round 2's training: rounds 0 and 1 are committed, round 2 is not.
         bool inRound2 = false;
@@ -209,7 +427,8 @@ private Q_SLOTS:
             buffer += p.readAllStandardOutput();
             for (const QByteArray &line : buffer.split('\n')) {
                 const QJsonObject e = QJsonDocument::fromJson(line).object();
-                if (e[QStringLiteral("event")].toString() == QLatin1String("progress") && e[QStringLiteral("round")].toInt() == 2)
+                if (e[QStringLiteral("event")].toString() == QLatin1String("progress") &&
+                    e[QStringLiteral("round")].toInt() == 2)
                     inRound2 = true;
             }
         }
@@ -228,7 +447,8 @@ private Q_SLOTS:
         const QJsonArray b = tltest::showRun(killed, 1)[QStringLiteral("rounds")].toArray();
         QCOMPARE(b.size(), 5);
         for (int k = 0; k < 5; ++k)
-            QCOMPARE(b[k].toObject()[QStringLiteral("metrics")].toObject(), a[k].toObject()[QStringLiteral("metrics")].toObject());
+            QCOMPARE(b[k].toObject()[QStringLiteral("metrics")].toObject(),
+                     a[k].toObject()[QStringLiteral("metrics")].toObject());
         for (int k = 1; k <= 4; ++k) {
             const tl::MaskSet x = exported(reference, 1, k), y = exported(killed, 1, k);
             for (size_t i = 0; i < x.tensors.size(); ++i)

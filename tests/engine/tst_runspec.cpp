@@ -159,6 +159,11 @@ private Q_SLOTS:
         json f = minimal();
         f["kind"] = "full";
         specs.push_back(f);
+        json r = minimal();
+        r["kind"] = "shuffle";
+        r["source"] = {{"run", 4}};
+        r["repeat"] = 2;
+        specs.push_back(r);
         for (const json &j : specs) {
             const tl::RunSpec a = parse(j);
             const json canonical = a.toJson();
@@ -184,6 +189,14 @@ private Q_SLOTS:
         json seeds = json::parse(kExample);
         seeds["seeds"] = {5, 6, 7};
         QCOMPARE(parse(seeds).hash(), a.hash());
+        // Repetition 0 is the spec itself: no key, so hashes of specs from before repetitions
+        // existed (and their stored runs) still match.
+        json zero = json::parse(kExample);
+        zero["repeat"] = 0;
+        QCOMPARE(parse(zero).hash(), a.hash());
+        QVERIFY(!a.toJson().contains("repeat"));
+        zero["repeat"] = 3;
+        QCOMPARE(parse(zero).toJson()["repeat"].get<int>(), 3);
         QCOMPARE(tl::fnv1aHex(""), std::string("cbf29ce484222325"));
         QCOMPARE(tl::fnv1aHex("a"), std::string("af63dc4c8601ec8c"));
     }
@@ -215,6 +228,7 @@ private Q_SLOTS:
         row("threads", "/threads", "4");
         row("device", "/device", R"("cuda")");
         row("criterion", "/criterion", R"("match")");
+        row("repeat", "/repeat", "1");
     }
 
     void hashChangesWithResults()
@@ -295,6 +309,8 @@ private Q_SLOTS:
         row("rewind string", "/rewind", R"("finetuned")", "rewind");
         row("rewind unknown", "/rewind", R"({"steps": 3})", "rewind.steps");
         row("threads", "/threads", "-1", "threads");
+        row("repeat", "/repeat", "-1", "repeat");
+        row("repeat type", "/repeat", R"("again")", "repeat");
         row("device", "/device", R"("tpu")", "device");
         row("lr null", "/train", R"({"lr": null})", "train.lr");
     }
@@ -344,6 +360,50 @@ private Q_SLOTS:
         } catch (const tl::Error &e) {
             const QString msg = QString::fromUtf8(e.what());
             QVERIFY2(msg.contains(QStringLiteral("field '") + field + QStringLiteral("'")), qPrintable(msg));
+        }
+    }
+
+    void reinitAndShuffleFollowTheirSourceRun_data()
+    {
+        QTest::addColumn<QString>("source");
+        QTest::addColumn<QString>("field"); // empty: valid
+        row("run only", R"({"run": 3})", "");
+        row("a round", R"({"run": 3, "round": 9})", "source.round");
+        row("round 0", R"({"run": 3, "round": 0})", "source.round");
+        row("mask file", R"({"mask_file": "m.npz"})", "source.mask_file");
+        row("no run", R"({})", "source.run");
+    }
+
+    void reinitAndShuffleFollowTheirSourceRun()
+    {
+        QFETCH(QString, source);
+        QFETCH(QString, field);
+        for (const char *kind : {"reinit", "shuffle"}) {
+            json j = minimal();
+            j["kind"] = kind;
+            j["source"] = json::parse(source.toStdString());
+            if (field.isEmpty()) {
+                const tl::RunSpec s = parse(j);
+                QCOMPARE(s.source->run, int64_t(3));
+                QCOMPARE(QString::fromStdString(s.toJson()["source"].dump()), QStringLiteral(R"({"run":3})"));
+                continue;
+            }
+            try {
+                parse(j);
+                QFAIL("no error");
+            } catch (const tl::Error &e) {
+                const QString msg = QString::fromUtf8(e.what());
+                QVERIFY2(msg.contains(QStringLiteral("field '") + field + QStringLiteral("'")), qPrintable(msg));
+                QVERIFY2(msg.contains(QLatin1String(kind)) || field == QLatin1String("source.run"), qPrintable(msg));
+            }
+        }
+        json none = minimal();
+        none["kind"] = "reinit";
+        try {
+            parse(none);
+            QFAIL("no error");
+        } catch (const tl::Error &e) {
+            QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral(R"({"run": id} (an imp run))")), e.what());
         }
     }
 

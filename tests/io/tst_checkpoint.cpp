@@ -86,14 +86,17 @@ private Q_SLOTS:
         tl::BertNet net(tltest::smallConfig(40, 24, 16), tl::BertHeads{true, false, true});
         net->config.save(d + "/config.json");
         // TF-converted checkpoints: LayerNorm.gamma/beta; BertModel checkpoints: no "bert." prefix.
-        writeRenamed(net, d + "/model.safetensors", [](std::string k) {
-            if (k.rfind("bert.", 0) == 0)
-                k = k.substr(5);
-            const auto ln = k.find("LayerNorm.");
-            if (ln != std::string::npos)
-                k = k.substr(0, ln) + (k.substr(ln + 10) == "weight" ? "LayerNorm.gamma" : "LayerNorm.beta");
-            return k;
-        }, {{"embeddings.position_ids", torch::arange(24).view({1, 24}).to(torch::kFloat)}});
+        writeRenamed(net, d + "/model.safetensors",
+                     [](std::string k) {
+                         if (k.rfind("bert.", 0) == 0)
+                             k = k.substr(5);
+                         const auto ln = k.find("LayerNorm.");
+                         if (ln != std::string::npos)
+                             k = k.substr(0, ln) +
+                                 (k.substr(ln + 10) == "weight" ? "LayerNorm.gamma" : "LayerNorm.beta");
+                         return k;
+                     },
+                     {{"embeddings.position_ids", torch::arange(24).view({1, 24}).to(torch::kFloat)}});
         tl::LoadReport report;
         tl::BertNet back = tl::loadBert(d, tl::BertHeads{true, false, true}, &report);
         QVERIFY2(report.missingKeys.empty(), tl::describe(report).c_str());
@@ -160,8 +163,9 @@ private Q_SLOTS:
             tl::loadBert(d, tl::BertHeads{true, true, false}, nullptr, &wider);
             QFAIL("no error");
         } catch (const tl::Error &e) {
-            QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("bert.encoder.layer.0.intermediate.dense.weight")),
-                     e.what());
+            QVERIFY2(
+                QString::fromUtf8(e.what()).contains(QStringLiteral("bert.encoder.layer.0.intermediate.dense.weight")),
+                e.what());
         }
         // Another label count only re-initialises the head.
         tl::BertConfig three = tltest::smallConfig(40, 24, 16);
@@ -200,14 +204,16 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const QString bin = dir.filePath(QStringLiteral("pytorch_model.bin"));
         QProcess py;
-        py.start(python,
-                 {QStringLiteral("-c"),
-                  QStringLiteral("import torch, collections, sys\n"
-                                 "sd = collections.OrderedDict()\n"
-                                 "sd['bert.embeddings.word_embeddings.weight'] = torch.arange(12, dtype=torch.float32).view(3, 4)\n"
-                                 "sd['bert.embeddings.LayerNorm.gamma'] = torch.ones(4, dtype=torch.float16)\n"
-                                 "torch.save(sd, sys.argv[1])\n"),
-                  bin});
+        py.start(
+            python,
+            {QStringLiteral("-c"),
+             QStringLiteral(
+                 "import torch, collections, sys\n"
+                 "sd = collections.OrderedDict()\n"
+                 "sd['bert.embeddings.word_embeddings.weight'] = torch.arange(12, dtype=torch.float32).view(3, 4)\n"
+                 "sd['bert.embeddings.LayerNorm.gamma'] = torch.ones(4, dtype=torch.float16)\n"
+                 "torch.save(sd, sys.argv[1])\n"),
+             bin});
         QVERIFY(py.waitForFinished(120000));
         QCOMPARE(py.exitCode(), 0);
         tl::LoadReport report;

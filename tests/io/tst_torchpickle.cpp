@@ -226,7 +226,7 @@ torch.save(sd, out + '/legacy.pt', _use_new_zipfile_serialization=False)
 #define REQUIRE_TORCH_FILES()                                                                                          \
     do {                                                                                                               \
         if (!m_pythonError.isEmpty())                                                                                  \
-            TL_SKIP(m_pythonError);                                                                          \
+            TL_SKIP(m_pythonError);                                                                                    \
     } while (false)
 
 class TestTorchPickle : public QObject

@@ -57,13 +57,20 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("text");
         QTest::addColumn<QString>("key");
-        QTest::newRow("type") << R"({"hidden_size": "768"})" << "hidden_size";
-        QTest::newRow("heads") << R"({"hidden_size": 100, "num_attention_heads": 12})" << "hidden_size";
-        QTest::newRow("act") << R"({"hidden_act": "swish"})" << "hidden_act";
-        QTest::newRow("dropout") << R"({"hidden_dropout_prob": 1.5})" << "hidden_dropout_prob";
-        QTest::newRow("position") << R"({"position_embedding_type": "relative_key"})" << "position_embedding_type";
-        QTest::newRow("id2label") << R"({"id2label": {"0": "a", "2": "b"}})" << "id2label";
-        QTest::newRow("negative") << R"({"num_hidden_layers": -1})" << "num_hidden_layers";
+        QTest::newRow("type") << R"({"hidden_size": "768"})"
+                              << "hidden_size";
+        QTest::newRow("heads") << R"({"hidden_size": 100, "num_attention_heads": 12})"
+                               << "hidden_size";
+        QTest::newRow("act") << R"({"hidden_act": "swish"})"
+                             << "hidden_act";
+        QTest::newRow("dropout") << R"({"hidden_dropout_prob": 1.5})"
+                                 << "hidden_dropout_prob";
+        QTest::newRow("position") << R"({"position_embedding_type": "relative_key"})"
+                                  << "position_embedding_type";
+        QTest::newRow("id2label") << R"({"id2label": {"0": "a", "2": "b"}})"
+                                  << "id2label";
+        QTest::newRow("negative") << R"({"num_hidden_layers": -1})"
+                                  << "num_hidden_layers";
     }
 
     void badValuesNameTheKey()
@@ -89,7 +96,8 @@ private Q_SLOTS:
         f.write("{ not json");
         f.close();
         QVERIFY_THROWS_EXCEPTION(tl::Error, tl::BertConfig::load(path.toStdString()));
-        QVERIFY_THROWS_EXCEPTION(tl::Error, tl::BertConfig::load(dir.filePath(QStringLiteral("absent.json")).toStdString()));
+        QVERIFY_THROWS_EXCEPTION(tl::Error,
+                                 tl::BertConfig::load(dir.filePath(QStringLiteral("absent.json")).toStdString()));
         tl::BertConfig c = tl::BertConfig::preset("mini");
         c.save(path.toStdString());
         QCOMPARE(tl::BertConfig::load(path.toStdString()).hiddenSize, 256);

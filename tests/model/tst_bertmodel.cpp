@@ -37,15 +37,14 @@ private Q_SLOTS:
         std::set<std::string> keys;
         for (const auto &item : named)
             keys.insert(item.key());
-        for (const char *k : {"bert.embeddings.word_embeddings.weight", "bert.embeddings.position_embeddings.weight",
-                              "bert.embeddings.token_type_embeddings.weight", "bert.embeddings.LayerNorm.weight",
-                              "bert.encoder.layer.0.attention.self.query.weight",
-                              "bert.encoder.layer.11.attention.self.value.bias",
-                              "bert.encoder.layer.3.attention.output.dense.weight",
-                              "bert.encoder.layer.3.attention.output.LayerNorm.bias",
-                              "bert.encoder.layer.7.intermediate.dense.weight", "bert.encoder.layer.7.output.dense.weight",
-                              "bert.encoder.layer.7.output.LayerNorm.weight", "bert.pooler.dense.weight",
-                              "classifier.weight", "classifier.bias"})
+        for (const char *k :
+             {"bert.embeddings.word_embeddings.weight", "bert.embeddings.position_embeddings.weight",
+              "bert.embeddings.token_type_embeddings.weight", "bert.embeddings.LayerNorm.weight",
+              "bert.encoder.layer.0.attention.self.query.weight", "bert.encoder.layer.11.attention.self.value.bias",
+              "bert.encoder.layer.3.attention.output.dense.weight",
+              "bert.encoder.layer.3.attention.output.LayerNorm.bias", "bert.encoder.layer.7.intermediate.dense.weight",
+              "bert.encoder.layer.7.output.dense.weight", "bert.encoder.layer.7.output.LayerNorm.weight",
+              "bert.pooler.dense.weight", "classifier.weight", "classifier.bias"})
             QVERIFY2(keys.count(k), k);
         QCOMPARE(net->named_parameters()["bert.encoder.layer.0.intermediate.dense.weight"].sizes().vec(),
                  (std::vector<int64_t>{3072, 768}));

@@ -97,7 +97,8 @@ private Q_SLOTS:
                     .toJson());
         f.close();
         QProcess py;
-        py.start(python, {QStringLiteral(TICKETLAB_SOURCE_DIR "/tests/reference/hf_bert_reference.py"), dir.path(), in, out});
+        py.start(python,
+                 {QStringLiteral(TICKETLAB_SOURCE_DIR "/tests/reference/hf_bert_reference.py"), dir.path(), in, out});
         QVERIFY(py.waitForFinished(120000));
         QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
         QFile r(out);

@@ -310,7 +310,7 @@ void TestMaskIO::readsPythonFiles()
     const QString python = tltest::pythonWithTorch();
     if (python.isEmpty())
         TL_SKIP("python3 with torch and numpy not found (apt-get install python3-torch python3-numpy): "
-              "the files were not checked in real PyTorch / NumPy");
+                "the files were not checked in real PyTorch / NumPy");
     const tl::MaskSet mask = makeMask();
     tl::writeMaskFile(mask, str(path(QStringLiteral("mask.pt"))), tl::MaskFormat::Pt);
     tl::writeMaskFile(mask, str(path(QStringLiteral("mask.npz"))), tl::MaskFormat::Npz);

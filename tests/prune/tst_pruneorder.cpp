@@ -243,7 +243,7 @@ void TestPruneOrder::roundTrip()
     QVERIFY(back.order == po.order);
     QCOMPARE(back.rounds(), rounds);
     QCOMPARE(tl::pruneOrderRounds(bytes, "mem"), rounds); // from the header alone
-    QCOMPARE(tl::encodePruneOrder(back), bytes); // deterministic
+    QCOMPARE(tl::encodePruneOrder(back), bytes);          // deterministic
     EXPECT_ERROR(tl::pruneOrderRounds(std::vector<char>(bytes.begin(), bytes.begin() + 20), "mem"), "mem");
     EXPECT_ERROR(tl::pruneOrderRounds(std::vector<char>(100, 'x'), "junk"), "no TLPO magic");
 

@@ -46,7 +46,8 @@ private Q_SLOTS:
         QTest::addColumn<double>("sparsity");
         for (const char *m : {"global_magnitude", "tensor_magnitude", "global_random", "tensor_random"})
             for (double s : {0.1, 0.37, 0.9})
-                QTest::newRow(qPrintable(QStringLiteral("%1 %2").arg(QLatin1String(m)).arg(s))) << QString::fromLatin1(m) << s;
+                QTest::newRow(qPrintable(QStringLiteral("%1 %2").arg(QLatin1String(m)).arg(s)))
+                    << QString::fromLatin1(m) << s;
     }
 
     void exactFractionAndMagnitudeOrder()
@@ -106,7 +107,8 @@ private Q_SLOTS:
             for (size_t i = 0; i < next.tensors.size(); ++i)
                 for (size_t j = 0; j < next.tensors[i].keep.size(); ++j)
                     QVERIFY(!(next.tensors[i].keep[j] && !prev.tensors[i].keep[j]));
-            QVERIFY(next.tensors[0].keep == tl::prune(weights, prev, s, tl::PruneMethod::GlobalMagnitude).tensors[0].keep);
+            QVERIFY(next.tensors[0].keep ==
+                    tl::prune(weights, prev, s, tl::PruneMethod::GlobalMagnitude).tensors[0].keep);
             prev = next;
         }
         QVERIFY_THROWS_EXCEPTION(tl::Error, tl::prune(weights, prev, 0.5, tl::PruneMethod::GlobalMagnitude));
@@ -121,7 +123,8 @@ private Q_SLOTS:
     void tiesBrokenByPosition()
     {
         auto w = torch::ones({2, 5});
-        std::vector<std::pair<std::string, torch::Tensor>> weights{{"bert.encoder.layer.0.intermediate.dense.weight", w}};
+        std::vector<std::pair<std::string, torch::Tensor>> weights{
+            {"bert.encoder.layer.0.intermediate.dense.weight", w}};
         const tl::MaskSet m = tl::prune(weights, tl::denseMask(weights), 0.3, tl::PruneMethod::GlobalMagnitude);
         QCOMPARE(m.tensors[0].keep, (std::vector<uint8_t>{0, 0, 0, 1, 1, 1, 1, 1, 1, 1}));
     }

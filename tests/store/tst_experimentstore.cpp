@@ -479,7 +479,8 @@ private Q_SLOTS:
         // Checkpoints of runs 1 and 10-like names that must survive.
         QVERIFY(QDir().mkpath(q(tl::ExperimentStore::checkpointFolder(path.toStdString()))));
         const QString mine = q(store->checkpointFile(ids[0], 1));
-        const QStringList files = {mine, mine + QStringLiteral(".rewind"), q(store->checkpointFile(ids[0], 0)) + QStringLiteral(".finetuned")};
+        const QStringList files = {mine, mine + QStringLiteral(".rewind"),
+                                   q(store->checkpointFile(ids[0], 0)) + QStringLiteral(".finetuned")};
         for (const QString &f : files)
             writeAll(f, "x");
         const QString other = q(store->checkpointFile(ids[1], 1));
@@ -524,9 +525,30 @@ private Q_SLOTS:
             return c;
         }()));
         QCOMPARE(*store->pruneOrder(ids[1]), order);
+        // A deleted run's id is never given out again (specs and transfer records name ids).
+        QCOMPARE(store->createRun(makeRun("h", 9)), ids[3] + 1);
+        store->deleteRuns({ids[3] + 1});
+        QCOMPARE(store->createRun(makeRun("h", 9)), ids[3] + 2);
         RawDb raw(path);
         QCOMPARE(raw.text("SELECT count(*) FROM curves"), QStringLiteral("5"));
         QCOMPARE(raw.text("PRAGMA foreign_key_check"), QString());
+    }
+
+    void pruneOrderPrefix()
+    {
+        // The first bytes of a large blob without reading the rest; all of a short one.
+        QTemporaryDir dir;
+        auto store = tl::ExperimentStore::open(dir.filePath(QStringLiteral("lab.db")).toStdString());
+        const int64_t id = store->createRun(makeRun("0123456789abcdef", 1));
+        QVERIFY(!store->pruneOrderPrefix(id, 16));
+        std::vector<char> blob(3 << 20);
+        for (size_t i = 0; i < blob.size(); ++i)
+            blob[i] = char(i * 7 + (i >> 12));
+        store->commitRound(makeRound(id, 1, 0.5), {}, &blob);
+        const auto head = store->pruneOrderPrefix(id, 1000);
+        QVERIFY(head);
+        QCOMPARE(*head, std::vector<char>(blob.begin(), blob.begin() + 1000));
+        QCOMPARE(*store->pruneOrderPrefix(id, 10u << 20), blob);
     }
 };
 

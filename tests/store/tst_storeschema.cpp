@@ -153,7 +153,8 @@ private Q_SLOTS:
         QCOMPARE(a.text(describe), b.text(describe));
         QCOMPARE(a.text(runColumns), b.text(runColumns));
         QVERIFY(a.text(describe).contains(QStringLiteral("runs_by_spec:index")));
-        QVERIFY(a.text(runColumns).endsWith(QStringLiteral("error TEXT 1,repetition INTEGER 1,torch_version TEXT 1,blas TEXT 1")));
+        QVERIFY(a.text(runColumns)
+                    .endsWith(QStringLiteral("error TEXT 1,repetition INTEGER 1,torch_version TEXT 1,blas TEXT 1")));
     }
 
     void refusesNewerSchema()

@@ -1,6 +1,7 @@
 // Study files: strict parsing, the plan (keys, dependencies, stable specs), status against a
 // database, and merging per-run store files into one lab.
 
+#include <QDir>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -60,18 +61,30 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("patch");
         QTest::addColumn<QString>("fragment");
-        QTest::newRow("unknown") << R"({"seeds2": [0]})" << "field 'seeds2': unknown field";
-        QTest::newRow("task") << R"({"tasks": {"FOO": "/x"}})" << "field 'tasks.FOO'";
-        QTest::newRow("dir") << R"({"tasks": {"RTE": 3}})" << "field 'tasks.RTE'";
-        QTest::newRow("prune") << R"({"prune": {"step": 2}})" << "field 'prune.step'";
-        QTest::newRow("baseline") << R"({"baselines": ["full", "bogus"]})" << "field 'baselines[1]'";
-        QTest::newRow("transfer both") << R"({"transfer": {"sparsity": 0.2, "round": 1}})" << "field 'transfer.round'";
-        QTest::newRow("transfer round") << R"({"transfer": {"round": 9}})" << "field 'transfer.round'";
+        QTest::newRow("unknown") << R"({"seeds2": [0]})"
+                                 << "field 'seeds2': unknown field";
+        QTest::newRow("task") << R"({"tasks": {"FOO": "/x"}})"
+                              << "field 'tasks.FOO'";
+        QTest::newRow("dir") << R"({"tasks": {"RTE": 3}})"
+                             << "field 'tasks.RTE'";
+        QTest::newRow("prune") << R"({"prune": {"step": 2}})"
+                               << "field 'prune.step'";
+        QTest::newRow("baseline") << R"({"baselines": ["full", "bogus"]})"
+                                  << "field 'baselines[1]'";
+        QTest::newRow("transfer both") << R"({"transfer": {"sparsity": 0.2, "round": 1}})"
+                                       << "field 'transfer.round'";
+        QTest::newRow("transfer round") << R"({"transfer": {"round": 9}})"
+                                        << "field 'transfer.round'";
         QTest::newRow("transfer from") << R"({"transfer": {"sparsity": 0.2, "from": ["CoLA"]}})"
                                        << "field 'transfer.from[0]'";
-        QTest::newRow("per task") << R"({"train_per_task": {"RTE": {"lr": -1}}})" << "train_per_task.RTE";
-        QTest::newRow("per task field") << R"({"train_per_task": {"RTE": {"lr": -1}}})" << "field 'train.lr'";
-        QTest::newRow("metric task") << R"({"metric": {"SST-2": "accuracy"}})" << "field 'metric.SST-2'";
+        QTest::newRow("per task") << R"({"train_per_task": {"RTE": {"lr": -1}}})"
+                                  << "train_per_task.RTE";
+        QTest::newRow("per task field") << R"({"train_per_task": {"RTE": {"lr": -1}}})"
+                                        << "field 'train.lr'";
+        QTest::newRow("at") << R"({"at": [0.5, 1.5]})"
+                            << "field 'at[1]'";
+        QTest::newRow("metric task") << R"({"metric": {"SST-2": "accuracy"}})"
+                                     << "field 'metric.SST-2'";
     }
     void errorsNameTheField()
     {
@@ -93,8 +106,8 @@ private Q_SLOTS:
             QVERIFY2(keys.insert(r.key).second, r.key.c_str());
             QCOMPARE(r.spec.seeds, std::vector<uint64_t>{r.seed});
             for (const std::string &dep : r.dependsOn) // dependencies come first
-                QVERIFY(std::find_if(plan.begin(), plan.end(), [&](const auto &p) { return p.key == dep; })
-                        < std::find_if(plan.begin(), plan.end(), [&](const auto &p) { return p.key == r.key; }));
+                QVERIFY(std::find_if(plan.begin(), plan.end(), [&](const auto &p) { return p.key == dep; }) <
+                        std::find_if(plan.begin(), plan.end(), [&](const auto &p) { return p.key == r.key; }));
         }
         const auto &imp = byKey(plan, "RTE/imp/s1");
         QCOMPARE(imp.level, 0);
@@ -111,6 +124,17 @@ private Q_SLOTS:
         QCOMPARE(tr.spec.source->round, 2); // linear 0.1: round 2 is 20%
         QCOMPARE(QString::fromStdString(tr.spec.dataDir), QStringLiteral("/glue/MRPC"));
         QVERIFY(!byKey(plan, "MRPC/full/s0").spec.source);
+        QVERIFY(byKey(plan, "MRPC/random/s0").spec.at.empty());
+        json withAt = baseStudy();
+        withAt["at"] = {0.4};
+        const auto planAt = tl::planStudy(tl::StudySpec::fromJson(withAt, "s.json"));
+        QCOMPARE(byKey(planAt, "MRPC/random/s0").spec.at, std::vector<double>{0.4});
+        QCOMPARE(byKey(planAt, "MRPC/reinit/s0").spec.at, std::vector<double>{0.4});
+        QVERIFY(byKey(planAt, "MRPC/imp/s0").spec.at.empty());
+        QVERIFY(byKey(planAt, "MRPC/full/s0").spec.at.empty());
+        QVERIFY(byKey(planAt, "RTE->MRPC/transfer/s0").spec.at.empty());
+        QCOMPARE(QString::fromStdString(byKey(planAt, "MRPC/imp/s0").spec.hash()),
+                 QString::fromStdString(byKey(plan, "MRPC/imp/s0").spec.hash()));
         QCOMPARE(QString::fromStdString(tl::keyFileName(tr.key)), QStringLiteral("RTE-to-MRPC_transfer_s0"));
     }
 
@@ -149,6 +173,19 @@ private Q_SLOTS:
         QCOMPARE(status[1], tl::PlanStatus::Partial);
         QCOMPARE(status[2], tl::PlanStatus::Done);
         QCOMPARE(status[3], tl::PlanStatus::Todo);
+    }
+
+    void repositoryStudiesPlan()
+    {
+        // Every study file shipped in studies/ parses and expands (paths need not exist).
+        const QDir dir(QStringLiteral(TICKETLAB_SOURCE_DIR "/studies"));
+        const QStringList files = dir.entryList({QStringLiteral("*.json")}, QDir::Files);
+        QVERIFY(!files.isEmpty());
+        for (const QString &f : files) {
+            const tl::StudySpec s = tl::StudySpec::load(tltest::str(dir.filePath(f)));
+            const auto plan = tl::planStudy(s);
+            QVERIFY2(plan.size() >= s.tasks.size() * s.seeds.size(), qPrintable(f));
+        }
     }
 
     void mergeIsIdempotentAndRemapsSources()

@@ -50,20 +50,32 @@ private Q_SLOTS:
         QTest::addColumn<QString>("task");
         QTest::addColumn<QString>("split");
         QTest::addColumn<int>("rows");
-        QTest::newRow("CoLA train") << "CoLA" << "train" << 8551;
-        QTest::newRow("CoLA dev") << "CoLA" << "dev" << 1043;
-        QTest::newRow("SST-2 train") << "SST-2" << "train" << 67349;
-        QTest::newRow("SST-2 dev") << "SST-2" << "dev" << 872;
+        QTest::newRow("CoLA train") << "CoLA"
+                                    << "train" << 8551;
+        QTest::newRow("CoLA dev") << "CoLA"
+                                  << "dev" << 1043;
+        QTest::newRow("SST-2 train") << "SST-2"
+                                     << "train" << 67349;
+        QTest::newRow("SST-2 dev") << "SST-2"
+                                   << "dev" << 872;
         // The README lists 3668, but the shared train.tsv holds 3668 lines counting its header:
         // 3667 data rows (each with 5 fields; none merged or lost by the reader).
-        QTest::newRow("MRPC train") << "MRPC" << "train" << 3667;
-        QTest::newRow("MRPC dev") << "MRPC" << "dev" << 408;
-        QTest::newRow("STS-B train") << "STS-B" << "train" << 5749;
-        QTest::newRow("STS-B dev") << "STS-B" << "dev" << 1500;
-        QTest::newRow("RTE train") << "RTE" << "train" << 2490;
-        QTest::newRow("RTE dev") << "RTE" << "dev" << 277;
-        QTest::newRow("WNLI train") << "WNLI" << "train" << 635;
-        QTest::newRow("WNLI dev") << "WNLI" << "dev" << 71;
+        QTest::newRow("MRPC train") << "MRPC"
+                                    << "train" << 3667;
+        QTest::newRow("MRPC dev") << "MRPC"
+                                  << "dev" << 408;
+        QTest::newRow("STS-B train") << "STS-B"
+                                     << "train" << 5749;
+        QTest::newRow("STS-B dev") << "STS-B"
+                                   << "dev" << 1500;
+        QTest::newRow("RTE train") << "RTE"
+                                   << "train" << 2490;
+        QTest::newRow("RTE dev") << "RTE"
+                                 << "dev" << 277;
+        QTest::newRow("WNLI train") << "WNLI"
+                                    << "train" << 635;
+        QTest::newRow("WNLI dev") << "WNLI"
+                                  << "dev" << 71;
     }
 
     void glueRowCounts()
@@ -87,7 +99,8 @@ private Q_SLOTS:
             hi = std::max(hi, ex.label);
         }
         if (spec.regression) // STS-B similarity ratings: 0..5, and really parsed (not all zero)
-            QVERIFY2(lo >= 0.f && hi <= 5.f && lo < 1.f && hi > 4.f, qPrintable(QStringLiteral("%1..%2").arg(lo).arg(hi)));
+            QVERIFY2(lo >= 0.f && hi <= 5.f && lo < 1.f && hi > 4.f,
+                     qPrintable(QStringLiteral("%1..%2").arg(lo).arg(hi)));
     }
 
     void firstExample_data()
@@ -100,26 +113,44 @@ private Q_SLOTS:
         QTest::addColumn<QString>("labelText");
         QTest::addColumn<float>("label");
         QTest::addColumn<int>("line");
-        QTest::newRow("CoLA train") << "CoLA" << "train" << 0
-            << "Our friends won't buy this analysis, let alone the next one we propose." << "" << "1" << 1.f << 1;
-        QTest::newRow("SST-2 dev") << "SST-2" << "dev" << 0
-            << "it 's a charming and often affecting journey . " << "" << "1" << 1.f << 2;
-        QTest::newRow("SST-2 train 2nd") << "SST-2" << "train" << 1
-            << "contains no wit , only labored gags " << "" << "0" << 0.f << 3;
-        QTest::newRow("MRPC train") << "MRPC" << "train" << 0
-            << "Amrozi accused his brother , whom he called \" the witness \" , of deliberately distorting his evidence ."
-            << "Referring to him as only \" the witness \" , Amrozi accused his brother of deliberately distorting his evidence ."
-            << "1" << 1.f << 2;
-        QTest::newRow("MRPC train 2nd") << "MRPC" << "train" << 1
+        QTest::newRow("CoLA train") << "CoLA"
+                                    << "train" << 0
+                                    << "Our friends won't buy this analysis, let alone the next one we propose."
+                                    << ""
+                                    << "1" << 1.f << 1;
+        QTest::newRow("SST-2 dev") << "SST-2"
+                                   << "dev" << 0 << "it 's a charming and often affecting journey . "
+                                   << ""
+                                   << "1" << 1.f << 2;
+        QTest::newRow("SST-2 train 2nd") << "SST-2"
+                                         << "train" << 1 << "contains no wit , only labored gags "
+                                         << ""
+                                         << "0" << 0.f << 3;
+        QTest::newRow("MRPC train") << "MRPC"
+                                    << "train" << 0
+                                    << "Amrozi accused his brother , whom he called \" the witness \" , of "
+                                       "deliberately distorting his evidence ."
+                                    << "Referring to him as only \" the witness \" , Amrozi accused his brother of "
+                                       "deliberately distorting his evidence ."
+                                    << "1" << 1.f << 2;
+        QTest::newRow("MRPC train 2nd")
+            << "MRPC"
+            << "train" << 1
             << "Yucaipa owned Dominick 's before selling the chain to Safeway in 1998 for $ 2.5 billion ."
             << "Yucaipa bought Dominick 's in 1995 for $ 693 million and sold it to Safeway for $ 1.8 billion in 1998 ."
             << "0" << 0.f << 3;
-        QTest::newRow("STS-B dev") << "STS-B" << "dev" << 1 << "A young child is riding a horse."
-            << "A child is riding a horse." << "4.750" << 4.75f << 3;
-        QTest::newRow("RTE train") << "RTE" << "train" << 0 << "No Weapons of Mass Destruction Found in Iraq Yet."
-            << "Weapons of Mass Destruction Found in Iraq." << "not_entailment" << 1.f << 2;
-        QTest::newRow("WNLI dev") << "WNLI" << "dev" << 0 << "The drain is clogged with hair. It has to be cleaned."
-            << "The hair has to be cleaned." << "0" << 0.f << 2;
+        QTest::newRow("STS-B dev") << "STS-B"
+                                   << "dev" << 1 << "A young child is riding a horse."
+                                   << "A child is riding a horse."
+                                   << "4.750" << 4.75f << 3;
+        QTest::newRow("RTE train") << "RTE"
+                                   << "train" << 0 << "No Weapons of Mass Destruction Found in Iraq Yet."
+                                   << "Weapons of Mass Destruction Found in Iraq."
+                                   << "not_entailment" << 1.f << 2;
+        QTest::newRow("WNLI dev") << "WNLI"
+                                  << "dev" << 0 << "The drain is clogged with hair. It has to be cleaned."
+                                  << "The hair has to be cleaned."
+                                  << "0" << 0.f << 2;
     }
 
     void firstExample()
@@ -148,7 +179,8 @@ private Q_SLOTS:
     {
         TL_REQUIRE_SHARED_DATA(dataDir);
         // CoLA dev.tsv ends without a newline: its last row still counts.
-        const auto cola = tl::readTaskFile(tl::taskByName("cola"), glueFile(dataDir, QStringLiteral("CoLA"), QStringLiteral("dev")));
+        const auto cola =
+            tl::readTaskFile(tl::taskByName("cola"), glueFile(dataDir, QStringLiteral("CoLA"), QStringLiteral("dev")));
         QVERIFY(QString::fromStdString(cola.back().textA).endsWith(QStringLiteral("about himself.")));
         QCOMPARE(cola.back().line, 1043);
     }
@@ -156,8 +188,9 @@ private Q_SLOTS:
     void bomAndLineEndings()
     {
         // MRPC files start with a BOM; the header must still be recognised.
-        std::string path = writeFile(QStringLiteral("mrpc_bom.tsv"),
-            "\xEF\xBB\xBFQuality\t#1 ID\t#2 ID\t#1 String\t#2 String\r\n1\t1\t2\tA b .\tC d .\r\n\r\n0\t3\t4\tE .\tF .");
+        std::string path =
+            writeFile(QStringLiteral("mrpc_bom.tsv"), "\xEF\xBB\xBFQuality\t#1 ID\t#2 ID\t#1 String\t#2 "
+                                                      "String\r\n1\t1\t2\tA b .\tC d .\r\n\r\n0\t3\t4\tE .\tF .");
         auto ex = tl::readTaskFile(tl::taskByName("MRPC"), path);
         QCOMPARE(int(ex.size()), 2);
         QCOMPARE(ex[0].textB, std::string("C d ."));
@@ -186,22 +219,35 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("content");
         QTest::addColumn<int>("line");
         QTest::addColumn<QString>("reason");
-        QTest::newRow("CoLA few columns") << "CoLA" << QByteArray("a\t1\t\tok\nb\t0\t*\tok\nc\t1\n") << 3 << "too few columns";
+        QTest::newRow("CoLA few columns")
+            << "CoLA" << QByteArray("a\t1\t\tok\nb\t0\t*\tok\nc\t1\n") << 3 << "too few columns";
         QTest::newRow("CoLA bad label") << "CoLA" << QByteArray("a\t1\t\tok\na\t2\t\tno\n") << 2 << "unknown label '2'";
-        QTest::newRow("SST-2 bad label") << "SST-2" << QByteArray("sentence\tlabel\nx\t1\ny\tpos\n") << 3 << "unknown label 'pos'";
-        QTest::newRow("SST-2 no tab") << "SST-2" << QByteArray("sentence\tlabel\nno tab here") << 2 << "too few columns";
-        QTest::newRow("STS-B bad float") << "STS-B"
+        QTest::newRow("SST-2 bad label") << "SST-2" << QByteArray("sentence\tlabel\nx\t1\ny\tpos\n") << 3
+                                         << "unknown label 'pos'";
+        QTest::newRow("SST-2 no tab") << "SST-2" << QByteArray("sentence\tlabel\nno tab here") << 2
+                                      << "too few columns";
+        QTest::newRow("STS-B bad float")
+            << "STS-B"
             << QByteArray("index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore\n"
-                          "0\tg\tf\ty\t1\tn\tn\tA.\tB.\tfive\n") << 2 << "bad score 'five'";
-        QTest::newRow("RTE after blank line") << "RTE"
-            << QByteArray("index\tsentence1\tsentence2\tlabel\n0\ta\tb\tentailment\n\n1\ta\tb\tentails\n") << 4 << "entails";
-        QTest::newRow("MRPC BOM bad label") << "MRPC"
-            << QByteArray("\xEF\xBB\xBFQuality\t#1 ID\t#2 ID\t#1 String\t#2 String\r\nyes\t1\t2\ta\tb\r\n") << 2 << "unknown label 'yes'";
-        QTest::newRow("QQP bad label") << "QQP"
-            << QByteArray("id\tqid1\tqid2\tquestion1\tquestion2\tis_duplicate\n1\t1\t2\tq?\tr?\t0\n2\t3\t4\tq?\tr?\t2\n") << 3 << "unknown label '2'";
-        QTest::newRow("MNLI few columns") << "MNLI"
-            << QByteArray("index\tpromptID\tpairID\tgenre\ts1b\ts2b\ts1p\ts2p\tsentence1\tsentence2\tlabel1\tgold_label\n"
-                          "0\t1\t1e\tgov\t(\t(\t(\t(\tA.\tB.\n") << 2 << "too few columns";
+                          "0\tg\tf\ty\t1\tn\tn\tA.\tB.\tfive\n")
+            << 2 << "bad score 'five'";
+        QTest::newRow("RTE after blank line")
+            << "RTE" << QByteArray("index\tsentence1\tsentence2\tlabel\n0\ta\tb\tentailment\n\n1\ta\tb\tentails\n") << 4
+            << "entails";
+        QTest::newRow("MRPC BOM bad label")
+            << "MRPC" << QByteArray("\xEF\xBB\xBFQuality\t#1 ID\t#2 ID\t#1 String\t#2 String\r\nyes\t1\t2\ta\tb\r\n")
+            << 2 << "unknown label 'yes'";
+        QTest::newRow("QQP bad label")
+            << "QQP"
+            << QByteArray(
+                   "id\tqid1\tqid2\tquestion1\tquestion2\tis_duplicate\n1\t1\t2\tq?\tr?\t0\n2\t3\t4\tq?\tr?\t2\n")
+            << 3 << "unknown label '2'";
+        QTest::newRow("MNLI few columns")
+            << "MNLI"
+            << QByteArray(
+                   "index\tpromptID\tpairID\tgenre\ts1b\ts2b\ts1p\ts2p\tsentence1\tsentence2\tlabel1\tgold_label\n"
+                   "0\t1\t1e\tgov\t(\t(\t(\t(\tA.\tB.\n")
+            << 2 << "too few columns";
         QTest::newRow("wrong task header") << "RTE" << QByteArray("sentence\tlabel\nx\t1\n") << 1 << "not a RTE file";
     }
 
@@ -211,10 +257,12 @@ private Q_SLOTS:
         QFETCH(QByteArray, content);
         QFETCH(int, line);
         QFETCH(QString, reason);
-        const QString name = QStringLiteral("bad_%1.tsv").arg(QString::number(qHash(QString::fromLatin1(QTest::currentDataTag()))));
+        const QString name =
+            QStringLiteral("bad_%1.tsv").arg(QString::number(qHash(QString::fromLatin1(QTest::currentDataTag()))));
         const std::string path = writeFile(name, content);
         const QString message = readError(str(task), path);
-        QVERIFY2(message.startsWith(QString::fromStdString(path) + QLatin1Char(':') + QString::number(line) + QStringLiteral(": ")),
+        QVERIFY2(message.startsWith(QString::fromStdString(path) + QLatin1Char(':') + QString::number(line) +
+                                    QStringLiteral(": ")),
                  qPrintable(message));
         QVERIFY2(message.contains(reason), qPrintable(message));
     }
@@ -224,9 +272,13 @@ private Q_SLOTS:
         const QByteArray head = "index\tpromptID\tpairID\tgenre\tsentence1_binary_parse\tsentence2_binary_parse\t"
                                 "sentence1_parse\tsentence2_parse\tsentence1\tsentence2";
         // train: label1, gold_label; dev: label1..label5, gold_label (label = last column).
-        std::string path = writeFile(QStringLiteral("mnli_train.tsv"), head + "\tlabel1\tgold_label\n"
-            "0\t31193\t31193n\tgov\t( a )\t( b )\t(S a)\t(S b)\tPremise one.\tHypothesis one.\tneutral\tneutral\n"
-            "1\t101457\t101457e\ttelephone\t( c )\t( d )\t(S c)\t(S d)\tPremise two.\tHypothesis two.\tentailment\tentailment\n");
+        std::string path = writeFile(
+            QStringLiteral("mnli_train.tsv"),
+            head +
+                "\tlabel1\tgold_label\n"
+                "0\t31193\t31193n\tgov\t( a )\t( b )\t(S a)\t(S b)\tPremise one.\tHypothesis one.\tneutral\tneutral\n"
+                "1\t101457\t101457e\ttelephone\t( c )\t( d )\t(S c)\t(S d)\tPremise two.\tHypothesis "
+                "two.\tentailment\tentailment\n");
         auto ex = tl::readTaskFile(tl::taskByName("MNLI"), path);
         QCOMPARE(int(ex.size()), 2);
         QCOMPARE(ex[0].textA, std::string("Premise one."));
@@ -234,8 +286,11 @@ private Q_SLOTS:
         QCOMPARE(ex[0].label, 2.f); // contradiction, entailment, neutral
         QCOMPARE(ex[1].label, 1.f);
 
-        path = writeFile(QStringLiteral("mnli_dev.tsv"), head + "\tlabel1\tlabel2\tlabel3\tlabel4\tlabel5\tgold_label\n"
-            "0\t1\t1c\tfiction\t(\t(\t(\t(\tP.\tH.\tcontradiction\tneutral\tcontradiction\tcontradiction\tcontradiction\tcontradiction\n");
+        path =
+            writeFile(QStringLiteral("mnli_dev.tsv"),
+                      head + "\tlabel1\tlabel2\tlabel3\tlabel4\tlabel5\tgold_label\n"
+                             "0\t1\t1c\tfiction\t(\t(\t(\t(\tP.\tH."
+                             "\tcontradiction\tneutral\tcontradiction\tcontradiction\tcontradiction\tcontradiction\n");
         ex = tl::readTaskFile(tl::taskByName("mnli-mm"), path);
         QCOMPARE(int(ex.size()), 1);
         QCOMPARE(ex[0].labelText, std::string("contradiction"));
@@ -250,7 +305,8 @@ private Q_SLOTS:
 
     void qqpAndQnliFormats()
     {
-        std::string path = writeFile(QStringLiteral("qqp_train.tsv"),
+        std::string path = writeFile(
+            QStringLiteral("qqp_train.tsv"),
             "id\tqid1\tqid2\tquestion1\tquestion2\tis_duplicate\n"
             "133273\t213221\t213222\tHow is the life of a math student?\tWhich level of prepration is enough?\t0\n"
             "402555\t536040\t536041\tHow do I control my horny emotions?\tHow do you control your horniness?\t1\n");
@@ -259,9 +315,12 @@ private Q_SLOTS:
         QCOMPARE(ex[1].textA, std::string("How do I control my horny emotions?"));
         QCOMPARE(ex[1].label, 1.f);
 
-        path = writeFile(QStringLiteral("qnli_dev.tsv"), "index\tquestion\tsentence\tlabel\n"
-            "0\tWhat came into force after the new constitution was herald?\tAs of that day, the new constitution heralding the Second Republic came into force.\tentailment\n"
-            "1\tWhat is the first major city in the stream of the Rhine?\tThe most important tributaries in this area are the Ill below of Strasbourg.\tnot_entailment\n");
+        path = writeFile(QStringLiteral("qnli_dev.tsv"),
+                         "index\tquestion\tsentence\tlabel\n"
+                         "0\tWhat came into force after the new constitution was herald?\tAs of that day, the new "
+                         "constitution heralding the Second Republic came into force.\tentailment\n"
+                         "1\tWhat is the first major city in the stream of the Rhine?\tThe most important tributaries "
+                         "in this area are the Ill below of Strasbourg.\tnot_entailment\n");
         ex = tl::readTaskFile(tl::taskByName("QNLI"), path);
         QCOMPARE(int(ex.size()), 2);
         QCOMPARE(ex[0].label, 0.f);
@@ -276,20 +335,35 @@ private Q_SLOTS:
         QTest::addColumn<QString>("textA");
         QTest::addColumn<QString>("textB");
         QTest::newRow("CoLA") << "CoLA" << QByteArray("index\tsentence\n0\tBill whistled past the house.\n")
-                              << "Bill whistled past the house." << "";
+                              << "Bill whistled past the house."
+                              << "";
         QTest::newRow("SST-2") << "SST-2" << QByteArray("index\tsentence\n0\tuneasy mishmash of styles and genres .")
-                               << "uneasy mishmash of styles and genres ." << "";
-        QTest::newRow("MRPC") << "MRPC" << QByteArray("\xEF\xBB\xBFindex\t#1 ID\t#2 ID\t#1 String\t#2 String\n0\t1089874\t1089925\tS1 .\tS2 .\n")
-                              << "S1 ." << "S2 .";
-        QTest::newRow("STS-B") << "STS-B" << QByteArray("index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\n"
-                                                        "0\tmain-captions\tMSRvid\t2012test\t0024\tnone\tnone\tA girl is styling her hair.\tA girl is brushing her hair.\n")
-                               << "A girl is styling her hair." << "A girl is brushing her hair.";
-        QTest::newRow("RTE") << "RTE" << QByteArray("index\tsentence1\tsentence2\n0\tMaude and Dora had seen the trains.\tDora saw trains.\n")
-                             << "Maude and Dora had seen the trains." << "Dora saw trains.";
+                               << "uneasy mishmash of styles and genres ."
+                               << "";
+        QTest::newRow("MRPC")
+            << "MRPC"
+            << QByteArray("\xEF\xBB\xBFindex\t#1 ID\t#2 ID\t#1 String\t#2 String\n0\t1089874\t1089925\tS1 .\tS2 .\n")
+            << "S1 ."
+            << "S2 .";
+        QTest::newRow("STS-B")
+            << "STS-B"
+            << QByteArray("index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\n"
+                          "0\tmain-captions\tMSRvid\t2012test\t0024\tnone\tnone\tA girl is styling her hair.\tA girl "
+                          "is brushing her hair.\n")
+            << "A girl is styling her hair."
+            << "A girl is brushing her hair.";
+        QTest::newRow("RTE")
+            << "RTE"
+            << QByteArray("index\tsentence1\tsentence2\n0\tMaude and Dora had seen the trains.\tDora saw trains.\n")
+            << "Maude and Dora had seen the trains."
+            << "Dora saw trains.";
         QTest::newRow("WNLI") << "WNLI" << QByteArray("index\tsentence1\tsentence2\r\n0\tS one.\tS two.\r\n")
-                              << "S one." << "S two.";
-        QTest::newRow("QNLI") << "QNLI" << QByteArray("index\tquestion\tsentence\n0\tQ?\tS.\n") << "Q?" << "S.";
-        QTest::newRow("QQP") << "QQP" << QByteArray("id\tquestion1\tquestion2\n0\tWhy?\tWhy not?\n") << "Why?" << "Why not?";
+                              << "S one."
+                              << "S two.";
+        QTest::newRow("QNLI") << "QNLI" << QByteArray("index\tquestion\tsentence\n0\tQ?\tS.\n") << "Q?"
+                              << "S.";
+        QTest::newRow("QQP") << "QQP" << QByteArray("id\tquestion1\tquestion2\n0\tWhy?\tWhy not?\n") << "Why?"
+                             << "Why not?";
     }
 
     void testFiles()
@@ -310,8 +384,9 @@ private Q_SLOTS:
     void genericTsv()
     {
         const tl::TaskSpec spec = tl::taskByName("generic");
-        std::string path = writeFile(QStringLiteral("gen.tsv"),
-            "label\tid\ttext_pair\ttext\npos\t1\tB one\tA one\nneg\t2\tB two\tA two\n\npos\t3\t\tA three");
+        std::string path =
+            writeFile(QStringLiteral("gen.tsv"),
+                      "label\tid\ttext_pair\ttext\npos\t1\tB one\tA one\nneg\t2\tB two\tA two\n\npos\t3\t\tA three");
         auto ex = tl::readTaskFile(spec, path);
         QCOMPARE(int(ex.size()), 3);
         QCOMPARE(ex[0].textA, std::string("A one"));
@@ -352,16 +427,17 @@ private Q_SLOTS:
         QVERIFY(readError("generic", path).contains(QStringLiteral("'text'")));
 
         path = writeFile(QStringLiteral("gen_short.tsv"), "text\tlabel\na\t1\nb\n");
-        QVERIFY(readError("generic", path).startsWith(QString::fromStdString(path) + QStringLiteral(":3: too few columns")));
+        QVERIFY(readError("generic", path)
+                    .startsWith(QString::fromStdString(path) + QStringLiteral(":3: too few columns")));
     }
 
     void genericJsonl()
     {
-        const std::string path = writeFile(QStringLiteral("gen.jsonl"),
-            "{\"text\": \"caf\\u00e9 good\", \"label\": 1}\n"
-            "{\"text\": \"bad\", \"text_pair\": \"worse\", \"label\": 0}\r\n"
-            "\n"
-            "{\"label\": \"1\", \"text\": \"fine\", \"extra\": [1, 2]}");
+        const std::string path =
+            writeFile(QStringLiteral("gen.jsonl"), "{\"text\": \"caf\\u00e9 good\", \"label\": 1}\n"
+                                                   "{\"text\": \"bad\", \"text_pair\": \"worse\", \"label\": 0}\r\n"
+                                                   "\n"
+                                                   "{\"label\": \"1\", \"text\": \"fine\", \"extra\": [1, 2]}");
         const auto ex = tl::readTaskFile(tl::taskByName("generic"), path);
         QCOMPARE(int(ex.size()), 3);
         QCOMPARE(ex[0].textA, std::string("caf\xC3\xA9 good"));
@@ -372,7 +448,8 @@ private Q_SLOTS:
         QCOMPARE(ex[2].line, 4);
         QCOMPARE(ex[2].label, 1.f); // "1" and 1 are the same label
 
-        const std::string bad = writeFile(QStringLiteral("bad.jsonl"), "{\"text\": \"a\", \"label\": 1}\n\n{\"text\": \"b\", \"label\": \n");
+        const std::string bad = writeFile(QStringLiteral("bad.jsonl"),
+                                          "{\"text\": \"a\", \"label\": 1}\n\n{\"text\": \"b\", \"label\": \n");
         QVERIFY2(readError("generic", bad).startsWith(QString::fromStdString(bad) + QStringLiteral(":3: invalid JSON")),
                  qPrintable(readError("generic", bad)));
         const std::string noText = writeFile(QStringLiteral("notext.jsonl"), "{\"text\": \"a\"}\n{\"label\": 1}\n");
@@ -384,13 +461,16 @@ private Q_SLOTS:
         const tl::TaskSpec spec = tl::taskByName("generic_regression");
         QVERIFY(spec.regression);
         QCOMPARE(spec.numLabels(), 1);
-        auto ex = tl::readTaskFile(spec, writeFile(QStringLiteral("reg.jsonl"), "{\"text\": \"a\", \"label\": 0.25}\n{\"text\": \"b\", \"label\": \"-3e1\"}\n"));
+        auto ex = tl::readTaskFile(
+            spec, writeFile(QStringLiteral("reg.jsonl"),
+                            "{\"text\": \"a\", \"label\": 0.25}\n{\"text\": \"b\", \"label\": \"-3e1\"}\n"));
         QCOMPARE(ex[0].label, 0.25f);
         QCOMPARE(ex[1].label, -30.f);
         ex = tl::readTaskFile(spec, writeFile(QStringLiteral("reg.tsv"), "text\tlabel\nx\t 4.5 \n"));
         QCOMPARE(ex[0].label, 4.5f);
         const std::string bad = writeFile(QStringLiteral("reg_bad.tsv"), "text\tlabel\nx\t1\ny\t1,5\n");
-        QVERIFY(readError("generic-regression", bad).startsWith(QString::fromStdString(bad) + QStringLiteral(":3: bad score")));
+        QVERIFY(readError("generic-regression", bad)
+                    .startsWith(QString::fromStdString(bad) + QStringLiteral(":3: bad score")));
     }
 
     void taskByName_data()
@@ -400,19 +480,45 @@ private Q_SLOTS:
         QTest::addColumn<int>("numLabels");
         QTest::addColumn<QString>("mainMetric");
         QTest::addColumn<QString>("devFile");
-        QTest::newRow("cola") << "cola" << "CoLA" << 2 << "mcc" << "dev.tsv";
-        QTest::newRow("sst2") << "sst2" << "SST-2" << 2 << "accuracy" << "dev.tsv";
-        QTest::newRow("Mrpc") << "Mrpc" << "MRPC" << 2 << "f1" << "dev.tsv";
-        QTest::newRow("Sts_B") << "Sts_B" << "STS-B" << 1 << "pearson" << "dev.tsv";
-        QTest::newRow("qqp") << "qqp" << "QQP" << 2 << "f1" << "dev.tsv";
-        QTest::newRow("mnli") << "mnli" << "MNLI" << 3 << "accuracy" << "dev_matched.tsv";
-        QTest::newRow("mnli-mm") << "mnli-mm" << "MNLI-MM" << 3 << "accuracy" << "dev_mismatched.tsv";
-        QTest::newRow("mnli_mismatched") << "mnli_mismatched" << "MNLI-MM" << 3 << "accuracy" << "dev_mismatched.tsv";
-        QTest::newRow("qnli") << "QNLI" << "QNLI" << 2 << "accuracy" << "dev.tsv";
-        QTest::newRow("rte") << "rte" << "RTE" << 2 << "accuracy" << "dev.tsv";
-        QTest::newRow("wnli") << "wnli" << "WNLI" << 2 << "accuracy" << "dev.tsv";
-        QTest::newRow("generic") << "Generic" << "generic" << 0 << "accuracy" << "dev.tsv";
-        QTest::newRow("generic-regression") << "GENERIC-REGRESSION" << "generic-regression" << 1 << "pearson" << "dev.tsv";
+        QTest::newRow("cola") << "cola"
+                              << "CoLA" << 2 << "mcc"
+                              << "dev.tsv";
+        QTest::newRow("sst2") << "sst2"
+                              << "SST-2" << 2 << "accuracy"
+                              << "dev.tsv";
+        QTest::newRow("Mrpc") << "Mrpc"
+                              << "MRPC" << 2 << "f1"
+                              << "dev.tsv";
+        QTest::newRow("Sts_B") << "Sts_B"
+                               << "STS-B" << 1 << "pearson"
+                               << "dev.tsv";
+        QTest::newRow("qqp") << "qqp"
+                             << "QQP" << 2 << "f1"
+                             << "dev.tsv";
+        QTest::newRow("mnli") << "mnli"
+                              << "MNLI" << 3 << "accuracy"
+                              << "dev_matched.tsv";
+        QTest::newRow("mnli-mm") << "mnli-mm"
+                                 << "MNLI-MM" << 3 << "accuracy"
+                                 << "dev_mismatched.tsv";
+        QTest::newRow("mnli_mismatched") << "mnli_mismatched"
+                                         << "MNLI-MM" << 3 << "accuracy"
+                                         << "dev_mismatched.tsv";
+        QTest::newRow("qnli") << "QNLI"
+                              << "QNLI" << 2 << "accuracy"
+                              << "dev.tsv";
+        QTest::newRow("rte") << "rte"
+                             << "RTE" << 2 << "accuracy"
+                             << "dev.tsv";
+        QTest::newRow("wnli") << "wnli"
+                              << "WNLI" << 2 << "accuracy"
+                              << "dev.tsv";
+        QTest::newRow("generic") << "Generic"
+                                 << "generic" << 0 << "accuracy"
+                                 << "dev.tsv";
+        QTest::newRow("generic-regression") << "GENERIC-REGRESSION"
+                                            << "generic-regression" << 1 << "pearson"
+                                            << "dev.tsv";
     }
 
     void taskByName()
@@ -444,8 +550,9 @@ private Q_SLOTS:
             QFAIL("unknown task accepted");
         } catch (const tl::Error &e) {
             const QString message = QString::fromUtf8(e.what());
-            QVERIFY2(message.contains(QStringLiteral("squad")) && message.contains(QStringLiteral("CoLA"))
-                         && message.contains(QStringLiteral("generic-regression")), e.what());
+            QVERIFY2(message.contains(QStringLiteral("squad")) && message.contains(QStringLiteral("CoLA")) &&
+                         message.contains(QStringLiteral("generic-regression")),
+                     e.what());
         }
     }
 
@@ -455,7 +562,8 @@ private Q_SLOTS:
         QCOMPARE(tl::splitPath(tl::taskByName("MNLI"), "/d/MNLI/", "dev"), std::string("/d/MNLI/dev_matched.tsv"));
         QCOMPARE(tl::splitPath(tl::taskByName("MNLI-MM"), "/d/MNLI", "dev"), std::string("/d/MNLI/dev_mismatched.tsv"));
         QCOMPARE(tl::splitPath(tl::taskByName("MNLI"), "/d/MNLI", "test"), std::string("/d/MNLI/test_matched.tsv"));
-        QCOMPARE(tl::splitPath(tl::taskByName("MNLI-MM"), "/d/MNLI", "test"), std::string("/d/MNLI/test_mismatched.tsv"));
+        QCOMPARE(tl::splitPath(tl::taskByName("MNLI-MM"), "/d/MNLI", "test"),
+                 std::string("/d/MNLI/test_mismatched.tsv"));
         QCOMPARE(tl::splitPath(tl::taskByName("RTE"), "/d/RTE", "test"), std::string("/d/RTE/test.tsv"));
         QVERIFY_THROWS_EXCEPTION(tl::Error, tl::splitPath(tl::taskByName("RTE"), "/d", "validation"));
 
@@ -491,7 +599,8 @@ private Q_SLOTS:
         } catch (const tl::Error &e) {
             QVERIFY2(QString::fromUtf8(e.what()).startsWith(QStringLiteral("x.tsv:10: unknown label 'b'")), e.what());
         }
-        QVERIFY_THROWS_EXCEPTION(tl::Error, tl::readTaskFile(tl::taskByName("CoLA"), str(m_tmp.filePath(QStringLiteral("missing.tsv")))));
+        QVERIFY_THROWS_EXCEPTION(
+            tl::Error, tl::readTaskFile(tl::taskByName("CoLA"), str(m_tmp.filePath(QStringLiteral("missing.tsv")))));
     }
 
     void labelMismatch()

@@ -31,16 +31,19 @@ QByteArray joined(const std::vector<int64_t> &ids)
     return parts.join(' ');
 }
 
-std::string stdString(const QByteArray &bytes) { return bytes.toStdString(); }
+std::string stdString(const QByteArray &bytes)
+{
+    return bytes.toStdString();
+}
 
 // Ids 0-4 are the specials; the rest cover the cases below.
 tl::Vocab smallVocab()
 {
-    return tl::Vocab({"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", ",", "!",
-                      "un", "##aff", "##able", "the", "sat", ".", "don", "'", "t", "creme",
-                      "brulee", "naive", "cafe", "我", "爱", "北", "京", "[", "]", "mask", "hi",
-                      "istanbul", "οδοσ", "—", "$", "5", "a", "##a", "ж", "##ж", "ab", "cd",
-                      "Hello", "Crème", "strasse"});
+    return tl::Vocab({"[PAD]", "[UNK]",  "[CLS]",  "[SEP]",    "[MASK]", "hello", "world", ",",      "!",
+                      "un",    "##aff",  "##able", "the",      "sat",    ".",     "don",   "'",      "t",
+                      "creme", "brulee", "naive",  "cafe",     "我",     "爱",    "北",    "京",     "[",
+                      "]",     "mask",   "hi",     "istanbul", "οδοσ",   "—",     "$",     "5",      "a",
+                      "##a",   "ж",      "##ж",    "ab",       "cd",     "Hello", "Crème", "strasse"});
 }
 
 QString sharedVocabPath(const QString &dir)
@@ -92,8 +95,7 @@ void TestTokenizer::tokenizeSmall_data()
 
     QTest::newRow("punctuation") << QByteArray("Hello, World!") << QByteArray("hello , world !");
     QTest::newRow("wordpiece") << QByteArray("unaffable") << QByteArray("un ##aff ##able");
-    QTest::newRow("accents") << QByteArray("Héllo Crème brûlée")
-                             << QByteArray("hello creme brulee");
+    QTest::newRow("accents") << QByteArray("Héllo Crème brûlée") << QByteArray("hello creme brulee");
     QTest::newRow("diaeresis") << QByteArray("naïve café") << QByteArray("naive cafe");
     QTest::newRow("combining accent") << QByteArray("cafe\xcc\x81") << QByteArray("cafe");
     QTest::newRow("cjk") << QByteArray("我爱北京") << QByteArray("我 爱 北 京");
@@ -101,24 +103,19 @@ void TestTokenizer::tokenizeSmall_data()
     QTest::newRow("apostrophe") << QByteArray("don't") << QByteArray("don ' t");
     QTest::newRow("ascii symbols") << QByteArray("$5") << QByteArray("$ 5");
     QTest::newRow("unicode dash") << QByteArray("hello—world") << QByteArray("hello — world");
-    QTest::newRow("special spaced") << QByteArray("the [MASK] sat.")
-                                    << QByteArray("the [MASK] sat .");
+    QTest::newRow("special spaced") << QByteArray("the [MASK] sat.") << QByteArray("the [MASK] sat .");
     QTest::newRow("special glued") << QByteArray("hello[MASK].") << QByteArray("hello [MASK] .");
-    QTest::newRow("specials kept upper") << QByteArray("[CLS] Hi [SEP]")
-                                         << QByteArray("[CLS] hi [SEP]");
+    QTest::newRow("specials kept upper") << QByteArray("[CLS] Hi [SEP]") << QByteArray("[CLS] hi [SEP]");
     // Only the exact upper-case spelling is special; the rest is ordinary punctuation.
-    QTest::newRow("lower-case special") << QByteArray("the [mask]")
-                                        << QByteArray("the [ mask ]");
-    QTest::newRow("tab newline cr") << QByteArray("\thello\nworld\r\n")
-                                    << QByteArray("hello world");
+    QTest::newRow("lower-case special") << QByteArray("the [mask]") << QByteArray("the [ mask ]");
+    QTest::newRow("tab newline cr") << QByteArray("\thello\nworld\r\n") << QByteArray("hello world");
     QTest::newRow("control char") << QByteArray("hel\x01lo") << QByteArray("hello");
     QTest::newRow("nul") << QByteArray("hel\0lo", 6) << QByteArray("hello");
     QTest::newRow("zero width space") << QByteArray("hel\xe2\x80\x8blo") << QByteArray("hello");
     QTest::newRow("replacement char") << QByteArray("hel\xef\xbf\xbdlo") << QByteArray("hello");
     QTest::newRow("nbsp") << QByteArray("hello\xc2\xa0world") << QByteArray("hello world");
     // U+2028 survives _clean_text but Python's str.split() still splits on it.
-    QTest::newRow("line separator") << QByteArray("hello\xe2\x80\xa8world")
-                                    << QByteArray("hello world");
+    QTest::newRow("line separator") << QByteArray("hello\xe2\x80\xa8world") << QByteArray("hello world");
     QTest::newRow("invalid utf-8") << QByteArray("hel\xfflo") << QByteArray("hello");
     QTest::newRow("truncated utf-8") << QByteArray("hello\xe6\x88") << QByteArray("hello");
     // HF lower-cases one character at a time, so a final capital sigma becomes σ, not ς.
@@ -164,8 +161,7 @@ void TestTokenizer::tokenizeCased_data()
     // Without lower-casing accents stay, but NFC still unifies the decomposed spelling.
     QTest::newRow("accent kept") << QByteArray("Crème") << QByteArray("Crème");
     QTest::newRow("decomposed composed") << QByteArray("Cre\xcc\x80me") << QByteArray("Crème");
-    QTest::newRow("lower form unknown") << QByteArray("hello HELLO")
-                                        << QByteArray("hello [UNK]");
+    QTest::newRow("lower form unknown") << QByteArray("hello HELLO") << QByteArray("hello [UNK]");
 }
 
 void TestTokenizer::tokenizeCased()
@@ -358,52 +354,39 @@ void TestTokenizer::realTokenize_data()
     QTest::addColumn<QByteArray>("tokens");
     QTest::addColumn<QByteArray>("ids");
 
-    QTest::newRow("hf example") << QByteArray("Hello, my dog is cute")
-                                << QByteArray("hello , my dog is cute")
+    QTest::newRow("hf example") << QByteArray("Hello, my dog is cute") << QByteArray("hello , my dog is cute")
                                 << QByteArray("7592 1010 2026 3899 2003 10140");
     // "##aff" is not in bert-base-uncased; greedy longest match takes "una" first.
     QTest::newRow("unaffable") << QByteArray("unaffable") << QByteArray("una ##ffa ##ble")
                                << QByteArray("14477 20961 3468");
-    QTest::newRow("punctuation") << QByteArray("Hello, World!")
-                                 << QByteArray("hello , world !")
+    QTest::newRow("punctuation") << QByteArray("Hello, World!") << QByteArray("hello , world !")
                                  << QByteArray("7592 1010 2088 999");
-    QTest::newRow("accents") << QByteArray("Héllo Crème brûlée")
-                             << QByteArray("hello cr ##eme br ##ule ##e")
+    QTest::newRow("accents") << QByteArray("Héllo Crème brûlée") << QByteArray("hello cr ##eme br ##ule ##e")
                              << QByteArray("7592 13675 21382 7987 9307 2063");
-    QTest::newRow("diaeresis") << QByteArray("naïve café") << QByteArray("naive cafe")
-                               << QByteArray("15743 7668");
-    QTest::newRow("more accents") << QByteArray("Résumé naïve Ünïcödé")
-                                  << QByteArray("resume naive unicode")
+    QTest::newRow("diaeresis") << QByteArray("naïve café") << QByteArray("naive cafe") << QByteArray("15743 7668");
+    QTest::newRow("more accents") << QByteArray("Résumé naïve Ünïcödé") << QByteArray("resume naive unicode")
                                   << QByteArray("13746 15743 27260");
     // 爱 is not in this vocabulary.
-    QTest::newRow("cjk") << QByteArray("我爱北京") << QByteArray("我 [UNK] 北 京")
-                         << QByteArray("1855 100 1781 1755");
-    QTest::newRow("kana is not split") << QByteArray("こんにちは")
-                                       << QByteArray("こ ##ん ##に ##ち ##は")
+    QTest::newRow("cjk") << QByteArray("我爱北京") << QByteArray("我 [UNK] 北 京") << QByteArray("1855 100 1781 1755");
+    QTest::newRow("kana is not split") << QByteArray("こんにちは") << QByteArray("こ ##ん ##に ##ち ##は")
                                        << QByteArray("1655 30217 30194 30188 30198");
-    QTest::newRow("apostrophe") << QByteArray("don't") << QByteArray("don ' t")
-                                << QByteArray("2123 1005 1056");
+    QTest::newRow("apostrophe") << QByteArray("don't") << QByteArray("don ' t") << QByteArray("2123 1005 1056");
     QTest::newRow("mask") << QByteArray("the [MASK] sat.") << QByteArray("the [MASK] sat .")
                           << QByteArray("1996 103 2938 1012");
-    QTest::newRow("glued specials") << QByteArray("HELLO[CLS]World[SEP]")
-                                    << QByteArray("hello [CLS] world [SEP]")
+    QTest::newRow("glued specials") << QByteArray("HELLO[CLS]World[SEP]") << QByteArray("hello [CLS] world [SEP]")
                                     << QByteArray("7592 101 2088 102");
-    QTest::newRow("adjacent masks") << QByteArray("[MASK][MASK]")
-                                    << QByteArray("[MASK] [MASK]") << QByteArray("103 103");
-    QTest::newRow("lower-case mask") << QByteArray("the [mask] sat")
-                                     << QByteArray("the [ mask ] sat")
+    QTest::newRow("adjacent masks") << QByteArray("[MASK][MASK]") << QByteArray("[MASK] [MASK]")
+                                    << QByteArray("103 103");
+    QTest::newRow("lower-case mask") << QByteArray("the [mask] sat") << QByteArray("the [ mask ] sat")
                                      << QByteArray("1996 1031 7308 1033 2938");
     QTest::newRow("controls") << QByteArray("hel\x01lo\tworld\r\n") << QByteArray("hello world")
                               << QByteArray("7592 2088");
-    QTest::newRow("symbols") << QByteArray("e-mail: x@y.com (ok)")
-                             << QByteArray("e - mail : x @ y . com ( ok )")
+    QTest::newRow("symbols") << QByteArray("e-mail: x@y.com (ok)") << QByteArray("e - mail : x @ y . com ( ok )")
                              << QByteArray("1041 1011 5653 1024 1060 1030 1061 1012 4012 1006 "
                                            "7929 1007");
     // Compatibility forms are not folded (NFD, not NFKD).
-    QTest::newRow("fullwidth") << QByteArray("Ｈｅｌｌｏ") << QByteArray("[UNK]")
-                               << QByteArray("100");
-    QTest::newRow("suffix") << QByteArray("tokenization") << QByteArray("token ##ization")
-                            << QByteArray("19204 3989");
+    QTest::newRow("fullwidth") << QByteArray("Ｈｅｌｌｏ") << QByteArray("[UNK]") << QByteArray("100");
+    QTest::newRow("suffix") << QByteArray("tokenization") << QByteArray("token ##ization") << QByteArray("19204 3989");
     QTest::newRow("empty") << QByteArray() << QByteArray() << QByteArray();
 }
 

@@ -93,11 +93,11 @@ private Q_SLOTS:
         int reports = 0;
         QElapsedTimer timer;
         timer.start();
-        const tl::FinetuneResult r = tl::finetune(net, tokenizer, g.task, g.train, g.dev, o,
-                                                  [&](const tl::TrainProgress &p) {
-                                                      ++reports;
-                                                      return std::isfinite(p.loss);
-                                                  });
+        const tl::FinetuneResult r =
+            tl::finetune(net, tokenizer, g.task, g.train, g.dev, o, [&](const tl::TrainProgress &p) {
+                ++reports;
+                return std::isfinite(p.loss);
+            });
         QCOMPARE(int(r.epochs.size()), 2);
         QVERIFY(!r.cancelled);
         QVERIFY(reports >= 10);
@@ -157,11 +157,11 @@ private Q_SLOTS:
         o.maxSeqLen = 64;
         o.logEvery = 1;
         int64_t lastStep = 0;
-        const tl::FinetuneResult r = tl::finetune(net, tokenizer, g.task, g.train, g.dev, o,
-                                                  [&](const tl::TrainProgress &p) {
-                                                      lastStep = p.step;
-                                                      return p.step < 5; // ask to stop
-                                                  });
+        const tl::FinetuneResult r =
+            tl::finetune(net, tokenizer, g.task, g.train, g.dev, o, [&](const tl::TrainProgress &p) {
+                lastStep = p.step;
+                return p.step < 5; // ask to stop
+            });
         QVERIFY(r.cancelled);
         QCOMPARE(lastStep, int64_t(5));
         const auto m = tl::evaluateTask(net, tokenizer, g.task, g.dev, 64, 32, torch::kCPU);

@@ -14,7 +14,10 @@ using RealVec = std::vector<double>;
 
 namespace {
 
-bool near(double a, double b, double eps = 1e-9) { return std::fabs(a - b) <= eps; }
+bool near(double a, double b, double eps = 1e-9)
+{
+    return std::fabs(a - b) <= eps;
+}
 
 tl::Example labelled(float label, bool hasLabel = true)
 {
@@ -41,8 +44,8 @@ private Q_SLOTS:
         // tp=2 fp=1 fn=1 tn=1: F1 = 4/6; MCC = (2*1 - 1*1) / sqrt(3*3*2*2) = 1/6.
         QTest::newRow("mixed") << IntVec{1, 1, 0, 0, 1} << IntVec{1, 0, 1, 0, 1} << 0.6 << 2.0 / 3.0 << 1.0 / 6.0;
         // tp=3 tn=4 fp=1 fn=2: F1 = 6/9; MCC = (12 - 2) / sqrt(4*5*5*6) = 10/sqrt(600).
-        QTest::newRow("paper 10") << IntVec{1, 1, 1, 1, 0, 0, 0, 0, 0, 0} << IntVec{1, 1, 1, 0, 1, 1, 0, 0, 0, 0}
-                                  << 0.7 << 6.0 / 9.0 << 10.0 / std::sqrt(600.0);
+        QTest::newRow("paper 10") << IntVec{1, 1, 1, 1, 0, 0, 0, 0, 0, 0} << IntVec{1, 1, 1, 0, 1, 1, 0, 0, 0, 0} << 0.7
+                                  << 6.0 / 9.0 << 10.0 / std::sqrt(600.0);
         // sklearn's documented example: matthews_corrcoef([1,1,1,-1], [1,-1,1,1]) = -1/3.
         QTest::newRow("sklearn doc") << IntVec{1, -1, 1, 1} << IntVec{1, 1, 1, -1} << 0.5 << 2.0 / 3.0 << -1.0 / 3.0;
         QTest::newRow("perfect") << IntVec{0, 1, 1, 0} << IntVec{0, 1, 1, 0} << 1.0 << 1.0 << 1.0;
@@ -58,8 +61,8 @@ private Q_SLOTS:
         QTest::newRow("3 classes") << IntVec{0, 1, 1, 2, 2, 0} << IntVec{0, 0, 1, 1, 2, 2} << 0.5 << 0.5 << 0.25;
         // Unbalanced 3 classes: t=(3,1,1), p=(2,2,1), c=4, s=5:
         // (20 - (6+2+1)) / sqrt((25-9)(25-11)) = 11 / sqrt(224).
-        QTest::newRow("3 classes unbalanced") << IntVec{0, 0, 1, 1, 2} << IntVec{0, 0, 0, 1, 2}
-                                              << 0.8 << 2.0 / 3.0 << 11.0 / std::sqrt(224.0);
+        QTest::newRow("3 classes unbalanced")
+            << IntVec{0, 0, 1, 1, 2} << IntVec{0, 0, 0, 1, 2} << 0.8 << 2.0 / 3.0 << 11.0 / std::sqrt(224.0);
     }
 
     void classification()
@@ -84,10 +87,10 @@ private Q_SLOTS:
         QTest::newRow("inverse") << RealVec{1, 2, 3, 4} << RealVec{8, 6, 4, 2} << -1.0 << -1.0;
         // Monotone but not linear: ranks agree perfectly, values do not.
         // x=(1,2,3), y=(1,4,9): dx=(-1,0,1), dy=(-11/3,-2/3,13/3) -> r = 8 / sqrt(2 * 294/9).
-        QTest::newRow("monotone") << RealVec{1, 2, 3} << RealVec{1, 4, 9}
-                                  << 8.0 / std::sqrt(2.0 * 294.0 / 9.0) << 1.0;
+        QTest::newRow("monotone") << RealVec{1, 2, 3} << RealVec{1, 4, 9} << 8.0 / std::sqrt(2.0 * 294.0 / 9.0) << 1.0;
         // dx=(-2,-1,0,1,2), dy=(-2,0,1,0,1): r = 6 / sqrt(10*6).
-        QTest::newRow("hand") << RealVec{1, 2, 3, 4, 5} << RealVec{2, 4, 5, 4, 5} << 6.0 / std::sqrt(60.0)
+        QTest::newRow("hand") << RealVec{1, 2, 3, 4, 5} << RealVec{2, 4, 5, 4, 5}
+                              << 6.0 / std::sqrt(60.0)
                               // ranks y = (1, 2.5, 4.5, 2.5, 4.5): dy=(-2,-.5,1.5,-.5,1.5), sxy=7, syy=9
                               << 7.0 / std::sqrt(10.0 * 9.0);
         // Ties in x: values give 3 / sqrt(2 * 5); ranks (1, 2.5, 2.5, 4) vs (1, 3, 2, 4) give

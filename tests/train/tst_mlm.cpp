@@ -91,8 +91,8 @@ private Q_SLOTS:
             return p.tokensPerSecond > 0;
         });
         qInfo("MLM on %lld wikitext-2 tokens: held-out loss %.3f -> %.3f, masked accuracy %.3f -> %.3f (%.1f s)",
-              static_cast<long long>(corpus.tokens), r.before.loss, r.after.loss, r.before.accuracy,
-              r.after.accuracy, r.seconds);
+              static_cast<long long>(corpus.tokens), r.before.loss, r.after.loss, r.before.accuracy, r.after.accuracy,
+              r.seconds);
         QCOMPARE(r.steps, int64_t(120));
         QCOMPARE(reports, 6);
         // Untrained: loss about ln(30522) = 10.3. Learning the unigram distribution alone gives < 8.

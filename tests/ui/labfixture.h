@@ -110,8 +110,13 @@ struct FixtureWriter
     int64_t finishedRun(RunKind kind, const std::string &task, int64_t dataset, uint64_t seed,
                         const std::vector<double> &metrics, bool masks)
     {
+        return finishedRun(run(kind, task, dataset, seed), metrics, masks);
+    }
+
+    /// finishedRun() of a given run (e.g. with a study's planned spec and hash).
+    int64_t finishedRun(tltest::RunBuilder b, const std::vector<double> &metrics, bool masks)
+    {
         PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
-        tltest::RunBuilder b = run(kind, task, dataset, seed);
         for (size_t r = 0; r < metrics.size(); ++r) {
             const MaskSet mask = masks ? fixtureMask(int(r)) : fixtureDenseMask();
             if (r > 0)
@@ -124,10 +129,15 @@ struct FixtureWriter
     /// A finished transfer of the fixture's round-`round` mask of run `source` onto `task`.
     int64_t transferRun(int64_t source, int round, const std::string &task, int64_t dataset, double metric)
     {
+        return transferRun(run(RunKind::Transfer, task, dataset, 0), source, round, metric);
+    }
+
+    /// transferRun() of a given run.
+    int64_t transferRun(tltest::RunBuilder b, int64_t source, int round, double metric)
+    {
         PruneOrder order = PruneOrder::fromMask(fixtureDenseMask());
         order.record(fixtureMask(round), round);
-        return run(RunKind::Transfer, task, dataset, 0)
-            .metricNames({kMainMetric})
+        return b.metricNames({kMainMetric})
             .curve(0)
             .order(order)
             .transferFrom(source, round)

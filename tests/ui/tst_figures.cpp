@@ -21,7 +21,10 @@ using namespace tl::ui;
 
 namespace {
 
-QStringList csvRows(const Figure &f) { return f.csv.split(QLatin1Char('\n'), Qt::SkipEmptyParts); }
+QStringList csvRows(const Figure &f)
+{
+    return f.csv.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+}
 
 /// The CSV rows whose columns match all of (index, value).
 QList<QStringList> rowsWhere(const Figure &f, const QList<QPair<int, QString>> &match)
@@ -118,7 +121,8 @@ private Q_SLOTS:
             QCOMPARE(p.values[2], 1.0);
             QVERIFY(p.title.contains(QStringLiteral("3/4 heads alive")));
         }
-        const auto dead = rowsWhere(f, {{0, QString::number(m_lab.impSst0)}, {3, QStringLiteral("0")}, {4, QStringLiteral("0")}});
+        const auto dead =
+            rowsWhere(f, {{0, QString::number(m_lab.impSst0)}, {3, QStringLiteral("0")}, {4, QStringLiteral("0")}});
         QCOMPARE(dead.size(), 1);
         QCOMPARE(dead[0][5], QStringLiteral("128")); // 3 x 4 rows x 8 + 8 rows x 4 columns
         QCOMPARE(dead[0][6], QStringLiteral("0"));
@@ -163,7 +167,8 @@ private Q_SLOTS:
 
     void overlapMatrix()
     {
-        const Figure f = buildFigure(QStringLiteral("overlap-matrix"), request({m_lab.impSst0, m_lab.impSst1, m_lab.randomSst}, 1));
+        const Figure f =
+            buildFigure(QStringLiteral("overlap-matrix"), request({m_lab.impSst0, m_lab.impSst1, m_lab.randomSst}, 1));
         QCOMPARE(f.heatmaps.size(), size_t(1));
         const HeatmapPanel &p = f.heatmaps[0];
         QCOMPARE(p.rows(), 3);
@@ -515,7 +520,8 @@ private Q_SLOTS:
         QVERIFY(p.waitForFinished(120000));
         QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
         for (const QString &n : figureNames())
-            for (const QString &s : {QStringLiteral("pdf"), QStringLiteral("svg"), QStringLiteral("png"), QStringLiteral("csv")})
+            for (const QString &s :
+                 {QStringLiteral("pdf"), QStringLiteral("svg"), QStringLiteral("png"), QStringLiteral("csv")})
                 QVERIFY2(QFile::exists(outDir + QLatin1Char('/') + n + QLatin1Char('.') + s), qPrintable(n + s));
         // One figure to one file, for chosen runs and round.
         const QString one = m_dir.filePath(QStringLiteral("heads.svg"));
@@ -527,7 +533,8 @@ private Q_SLOTS:
         QVERIFY(QFile::exists(one));
         // Errors name what is wrong.
         p.start(exe, {QStringLiteral("export-figure"), QStringLiteral("--db"), m_db, QStringLiteral("--figure"),
-                      QStringLiteral("head-survival"), QStringLiteral("--round"), QStringLiteral("9"), QStringLiteral("--out"), one});
+                      QStringLiteral("head-survival"), QStringLiteral("--round"), QStringLiteral("9"),
+                      QStringLiteral("--out"), one});
         QVERIFY(p.waitForFinished(60000));
         QVERIFY(p.exitCode() != 0);
         QVERIFY(QString::fromUtf8(p.readAllStandardError()).contains(QStringLiteral("rounds 0..")));

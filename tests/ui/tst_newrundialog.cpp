@@ -61,7 +61,8 @@ private Q_SLOTS:
     void validSpecPasses()
     {
         NewRunDialog d;
-        QJsonObject spec{{QStringLiteral("model"), m_model}, {QStringLiteral("task"), QStringLiteral("SST-2")},
+        QJsonObject spec{{QStringLiteral("model"), m_model},
+                         {QStringLiteral("task"), QStringLiteral("SST-2")},
                          {QStringLiteral("data_dir"), m_data}};
         QVERIFY(d.setSpec(spec));
         QVERIFY2(d.validate().isEmpty(), qPrintable(d.validate().join(QLatin1Char('\n'))));
@@ -88,7 +89,8 @@ private Q_SLOTS:
         // A folder whose weights are garbage is refused by the header check.
         const QString bad = m_dir.filePath(QStringLiteral("badmodel"));
         QVERIFY(QDir().mkpath(bad));
-        QFile::copy(QDir(m_model).filePath(QStringLiteral("config.json")), QDir(bad).filePath(QStringLiteral("config.json")));
+        QFile::copy(QDir(m_model).filePath(QStringLiteral("config.json")),
+                    QDir(bad).filePath(QStringLiteral("config.json")));
         QFile junk(QDir(bad).filePath(QStringLiteral("model.safetensors")));
         QVERIFY(junk.open(QIODevice::WriteOnly));
         junk.write("this is not a checkpoint at all");
@@ -107,12 +109,12 @@ private Q_SLOTS:
     void unknownTaskAndBadValues()
     {
         NewRunDialog d;
-        d.setSpec({{QStringLiteral("model"), m_model}, {QStringLiteral("task"), QStringLiteral("SQuADv9")},
+        d.setSpec({{QStringLiteral("model"), m_model},
+                   {QStringLiteral("task"), QStringLiteral("SQuADv9")},
                    {QStringLiteral("data_dir"), m_data}});
         QVERIFY(mentions(d.validate(), QStringLiteral("task:")));
         // The engine's field-level check: seeds must be distinct.
-        d.setSpec({{QStringLiteral("task"), QStringLiteral("RTE")},
-                   {QStringLiteral("seeds"), QJsonArray{1, 1}}});
+        d.setSpec({{QStringLiteral("task"), QStringLiteral("RTE")}, {QStringLiteral("seeds"), QJsonArray{1, 1}}});
         QVERIFY2(mentions(d.validate(), QStringLiteral("seeds")), qPrintable(d.validate().join(QLatin1Char('\n'))));
         // transfer needs its source run.
         d.setSpec({{QStringLiteral("seeds"), QJsonArray{0}}, {QStringLiteral("kind"), QStringLiteral("transfer")}});
@@ -159,7 +161,8 @@ private Q_SLOTS:
     void presets()
     {
         NewRunDialog d;
-        d.setSpec({{QStringLiteral("model"), m_model}, {QStringLiteral("task"), QStringLiteral("RTE")},
+        d.setSpec({{QStringLiteral("model"), m_model},
+                   {QStringLiteral("task"), QStringLiteral("RTE")},
                    {QStringLiteral("data_dir"), m_data}});
         d.applyPreset(NewRunDialog::presetNames()[0]); // the paper's
         QJsonObject s = d.spec();
@@ -286,7 +289,8 @@ private Q_SLOTS:
     {
         NewRunDialog d;
         d.setSpecFolder(m_dir.filePath(QStringLiteral("specs")));
-        d.setSpec({{QStringLiteral("model"), m_model}, {QStringLiteral("task"), QStringLiteral("RTE")},
+        d.setSpec({{QStringLiteral("model"), m_model},
+                   {QStringLiteral("task"), QStringLiteral("RTE")},
                    {QStringLiteral("data_dir"), m_data}});
         d.accept();
         QCOMPARE(d.result(), int(QDialog::Accepted));

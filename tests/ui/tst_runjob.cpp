@@ -54,11 +54,12 @@ private Q_SLOTS:
     {
         QVERIFY(m_dir.isValid());
         qputenv("TICKETLAB_CLI", TICKETLAB_CLI);
-        QVERIFY(cli({QStringLiteral("demo-data"), QStringLiteral("--out"), path(QStringLiteral("data")), QStringLiteral("--train"),
-                     QStringLiteral("200"), QStringLiteral("--dev"), QStringLiteral("40"), QStringLiteral("--corpus-lines"),
-                     QStringLiteral("100")}));
-        QVERIFY(cli({QStringLiteral("init"), QStringLiteral("--preset"), QStringLiteral("tiny"), QStringLiteral("--vocab"),
-                     path(QStringLiteral("data/vocab.txt")), QStringLiteral("--out"), path(QStringLiteral("model"))}));
+        QVERIFY(cli({QStringLiteral("demo-data"), QStringLiteral("--out"), path(QStringLiteral("data")),
+                     QStringLiteral("--train"), QStringLiteral("200"), QStringLiteral("--dev"), QStringLiteral("40"),
+                     QStringLiteral("--corpus-lines"), QStringLiteral("100")}));
+        QVERIFY(
+            cli({QStringLiteral("init"), QStringLiteral("--preset"), QStringLiteral("tiny"), QStringLiteral("--vocab"),
+                 path(QStringLiteral("data/vocab.txt")), QStringLiteral("--out"), path(QStringLiteral("model"))}));
     }
 
     void runReportsProgressAndCompletion()
@@ -101,7 +102,8 @@ private Q_SLOTS:
         const QString spec = path(QStringLiteral("broken.json"));
         QFile f(spec);
         QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(R"({"model": "model", "task": "SST-2", "data_dir": "data/sentiment", "kind": "imp", "bogus_field": 1})");
+        f.write(
+            R"({"model": "model", "task": "SST-2", "data_dir": "data/sentiment", "kind": "imp", "bogus_field": 1})");
         f.close();
         RunJob job(spec, path(QStringLiteral("fail.db")));
         QSignalSpy finished(&job, &RunJob::finished);
@@ -166,7 +168,8 @@ private Q_SLOTS:
         QCOMPARE(store->runs().size(), size_t(1)); // resumed, not a new run
         // The queue model shows both jobs.
         QCOMPARE(queue.rowCount(), 2);
-        QCOMPARE(queue.index(again, JobQueue::StateColumn).data().toString(), QStringLiteral("done (run %1)").arg(runId));
+        QCOMPARE(queue.index(again, JobQueue::StateColumn).data().toString(),
+                 QStringLiteral("done (run %1)").arg(runId));
         QCOMPARE(queue.index(again, JobQueue::ProgressColumn).data().toString(), QStringLiteral("100%"));
     }
 };

@@ -72,13 +72,15 @@ private Q_SLOTS:
         QVERIFY(run.isValid());
         QCOMPARE(run.data(RunTreeModel::RunIdRole).toLongLong(), m_lab.impSst1);
         QCOMPARE(model.index(run.row(), RunTreeModel::KindColumn, sst).data().toString(), QStringLiteral("imp"));
-        QCOMPARE(model.index(run.row(), RunTreeModel::StatusColumn, sst).data().toString(), QStringLiteral("done (4 rounds)"));
+        QCOMPARE(model.index(run.row(), RunTreeModel::StatusColumn, sst).data().toString(),
+                 QStringLiteral("done (4 rounds)"));
         QCOMPARE(model.index(run.row(), RunTreeModel::SeedColumn, sst).data().toULongLong(), 1ull);
         QCOMPARE(model.index(run.row(), RunTreeModel::MetricColumn, sst).data().toString(), QStringLiteral("0.7200"));
         QCOMPARE(model.rowCount(run), 4);
         const QModelIndex round2 = model.index(2, 0, run);
         QCOMPARE(round2.data(RunTreeModel::RoundRole).toInt(), 2);
-        QCOMPARE(model.index(2, RunTreeModel::SparsityColumn, run).data().toString(), QStringLiteral("23.5%")); // 256/1088
+        QCOMPARE(model.index(2, RunTreeModel::SparsityColumn, run).data().toString(),
+                 QStringLiteral("23.5%")); // 256/1088
         QCOMPARE(model.index(2, RunTreeModel::MetricColumn, run).data().toString(), QStringLiteral("0.9000"));
         const QModelIndex rte = child(model, bert, QStringLiteral("RTE"));
         const QModelIndex transfer = child(model, rte, QStringLiteral("run %1").arg(m_lab.transfer));

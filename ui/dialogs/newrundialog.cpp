@@ -69,7 +69,8 @@ QString checkpointProblem(const QDir &dir)
         QJsonParseError error;
         const QJsonDocument header = QJsonDocument::fromJson(st.read(qint64(n)), &error);
         if (error.error != QJsonParseError::NoError || !header.isObject())
-            return st.fileName() + QStringLiteral(": not a safetensors file (header: ") + error.errorString() + QLatin1Char(')');
+            return st.fileName() + QStringLiteral(": not a safetensors file (header: ") + error.errorString() +
+                   QLatin1Char(')');
         return {};
     }
     QFile bin(dir.filePath(QStringLiteral("pytorch_model.bin")));
@@ -131,6 +132,15 @@ QString NewRunDialog::paperPresetNote()
         "weights per round (linear) to 90% sparsity, rewinding to the pre-trained weights, the task head kept.");
 }
 
+QStringList NewRunDialog::taskNames()
+{
+    QStringList names;
+    for (const std::string &t : knownTaskNames())
+        names << QString::fromStdString(t);
+    names << QStringLiteral("mlm");
+    return names;
+}
+
 QStringList NewRunDialog::presetNames()
 {
     return {QStringLiteral("Paper (Chen et al. 2020)"), QStringLiteral("Quick demo")};
@@ -140,7 +150,23 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
 {
     setWindowTitle(QStringLiteral("New run"));
     auto *outer = new QVBoxLayout(this);
+    outer->addLayout(buildPresetRow());
+    auto *columns = new QHBoxLayout;
+    outer->addLayout(columns);
+    columns->addWidget(buildExperimentGroup());
+    columns->addWidget(buildPruningGroup());
+    columns->addWidget(buildTrainingGroup());
+    m_problems = new QLabel(this);
+    m_problems->setWordWrap(true);
+    m_problems->setStyleSheet(QStringLiteral("color: #b2182b"));
+    outer->addWidget(m_problems);
+    outer->addWidget(buildButtons());
+    connectForm();
+    updateEnabled();
+}
 
+QLayout *NewRunDialog::buildPresetRow()
+{
     auto *presetRow = new QHBoxLayout;
     presetRow->addWidget(new QLabel(QStringLiteral("Preset:"), this));
     m_preset = new QComboBox(this);
@@ -155,13 +181,13 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
     m_preset->setCurrentIndex(-1);
     m_preset->setToolTip(QStringLiteral("Choosing a preset fills the form at once.\n\n") + paperPresetNote());
     presetRow->addWidget(m_preset, 1);
-    outer->addLayout(presetRow);
     connect(m_preset, &QComboBox::activated, this, [this](int i) { applyPreset(m_preset->itemText(i)); });
+    return presetRow;
+}
 
-    auto *columns = new QHBoxLayout;
-    outer->addLayout(columns);
-
-    // -- what to run --------------------------------------------------------------------------
+/// What to run: model, task, data, kind, source, seeds, device.
+QWidget *NewRunDialog::buildExperimentGroup()
+{
     auto *what = new QGroupBox(QStringLiteral("Experiment"), this);
     auto *wf = new QFormLayout(what);
     m_model = new QLineEdit(what);
@@ -173,9 +199,7 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
     m_task->setInsertPolicy(QComboBox::NoInsert);
     m_task->setToolTip(
         QStringLiteral("Until you set it here, the task follows a GLUE data folder's name (glue/RTE: RTE)"));
-    for (const std::string &t : knownTaskNames())
-        m_task->addItem(QString::fromStdString(t));
-    m_task->addItem(QStringLiteral("mlm"));
+    m_task->addItems(taskNames());
     wf->addRow(QStringLiteral("Task:"), m_task);
     m_dataDir = new QLineEdit(what);
     m_dataDir->setObjectName(QStringLiteral("dataDir"));
@@ -206,9 +230,11 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
     m_device->setInsertPolicy(QComboBox::NoInsert);
     m_device->addItems({QStringLiteral("cpu"), QStringLiteral("cuda"), QStringLiteral("cuda:0")});
     wf->addRow(QStringLiteral("Device:"), m_device);
-    columns->addWidget(what);
+    return what;
+}
 
-    // -- pruning ------------------------------------------------------------------------------
+QWidget *NewRunDialog::buildPruningGroup()
+{
     auto *prune = new QGroupBox(QStringLiteral("Pruning and rewinding"), this);
     auto *pf = new QFormLayout(prune);
     m_method = new QComboBox(prune);
@@ -236,16 +262,20 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
     pf->addRow(QString(), m_embeddings);
     m_rewind = new QComboBox(prune);
     m_rewind->addItems({QStringLiteral("pretrained"), QStringLiteral("step")});
-    m_rewind->setToolTip(QStringLiteral("Rewind the surviving weights to the pre-trained weights (the paper) or to step k of fine-tuning"));
+    m_rewind->setToolTip(QStringLiteral(
+        "Rewind the surviving weights to the pre-trained weights (the paper) or to step k of fine-tuning"));
     pf->addRow(QStringLiteral("Rewind to:"), m_rewind);
     m_rewindStep = intSpin(0, 100000000, 0, prune);
     pf->addRow(QStringLiteral("Rewind step:"), m_rewindStep);
     m_head = new QComboBox(prune);
     m_head->addItems({QStringLiteral("keep"), QStringLiteral("reinit")});
     pf->addRow(QStringLiteral("Task head:"), m_head);
-    columns->addWidget(prune);
+    return prune;
+}
 
-    // -- training -----------------------------------------------------------------------------
+/// Fine-tuning settings of each round.
+QWidget *NewRunDialog::buildTrainingGroup()
+{
     auto *train = new QGroupBox(QStringLiteral("Fine-tuning (each round)"), this);
     auto *tf = new QFormLayout(train);
     m_epochs = intSpin(1, 1000, 1, train);
@@ -266,19 +296,17 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
     tf->addRow(QStringLiteral("Warm-up fraction:"), m_warmup);
     m_weightDecay = doubleSpin(0.0, 10.0, 0.01, 4, 0.01, train);
     tf->addRow(QStringLiteral("Weight decay:"), m_weightDecay);
-    columns->addWidget(train);
+    return train;
+}
 
-    m_problems = new QLabel(this);
-    m_problems->setWordWrap(true);
-    m_problems->setStyleSheet(QStringLiteral("color: #b2182b"));
-    outer->addWidget(m_problems);
-
+/// Queue (OK), Cancel, and loading and saving the spec as JSON.
+QDialogButtonBox *NewRunDialog::buildButtons()
+{
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     buttons->button(QDialogButtonBox::Ok)->setText(QStringLiteral("Queue run"));
     buttons->button(QDialogButtonBox::Ok)->setObjectName(QStringLiteral("queue"));
     auto *load = buttons->addButton(QStringLiteral("Load JSON\u2026"), QDialogButtonBox::ActionRole);
     auto *save = buttons->addButton(QStringLiteral("Save JSON\u2026"), QDialogButtonBox::ActionRole);
-    outer->addWidget(buttons);
     connect(buttons, &QDialogButtonBox::accepted, this, &NewRunDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &NewRunDialog::reject);
     connect(save, &QPushButton::clicked, this, [this] {
@@ -302,6 +330,12 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
         if (!error.isEmpty())
             QMessageBox::warning(this, QStringLiteral("Load failed"), error);
     });
+    return buttons;
+}
+
+/// What the form does as it is edited: enabling fields, naming problems, inferring the task.
+void NewRunDialog::connectForm()
+{
     for (QComboBox *c : {m_kind, m_stopBy, m_rewind})
         connect(c, &QComboBox::currentIndexChanged, this, &NewRunDialog::updateEnabled);
     for (QLineEdit *e : {m_model, m_dataDir})
@@ -316,7 +350,6 @@ NewRunDialog::NewRunDialog(QWidget *parent) : QDialog(parent)
         if (!task.isEmpty())
             m_task->setCurrentIndex(m_task->findText(task));
     });
-    updateEnabled();
 }
 
 QString NewRunDialog::glueTaskOfFolder(const QString &dir)
@@ -363,7 +396,9 @@ void NewRunDialog::updateEnabled()
 
 QJsonObject NewRunDialog::spec() const
 {
-    auto absolute = [](const QString &p) { return p.trimmed().isEmpty() ? QString() : QFileInfo(p.trimmed()).absoluteFilePath(); };
+    auto absolute = [](const QString &p) {
+        return p.trimmed().isEmpty() ? QString() : QFileInfo(p.trimmed()).absoluteFilePath();
+    };
     QJsonObject o;
     o[QStringLiteral("model")] = absolute(m_model->text());
     o[QStringLiteral("task")] = m_task->currentText().trimmed();
@@ -476,7 +511,8 @@ bool NewRunDialog::setSpec(const QJsonObject &o, QString *error)
     if (t.contains(QLatin1String("epochs")))
         m_epochs->setValue(t.value(QLatin1String("epochs")).toInt());
     if (t.contains(QLatin1String("max_steps")))
-        m_maxSteps->setValue(t.value(QLatin1String("max_steps")).isNull() ? 0 : t.value(QLatin1String("max_steps")).toInt());
+        m_maxSteps->setValue(
+            t.value(QLatin1String("max_steps")).isNull() ? 0 : t.value(QLatin1String("max_steps")).toInt());
     if (t.contains(QLatin1String("lr")))
         m_lr->setValue(t.value(QLatin1String("lr")).toDouble());
     if (t.contains(QLatin1String("batch_size")))
@@ -587,8 +623,8 @@ QStringList NewRunDialog::validate() const
     if (kindOf(m_kind) == RunKind::Transfer && !m_maskFile->text().trimmed().isEmpty() &&
         !QFileInfo(o.value(QLatin1String("source")).toObject().value(QLatin1String("mask_file")).toString()).isFile())
         problems << QStringLiteral("source.mask_file: no such file");
-    else if (o.contains(QLatin1String("source")) && o.value(QLatin1String("source")).toObject().contains(QLatin1String("run"))
-             && m_sourceRun->value() < 1)
+    else if (o.contains(QLatin1String("source")) &&
+             o.value(QLatin1String("source")).toObject().contains(QLatin1String("run")) && m_sourceRun->value() < 1)
         problems << QStringLiteral("source.run: %1 needs the IMP run whose masks it uses").arg(kind);
     // The engine's own strict check (types, ranges, combinations), naming the field.
     try {
@@ -604,7 +640,8 @@ QStringList NewRunDialog::validate() const
 bool NewRunDialog::saveSpec(const QString &path, QString *error) const
 {
     QSaveFile f(path);
-    if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(spec()).toJson(QJsonDocument::Indented)) < 0 || !f.commit()) {
+    if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(spec()).toJson(QJsonDocument::Indented)) < 0 ||
+        !f.commit()) {
         if (error)
             *error = path + QStringLiteral(": ") + f.errorString();
         return false;
@@ -628,9 +665,10 @@ void NewRunDialog::accept()
     QString folder = m_specFolder.isEmpty() ? QDir::tempPath() : m_specFolder;
     QDir().mkpath(folder);
     const QJsonObject o = spec();
-    const QString name = QStringLiteral("%1-%2-%3.json")
-                             .arg(o.value(QLatin1String("task")).toString().toLower(), o.value(QLatin1String("kind")).toString(),
-                                  QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")));
+    const QString name =
+        QStringLiteral("%1-%2-%3.json")
+            .arg(o.value(QLatin1String("task")).toString().toLower(), o.value(QLatin1String("kind")).toString(),
+                 QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")));
     const QString path = QDir(folder).filePath(name);
     QString error;
     if (!saveSpec(path, &error)) {

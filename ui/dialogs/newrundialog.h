@@ -6,8 +6,10 @@
 
 class QCheckBox;
 class QComboBox;
+class QDialogButtonBox;
 class QDoubleSpinBox;
 class QLabel;
+class QLayout;
 class QLineEdit;
 class QSpinBox;
 
@@ -34,6 +36,8 @@ public:
     /// presetNames()[0] is the paper's; the first preset's tooltip says where its settings come from.
     static QStringList presetNames();
     static QString paperPresetNote();
+    /// The tasks a run can train on, as the task boxes offer them: every known task, then mlm.
+    static QStringList taskNames();
     /// Writes spec() to path (pretty JSON). False with a message on failure.
     bool saveSpec(const QString &path, QString *error) const;
     /// Where accept() saved the spec: the run queue runs this file.
@@ -51,16 +55,23 @@ protected:
     void keyPressEvent(QKeyEvent *event) override;
 
 private:
+    QLayout *buildPresetRow();
+    QWidget *buildExperimentGroup();
+    QWidget *buildPruningGroup();
+    QWidget *buildTrainingGroup();
+    QDialogButtonBox *buildButtons();
+    void connectForm();
     void updateEnabled();
     void showProblems();
 
     QLineEdit *m_model = nullptr, *m_dataDir = nullptr, *m_seeds = nullptr, *m_maskFile = nullptr;
     QComboBox *m_task = nullptr, *m_kind = nullptr, *m_method = nullptr, *m_schedule = nullptr, *m_stopBy = nullptr,
               *m_rewind = nullptr, *m_head = nullptr, *m_device = nullptr, *m_criterion = nullptr, *m_preset = nullptr;
-    QDoubleSpinBox *m_step = nullptr, *m_target = nullptr, *m_lr = nullptr, *m_warmup = nullptr, *m_weightDecay = nullptr;
-    QSpinBox *m_rounds = nullptr, *m_rewindStep = nullptr, *m_epochs = nullptr, *m_maxSteps = nullptr, *m_batch = nullptr,
-             *m_evalBatch = nullptr, *m_seqLen = nullptr, *m_threads = nullptr, *m_sourceRun = nullptr,
-             *m_sourceRound = nullptr;
+    QDoubleSpinBox *m_step = nullptr, *m_target = nullptr, *m_lr = nullptr, *m_warmup = nullptr,
+                   *m_weightDecay = nullptr;
+    QSpinBox *m_rounds = nullptr, *m_rewindStep = nullptr, *m_epochs = nullptr, *m_maxSteps = nullptr,
+             *m_batch = nullptr, *m_evalBatch = nullptr, *m_seqLen = nullptr, *m_threads = nullptr,
+             *m_sourceRun = nullptr, *m_sourceRound = nullptr;
     QCheckBox *m_pooler = nullptr, *m_embeddings = nullptr;
     QLabel *m_problems = nullptr;
     QString m_savedPath, m_specFolder;

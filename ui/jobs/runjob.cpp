@@ -43,14 +43,40 @@ double RunJob::fractionDone() const
     return m_state == State::Done ? 1.0 : runFractionDone(m_progress);
 }
 
+void RunJob::setStudyRun(const QString &key, int threads)
+{
+    m_key = key;
+    m_threads = threads;
+}
+
+QStringList RunJob::arguments() const
+{
+    const QStringList progress{QStringLiteral("--db"), m_db, QStringLiteral("--progress"), QStringLiteral("json")};
+    if (m_key.isEmpty())
+        return QStringList{QStringLiteral("run"), m_spec} + progress;
+    QStringList args =
+        QStringList{QStringLiteral("study"), QStringLiteral("run-one"), m_spec, QStringLiteral("--key"), m_key} +
+        progress;
+    if (m_threads > 0)
+        args << QStringLiteral("--threads") << QString::number(m_threads);
+    return args;
+}
+
+void RunJob::block(const QString &reason)
+{
+    if (m_state != State::Queued)
+        return;
+    m_error = reason;
+    setFinal(State::Failed);
+}
+
 void RunJob::start()
 {
     if (m_state != State::Queued)
         return;
     m_process = new QProcess(this);
     m_process->setProgram(m_cli);
-    m_process->setArguments({QStringLiteral("run"), m_spec, QStringLiteral("--db"), m_db, QStringLiteral("--progress"),
-                             QStringLiteral("json")});
+    m_process->setArguments(arguments());
     connect(m_process, &QProcess::readyReadStandardOutput, this, &RunJob::readOutput);
     connect(m_process, &QProcess::readyReadStandardError, this, [this] {
         m_stderrTail += m_process->readAllStandardError();

@@ -15,7 +15,8 @@ namespace tl::ui {
 /// One event of `ticketlab-cli run --progress json`, as parseProgressLine() reads it.
 using RunProgress = tl::RunEvent;
 
-/// Runs one run spec in a child `ticketlab-cli run SPEC --db DB --progress json` process, so
+/// Runs one run spec in a child `ticketlab-cli run SPEC --db DB --progress json` process (or one
+/// planned run of a study, `study run-one`: setStudyRun()), so
 /// that a crash or out-of-memory in training never takes the app down. Progress arrives as
 /// signals parsed from the child's JSON lines. cancel() asks the child to stop (SIGTERM: it
 /// finishes the current step, keeps its committed rounds and marks the run cancelled, so the
@@ -25,7 +26,14 @@ class RunJob : public QObject
     Q_OBJECT
 
 public:
-    enum class State { Queued, Running, Done, Failed, Cancelled };
+    enum class State
+    {
+        Queued,
+        Running,
+        Done,
+        Failed,
+        Cancelled
+    };
     Q_ENUM(State)
 
     RunJob(QString specPath, QString dbPath, QObject *parent = nullptr);
@@ -36,8 +44,19 @@ public:
     void setCliPath(const QString &path) { m_cli = path; }
     static int killTimeoutMs() { return 30000; }
 
+    /// Makes this job one planned run of a study instead: `ticketlab-cli study run-one SPEC --key
+    /// KEY --db DB --progress json`, where specPath() is the study file; threads > 0 is passed
+    /// as --threads (part of the run's identity, as in `study run`).
+    void setStudyRun(const QString &key, int threads = 0);
+    QString studyKey() const { return m_key; }
+    int studyThreads() const { return m_threads; }
+    /// The child's arguments (without the program).
+    QStringList arguments() const;
+
     void start();
     void cancel();
+    /// Fails a queued job without starting it, with why (a run it needs failed).
+    void block(const QString &reason);
 
     State state() const { return m_state; }
     QString specPath() const { return m_spec; }
@@ -63,6 +82,8 @@ private:
     void setFinal(State state);
 
     QString m_cli, m_spec, m_db;
+    QString m_key; ///< study run-one: the planned run's key
+    int m_threads = 0;
     QProcess *m_process = nullptr;
     QTimer *m_killTimer = nullptr;
     State m_state = State::Queued;

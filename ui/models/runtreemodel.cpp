@@ -15,7 +15,7 @@ struct RunTreeModel::Node
     Node *parent = nullptr;
     int row = 0;
     std::vector<std::unique_ptr<Node>> children;
-    const RunEntry *run = nullptr;     ///< run and round nodes
+    const RunEntry *run = nullptr;      ///< run and round nodes
     const RoundRecord *round = nullptr; ///< round nodes
     int runs = 0;                       ///< model and task nodes: runs below
     QString path;                       ///< model nodes: the model folder
@@ -64,7 +64,8 @@ void RunTreeModel::rebuild()
     // Oldest first within a task reads naturally (run ids ascending).
     for (auto it = m_snapshot.runs.rbegin(); it != m_snapshot.runs.rend(); ++it) {
         const RunEntry &e = *it;
-        const QString modelPath = e.modelPath.empty() ? QStringLiteral("(no model)") : QString::fromStdString(e.modelPath);
+        const QString modelPath =
+            e.modelPath.empty() ? QStringLiteral("(no model)") : QString::fromStdString(e.modelPath);
         Node *&model = models[e.run.modelId];
         if (!model) {
             QString key = QStringLiteral("m:") + modelPath;
@@ -78,7 +79,8 @@ void RunTreeModel::rebuild()
         Node *&taskNode = tasks[{e.run.modelId, task}];
         if (!taskNode)
             taskNode = model->add(TaskNode, task, model->key + QStringLiteral("/t:") + task);
-        Node *run = taskNode->add(RunNode, QStringLiteral("run %1").arg(e.run.id), QStringLiteral("r:%1").arg(e.run.id));
+        Node *run =
+            taskNode->add(RunNode, QStringLiteral("run %1").arg(e.run.id), QStringLiteral("r:%1").arg(e.run.id));
         run->run = &e;
         ++model->runs;
         ++taskNode->runs;
@@ -145,7 +147,10 @@ int RunTreeModel::rowCount(const QModelIndex &parent) const
     return int(nodeOf(parent)->children.size());
 }
 
-int RunTreeModel::columnCount(const QModelIndex &) const { return ColumnCount; }
+int RunTreeModel::columnCount(const QModelIndex &) const
+{
+    return ColumnCount;
+}
 
 QVariant RunTreeModel::data(const QModelIndex &index, int role) const
 {
@@ -153,11 +158,16 @@ QVariant RunTreeModel::data(const QModelIndex &index, int role) const
         return {};
     const Node *n = nodeOf(index);
     switch (role) {
-    case NodeTypeRole: return int(n->type);
-    case RunIdRole: return n->run ? QVariant(qint64(n->run->run.id)) : QVariant();
-    case RoundRole: return n->round ? n->round->round : -1;
-    case KeyRole: return n->key;
-    default: break;
+    case NodeTypeRole:
+        return int(n->type);
+    case RunIdRole:
+        return n->run ? QVariant(qint64(n->run->run.id)) : QVariant();
+    case RoundRole:
+        return n->round ? n->round->round : -1;
+    case KeyRole:
+        return n->key;
+    default:
+        break;
     }
     const RunRecord *run = n->run ? &n->run->run : nullptr;
     const int col = index.column();
@@ -175,7 +185,9 @@ QVariant RunTreeModel::data(const QModelIndex &index, int role) const
             if (!run->error.empty())
                 tip += QStringLiteral("\nerror: ") + QString::fromStdString(run->error);
             if (n->run->transfer)
-                tip += QStringLiteral("\nmask from run %1 round %2").arg(n->run->transfer->sourceRunId).arg(n->run->transfer->sourceRound);
+                tip += QStringLiteral("\nmask from run %1 round %2")
+                           .arg(n->run->transfer->sourceRunId)
+                           .arg(n->run->transfer->sourceRound);
             return tip;
         }
         return {};
@@ -212,10 +224,12 @@ QVariant RunTreeModel::data(const QModelIndex &index, int role) const
     case StatusColumn:
         if (n->type != RunNode)
             return {};
-        return run->status == "running" || n->run->rounds.empty()
-                   ? QString::fromStdString(run->status)
-                   : QStringLiteral("%1 (%2 rounds)").arg(QString::fromStdString(run->status)).arg(n->run->rounds.size());
-    case SeedColumn: return n->type == RunNode ? QVariant(qulonglong(run->seed)) : QVariant();
+        return run->status == "running" || n->run->rounds.empty() ? QString::fromStdString(run->status)
+                                                                  : QStringLiteral("%1 (%2 rounds)")
+                                                                        .arg(QString::fromStdString(run->status))
+                                                                        .arg(n->run->rounds.size());
+    case SeedColumn:
+        return n->type == RunNode ? QVariant(qulonglong(run->seed)) : QVariant();
     case SparsityColumn:
         if (!last)
             return {};
@@ -228,8 +242,12 @@ QVariant RunTreeModel::data(const QModelIndex &index, int role) const
             return {};
         return sort ? QVariant(*m) : QVariant(QString::number(*m, 'f', 4));
     }
-    case UpdatedColumn: return n->type == RunNode ? QString::fromStdString(run->updatedAt).left(19).replace(QLatin1Char('T'), QLatin1Char(' ')) : QString();
-    default: return {};
+    case UpdatedColumn:
+        return n->type == RunNode
+                   ? QString::fromStdString(run->updatedAt).left(19).replace(QLatin1Char('T'), QLatin1Char(' '))
+                   : QString();
+    default:
+        return {};
     }
 }
 
@@ -238,14 +256,22 @@ QVariant RunTreeModel::headerData(int section, Qt::Orientation orientation, int 
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (section) {
-    case NameColumn: return QStringLiteral("Experiment");
-    case KindColumn: return QStringLiteral("Kind");
-    case StatusColumn: return QStringLiteral("Status");
-    case SeedColumn: return QStringLiteral("Seed");
-    case SparsityColumn: return QStringLiteral("Sparsity");
-    case MetricColumn: return QStringLiteral("Dev metric");
-    case UpdatedColumn: return QStringLiteral("Updated");
-    default: return {};
+    case NameColumn:
+        return QStringLiteral("Experiment");
+    case KindColumn:
+        return QStringLiteral("Kind");
+    case StatusColumn:
+        return QStringLiteral("Status");
+    case SeedColumn:
+        return QStringLiteral("Seed");
+    case SparsityColumn:
+        return QStringLiteral("Sparsity");
+    case MetricColumn:
+        return QStringLiteral("Dev metric");
+    case UpdatedColumn:
+        return QStringLiteral("Updated");
+    default:
+        return {};
     }
 }
 

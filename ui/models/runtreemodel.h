@@ -16,10 +16,26 @@ class RunTreeModel : public QAbstractItemModel
     Q_OBJECT
 
 public:
-    enum Column { NameColumn, KindColumn, StatusColumn, SeedColumn, SparsityColumn, MetricColumn, UpdatedColumn,
-                  ColumnCount };
-    enum NodeType { ModelNode, TaskNode, RunNode, RoundNode };
-    enum Role {
+    enum Column
+    {
+        NameColumn,
+        KindColumn,
+        StatusColumn,
+        SeedColumn,
+        SparsityColumn,
+        MetricColumn,
+        UpdatedColumn,
+        ColumnCount
+    };
+    enum NodeType
+    {
+        ModelNode,
+        TaskNode,
+        RunNode,
+        RoundNode
+    };
+    enum Role
+    {
         NodeTypeRole = Qt::UserRole + 1, ///< NodeType
         RunIdRole,                       ///< qint64, on run and round nodes
         RoundRole,                       ///< int, on round nodes (-1 elsewhere)

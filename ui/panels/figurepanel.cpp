@@ -27,8 +27,8 @@ namespace {
 
 bool usesRound(const QString &name)
 {
-    return name == QLatin1String("sparsity-heatmap") || name == QLatin1String("head-survival")
-           || name == QLatin1String("overlap-matrix");
+    return name == QLatin1String("sparsity-heatmap") || name == QLatin1String("head-survival") ||
+           name == QLatin1String("overlap-matrix");
 }
 
 } // namespace
@@ -46,7 +46,8 @@ FigurePanel::FigurePanel(const QString &figureName, QWidget *parent) : QWidget(p
         m_round->setPageStep(1);
         m_round->setTickPosition(QSlider::TicksBelow);
         m_round->setMinimumWidth(160);
-        m_round->setToolTip(QStringLiteral("Round k = the mask after k prunings; at the right end the view follows each run's last round"));
+        m_round->setToolTip(QStringLiteral(
+            "Round k = the mask after k prunings; at the right end the view follows each run's last round"));
         bar->addWidget(m_round);
         m_roundLabel = new QLabel(QStringLiteral("last"), this);
         m_roundLabel->setMinimumWidth(60);
@@ -62,7 +63,8 @@ FigurePanel::FigurePanel(const QString &figureName, QWidget *parent) : QWidget(p
         m_threshold->setRange(0.0, 0.99);
         m_threshold->setSingleStep(0.05);
         m_threshold->setValue(0.5);
-        m_threshold->setToolTip(QStringLiteral("A head counts as alive when more than this fraction of its weights survive"));
+        m_threshold->setToolTip(
+            QStringLiteral("A head counts as alive when more than this fraction of its weights survive"));
         bar->addWidget(m_threshold);
         connect(m_threshold, &QDoubleSpinBox::valueChanged, this, &FigurePanel::schedule);
     }
@@ -79,7 +81,8 @@ FigurePanel::FigurePanel(const QString &figureName, QWidget *parent) : QWidget(p
     bar->addWidget(m_status, 1);
     auto *exportButton = new QToolButton(this);
     exportButton->setText(QStringLiteral("Export\u2026"));
-    exportButton->setToolTip(QStringLiteral("Save as PDF, SVG or PNG, with the plotted numbers as CSV (and LaTeX for tables)"));
+    exportButton->setToolTip(
+        QStringLiteral("Save as PDF, SVG or PNG, with the plotted numbers as CSV (and LaTeX for tables)"));
     connect(exportButton, &QToolButton::clicked, this, &FigurePanel::exportWithDialog);
     bar->addWidget(exportButton);
 
@@ -95,7 +98,10 @@ FigurePanel::FigurePanel(const QString &figureName, QWidget *parent) : QWidget(p
     connect(&m_watcher, &QFutureWatcher<Figure>::finished, this, &FigurePanel::computed);
 }
 
-FigurePanel::~FigurePanel() { m_watcher.waitForFinished(); }
+FigurePanel::~FigurePanel()
+{
+    m_watcher.waitForFinished();
+}
 
 void FigurePanel::setSource(const QString &db, const QList<qint64> &runs)
 {
@@ -107,7 +113,10 @@ void FigurePanel::setSource(const QString &db, const QList<qint64> &runs)
     schedule();
 }
 
-void FigurePanel::refresh() { schedule(); }
+void FigurePanel::refresh()
+{
+    schedule();
+}
 
 void FigurePanel::schedule()
 {
@@ -187,16 +196,18 @@ void FigurePanel::exportWithDialog()
     QSettings settings;
     const QString dir = settings.value(QStringLiteral("exportDir"), QDir::homePath()).toString();
     QString selected;
-    const QString path = QFileDialog::getSaveFileName(
-        this, QStringLiteral("Export %1").arg(figureDisplayName(m_name)), QDir(dir).filePath(m_name + QStringLiteral(".pdf")),
-        QStringLiteral("PDF (*.pdf);;SVG (*.svg);;PNG (*.png)"), &selected);
+    const QString path =
+        QFileDialog::getSaveFileName(this, QStringLiteral("Export %1").arg(figureDisplayName(m_name)),
+                                     QDir(dir).filePath(m_name + QStringLiteral(".pdf")),
+                                     QStringLiteral("PDF (*.pdf);;SVG (*.svg);;PNG (*.png)"), &selected);
     if (path.isEmpty())
         return;
     settings.setValue(QStringLiteral("exportDir"), QFileInfo(path).path());
     int dpi = 300;
     if (path.endsWith(QLatin1String(".png"), Qt::CaseInsensitive)) {
         bool ok = false;
-        dpi = QInputDialog::getInt(this, QStringLiteral("PNG resolution"), QStringLiteral("Dots per inch:"), 300, 24, 2400, 50, &ok);
+        dpi = QInputDialog::getInt(this, QStringLiteral("PNG resolution"), QStringLiteral("Dots per inch:"), 300, 24,
+                                   2400, 50, &ok);
         if (!ok)
             return;
     }

@@ -4,8 +4,11 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
+#include <QLabel>
 #include <QPainter>
 #include <QPushButton>
+#include <QSettings>
+#include <QSpinBox>
 #include <QStyledItemDelegate>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -54,9 +57,25 @@ QueuePanel::QueuePanel(JobQueue *queue, QWidget *parent) : QWidget(parent), m_qu
     layout->addWidget(m_view, 1);
     auto *buttons = new QHBoxLayout;
     m_cancel = new QPushButton(QStringLiteral("Cancel"), this);
-    m_cancel->setToolTip(QStringLiteral("Stop the run after its current step; its finished rounds stay and it can resume"));
+    m_cancel->setToolTip(
+        QStringLiteral("Stop the run after its current step; its finished rounds stay and it can resume"));
     m_resume = new QPushButton(QStringLiteral("Resume"), this);
     m_resume->setToolTip(QStringLiteral("Queue the spec again: it continues from its last finished round"));
+    buttons->addWidget(new QLabel(QStringLiteral("Runs at once:"), this));
+    m_parallel = new QSpinBox(this);
+    m_parallel->setObjectName(QStringLiteral("parallel"));
+    m_parallel->setRange(1, 64);
+    m_parallel->setToolTip(
+        QStringLiteral("How many queued runs train at the same time, each in its own process. A study's "
+                       "runs then share the cores: each gets cores / this many threads, unless the "
+                       "study sets threads."));
+    m_parallel->setValue(QSettings().value(QStringLiteral("queue/parallel"), 1).toInt());
+    m_queue->setMaxParallel(m_parallel->value());
+    connect(m_parallel, &QSpinBox::valueChanged, this, [this](int n) {
+        QSettings().setValue(QStringLiteral("queue/parallel"), n);
+        m_queue->setMaxParallel(n);
+    });
+    buttons->addWidget(m_parallel);
     buttons->addStretch(1);
     buttons->addWidget(m_cancel);
     buttons->addWidget(m_resume);

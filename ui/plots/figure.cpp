@@ -65,8 +65,8 @@ Figure buildFigure(const QString &name, const FigureRequest &request)
     else if (name == QLatin1String("training-curves"))
         f = buildTrainingCurves(*store, request);
     else
-        throw Error("unknown figure '" + name.toStdString() + "' (" + figureNames().join(QStringLiteral(", ")).toStdString()
-                    + ")");
+        throw Error("unknown figure '" + name.toStdString() + "' (" +
+                    figureNames().join(QStringLiteral(", ")).toStdString() + ")");
     f.name = name;
     return f;
 }
@@ -378,9 +378,10 @@ void drawFigure(QCustomPlot *plot, const Figure &figure)
     plot->plotLayout()->addElement(1, 0, grid);
     plot->plotLayout()->setRowStretchFactor(0, 0.001);
     if (figure.heatmaps.empty() && figure.lines.empty()) {
-        grid->addElement(0, 0, new QCPTextElement(plot, figure.note.isEmpty() ? QStringLiteral("Nothing to show")
-                                                                              : figure.note,
-                                                  plotFont(10)));
+        grid->addElement(0, 0,
+                         new QCPTextElement(plot,
+                                            figure.note.isEmpty() ? QStringLiteral("Nothing to show") : figure.note,
+                                            plotFont(10)));
         return;
     }
     if (!figure.heatmaps.empty()) {
@@ -388,8 +389,8 @@ void drawFigure(QCustomPlot *plot, const Figure &figure)
         // One colour scale at the right when every panel shares its range, else one each.
         bool shared = true;
         for (const HeatmapPanel &p : figure.heatmaps)
-            shared = shared && p.vmin == figure.heatmaps[0].vmin && p.vmax == figure.heatmaps[0].vmax
-                     && p.diverging == figure.heatmaps[0].diverging;
+            shared = shared && p.vmin == figure.heatmaps[0].vmin && p.vmax == figure.heatmaps[0].vmax &&
+                     p.diverging == figure.heatmaps[0].diverging;
         int column = 0;
         for (size_t i = 0; i < figure.heatmaps.size(); ++i) {
             const bool scale = !shared || i + 1 == figure.heatmaps.size();

@@ -23,8 +23,8 @@ struct FigureRequest
 {
     QString db;
     QList<qint64> runs;
-    int round = -1;              ///< -1: the last round of each run
-    double headThreshold = 0.5;  ///< head-survival: alive above this surviving fraction
+    int round = -1;                           ///< -1: the last round of each run
+    double headThreshold = 0.5;               ///< head-survival: alive above this surviving fraction
     QString matrixType = QStringLiteral("Q"); ///< sparsity-rounds
     QString metric = QString::fromUtf8(kMainMetric);
 };
@@ -63,21 +63,26 @@ struct LinePanel
     double refStd = 0;
     QString refLabel;
     /// Highlighted points (the winning tickets): x, y, label.
-    struct Mark { double x, y; QString label; QColor color; };
+    struct Mark
+    {
+        double x, y;
+        QString label;
+        QColor color;
+    };
     std::vector<Mark> marks;
     bool xPercent = false; ///< x is a fraction shown as percent
 };
 
 struct Figure
 {
-    QString name;  ///< e.g. "head-survival"
-    QString title; ///< shown above the plot
+    QString name;                       ///< e.g. "head-survival"
+    QString title;                      ///< shown above the plot
     std::vector<HeatmapPanel> heatmaps; ///< side by side
     std::vector<LinePanel> lines;       ///< stacked
-    QString csv;   ///< the plotted numbers, header row first
-    QString latex; ///< booktabs table for tables (overlap, transfer, results); may be empty
-    QString note;  ///< shown when there is nothing to plot ("no transfer runs yet")
-    int maxRound = -1; ///< figures that show one round: the highest round a request may ask for
+    QString csv;                        ///< the plotted numbers, header row first
+    QString latex;                      ///< booktabs table for tables (overlap, transfer, results); may be empty
+    QString note;                       ///< shown when there is nothing to plot ("no transfer runs yet")
+    int maxRound = -1;                  ///< figures that show one round: the highest round a request may ask for
 };
 
 /// The figure names of `ticketlab export-figure` and the views, in menu order.

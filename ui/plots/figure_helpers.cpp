@@ -60,8 +60,8 @@ int roundFor(const ExperimentStore &store, const RunRecord &run, int requested)
     if (requested < 0)
         return last;
     if (requested > last)
-        throw Error("run " + std::to_string(run.id) + " has rounds 0.." + std::to_string(last) + ", not "
-                    + std::to_string(requested));
+        throw Error("run " + std::to_string(run.id) + " has rounds 0.." + std::to_string(last) + ", not " +
+                    std::to_string(requested));
     return requested;
 }
 
@@ -73,21 +73,37 @@ QString csvRow(const QStringList &fields)
     return QString::fromStdString(tl::csvRow(row));
 }
 
-QString csvNumber(double v) { return std::isnan(v) ? QString() : QString::number(v, 'g', 10); }
+QString csvNumber(double v)
+{
+    return std::isnan(v) ? QString() : QString::number(v, 'g', 10);
+}
 
 QString latexText(const QString &s)
 {
     QString out;
     for (QChar c : s) {
         switch (c.unicode()) {
-        case '\\': out += QLatin1String("\\textbackslash{}"); break;
-        case '&': case '%': case '$': case '#': case '_': case '{': case '}':
+        case '\\':
+            out += QLatin1String("\\textbackslash{}");
+            break;
+        case '&':
+        case '%':
+        case '$':
+        case '#':
+        case '_':
+        case '{':
+        case '}':
             out += QLatin1Char('\\');
             out += c;
             break;
-        case '~': out += QLatin1String("\\textasciitilde{}"); break;
-        case '^': out += QLatin1String("\\textasciicircum{}"); break;
-        default: out += c;
+        case '~':
+            out += QLatin1String("\\textasciitilde{}");
+            break;
+        case '^':
+            out += QLatin1String("\\textasciicircum{}");
+            break;
+        default:
+            out += c;
         }
     }
     return out;

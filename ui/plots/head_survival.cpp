@@ -46,11 +46,12 @@ Figure buildHeadSurvival(const ExperimentStore &store, const FigureRequest &requ
     }
     for (const RunRecord &run : runs) {
         const int round = fig::roundFor(store, run, request.round);
-        f.maxRound = f.maxRound < 0 ? fig::roundFor(store, run, -1) : std::min(f.maxRound, fig::roundFor(store, run, -1));
+        f.maxRound =
+            f.maxRound < 0 ? fig::roundFor(store, run, -1) : std::min(f.maxRound, fig::roundFor(store, run, -1));
         const int heads = storedHeadCount(store, run.id);
         if (heads <= 0)
-            throw Error(store.path() + ": run " + std::to_string(run.id)
-                        + " has no stored model config, so its number of heads is unknown");
+            throw Error(store.path() + ": run " + std::to_string(run.id) +
+                        " has no stored model config, so its number of heads is unknown");
         const auto survival = headSurvival(storedMask(store, run.id, round), heads);
         for (const HeadSurvival &h : survival)
             f.csv += fig::csvRow({QString::number(run.id), fig::runLabel(run), QString::number(round),

@@ -22,7 +22,8 @@ Figure buildSparsityHeatmap(const ExperimentStore &store, const FigureRequest &r
         types << QString::fromStdString(matrixTypeName(t));
     for (const RunRecord &run : runs) {
         const int round = fig::roundFor(store, run, request.round);
-        f.maxRound = f.maxRound < 0 ? fig::roundFor(store, run, -1) : std::min(f.maxRound, fig::roundFor(store, run, -1));
+        f.maxRound =
+            f.maxRound < 0 ? fig::roundFor(store, run, -1) : std::min(f.maxRound, fig::roundFor(store, run, -1));
         const std::vector<LayerSparsity> entries = layerSparsity(storedMask(store, run.id, round));
         int layers = 0;
         bool pooler = false;

@@ -20,8 +20,8 @@ Figure buildSparsityRounds(const ExperimentStore &store, const FigureRequest &re
             type = t;
     }
     if (!type)
-        throw Error("unknown matrix type '" + request.matrixType.toStdString() + "' ("
-                    + known.join(QStringLiteral(", ")).toStdString() + ")");
+        throw Error("unknown matrix type '" + request.matrixType.toStdString() + "' (" +
+                    known.join(QStringLiteral(", ")).toStdString() + ")");
     const QString typeName = QString::fromStdString(matrixTypeName(*type));
     f.title = QStringLiteral("Sparsity of %1 by round").arg(typeName);
     f.csv = QStringLiteral("run,label,round,layer,matrix,sparsity\n");
@@ -40,8 +40,9 @@ Figure buildSparsityRounds(const ExperimentStore &store, const FigureRequest &re
         for (int r = 0; r <= last; ++r)
             p.xTicks << QString::number(r);
         std::vector<std::vector<double>> byLayer; // layer -> round
-        for (int r = 0; r <= last; ++r) {
-            for (const LayerSparsity &e : layerSparsity(storedMask(store, run.id, r))) {
+        const auto byRound = layerSparsityByRound(storedPruneOrder(store, run.id));
+        for (int r = 0; r <= last && r < int(byRound.size()); ++r) {
+            for (const LayerSparsity &e : byRound[size_t(r)]) {
                 if (e.type != *type || e.layer < 0)
                     continue;
                 if (int(byLayer.size()) <= e.layer)

@@ -91,11 +91,11 @@ Figure buildTransferMatrix(const ExperimentStore &store, const FigureRequest &re
     QString header = QStringLiteral("Source @ sparsity $\\downarrow$ / target $\\rightarrow$");
     for (const std::string &s : t.targets)
         header += QStringLiteral(" & ") + fig::latexText(QString::fromStdString(s));
-    f.latex = QStringLiteral("%% %1 of the transferred ticket minus the full model's on the target; * = at least the "
-                             "target's own IMP ticket\n\\begin{tabular}{l%2}\n\\toprule\n%3 \\\\\n\\midrule\n%4"
-                             "\\bottomrule\n\\end{tabular}\n")
-                  .arg(fig::latexText(request.metric), QString(int(t.targets.size()), QLatin1Char('r')), header,
-                       latexRows);
+    f.latex =
+        QStringLiteral("%% %1 of the transferred ticket minus the full model's on the target; * = at least the "
+                       "target's own IMP ticket\n\\begin{tabular}{l%2}\n\\toprule\n%3 \\\\\n\\midrule\n%4"
+                       "\\bottomrule\n\\end{tabular}\n")
+            .arg(fig::latexText(request.metric), QString(int(t.targets.size()), QLatin1Char('r')), header, latexRows);
     return f;
 }
 

@@ -19,7 +19,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-bool isHead(const std::string &name) { return name.rfind("classifier.", 0) == 0; }
+bool isHead(const std::string &name)
+{
+    return name.rfind("classifier.", 0) == 0;
+}
 
 std::map<std::string, torch::Tensor> snapshot(const NamedTensors &params)
 {

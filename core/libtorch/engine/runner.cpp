@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include <dlfcn.h>
@@ -40,11 +41,11 @@ namespace {
 /// The sparsity of every round: round 0 dense, then the schedule.
 std::vector<double> roundSparsities(const RunSpec &spec, const std::optional<PruneOrder> &source, int sourceRound)
 {
-    if (spec.kind == RunKind::Full)
+    if (spec.kind == "full")
         return {0.0};
-    if (spec.kind == RunKind::Transfer)
+    if (spec.kind == "transfer")
         return {};
-    if ((spec.kind == RunKind::Reinit || spec.kind == RunKind::Shuffle) && source) {
+    if ((spec.kind == "reinit" || spec.kind == "shuffle") && source) {
         std::vector<double> s;
         for (int r = 0; r <= source->rounds(); ++r)
             s.push_back(source->maskAt(r).sparsity());
@@ -123,6 +124,26 @@ private:
     void saveHead(int round);
     void loadHead(int round);
 
+    /// The rounds to run (a transfer runs one, numbered as its source round) and the sparsity
+    /// of each round index.
+    struct RoundPlan
+    {
+        std::vector<int> rounds;
+        std::vector<double> sparsities;
+    };
+    /// The run record: the existing one set running again, or a new one (with its transfer
+    /// record). Returns its id.
+    int64_t openRun(const std::optional<RunRecord> &existing);
+    RoundPlan planRounds() const;
+    void fillSkippedMasks(int round, const std::vector<double> &sparsities);
+    /// Trains, evaluates and commits one round, starting from the head of round previous (-1:
+    /// a fresh head). False when cancelled.
+    bool runRound(int round, int previous, const RoundPlan &plan);
+    /// IMP and random: the mask of the round after this one, from this round's trained weights.
+    void recordNextMask(int round, const MaskSet &mask, const std::vector<double> &sparsities);
+    /// Stores the round (metrics, curve, prune order) in one transaction.
+    RoundRecord commitRound(int round, const MaskSet &mask, const RoundResult &result);
+
     const RunSpec &m_spec;
     uint64_t m_seed;
     ExperimentStore &m_store;
@@ -158,35 +179,34 @@ void SeedRun::loadSource()
     if (src.bySpec()) {
         const auto found = m_store.findRun(src.specHash, src.seed);
         if (!found || found->status != "done")
-            throw Error(m_store.path() + ": the source run (spec " + src.specHash + ", seed " + std::to_string(src.seed)
-                        + ") " + (found ? "is " + found->status + ", not done" : "is not in this database")
-                        + "; run it first");
+            throw Error(m_store.path() + ": the source run (spec " + src.specHash + ", seed " +
+                        std::to_string(src.seed) + ") " +
+                        (found ? "is " + found->status + ", not done" : "is not in this database") + "; run it first");
         m_sourceRunId = found->id;
     }
     const std::string name = "source run " + std::to_string(m_sourceRunId);
     const auto sourceRun = m_store.run(m_sourceRunId);
     if (!sourceRun)
         throw Error(m_store.path() + ": " + name + " does not exist");
-    if (m_spec.kind == RunKind::Reinit || m_spec.kind == RunKind::Shuffle) {
+    if (m_spec.kind == "reinit" || m_spec.kind == "shuffle") {
         // They train the masks of every round of an IMP run from other weights: the figures
         // label them "IMP mask, random init" / "IMP mask, shuffled".
-        if (sourceRun->kind != RunKind::Imp)
-            throw Error(m_store.path() + ": " + name + " is a " + runKindName(sourceRun->kind) + " run; kind \"" +
-                        runKindName(m_spec.kind) + "\" needs the masks of an imp run");
+        if (sourceRun->kind != "imp")
+            throw Error(m_store.path() + ": " + name + " is a " + sourceRun->kind + " run; kind \"" + m_spec.kind +
+                        "\" needs the masks of an imp run");
         if (sourceRun->status != "done")
             throw Error(m_store.path() + ": " + name + " is " + sourceRun->status + ", not done; kind \"" +
-                        runKindName(m_spec.kind) +
-                        "\" follows all of its rounds, so finish it first (run its spec again)");
+                        m_spec.kind + "\" follows all of its rounds, so finish it first (run its spec again)");
     }
     const auto blob = m_store.pruneOrder(m_sourceRunId);
     if (!blob)
         throw Error(m_store.path() + ": run " + std::to_string(m_sourceRunId) + " has no stored masks");
     m_source = decodePruneOrder(*blob, "run " + std::to_string(m_sourceRunId));
     m_sourceRound = src.round;
-    if (m_spec.kind == RunKind::Transfer) {
+    if (m_spec.kind == "transfer") {
         if (src.round < 0 || src.round > m_source->rounds())
-            throw Error("source round " + std::to_string(src.round) + " does not exist in run "
-                        + std::to_string(m_sourceRunId) + " (rounds 0.." + std::to_string(m_source->rounds()) + ")");
+            throw Error("source round " + std::to_string(src.round) + " does not exist in run " +
+                        std::to_string(m_sourceRunId) + " (rounds 0.." + std::to_string(m_source->rounds()) + ")");
         m_sourceMask = alignMask(m_source->maskAt(src.round), expected, "run " + std::to_string(m_sourceRunId));
     }
     validateMask(m_source->maskAt(0), expected, "run " + std::to_string(m_sourceRunId));
@@ -200,24 +220,24 @@ MaskSet SeedRun::maskForRound(int round, const std::vector<double> &sparsities)
         return m_source->maskAt(round);
     if (round == 0)
         return denseMask(m_ctx.prunable());
-    const RunKind kind = m_spec.kind;
-    if (kind == RunKind::Imp || kind == RunKind::Random) {
+    const std::string &kind = m_spec.kind;
+    if (kind == "imp" || kind == "random") {
         // Recorded when the previous round ended (from its trained weights for IMP).
         return m_order->maskAt(round);
     }
     // oneshot / standard: all masks come from one set of weights, computed in round order.
     MaskSet prev = m_order->maskAt(round - 1);
     const PruneMethod method = pruneMethodFromName(m_spec.prune.method);
-    return prune(kind == RunKind::Standard ? m_ctx.fineTunedWeights() : m_ctx.pretrainedPrunable(), prev,
+    return prune(kind == "standard" ? m_ctx.fineTunedWeights() : m_ctx.pretrainedPrunable(), prev,
                  sparsities[static_cast<size_t>(round)], method, roundSeed(m_seed, round));
 }
 
 void SeedRun::initialiseWeights(int round, int previousRound)
 {
     m_ctx.restorePretrained(m_spec.rewind); // θ0, or the rewind step's weights
-    if (m_spec.kind == RunKind::Reinit)
+    if (m_spec.kind == "reinit")
         m_ctx.reinitialisePrunable(roundSeed(m_seed, 1000 + round));
-    else if (m_spec.kind == RunKind::Shuffle)
+    else if (m_spec.kind == "shuffle")
         m_ctx.shufflePrunable(roundSeed(m_seed, 2000 + round));
     if (previousRound >= 0 && m_spec.head == "keep")
         loadHead(previousRound);
@@ -225,21 +245,199 @@ void SeedRun::initialiseWeights(int round, int previousRound)
         m_ctx.resetHead();
 }
 
-void SeedRun::saveHead(int round) { m_ctx.saveHead(checkpointPath(round)); }
+void SeedRun::saveHead(int round)
+{
+    m_ctx.saveHead(checkpointPath(round));
+}
 
 void SeedRun::loadHead(int round)
 {
     const std::string path = checkpointPath(round);
     if (!fs::exists(path))
-        throw Error(path + ": checkpoint of round " + std::to_string(round)
-                    + " is missing; cannot resume this run exactly (delete the run or start a new database)");
+        throw Error(path + ": checkpoint of round " + std::to_string(round) +
+                    " is missing; cannot resume this run exactly (delete the run or start a new database)");
     m_ctx.loadHead(path);
+}
+
+int64_t SeedRun::openRun(const std::optional<RunRecord> &existing)
+{
+    if (existing) {
+        m_store.setRunStatus(existing->id, "running");
+        return existing->id;
+    }
+    RunRecord r;
+    r.kind = m_spec.kind;
+    r.status = "running";
+    r.specJson = m_spec.toJson().dump();
+    r.specHash = m_spec.hash();
+    r.seed = m_seed;
+    r.task = m_ctx.taskName();
+    r.modelId = m_store.upsertModel(m_ctx.modelRecord());
+    r.datasetId = m_store.upsertDataset(m_ctx.datasetRecord());
+    r.ticketlabVersion = TICKETLAB_VERSION;
+    r.device = m_spec.device;
+    r.threads = torch::get_num_threads(); // what the run uses, also when the spec left it to LibTorch
+    r.repetition = m_spec.repeat;
+    r.torchVersion = TORCH_VERSION;
+    r.blas = blasDescription();
+    const int64_t id = m_store.createRun(r);
+    if (m_spec.kind == "transfer" && m_spec.source) {
+        TransferRecord t;
+        t.runId = id;
+        t.sourceRunId = m_spec.source->fromFile() ? 0 : m_sourceRunId;
+        t.sourceRound = m_spec.source->round;
+        t.targetTask = m_ctx.taskName();
+        t.maskFile = m_spec.source->maskFile;
+        m_store.recordTransfer(t);
+    }
+    return id;
+}
+
+SeedRun::RoundPlan SeedRun::planRounds() const
+{
+    RoundPlan plan;
+    plan.sparsities = roundSparsities(m_spec, m_source, m_sourceRound);
+    if (m_spec.kind == "transfer") {
+        // One round, numbered as the source round; a mask file counts as round 1, as
+        // import-mask stores it, so that the prune order records the mask (round 0 is dense
+        // by definition there).
+        plan.rounds = {m_spec.source->fromFile() ? 1 : m_spec.source->round};
+        plan.sparsities.assign(static_cast<size_t>(plan.rounds[0]) + 1, m_sourceMask->sparsity());
+    } else if (!m_spec.at.empty()) {
+        // Only the round nearest each listed sparsity (and the dense round that "standard"
+        // prunes from); the masks in between are still computed, in fillSkippedMasks().
+        std::set<int> chosen;
+        if (m_spec.kind == "standard")
+            chosen.insert(0);
+        for (double target : m_spec.at) {
+            int best = 1;
+            for (int r = 1; r < static_cast<int>(plan.sparsities.size()); ++r)
+                if (std::abs(plan.sparsities[size_t(r)] - target) < std::abs(plan.sparsities[size_t(best)] - target))
+                    best = r;
+            if (best < static_cast<int>(plan.sparsities.size()))
+                chosen.insert(best);
+        }
+        plan.rounds.assign(chosen.begin(), chosen.end());
+    } else {
+        for (int r = 0; r < static_cast<int>(plan.sparsities.size()); ++r)
+            plan.rounds.push_back(r);
+    }
+    return plan;
+}
+
+void SeedRun::fillSkippedMasks(int round, const std::vector<double> &sparsities)
+{
+    // random, oneshot and standard derive each round's mask from the previous one; when rounds
+    // are skipped ("at"), record the skipped masks exactly as a run of every round would.
+    const std::string &kind = m_spec.kind;
+    if (kind != "random" && kind != "oneshot" && kind != "standard")
+        return;
+    const int last = kind == "random" ? round : round - 1; // random's own mask is recorded ahead
+    for (int k = m_order->rounds() + 1; k <= last; ++k) {
+        if (kind == "random") {
+            PruneMethod method = pruneMethodFromName(m_spec.prune.method);
+            method = method == PruneMethod::TensorMagnitude || method == PruneMethod::TensorRandom
+                         ? PruneMethod::TensorRandom
+                         : PruneMethod::GlobalRandom;
+            m_order->record(
+                prune(m_ctx.prunable(), m_order->maskAt(k - 1), sparsities[size_t(k)], method, roundSeed(m_seed, k)),
+                k);
+        } else {
+            m_order->record(maskForRound(k, sparsities), k);
+        }
+    }
+}
+
+void SeedRun::recordNextMask(int round, const MaskSet &mask, const std::vector<double> &sparsities)
+{
+    const size_t next = static_cast<size_t>(round) + 1;
+    if ((m_spec.kind != "imp" && m_spec.kind != "random") || next >= sparsities.size())
+        return;
+    PruneMethod method = pruneMethodFromName(m_spec.prune.method);
+    if (m_spec.kind == "random")
+        method = method == PruneMethod::TensorMagnitude || method == PruneMethod::TensorRandom
+                     ? PruneMethod::TensorRandom
+                     : PruneMethod::GlobalRandom;
+    m_order->record(prune(m_ctx.prunable(), mask, sparsities[next], method, roundSeed(m_seed, round + 1)),
+                    static_cast<int>(next));
+}
+
+RoundRecord SeedRun::commitRound(int round, const MaskSet &mask, const RoundResult &result)
+{
+    RoundRecord rec;
+    rec.runId = m_runId;
+    rec.round = round;
+    rec.sparsity = mask.sparsity();
+    rec.devMetricsJson = nlohmann::json(result.dev).dump();
+    rec.trainMetricsJson = nlohmann::json(result.train).dump();
+    rec.trainSeconds = result.trainSeconds;
+    rec.evalSeconds = result.evalSeconds;
+    rec.steps = result.steps;
+    std::vector<CurvePoint> curve;
+    for (const auto &[step, loss, lr] : result.curve)
+        curve.push_back({round, step, loss, lr});
+    const std::vector<char> blob = encodePruneOrder(*m_order);
+    m_store.commitRound(rec, curve, &blob);
+    if (round >= 2) // the head of round k-1 is all a resume needs
+        fs::remove(checkpointPath(round - 2));
+    return rec;
+}
+
+bool SeedRun::runRound(int round, int previous, const RoundPlan &plan)
+{
+    const int lastRound = plan.rounds.back();
+    const double sparsity = plan.sparsities[static_cast<size_t>(round)];
+    RunEvent rs;
+    rs.type = "round_start";
+    rs.round = round;
+    rs.rounds = lastRound;
+    rs.sparsity = sparsity;
+    if (!emit(rs))
+        return false;
+    if (m_spec.kind == "standard" && round > 0)
+        m_ctx.ensureFineTunedWeights(checkpointPath(0) + ".finetuned", roundSeed(m_seed, 0));
+    if (round > 0)
+        fillSkippedMasks(round, plan.sparsities);
+    const MaskSet mask = maskForRound(round, plan.sparsities);
+    if (round > 0)
+        m_order->record(mask, round);
+    initialiseWeights(round, previous);
+    RoundResult result = m_ctx.trainRound(mask, roundSeed(m_seed, round), round == 0, [&](const TrainProgressLite &p) {
+        RunEvent e;
+        e.type = p.tick ? "tick" : "progress";
+        e.round = round;
+        e.rounds = lastRound;
+        e.sparsity = sparsity;
+        e.step = p.step;
+        e.totalSteps = p.totalSteps;
+        e.loss = p.loss;
+        e.lr = p.lr;
+        e.tokensPerSecond = p.tokensPerSecond;
+        e.etaSeconds = p.etaSeconds;
+        return emit(e);
+    });
+    if (result.cancelled)
+        return false;
+    if (m_spec.kind == "standard" && round == 0)
+        m_ctx.keepFineTunedWeights(checkpointPath(0) + ".finetuned");
+    // The next IMP / random mask comes from this round's trained weights; storing it with
+    // this round makes a resumed run take exactly the same path.
+    recordNextMask(round, mask, plan.sparsities);
+    saveHead(round);
+    const RoundRecord rec = commitRound(round, mask, result);
+    RunEvent rd;
+    rd.type = "round_done";
+    rd.round = round;
+    rd.rounds = lastRound;
+    rd.sparsity = rec.sparsity;
+    rd.metrics = result.dev;
+    return emit(rd);
 }
 
 bool SeedRun::execute(const std::optional<RunRecord> &existing, int64_t &runIdOut)
 {
     RunEvent start;
-    start.type = RunEventType::RunStart;
+    start.type = "run_start";
     if (existing && existing->status == "done") {
         // Done already: the result stands; running the spec again adds nothing.
         m_runId = runIdOut = existing->id;
@@ -251,54 +449,14 @@ bool SeedRun::execute(const std::optional<RunRecord> &existing, int64_t &runIdOu
     // Everything that can fail on bad input comes before the run is created or touched.
     m_ctx.prepare(m_seed);
     loadSource();
-    if (existing) {
-        m_runId = existing->id;
-        start.resumed = true;
-        m_store.setRunStatus(m_runId, "running");
-    } else {
-        RunRecord r;
-        r.kind = m_spec.kind;
-        r.status = "running";
-        r.specJson = m_spec.toJson().dump();
-        r.specHash = m_spec.hash();
-        r.seed = m_seed;
-        r.task = m_ctx.taskName();
-        r.modelId = m_store.upsertModel(m_ctx.modelRecord());
-        r.datasetId = m_store.upsertDataset(m_ctx.datasetRecord());
-        r.ticketlabVersion = TICKETLAB_VERSION;
-        r.device = m_spec.device;
-        r.threads = torch::get_num_threads(); // what the run uses, also when the spec left it to LibTorch
-        r.repetition = m_spec.repeat;
-        r.torchVersion = TORCH_VERSION;
-        r.blas = blasDescription();
-        m_runId = m_store.createRun(r);
-        if (m_spec.kind == RunKind::Transfer && m_spec.source) {
-            TransferRecord t;
-            t.runId = m_runId;
-            t.sourceRunId = m_spec.source->fromFile() ? 0 : m_sourceRunId;
-            t.sourceRound = m_spec.source->round;
-            t.targetTask = m_ctx.taskName();
-            t.maskFile = m_spec.source->maskFile;
-            m_store.recordTransfer(t);
-        }
-    }
+    start.resumed = existing.has_value();
+    m_runId = openRun(existing);
     runIdOut = m_runId;
     fs::create_directories(ExperimentStore::checkpointFolder(m_store.path()));
     m_ctx.setRewindFile(checkpointPath(0) + ".rewind");
 
-    std::vector<double> sparsities = roundSparsities(m_spec, m_source, m_sourceRound);
-    std::vector<int> roundIndexes;
-    if (m_spec.kind == RunKind::Transfer) {
-        // One round, numbered as the source round; a mask file counts as round 1, as
-        // import-mask stores it, so that the prune order records the mask (round 0 is dense
-        // by definition there).
-        roundIndexes = {m_spec.source->fromFile() ? 1 : m_spec.source->round};
-        sparsities.assign(static_cast<size_t>(roundIndexes[0]) + 1, m_sourceMask->sparsity());
-    } else {
-        for (int r = 0; r < static_cast<int>(sparsities.size()); ++r)
-            roundIndexes.push_back(r);
-    }
-    start.rounds = roundIndexes.back();
+    const RoundPlan plan = planRounds();
+    start.rounds = plan.rounds.back();
     if (!emit(start))
         return false;
 
@@ -306,91 +464,20 @@ bool SeedRun::execute(const std::optional<RunRecord> &existing, int64_t &runIdOu
         m_order = decodePruneOrder(*blob, m_store.path() + " run " + std::to_string(m_runId));
     else
         m_order = PruneOrder::fromMask(denseMask(m_ctx.prunable()));
-    std::map<int, bool> done;
+    std::set<int> done;
     for (const RoundRecord &r : m_store.rounds(m_runId))
-        done[r.round] = true;
+        done.insert(r.round);
 
     int previous = -1; // the round whose trained head this one starts from
-    for (int round : roundIndexes) {
-        if (done.count(round)) {
-            previous = round;
-            continue;
-        }
-        const double sparsity = sparsities[static_cast<size_t>(round)];
-        RunEvent rs;
-        rs.type = RunEventType::RoundStart;
-        rs.round = round;
-        rs.rounds = roundIndexes.back();
-        rs.sparsity = sparsity;
-        if (!emit(rs))
-            return false;
-        if (m_spec.kind == RunKind::Standard && round > 0)
-            m_ctx.ensureFineTunedWeights(checkpointPath(0) + ".finetuned", roundSeed(m_seed, 0));
-        const MaskSet mask = maskForRound(round, sparsities);
-        if (round > 0)
-            m_order->record(mask, round);
-        initialiseWeights(round, previous);
-        RoundResult result = m_ctx.trainRound(mask, roundSeed(m_seed, round), round == 0, [&](const TrainProgressLite &p) {
-            RunEvent e;
-            e.type = p.tick ? RunEventType::Tick : RunEventType::Progress;
-            e.round = round;
-            e.rounds = roundIndexes.back();
-            e.sparsity = sparsity;
-            e.step = p.step;
-            e.totalSteps = p.totalSteps;
-            e.loss = p.loss;
-            e.lr = p.lr;
-            e.tokensPerSecond = p.tokensPerSecond;
-            e.etaSeconds = p.etaSeconds;
-            return emit(e);
-        });
-        if (result.cancelled)
-            return false;
-        if (m_spec.kind == RunKind::Standard && round == 0)
-            m_ctx.keepFineTunedWeights(checkpointPath(0) + ".finetuned");
-        // The next IMP / random mask comes from this round's trained weights; storing it with
-        // this round makes a resumed run take exactly the same path.
-        const size_t next = static_cast<size_t>(round) + 1;
-        if ((m_spec.kind == RunKind::Imp || m_spec.kind == RunKind::Random) && next < sparsities.size()) {
-            PruneMethod method = pruneMethodFromName(m_spec.prune.method);
-            if (m_spec.kind == RunKind::Random)
-                method = method == PruneMethod::TensorMagnitude || method == PruneMethod::TensorRandom
-                             ? PruneMethod::TensorRandom
-                             : PruneMethod::GlobalRandom;
-            m_order->record(prune(m_ctx.prunable(), mask, sparsities[next], method, roundSeed(m_seed, round + 1)),
-                            static_cast<int>(next));
-        }
-        saveHead(round);
-        RoundRecord rec;
-        rec.runId = m_runId;
-        rec.round = round;
-        rec.sparsity = mask.sparsity();
-        rec.devMetricsJson = nlohmann::json(result.dev).dump();
-        rec.trainMetricsJson = nlohmann::json(result.train).dump();
-        rec.trainSeconds = result.trainSeconds;
-        rec.evalSeconds = result.evalSeconds;
-        rec.steps = result.steps;
-        std::vector<CurvePoint> curve;
-        for (const auto &[step, loss, lr] : result.curve)
-            curve.push_back({round, step, loss, lr});
-        const std::vector<char> blob = encodePruneOrder(*m_order);
-        m_store.commitRound(rec, curve, &blob);
-        if (round >= 2) // the head of round k-1 is all a resume needs
-            fs::remove(checkpointPath(round - 2));
-        RunEvent rd;
-        rd.type = RunEventType::RoundDone;
-        rd.round = round;
-        rd.rounds = roundIndexes.back();
-        rd.sparsity = rec.sparsity;
-        rd.metrics = result.dev;
-        if (!emit(rd))
+    for (int round : plan.rounds) {
+        if (!done.count(round) && !runRound(round, previous, plan))
             return false;
         previous = round;
     }
     m_store.setRunStatus(m_runId, "done");
     RunEvent end;
-    end.type = RunEventType::RunDone;
-    end.rounds = roundIndexes.back();
+    end.type = "run_done";
+    end.rounds = plan.rounds.back();
     emit(end);
     return true;
 }

@@ -18,7 +18,10 @@ bool endsWith(const std::string &s, const std::string &suffix)
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-bool startsWith(const std::string &s, const std::string &prefix) { return s.rfind(prefix, 0) == 0; }
+bool startsWith(const std::string &s, const std::string &prefix)
+{
+    return s.rfind(prefix, 0) == 0;
+}
 
 /// Canonical HF name of a checkpoint key, or "" for keys that carry no parameter.
 std::string canonicalKey(std::string key, LoadReport *report)
@@ -51,11 +54,11 @@ std::map<std::string, torch::Tensor> readPickled(const std::string &path)
     try {
         state = readTorchStateDict(path);
     } catch (const Error &e) {
-        throw Error(std::string(e.what())
-                    + "\nIf the file loads in Python, converting it to model.safetensors always works:\n"
-                      "  python3 -c \"import torch, safetensors.torch as s; "
-                      "s.save_file({k: v.contiguous() for k, v in torch.load('pytorch_model.bin').items()}, "
-                      "'model.safetensors', metadata={'format': 'pt'})\"");
+        throw Error(std::string(e.what()) +
+                    "\nIf the file loads in Python, converting it to model.safetensors always works:\n"
+                    "  python3 -c \"import torch, safetensors.torch as s; "
+                    "s.save_file({k: v.contiguous() for k, v in torch.load('pytorch_model.bin').items()}, "
+                    "'model.safetensors', metadata={'format': 'pt'})\"");
     }
     std::map<std::string, torch::Tensor> out;
     for (auto &[name, t] : state)
@@ -128,9 +131,9 @@ void loadStateDict(BertNet &net, const std::map<std::string, torch::Tensor> &sta
                 r.reinitialised.push_back(name); // another label count: keep the fresh head
                 continue;
             }
-            throw Error((r.weightsFile.empty() ? std::string("checkpoint") : r.weightsFile) + ": key '" + name
-                        + "' has shape " + c10::str(it->second.sizes()) + " but the config asks for "
-                        + c10::str(param.sizes()));
+            throw Error((r.weightsFile.empty() ? std::string("checkpoint") : r.weightsFile) + ": key '" + name +
+                        "' has shape " + c10::str(it->second.sizes()) + " but the config asks for " +
+                        c10::str(param.sizes()));
         }
         param.copy_(it->second);
     }
@@ -139,12 +142,52 @@ void loadStateDict(BertNet &net, const std::map<std::string, torch::Tensor> &sta
             r.unusedKeys.push_back(name);
 }
 
+void checkConfigAgainstCheckpoint(const BertConfig &cfg, const std::map<std::string, torch::Tensor> &state,
+                                  const std::string &configSource, const std::string &weightsFile)
+{
+    auto text = [](const std::vector<int64_t> &shape) { return c10::str(c10::IntArrayRef(shape)); };
+    auto expect = [&](const char *keys, const std::string &tensor, const std::vector<int64_t> &shape) {
+        auto it = state.find(tensor);
+        if (it == state.end())
+            return;
+        const std::vector<int64_t> actual = it->second.sizes().vec();
+        if (actual != shape)
+            throw Error(configSource + ": " + keys + " give '" + tensor + "' the shape " + text(shape) + ", but " +
+                        weightsFile + " holds " + text(actual) + ": the config does not belong to this checkpoint");
+    };
+    const int64_t h = cfg.hiddenSize;
+    expect("keys 'vocab_size' and 'hidden_size'", "bert.embeddings.word_embeddings.weight", {cfg.vocabSize, h});
+    expect("keys 'max_position_embeddings' and 'hidden_size'", "bert.embeddings.position_embeddings.weight",
+           {cfg.maxPositionEmbeddings, h});
+    expect("keys 'type_vocab_size' and 'hidden_size'", "bert.embeddings.token_type_embeddings.weight",
+           {cfg.typeVocabSize, h});
+    expect("key 'hidden_size'", "bert.encoder.layer.0.attention.self.query.weight", {h, h});
+    expect("keys 'intermediate_size' and 'hidden_size'", "bert.encoder.layer.0.intermediate.dense.weight",
+           {cfg.intermediateSize, h});
+    // Layers: the checkpoint's encoder.layer.N indexes, when it has any.
+    int64_t layers = 0;
+    const std::string prefix = "bert.encoder.layer.";
+    for (const auto &[name, tensor] : state)
+        if (startsWith(name, prefix))
+            layers = std::max<int64_t>(layers, std::atoll(name.c_str() + prefix.size()) + 1);
+    if (layers > 0 && layers != cfg.numHiddenLayers)
+        throw Error(configSource + ": key 'num_hidden_layers' is " + std::to_string(cfg.numHiddenLayers) + ", but " +
+                    weightsFile + " holds " + std::to_string(layers) + " encoder layers (bert.encoder.layer.0.." +
+                    std::to_string(layers - 1) + "): the config does not belong to this checkpoint");
+}
+
 BertNet loadBert(const std::string &dir, BertHeads heads, LoadReport *report, const BertConfig *config)
 {
-    const BertConfig cfg = config ? *config : BertConfig::load((fs::path(dir) / "config.json").string());
+    const std::string configPath = (fs::path(dir) / "config.json").string();
+    const BertConfig cfg = config ? *config : BertConfig::load(configPath);
     LoadReport local;
     LoadReport &r = report ? *report : local;
-    const auto state = readStateDict(findWeightsFile(dir), &r);
+    const std::string weightsFile = findWeightsFile(dir);
+    const auto state = readStateDict(weightsFile, &r);
+    // Before anything is allocated: a config that disagrees with its weights would otherwise
+    // build a model of its own size (hanging on 100000 layers, dying in the allocator on a
+    // hidden size of 10^9) before the shapes are compared.
+    checkConfigAgainstCheckpoint(cfg, state, config ? "config" : configPath, weightsFile);
     BertNet net(cfg, heads);
     loadStateDict(net, state, &r);
     return net;

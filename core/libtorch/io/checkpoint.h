@@ -17,10 +17,10 @@ namespace tl {
 struct LoadReport
 {
     std::string weightsFile;
-    std::vector<std::string> missingKeys;    ///< model parameters the file lacks (initialised as HF does)
-    std::vector<std::string> unusedKeys;     ///< file tensors the model has no place for
-    std::vector<std::string> reinitialised;  ///< task-head tensors whose shape differed (new label count)
-    std::vector<std::string> legacyRenamed;  ///< LayerNorm.gamma/beta keys read as weight/bias
+    std::vector<std::string> missingKeys;   ///< model parameters the file lacks (initialised as HF does)
+    std::vector<std::string> unusedKeys;    ///< file tensors the model has no place for
+    std::vector<std::string> reinitialised; ///< task-head tensors whose shape differed (new label count)
+    std::vector<std::string> legacyRenamed; ///< LayerNorm.gamma/beta keys read as weight/bias
 };
 
 /// A checkpoint's tensors under canonical names: "bert." prefix added where missing,
@@ -36,6 +36,11 @@ std::string findWeightsFile(const std::string &dir);
 /// the task head throw tl::Error naming the key.
 BertNet loadBert(const std::string &dir, BertHeads heads, LoadReport *report = nullptr,
                  const BertConfig *config = nullptr);
+
+/// Throws tl::Error naming the config key(s), the tensor and both shapes (or both layer counts)
+/// when cfg does not describe the checkpoint's tensors; loadBert calls it before allocating.
+void checkConfigAgainstCheckpoint(const BertConfig &cfg, const std::map<std::string, torch::Tensor> &state,
+                                  const std::string &configSource, const std::string &weightsFile);
 
 /// Copies tensors by name into the model; the same rules as loadBert.
 void loadStateDict(BertNet &net, const std::map<std::string, torch::Tensor> &state, LoadReport *report);

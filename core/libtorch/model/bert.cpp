@@ -5,7 +5,10 @@
 namespace tl {
 namespace {
 
-torch::nn::Linear linear(int64_t in, int64_t out) { return torch::nn::Linear(torch::nn::LinearOptions(in, out)); }
+torch::nn::Linear linear(int64_t in, int64_t out)
+{
+    return torch::nn::Linear(torch::nn::LinearOptions(in, out));
+}
 
 torch::nn::LayerNorm layerNorm(const BertConfig &c)
 {
@@ -25,12 +28,13 @@ torch::Tensor applyActivation(const std::string &name, const torch::Tensor &x)
 
 BertEmbeddingsImpl::BertEmbeddingsImpl(const BertConfig &c)
 {
-    word_embeddings = register_module("word_embeddings", torch::nn::Embedding(
-        torch::nn::EmbeddingOptions(c.vocabSize, c.hiddenSize).padding_idx(c.padTokenId)));
-    position_embeddings = register_module("position_embeddings",
-                                          torch::nn::Embedding(c.maxPositionEmbeddings, c.hiddenSize));
-    token_type_embeddings = register_module("token_type_embeddings",
-                                            torch::nn::Embedding(c.typeVocabSize, c.hiddenSize));
+    word_embeddings = register_module(
+        "word_embeddings",
+        torch::nn::Embedding(torch::nn::EmbeddingOptions(c.vocabSize, c.hiddenSize).padding_idx(c.padTokenId)));
+    position_embeddings =
+        register_module("position_embeddings", torch::nn::Embedding(c.maxPositionEmbeddings, c.hiddenSize));
+    token_type_embeddings =
+        register_module("token_type_embeddings", torch::nn::Embedding(c.typeVocabSize, c.hiddenSize));
     LayerNorm = register_module("LayerNorm", layerNorm(c));
     dropout = register_module("dropout", torch::nn::Dropout(c.hiddenDropoutProb));
 }
@@ -45,8 +49,7 @@ torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor &inputIds, const t
     return dropout(LayerNorm(x));
 }
 
-BertSelfAttentionImpl::BertSelfAttentionImpl(const BertConfig &c)
-    : heads(c.numAttentionHeads), headDim(c.headDim())
+BertSelfAttentionImpl::BertSelfAttentionImpl(const BertConfig &c) : heads(c.numAttentionHeads), headDim(c.headDim())
 {
     query = register_module("query", linear(c.hiddenSize, c.hiddenSize));
     key = register_module("key", linear(c.hiddenSize, c.hiddenSize));
@@ -94,7 +97,10 @@ BertIntermediateImpl::BertIntermediateImpl(const BertConfig &c) : act(c.hiddenAc
     dense = register_module("dense", linear(c.hiddenSize, c.intermediateSize));
 }
 
-torch::Tensor BertIntermediateImpl::forward(const torch::Tensor &x) { return applyActivation(act, dense(x)); }
+torch::Tensor BertIntermediateImpl::forward(const torch::Tensor &x)
+{
+    return applyActivation(act, dense(x));
+}
 
 BertLayerImpl::BertLayerImpl(const BertConfig &c)
 {
@@ -145,8 +151,8 @@ torch::Tensor BertModelImpl::forward(const torch::Tensor &inputIds, const torch:
                                      const torch::Tensor &attentionMask)
 {
     // HF: (1 - mask) * finfo(dtype).min, broadcast over heads and query positions.
-    auto additive = (1.0 - attentionMask.to(torch::kFloat).unsqueeze(1).unsqueeze(2))
-                    * std::numeric_limits<float>::lowest();
+    auto additive =
+        (1.0 - attentionMask.to(torch::kFloat).unsqueeze(1).unsqueeze(2)) * std::numeric_limits<float>::lowest();
     return encoder(embeddings(inputIds, tokenTypeIds), additive);
 }
 

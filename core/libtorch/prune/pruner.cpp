@@ -17,10 +17,10 @@ bool endsWith(const std::string &s, const std::string &suffix)
 bool isPrunable(const std::string &name, bool includePooler, bool includeEmbeddings)
 {
     if (name.rfind("bert.encoder.layer.", 0) == 0)
-        return endsWith(name, "attention.self.query.weight") || endsWith(name, "attention.self.key.weight")
-               || endsWith(name, "attention.self.value.weight") || endsWith(name, "attention.output.dense.weight")
-               || endsWith(name, "intermediate.dense.weight")
-               || (endsWith(name, ".output.dense.weight") && name.find("attention") == std::string::npos);
+        return endsWith(name, "attention.self.query.weight") || endsWith(name, "attention.self.key.weight") ||
+               endsWith(name, "attention.self.value.weight") || endsWith(name, "attention.output.dense.weight") ||
+               endsWith(name, "intermediate.dense.weight") ||
+               (endsWith(name, ".output.dense.weight") && name.find("attention") == std::string::npos);
     if (name == "bert.pooler.dense.weight")
         return includePooler;
     if (name.rfind("bert.embeddings.", 0) == 0 && endsWith(name, "_embeddings.weight"))
@@ -29,8 +29,7 @@ bool isPrunable(const std::string &name, bool includePooler, bool includeEmbeddi
 }
 
 /// Flat scores where a pruned weight scores -1 so that it sorts first and stays pruned.
-torch::Tensor scoresOf(const torch::Tensor &weight, const MaskTensor &mask, PruneMethod method,
-                       torch::Generator &gen)
+torch::Tensor scoresOf(const torch::Tensor &weight, const MaskTensor &mask, PruneMethod method, torch::Generator &gen)
 {
     torch::Tensor s = (method == PruneMethod::GlobalMagnitude || method == PruneMethod::TensorMagnitude)
                           ? weight.detach().to(torch::kCPU, torch::kFloat).abs().reshape({-1})
@@ -82,8 +81,8 @@ PruneMethod pruneMethodFromName(const std::string &name)
         return PruneMethod::GlobalRandom;
     if (name == "tensor_random")
         return PruneMethod::TensorRandom;
-    throw Error("unknown pruning method '" + name
-                + "' (global_magnitude, tensor_magnitude, global_random, tensor_random)");
+    throw Error("unknown pruning method '" + name +
+                "' (global_magnitude, tensor_magnitude, global_random, tensor_random)");
 }
 
 MaskSet denseMask(const std::vector<std::pair<std::string, torch::Tensor>> &weights)
@@ -100,8 +99,8 @@ MaskSet prune(const std::vector<std::pair<std::string, torch::Tensor>> &weights,
     if (!(sparsity >= 0.0 && sparsity <= 1.0))
         throw Error("pruning: sparsity " + std::to_string(sparsity) + " is outside [0, 1]");
     if (current.tensors.size() != weights.size())
-        throw Error("pruning: the mask has " + std::to_string(current.tensors.size()) + " tensors, the model "
-                    + std::to_string(weights.size()));
+        throw Error("pruning: the mask has " + std::to_string(current.tensors.size()) + " tensors, the model " +
+                    std::to_string(weights.size()));
     torch::NoGradGuard noGrad;
     auto gen = at::detail::createCPUGenerator(seed);
     MaskSet next = current;
@@ -114,8 +113,8 @@ MaskSet prune(const std::vector<std::pair<std::string, torch::Tensor>> &weights,
         const int64_t target = std::llround(sparsity * static_cast<double>(all.numel()));
         const int64_t already = current.total() - current.kept();
         if (target < already)
-            throw Error("pruning: target sparsity " + std::to_string(sparsity) + " is below the mask's current "
-                        + std::to_string(current.sparsity()) + " (masks only shrink)");
+            throw Error("pruning: target sparsity " + std::to_string(sparsity) + " is below the mask's current " +
+                        std::to_string(current.sparsity()) + " (masks only shrink)");
         std::vector<uint8_t> flat;
         flat.reserve(static_cast<size_t>(all.numel()));
         for (const MaskTensor &t : current.tensors)
@@ -142,8 +141,8 @@ MaskSet prune(const std::vector<std::pair<std::string, torch::Tensor>> &weights,
     return next;
 }
 
-std::vector<std::pair<torch::Tensor, torch::Tensor>> maskTensors(
-    const std::vector<std::pair<std::string, torch::Tensor>> &weights, const MaskSet &mask)
+std::vector<std::pair<torch::Tensor, torch::Tensor>>
+maskTensors(const std::vector<std::pair<std::string, torch::Tensor>> &weights, const MaskSet &mask)
 {
     std::vector<std::pair<torch::Tensor, torch::Tensor>> out;
     for (const auto &[name, param] : weights) {

@@ -30,7 +30,13 @@ std::vector<std::pair<std::string, torch::Tensor>> prunableParameters(BertNet &n
 std::vector<std::pair<std::string, std::vector<int64_t>>> prunableShapes(BertNet &net, bool includePooler = true,
                                                                          bool includeEmbeddings = false);
 
-enum class PruneMethod { GlobalMagnitude, TensorMagnitude, GlobalRandom, TensorRandom };
+enum class PruneMethod
+{
+    GlobalMagnitude,
+    TensorMagnitude,
+    GlobalRandom,
+    TensorRandom
+};
 PruneMethod pruneMethodFromName(const std::string &name); ///< global_magnitude, ...; throws tl::Error
 
 /// A new mask with exactly round(sparsity * total) weights pruned (per tensor: round(sparsity * numel)
@@ -45,8 +51,8 @@ MaskSet prune(const std::vector<std::pair<std::string, torch::Tensor>> &weights,
 MaskSet denseMask(const std::vector<std::pair<std::string, torch::Tensor>> &weights);
 
 /// Masks as float tensors on a device, keyed by name.
-std::vector<std::pair<torch::Tensor, torch::Tensor>> maskTensors(
-    const std::vector<std::pair<std::string, torch::Tensor>> &weights, const MaskSet &mask);
+std::vector<std::pair<torch::Tensor, torch::Tensor>>
+maskTensors(const std::vector<std::pair<std::string, torch::Tensor>> &weights, const MaskSet &mask);
 
 /// Multiplies each parameter by its mask (in place, no autograd).
 void applyMask(const std::vector<std::pair<torch::Tensor, torch::Tensor>> &paramAndMask);

@@ -11,15 +11,16 @@ std::vector<EncodedExample> encodeExamples(const BertTokenizer &tokenizer, const
     out.reserve(examples.size());
     for (const Example &e : examples) {
         EncodedExample x;
-        x.encoding = (task.pair || !e.textB.empty()) ? tokenizer.encodePair(e.textA, e.textB, maxLen) : tokenizer.encode(e.textA, maxLen);
+        x.encoding = (task.pair || !e.textB.empty()) ? tokenizer.encodePair(e.textA, e.textB, maxLen)
+                                                     : tokenizer.encode(e.textA, maxLen);
         x.label = e.label;
         out.push_back(std::move(x));
     }
     return out;
 }
 
-Batch collate(const std::vector<EncodedExample> &data, const std::vector<int64_t> &order, size_t begin,
-              size_t end, int64_t padId, bool regression, const torch::Device &device)
+Batch collate(const std::vector<EncodedExample> &data, const std::vector<int64_t> &order, size_t begin, size_t end,
+              int64_t padId, bool regression, const torch::Device &device)
 {
     const int64_t n = static_cast<int64_t>(end - begin);
     size_t longest = 0;

@@ -29,8 +29,8 @@ struct Batch
 };
 
 /// Batch of data[order[begin..end)] on device; labels float for regression, long otherwise.
-Batch collate(const std::vector<EncodedExample> &data, const std::vector<int64_t> &order, size_t begin,
-              size_t end, int64_t padId, bool regression, const torch::Device &device);
+Batch collate(const std::vector<EncodedExample> &data, const std::vector<int64_t> &order, size_t begin, size_t end,
+              int64_t padId, bool regression, const torch::Device &device);
 
 /// Same-length sequences stacked (MLM blocks): ids [n, len], types 0, mask 1.
 Batch stackBlocks(const std::vector<std::vector<int64_t>> &blocks, const std::vector<int64_t> &order, size_t begin,

@@ -30,15 +30,14 @@ torch::Tensor taskLoss(const torch::Tensor &logits, const torch::Tensor &labels,
 }
 
 FinetuneResult finetune(BertNet &net, const BertTokenizer &tokenizer, const TaskSpec &task,
-                        const std::vector<Example> &train, const std::vector<Example> &dev,
-                        const TrainOptions &options, const ProgressFn &progress,
-                        const std::function<void(Stepper &)> &stepperSetup)
+                        const std::vector<Example> &train, const std::vector<Example> &dev, const TrainOptions &options,
+                        const ProgressFn &progress, const std::function<void(Stepper &)> &stepperSetup)
 {
     if (train.empty())
         throw Error("fine-tuning: the training set is empty");
     if (net->config.numLabels() != task.numLabels())
-        throw Error("fine-tuning: the model has " + std::to_string(net->config.numLabels()) + " outputs but task "
-                    + task.name + " needs " + std::to_string(task.numLabels()));
+        throw Error("fine-tuning: the model has " + std::to_string(net->config.numLabels()) + " outputs but task " +
+                    task.name + " needs " + std::to_string(task.numLabels()));
     const torch::Device device = resolveDevice(options.device);
     torch::manual_seed(options.seed);
     net->to(device);
@@ -74,8 +73,8 @@ FinetuneResult finetune(BertNet &net, const BertTokenizer &tokenizer, const Task
             auto loss = taskLoss(logits, batch.labels, task.regression);
             const double lossValue = loss.item<double>();
             if (!std::isfinite(lossValue))
-                throw Error("fine-tuning diverged: loss is " + std::to_string(lossValue) + " at step "
-                            + std::to_string(stepper.stepCount()) + " (try a lower --lr)");
+                throw Error("fine-tuning diverged: loss is " + std::to_string(lossValue) + " at step " +
+                            std::to_string(stepper.stepCount()) + " (try a lower --lr)");
             loss.backward();
             const double lr = stepper.currentLr();
             stepper.step();
@@ -121,7 +120,8 @@ std::vector<float> predictLogits(BertNet &net, const BertTokenizer &tokenizer, c
         const size_t end = std::min(order.size(), begin + static_cast<size_t>(batchSize));
         Batch batch = collate(data, order, begin, end, tokenizer.vocab().padId(), task.regression, device);
         auto logits = net->classify(batch.inputIds, batch.tokenTypeIds, batch.attentionMask)
-                          .to(torch::kCPU, torch::kFloat).contiguous();
+                          .to(torch::kCPU, torch::kFloat)
+                          .contiguous();
         out.insert(out.end(), logits.data_ptr<float>(), logits.data_ptr<float>() + logits.numel());
     }
     return out;

@@ -41,7 +41,7 @@ struct TrainProgress
     int epoch = 0;
     int64_t step = 0;
     int64_t totalSteps = 0;
-    double loss = 0;       ///< mean training loss since the last report
+    double loss = 0; ///< mean training loss since the last report
     double lr = 0;
     double examplesPerSecond = 0;
     double tokensPerSecond = 0;
@@ -70,9 +70,8 @@ struct FinetuneResult
 /// on dev after each epoch (skipped when dev is empty). Deterministic on CPU for a seed and a
 /// thread count. `stepperSetup` may install hooks on the stepper (the pruning engine's masks).
 FinetuneResult finetune(BertNet &net, const BertTokenizer &tokenizer, const TaskSpec &task,
-                        const std::vector<Example> &train, const std::vector<Example> &dev,
-                        const TrainOptions &options, const ProgressFn &progress = {},
-                        const std::function<void(Stepper &)> &stepperSetup = {});
+                        const std::vector<Example> &train, const std::vector<Example> &dev, const TrainOptions &options,
+                        const ProgressFn &progress = {}, const std::function<void(Stepper &)> &stepperSetup = {});
 
 /// Logits row-major [n, numLabels] (scores [n] for regression), under no-grad and eval().
 std::vector<float> predictLogits(BertNet &net, const BertTokenizer &tokenizer, const TaskSpec &task,

@@ -20,7 +20,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double secondsSince(Clock::time_point t)
+{
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 } // namespace
 
@@ -80,8 +83,8 @@ MlmCorpus buildMlmCorpus(const BertTokenizer &tokenizer, const std::vector<std::
             break;
     }
     if (corpus.train.empty())
-        throw Error("corpus too small: " + std::to_string(corpus.tokens) + " tokens do not fill one block of "
-                    + std::to_string(blockLen));
+        throw Error("corpus too small: " + std::to_string(corpus.tokens) + " tokens do not fill one block of " +
+                    std::to_string(blockLen));
     if (corpus.eval.empty()) // tiny corpora: hold out the last block anyway
         corpus.eval.push_back(corpus.train.back());
     return corpus;
@@ -208,8 +211,8 @@ MlmResult trainMlm(BertNet &net, const Vocab &vocab, const MlmCorpus &corpus, co
                 continue;
             const double lossValue = s.loss.item<double>();
             if (!std::isfinite(lossValue))
-                throw Error("MLM training diverged: loss is " + std::to_string(lossValue) + " at step "
-                            + std::to_string(stepper.stepCount()) + " (try a lower --lr)");
+                throw Error("MLM training diverged: loss is " + std::to_string(lossValue) + " at step " +
+                            std::to_string(stepper.stepCount()) + " (try a lower --lr)");
             s.loss.backward();
             const double lr = stepper.currentLr();
             stepper.step();

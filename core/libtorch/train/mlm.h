@@ -36,7 +36,7 @@ MlmCorpus readMlmFolder(const BertTokenizer &tokenizer, const std::string &dataD
 
 struct MlmOptions
 {
-    TrainOptions train;   ///< lr, batch size, warmup, seed, device, maxSteps / epochs
+    TrainOptions train; ///< lr, batch size, warmup, seed, device, maxSteps / epochs
     double maskProb = 0.15;
 };
 

@@ -9,8 +9,8 @@ double linearWarmupDecay(int64_t step, int64_t warmupSteps, int64_t totalSteps)
 {
     if (step < warmupSteps)
         return static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, warmupSteps));
-    return std::max(0.0, static_cast<double>(totalSteps - step)
-                             / static_cast<double>(std::max<int64_t>(1, totalSteps - warmupSteps)));
+    return std::max(0.0, static_cast<double>(totalSteps - step) /
+                             static_cast<double>(std::max<int64_t>(1, totalSteps - warmupSteps)));
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> trainableParameters(torch::nn::Module &module)

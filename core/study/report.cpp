@@ -1,0 +1,385 @@
+#include "study/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "analysis/tickets.h"
+#include "store/experiment_store.h"
+#include "util/error.h"
+#include "util/fileio.h"
+
+namespace fs = std::filesystem;
+
+namespace tl {
+namespace {
+
+Cell cellOf(const std::vector<double> &values)
+{
+    Cell c;
+    c.n = static_cast<int>(values.size());
+    if (c.n) {
+        const auto [m, s] = meanStd(values);
+        c.mean = m;
+        c.std = s;
+    }
+    return c;
+}
+
+Cell pointAt(const TicketSummary &s, double sparsity)
+{
+    for (const SparsityPoint &p : s.points)
+        if (sparsityKey(p.sparsity) == sparsityKey(sparsity))
+            return {p.mean, p.std, p.seeds};
+    return {};
+}
+
+std::string fmt(double v, const char *f = "%.4f")
+{
+    char buf[64];
+    std::snprintf(buf, sizeof buf, f, v);
+    return buf;
+}
+
+} // namespace
+
+std::string cellText(const Cell &c, bool withN)
+{
+    if (c.n == 0)
+        return "n/a";
+    return fmt(c.mean) + " ± " + fmt(c.std) + (withN ? " (n=" + std::to_string(c.n) + ")" : "");
+}
+
+std::string percentText(double sparsity)
+{
+    return fmt(100 * sparsity, "%.1f%%");
+}
+
+std::string baselineTitle(const std::string &kind)
+{
+    if (kind == "random")
+        return "Random pruning";
+    if (kind == "reinit")
+        return "IMP mask + random init";
+    if (kind == "shuffle")
+        return "IMP mask + shuffled weights";
+    if (kind == "standard")
+        return "Standard pruning";
+    if (kind == "oneshot")
+        return "One-shot magnitude";
+    return kind;
+}
+
+namespace {
+
+std::string csvField(const std::string &s)
+{
+    if (s.find_first_of(",\"\n") == std::string::npos)
+        return s;
+    std::string out = "\"";
+    for (char c : s)
+        out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+std::string csvCells(const Cell &c)
+{
+    if (c.n == 0)
+        return "n/a,n/a,0";
+    return fmt(c.mean, "%.6f") + "," + fmt(c.std, "%.6f") + "," + std::to_string(c.n);
+}
+
+std::string texEscape(const std::string &s)
+{
+    std::string out;
+    for (char c : s) {
+        if (c == '_' || c == '%' || c == '&' || c == '#')
+            out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+std::string texCell(const Cell &c)
+{
+    return c.n == 0 ? std::string("n/a") : "$" + fmt(100 * c.mean, "%.1f") + " \\pm " + fmt(100 * c.std, "%.1f") + "$";
+}
+
+/// The thread count that finds the most of the plan's runs in the lab.
+int findThreads(const ExperimentStore &store, const StudySpec &study, const std::vector<RunRecord> &runs)
+{
+    std::set<int> candidates{0};
+    for (const RunRecord &r : runs) {
+        const auto j = nlohmann::json::parse(r.specJson, nullptr, false);
+        if (j.is_object() && j.contains("threads") && j["threads"].is_number_integer())
+            candidates.insert(j["threads"].get<int>());
+    }
+    int best = 0;
+    size_t bestFound = 0;
+    for (int t : candidates) {
+        const auto plan = planStudy(study, t);
+        const auto status = planStatuses(store, plan);
+        const size_t found = static_cast<size_t>(std::count(status.begin(), status.end(), PlanStatus::Done));
+        if (found > bestFound) {
+            best = t;
+            bestFound = found;
+        }
+    }
+    return best;
+}
+
+} // namespace
+
+std::vector<int64_t> StudyReport::runIds(const std::string &kind) const
+{
+    std::vector<int64_t> out;
+    for (const auto &[k, id] : runs)
+        if (kind.empty() || k == kind)
+            out.push_back(id);
+    return out;
+}
+
+StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &study, int threads)
+{
+    const std::vector<RunRecord> all = store.runs();
+    StudyReport report;
+    report.name = study.name;
+    report.criterion = study.criterion;
+    report.threads = threads > 0 ? threads : findThreads(store, study, all);
+    const std::vector<PlannedRun> plan = planStudy(study, report.threads);
+
+    // planned key -> the lab's finished run of it
+    std::map<std::pair<std::string, uint64_t>, const RunRecord *> done;
+    for (const RunRecord &r : all)
+        if (r.status == "done")
+            done.try_emplace({r.specHash, r.seed}, &r);
+    std::map<std::string, const RunRecord *> byKey;
+    for (const PlannedRun &p : plan) {
+        auto it = done.find({p.spec.hash(), p.seed});
+        if (it == done.end()) {
+            report.missing.push_back(p.key);
+            continue;
+        }
+        byKey[p.key] = it->second;
+        report.runs.emplace_back(p.kind, it->second->id);
+    }
+    auto runsOf = [&](const std::string &task, const std::string &kind) {
+        std::vector<RunRecord> out;
+        for (const PlannedRun &p : plan)
+            if (p.task == task && p.kind == kind && p.sourceTask.empty())
+                if (auto it = byKey.find(p.key); it != byKey.end())
+                    out.push_back(*it->second);
+        return out;
+    };
+
+    std::map<std::string, TicketSummary> impOf;
+    for (const auto &[task, dir] : study.tasks) {
+        Table2Row row;
+        row.task = task;
+        row.metric = study.metricFor(task);
+        const auto full = runsOf(task, "full");
+        const auto imps = runsOf(task, "imp");
+        const TicketSummary imp = summarizeTicketRuns(store, imps, full, study.criterion, row.metric);
+        const TicketSummary strict = summarizeTicketRuns(store, imps, full, "match", row.metric);
+        impOf[task] = imp;
+        row.full = {imp.fullMean, imp.fullStd, imp.fullSeeds};
+        row.ticketSparsity = imp.winningSparsity;
+        row.strictSparsity = strict.winningSparsity;
+        row.comparedAt = imp.winningSparsity  ? *imp.winningSparsity
+                         : imp.points.empty() ? 0
+                                              : imp.points.back().sparsity;
+        row.imp = pointAt(imp, row.comparedAt);
+        for (const std::string &kind : study.baselines) {
+            if (kind == "full")
+                continue;
+            const TicketSummary b = summarizeTicketRuns(store, runsOf(task, kind), full, study.criterion, row.metric);
+            row.baselines.emplace_back(kind, pointAt(b, row.comparedAt));
+        }
+        report.rows.push_back(std::move(row));
+    }
+
+    // Transfers: (source, target) over seeds.
+    std::map<std::pair<std::string, std::string>, std::vector<double>> values;
+    std::map<std::pair<std::string, std::string>, double> sparsityOf;
+    for (const PlannedRun &p : plan) {
+        if (p.kind != "transfer")
+            continue;
+        auto it = byKey.find(p.key);
+        if (it == byKey.end())
+            continue;
+        for (const RoundRecord &r : store.rounds(it->second->id))
+            if (const auto v = roundMetric(r, study.metricFor(p.task))) {
+                values[{p.sourceTask, p.task}].push_back(*v);
+                sparsityOf[{p.sourceTask, p.task}] = r.sparsity;
+            }
+    }
+    for (const auto &[pair, v] : values) {
+        TransferReportCell c;
+        c.source = pair.first;
+        c.target = pair.second;
+        c.sparsity = sparsityOf[pair];
+        c.transfer = cellOf(v);
+        const TicketSummary &target = impOf[c.target];
+        c.targetImp = pointAt(target, c.sparsity);
+        c.targetFull = {target.fullMean, target.fullStd, target.fullSeeds};
+        c.winning =
+            c.targetFull.n > 0 && meetsCriterion(c.transfer.mean, c.targetFull.mean, c.targetFull.std, study.criterion);
+        report.transfers.push_back(c);
+    }
+    return report;
+}
+
+void writeStudyReport(const StudyReport &r, const std::string &outDir, const std::vector<std::string> &figures)
+{
+    fs::create_directories(outDir);
+    std::vector<std::string> kinds;
+    if (!r.rows.empty())
+        for (const auto &[kind, cell] : r.rows.front().baselines)
+            kinds.push_back(kind);
+
+    // table2.csv
+    std::string csv = "task,metric,full_mean,full_std,full_n,ticket_sparsity,strict_ticket_sparsity,compared_at,imp_"
+                      "mean,imp_std,imp_n";
+    for (const std::string &k : kinds)
+        csv += "," + k + "_mean," + k + "_std," + k + "_n";
+    csv += "\n";
+    for (const Table2Row &row : r.rows) {
+        csv += csvField(row.task) + "," + csvField(row.metric) + "," + csvCells(row.full) + "," +
+               (row.ticketSparsity ? fmt(*row.ticketSparsity, "%.6f") : std::string("none")) + "," +
+               (row.strictSparsity ? fmt(*row.strictSparsity, "%.6f") : std::string("none")) + "," +
+               fmt(row.comparedAt, "%.6f") + "," + csvCells(row.imp);
+        for (const auto &[kind, cell] : row.baselines)
+            csv += "," + csvCells(cell);
+        csv += "\n";
+    }
+    writeFileAtomic((fs::path(outDir) / "table2.csv").string(), csv);
+
+    // table2.tex (booktabs), numbers in percent as the paper prints them.
+    std::string tex = "% " + r.name +
+                      ": written by ticketlab-cli study report (needs \\usepackage{booktabs})\n"
+                      "\\begin{tabular}{ll" +
+                      std::string(3 + kinds.size(), 'r') +
+                      "}\n\\toprule\n"
+                      "Task & Metric & Full model & Sparsity & IMP";
+    for (const std::string &k : kinds)
+        tex += " & " + texEscape(baselineTitle(k));
+    tex += " \\\\\n\\midrule\n";
+    for (const Table2Row &row : r.rows) {
+        tex += texEscape(row.task) + " & " + texEscape(row.metric) + " & " + texCell(row.full) + " & " +
+               (row.ticketSparsity ? texEscape(percentText(*row.ticketSparsity))
+                                   : "none (" + texEscape(percentText(row.comparedAt)) + ")") +
+               " & " + texCell(row.imp);
+        for (const auto &[kind, cell] : row.baselines)
+            tex += " & " + texCell(cell);
+        tex += " \\\\\n";
+    }
+    tex += "\\bottomrule\n\\end{tabular}\n";
+    writeFileAtomic((fs::path(outDir) / "table2.tex").string(), tex);
+
+    // transfer.csv / .tex
+    std::string tcsv = "source,target,sparsity,transfer_mean,transfer_std,transfer_n,target_imp_mean,target_imp_std,"
+                       "target_imp_n,delta_vs_target_imp,target_full_mean,winning\n";
+    for (const TransferReportCell &c : r.transfers)
+        tcsv += csvField(c.source) + "," + csvField(c.target) + "," + fmt(c.sparsity, "%.6f") + "," +
+                csvCells(c.transfer) + "," + csvCells(c.targetImp) + "," +
+                (c.targetImp.n ? fmt(c.transfer.mean - c.targetImp.mean, "%.6f") : std::string("n/a")) + "," +
+                (c.targetFull.n ? fmt(c.targetFull.mean, "%.6f") : std::string("n/a")) + "," +
+                (c.winning ? "yes" : "no") + "\n";
+    writeFileAtomic((fs::path(outDir) / "transfer.csv").string(), tcsv);
+    std::set<std::string> sources, targets;
+    for (const TransferReportCell &c : r.transfers) {
+        sources.insert(c.source);
+        targets.insert(c.target);
+    }
+    auto find = [&](const std::string &s, const std::string &t) -> const TransferReportCell * {
+        for (const TransferReportCell &c : r.transfers)
+            if (c.source == s && c.target == t)
+                return &c;
+        return nullptr;
+    };
+    std::string ttex = "% transfer minus the target's own IMP subnetwork at the same sparsity, in points; "
+                       "* marks a winning transfer (criterion " +
+                       texEscape(r.criterion) +
+                       ")\n"
+                       "\\begin{tabular}{l" +
+                       std::string(targets.size() + 1, 'r') +
+                       "}\n\\toprule\nSource $\\downarrow$ Target $\\rightarrow$";
+    for (const std::string &t : targets)
+        ttex += " & " + texEscape(t);
+    ttex += " & Serves \\\\\n\\midrule\n";
+    std::string tmd = "| source \\ target |";
+    for (const std::string &t : targets)
+        tmd += " " + t + " |";
+    tmd += " serves |\n|---|";
+    for (size_t i = 0; i <= targets.size(); ++i)
+        tmd += "---|";
+    tmd += "\n";
+    for (const std::string &s : sources) {
+        int serves = 0;
+        ttex += texEscape(s);
+        tmd += "| " + s + " |";
+        for (const std::string &t : targets) {
+            const TransferReportCell *c = find(s, t);
+            std::string text = "–";
+            if (c && c->targetImp.n)
+                text = fmt(100 * (c->transfer.mean - c->targetImp.mean), "%+.1f") + (c->winning ? "*" : "");
+            else if (c)
+                text = fmt(100 * c->transfer.mean, "%.1f") + (c->winning ? "*" : "");
+            serves += c && c->winning;
+            ttex += " & " + texEscape(text);
+            tmd += " " + text + " |";
+        }
+        ttex += " & " + std::to_string(serves) + " \\\\\n";
+        tmd += " " + std::to_string(serves) + " |\n";
+    }
+    ttex += "\\bottomrule\n\\end{tabular}\n";
+    writeFileAtomic((fs::path(outDir) / "transfer.tex").string(), ttex);
+
+    // report.md
+    std::string md = "# Study " + r.name +
+                     "\n\nWritten by `ticketlab-cli study report`. Winning ticket: the highest sparsity "
+                     "whose mean over seeds meets the criterion `" +
+                     r.criterion + "` against the full model" +
+                     (r.criterion == "within_std" ? " (within one standard deviation of its mean, as the paper)" : "") +
+                     "; \"strict\" is the highest sparsity whose mean is at least the full model's. Baselines are read "
+                     "at the ticket's sparsity (at IMP's highest sparsity where there is no ticket). Cells: mean ± std "
+                     "(n seeds).\n\n## Table 2\n\n| task | metric | full model | ticket | strict | IMP |";
+    for (const std::string &k : kinds)
+        md += " " + baselineTitle(k) + " |";
+    md += "\n|---|---|---|---|---|---|";
+    for (size_t i = 0; i < kinds.size(); ++i)
+        md += "---|";
+    md += "\n";
+    for (const Table2Row &row : r.rows) {
+        md +=
+            "| " + row.task + " | " + row.metric + " | " + cellText(row.full) + " | " +
+            (row.ticketSparsity ? percentText(*row.ticketSparsity) : "none (at " + percentText(row.comparedAt) + ")") +
+            " | " + (row.strictSparsity ? percentText(*row.strictSparsity) : std::string("none")) + " | " +
+            cellText(row.imp) + " |";
+        for (const auto &[kind, cell] : row.baselines)
+            md += " " + cellText(cell) + " |";
+        md += "\n";
+    }
+    if (!r.transfers.empty())
+        md +=
+            "\n## Transfer (Figure 2)\n\nTransfer minus the target's own IMP subnetwork at the same sparsity, in "
+            "points; * marks a transfer that is a winning ticket on the target; \"serves\" counts those targets.\n\n" +
+            tmd;
+    if (!figures.empty()) {
+        md += "\n## Figures\n\n";
+        for (const std::string &f : figures)
+            md += "![" + fs::path(f).stem().string() + "](" + f + ")\n\n";
+    }
+    if (!r.missing.empty()) {
+        md += "\n## Missing\n\n" + std::to_string(r.missing.size()) + " planned run(s) are not finished in the lab:";
+        for (const std::string &k : r.missing)
+            md += " `" + k + "`";
+        md += "\n";
+    }
+    writeFileAtomic((fs::path(outDir) / "report.md").string(), md);
+}
+
+} // namespace tl

@@ -1,0 +1,73 @@
+#pragma once
+
+// A study's results as the paper lays them out: Table 2 (per task, the full model, the winning
+// ticket and the baselines at its sparsity) and the transfer matrix (Figure 2), written as CSV,
+// booktabs LaTeX and Markdown. Torch-free; reads only the study's own runs.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "study/study.h"
+
+namespace tl {
+
+class ExperimentStore;
+
+/// mean ± std over n seeds; n == 0: no data.
+struct Cell
+{
+    double mean = 0, std = 0;
+    int n = 0;
+};
+
+struct Table2Row
+{
+    std::string task, metric;
+    Cell full;
+    std::optional<double> ticketSparsity;                ///< highest sparsity meeting the study's criterion
+    std::optional<double> strictSparsity;                ///< the same under "match" (mean >= full mean)
+    double comparedAt = 0;                               ///< the ticket's sparsity, else IMP's highest
+    Cell imp;                                            ///< at comparedAt
+    std::vector<std::pair<std::string, Cell>> baselines; ///< kind -> cell at comparedAt (study order)
+};
+
+struct TransferReportCell
+{
+    std::string source, target;
+    double sparsity = 0;
+    Cell transfer;
+    Cell targetImp;       ///< the target's own IMP at that sparsity
+    Cell targetFull;      ///< the target's full model
+    bool winning = false; ///< transfer meets the criterion against the target's full model
+};
+
+struct StudyReport
+{
+    std::string name, criterion;
+    int threads = 0; ///< the thread count the study's runs were found with
+    std::vector<Table2Row> rows;
+    std::vector<TransferReportCell> transfers;
+    std::vector<std::string> missing; ///< keys of planned runs not finished in the lab
+    /// Run ids of the study's finished runs, by kind (for figures).
+    std::vector<int64_t> runIds(const std::string &kind = {}) const;
+    std::vector<std::pair<std::string, int64_t>> runs; ///< (kind, id)
+};
+
+/// "0.7100 ± 0.0141 (n=2)" (withN) or "0.7100 ± 0.0141"; "n/a" for a cell without data. The
+/// report's Markdown and the desktop app's study view both show cells this way.
+std::string cellText(const Cell &cell, bool withN = true);
+/// A sparsity as a percentage with one decimal: 0.7 -> "70.0%".
+std::string percentText(double sparsity);
+/// A Table 2 column's title for a baseline kind ("reinit" -> "IMP mask + random init").
+std::string baselineTitle(const std::string &kind);
+
+/// Builds the report from the lab's finished runs of the study's plan. The thread count the
+/// runs were made with (part of each run's identity) is found from the lab when threads is 0.
+StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &study, int threads = 0);
+
+/// Writes table2.csv, table2.tex, transfer.csv, transfer.tex and report.md into outDir
+/// (created). figures lists figure files (relative to outDir) that report.md links.
+void writeStudyReport(const StudyReport &report, const std::string &outDir, const std::vector<std::string> &figures);
+
+} // namespace tl

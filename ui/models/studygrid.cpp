@@ -1,0 +1,172 @@
+#include "models/studygrid.h"
+
+#include <QThread>
+
+#include <algorithm>
+#include <exception>
+#include <filesystem>
+#include <set>
+
+#include "store/experiment_store.h"
+#include "study/report.h"
+#include "util/error.h"
+
+namespace tl::ui {
+
+namespace {
+
+QString qs(const std::string &s)
+{
+    return QString::fromStdString(s);
+}
+
+/// The keys of the planned runs of `task` (not transfers) of these kinds that are not done.
+QStringList missingOf(const std::vector<PlannedRun> &plan, const std::vector<PlanStatus> &status,
+                      const std::string &task, const std::set<std::string> &kinds)
+{
+    QStringList out;
+    for (size_t i = 0; i < plan.size(); ++i)
+        if (plan[i].task == task && plan[i].sourceTask.empty() && kinds.count(plan[i].kind) &&
+            status[i] != PlanStatus::Done)
+            out << qs(plan[i].key);
+    return out;
+}
+
+StudyGridCell cell(const QString &text, const QStringList &missing, const QString &what)
+{
+    StudyGridCell c{text, what, missing};
+    if (!missing.isEmpty())
+        c.toolTip +=
+            QStringLiteral("\nwaiting for %1 run(s): %2").arg(missing.size()).arg(missing.join(QStringLiteral(", ")));
+    return c;
+}
+
+StudyGridCell metricCell(const Cell &value, const QStringList &missing, const QString &what)
+{
+    return cell(qs(cellText(value)), missing, what);
+}
+
+} // namespace
+
+int StudyGrid::doneCount() const
+{
+    return int(
+        std::count_if(plan.begin(), plan.end(), [](const StudyGridRun &r) { return r.status == PlanStatus::Done; }));
+}
+
+int StudyGrid::threadsForNewRuns(int parallel) const
+{
+    if (foundRuns || studySetsThreads)
+        return threads;
+    return std::max(1, QThread::idealThreadCount() / std::max(1, parallel));
+}
+
+StudyGrid loadStudyGrid(const QString &studyPath, const QString &dbPath)
+{
+    StudyGrid g;
+    g.studyPath = studyPath;
+    g.db = dbPath;
+    try {
+        const StudySpec study = StudySpec::load(studyPath.toStdString());
+        g.name = qs(study.name);
+        g.criterion = qs(study.criterion);
+        g.studySetsThreads = study.shared.contains("threads") && study.shared["threads"].get<int>() > 0;
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(dbPath.toStdString(), ec))
+            throw Error(dbPath.toStdString() + ": no such experiment database");
+        const auto store = ExperimentStore::open(dbPath.toStdString());
+        const StudyReport report = buildStudyReport(*store, study);
+        g.threads = report.threads;
+        g.foundRuns = !report.runs.empty();
+        const std::vector<PlannedRun> plan = planStudy(study, report.threads);
+        const std::vector<PlanStatus> status = planStatuses(*store, plan);
+        for (size_t i = 0; i < plan.size(); ++i) {
+            StudyGridRun r{qs(plan[i].key), {}, status[i]};
+            for (const std::string &d : plan[i].dependsOn)
+                r.dependsOn << qs(d);
+            g.plan << r;
+        }
+
+        // Table 2, as report.md lays it out. A cell waits for every run its value depends on:
+        // the full model (or IMP's dense round without full runs), IMP (the ticket's sparsity,
+        // where the baselines are read) and its own kind.
+        const bool hasFull = std::find(study.baselines.begin(), study.baselines.end(), "full") != study.baselines.end();
+        const std::string fullKind = hasFull ? "full" : "imp";
+        g.columns = {QStringLiteral("Task"),   QStringLiteral("Metric"), QStringLiteral("Full model"),
+                     QStringLiteral("Ticket"), QStringLiteral("Strict"), QStringLiteral("IMP")};
+        if (!report.rows.empty())
+            for (const auto &[kind, value] : report.rows.front().baselines)
+                g.columns << qs(baselineTitle(kind));
+        for (const Table2Row &row : report.rows) {
+            const QString task = qs(row.task);
+            const QStringList full = missingOf(plan, status, row.task, {fullKind});
+            const QStringList imp = missingOf(plan, status, row.task, {"imp", fullKind});
+            const QString at = qs(percentText(row.comparedAt));
+            QList<StudyGridCell> cells;
+            cells << cell(task, {}, task) << cell(qs(row.metric), {}, QStringLiteral("the metric this row reads"));
+            cells << metricCell(row.full, full, task + QStringLiteral(": the full model"));
+            cells << cell(
+                row.ticketSparsity ? qs(percentText(*row.ticketSparsity)) : QStringLiteral("none (at %1)").arg(at), imp,
+                task + QStringLiteral(": the highest sparsity meeting %1 against the full model").arg(g.criterion));
+            cells << cell(row.strictSparsity ? qs(percentText(*row.strictSparsity)) : QStringLiteral("none"), imp,
+                          task + QStringLiteral(": the highest sparsity whose mean is at least the full model's"));
+            cells << metricCell(row.imp, imp, task + QStringLiteral(": IMP at %1").arg(at));
+            for (const auto &[kind, value] : row.baselines)
+                cells << metricCell(value, missingOf(plan, status, row.task, {kind, "imp", fullKind}),
+                                    task + QStringLiteral(": %1 at %2").arg(qs(baselineTitle(kind)), at));
+            g.rows << cells;
+        }
+
+        // The transfer matrix: the transfer's metric, against the target's own ticket.
+        if (study.transfer) {
+            for (const std::string &s : study.transfer->from)
+                g.sources << qs(s);
+            for (const std::string &t : study.transfer->to)
+                g.targets << qs(t);
+            for (const std::string &source : study.transfer->from) {
+                QList<StudyGridCell> cells;
+                for (const std::string &target : study.transfer->to) {
+                    if (source == target) {
+                        cells << StudyGridCell{
+                            QStringLiteral("\u2014"), QStringLiteral("a task's own ticket: Table 2"), {}};
+                        continue;
+                    }
+                    QStringList missing = missingOf(plan, status, target, {"imp", fullKind});
+                    for (size_t i = 0; i < plan.size(); ++i)
+                        if (plan[i].kind == "transfer" && plan[i].sourceTask == source && plan[i].task == target &&
+                            status[i] != PlanStatus::Done)
+                            missing.prepend(qs(plan[i].key));
+                    const auto it = std::find_if(report.transfers.begin(), report.transfers.end(), [&](const auto &t) {
+                        return t.source == source && t.target == target;
+                    });
+                    QString what = qs(source + " ticket on " + target);
+                    if (it == report.transfers.end()) {
+                        cells << metricCell({}, missing, what);
+                        continue;
+                    }
+                    what += QStringLiteral(" at %1; %2's own IMP there: %3")
+                                .arg(qs(percentText(it->sparsity)), qs(target), qs(cellText(it->targetImp)));
+                    if (it->targetImp.n > 0)
+                        what +=
+                            QStringLiteral(" (difference %1)").arg(it->transfer.mean - it->targetImp.mean, 0, 'f', 4);
+                    if (it->winning)
+                        what += QStringLiteral("; a winning ticket on %1 (*)").arg(qs(target));
+                    StudyGridCell c = metricCell(it->transfer, missing, what);
+                    if (it->winning)
+                        c.text += QStringLiteral(" *");
+                    cells << c;
+                }
+                g.transfer << cells;
+            }
+        }
+    } catch (const std::exception &e) {
+        StudyGrid failed;
+        failed.studyPath = studyPath;
+        failed.db = dbPath;
+        failed.error = QString::fromUtf8(e.what());
+        return failed;
+    }
+    return g;
+}
+
+} // namespace tl::ui
