@@ -1,10 +1,13 @@
 // run, runs, show, transfer, delete, export-mask, import-mask: experiments in the SQLite store.
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -24,6 +27,7 @@
 #include "libtorch/prune/pruner.h"
 #include "store/experiment_store.h"
 #include "libtorch/train/device.h"
+#include "util/csv.h"
 #include "util/error.h"
 
 namespace fs = std::filesystem;
@@ -43,23 +47,23 @@ void onInterrupt(int)
 RunEventFn eventPrinter(const std::string &format)
 {
     return [format](const RunEvent &e) {
-        if (e.type == "tick")
+        if (e.type == RunEventType::Tick)
             return !g_interrupted.load();
         if (format == "json") {
             const nlohmann::json j = runEventToJson(e);
             printJsonLine(j);
             std::cout.flush();
-        } else if (e.type == "run_start") {
+        } else if (e.type == RunEventType::RunStart) {
             std::fprintf(stderr, "run %lld (seed %llu)%s\n", static_cast<long long>(e.runId),
                          static_cast<unsigned long long>(e.seed),
                          e.reused    ? ": done already, nothing to do"
                          : e.resumed ? ": resuming"
                                      : "");
-        } else if (e.type == "progress") {
+        } else if (e.type == RunEventType::Progress) {
             std::fprintf(stderr, "run %lld round %d/%d (sparsity %.3f) step %lld/%lld | loss %.4f | ETA %s\n",
                          static_cast<long long>(e.runId), e.round, e.rounds, e.sparsity, static_cast<long long>(e.step),
-                         static_cast<long long>(e.totalSteps), e.loss, formatSeconds(e.etaSeconds).c_str());
-        } else if (e.type == "round_done") {
+                         static_cast<long long>(e.totalSteps), e.loss, formatDuration(e.etaSeconds).c_str());
+        } else if (e.type == RunEventType::RoundDone) {
             std::fprintf(stderr, "run %lld round %d done: sparsity %.3f", static_cast<long long>(e.runId), e.round,
                          e.sparsity);
             for (const auto &[k, v] : e.metrics)
@@ -86,10 +90,7 @@ void executeAndReport(const RunSpec &spec, const std::string &db, const std::str
     if (report)
         report(outcome);
     if (progress == "json")
-        printJsonLine({{"event", "done"},
-                       {"runs", outcome.runIds},
-                       {"actions", outcome.actions},
-                       {"cancelled", outcome.cancelled}});
+        printJsonLine(runsDoneToJson(outcome));
     else if (!report)
         std::printf("%s\n", ids.c_str());
     std::fflush(stdout);
@@ -236,7 +237,8 @@ void listRuns(const RunsOptions &o)
             all.push_back(j);
         } else {
             std::printf("%lld\t%s\t%s\t%s\tseed %llu%s\t%zu rounds\t%s%s\n", static_cast<long long>(r.id),
-                        r.kind.c_str(), r.task.c_str(), r.status.c_str(), static_cast<unsigned long long>(r.seed),
+                        runKindName(r.kind).c_str(), r.task.c_str(), r.status.c_str(),
+                        static_cast<unsigned long long>(r.seed),
                         r.repetition > 0 ? (" repeat " + std::to_string(r.repetition)).c_str() : "", rounds.size(),
                         r.createdAt.c_str(), r.error.empty() ? "" : ("\terror: " + oneLine(r.error)).c_str());
         }
@@ -270,8 +272,8 @@ void showRunJson(const RunRecord &r, const std::vector<RoundRecord> &rounds)
     for (const RoundRecord &x : rounds)
         rows.push_back({{"round", x.round},
                         {"sparsity", x.sparsity},
-                        {"metrics", parseJsonOrEmpty(x.devMetricsJson)},
-                        {"train", parseJsonOrEmpty(x.trainMetricsJson)},
+                        {"metrics", x.devMetrics()},
+                        {"train", x.trainMetrics()},
                         {"steps", x.steps},
                         {"train_seconds", x.trainSeconds}});
     nlohmann::json j = runJson(r);
@@ -279,35 +281,46 @@ void showRunJson(const RunRecord &r, const std::vector<RoundRecord> &rounds)
     std::printf("%s\n", j.dump(2).c_str());
 }
 
+/// A row of a text (tab-separated) or CSV table.
+std::string tableRow(const std::vector<std::string> &fields, const std::string &format)
+{
+    if (format == "csv")
+        return csvRow(fields);
+    std::string line;
+    for (size_t i = 0; i < fields.size(); ++i)
+        line += (i ? "\t" : "") + fields[i];
+    return line + "\n";
+}
+
+/// A metric as `show` prints it ("" for a stored null).
+std::string metricText(const std::map<std::string, double> &metrics, const std::string &key)
+{
+    const auto it = metrics.find(key);
+    return it == metrics.end() || std::isnan(it->second) ? std::string() : std::to_string(it->second);
+}
+
 /// The per-round table as text (with a header line about the run) or CSV.
 void showRunTable(const RunRecord &r, const std::vector<RoundRecord> &rounds, const std::string &format)
 {
-    std::vector<std::string> keys;
-    for (const RoundRecord &x : rounds) {
-        const nlohmann::json metrics = parseJsonOrEmpty(x.devMetricsJson); // items() must not outlive it
-        for (auto &[k, v] : metrics.items())
-            if (std::find(keys.begin(), keys.end(), k) == keys.end())
-                keys.push_back(k);
-    }
-    const char *sep = format == "csv" ? "," : "\t";
+    std::vector<std::string> header = {"round", "sparsity"};
+    for (const RoundRecord &x : rounds)
+        for (const auto &[k, v] : x.devMetrics())
+            if (std::find(header.begin() + 2, header.end(), k) == header.end())
+                header.push_back(k);
     if (format == "text") {
-        std::printf("run %lld: %s %s seed %llu%s (%s)\n", static_cast<long long>(r.id), r.kind.c_str(), r.task.c_str(),
-                    static_cast<unsigned long long>(r.seed),
-                    r.repetition > 0 ? (", repetition " + std::to_string(r.repetition)).c_str() : "", r.status.c_str());
+        std::printf("%s: %s\n", runLabel(r).c_str(), r.status.c_str());
         if (!r.error.empty())
             std::printf("error: %s\n", oneLine(r.error).c_str());
     }
-    std::printf("round%ssparsity", sep);
-    for (const std::string &k : keys)
-        std::printf("%s%s", sep, k.c_str());
-    std::printf("\n");
+    std::printf("%s", tableRow(header, format).c_str());
     for (const RoundRecord &x : rounds) {
-        const auto m = parseJsonOrEmpty(x.devMetricsJson);
-        std::printf("%d%s%.6f", x.round, sep, x.sparsity);
-        for (const std::string &k : keys)
-            std::printf("%s%s", sep,
-                        m.contains(k) && m[k].is_number() ? std::to_string(m[k].get<double>()).c_str() : "");
-        std::printf("\n");
+        const auto metrics = x.devMetrics();
+        char sparsity[32];
+        std::snprintf(sparsity, sizeof sparsity, "%.6f", x.sparsity);
+        std::vector<std::string> row = {std::to_string(x.round), sparsity};
+        for (auto k = header.begin() + 2; k != header.end(); ++k)
+            row.push_back(metricText(metrics, *k));
+        std::printf("%s", tableRow(row, format).c_str());
     }
 }
 
@@ -322,7 +335,7 @@ void addShowCommand(CLI::App &app)
         ->check(CLI::IsMember({"text", "csv", "json"}));
     cmd->callback([o] {
         auto store = ExperimentStore::open(o->db);
-        const RunRecord r = requireRun(*store, o->run);
+        const RunRecord r = store->requireRun(o->run);
         const auto rounds = store->rounds(r.id);
         if (o->format == "json")
             showRunJson(r, rounds);
@@ -393,7 +406,7 @@ void runTransfers(const TransferOptions &o)
         nlohmann::json stored;
         {
             auto store = ExperimentStore::open(o.db);
-            stored = parseJsonOrEmpty(requireRun(*store, from).specJson);
+            stored = parseJsonOrEmpty(store->requireRun(from).specJson);
         }
         // What the transfer keeps of its source's spec: model, training, seeds, threads, device.
         // Not the source's own source (a reinit's IMP run), pruning or repetition index.
@@ -444,7 +457,8 @@ void addTransferCommand(CLI::App &app)
 
 struct TicketsOptions
 {
-    std::string db, task, kind = "imp", criterion = "within_std", metric = "main", format = "text";
+    std::string db, task, kind = runKindName(RunKind::Imp), criterion = "within_std", metric = kMainMetric,
+                format = "text";
 };
 
 void printTicketSummary(const TicketSummary &s, const std::string &format)
@@ -456,7 +470,7 @@ void printTicketSummary(const TicketSummary &s, const std::string &format)
         printJsonLine(
             {{"model", s.model},
              {"task", s.task},
-             {"kind", s.kind},
+             {"kind", runKindName(s.kind)},
              {"metric", s.metric},
              {"criterion", s.criterion},
              {"full", {{"mean", s.fullMean}, {"std", s.fullStd}, {"seeds", s.fullSeeds}}},
@@ -465,7 +479,7 @@ void printTicketSummary(const TicketSummary &s, const std::string &format)
         return;
     }
     std::printf("%s %s %s (%s): full model %.4f +- %.4f over %d seed(s)\n", s.model.c_str(), s.task.c_str(),
-                s.kind.c_str(), s.metric.c_str(), s.fullMean, s.fullStd, s.fullSeeds);
+                runKindName(s.kind).c_str(), s.metric.c_str(), s.fullMean, s.fullStd, s.fullSeeds);
     for (const SparsityPoint &p : s.points)
         std::printf("sparsity %.3f  %.4f +- %.4f  (%d seeds)%s\n", p.sparsity, p.mean, p.std, p.seeds,
                     s.winningSparsity && *s.winningSparsity == p.sparsity ? "  <- winning ticket" : "");
@@ -479,12 +493,12 @@ void showTickets(const TicketsOptions &o)
     // Task names in any case; an unknown task, metric or a kind without runs is an error.
     const std::string task = resolveStoredTask(*store, o.task);
     requireStoredMetric(*store, o.metric, task);
-    const std::vector<TicketSummary> summaries = summarizeAllTickets(*store, o.kind, o.criterion, o.metric, task);
+    const std::vector<TicketSummary> summaries = summarizeAllTickets(*store, runKindFromName(o.kind), o.criterion, o.metric, task);
     if (summaries.empty()) {
         std::set<std::string> kinds;
         for (const RunRecord &r : store->runs())
             if (r.task == task)
-                kinds.insert(r.kind);
+                kinds.insert(runKindName(r.kind));
         std::string list;
         for (const std::string &k : kinds)
             list += (list.empty() ? "" : ", ") + k;
@@ -504,7 +518,7 @@ void addTicketsCommand(CLI::App &app)
     cmd->add_option("--task", o->task, "Task, in any case (rte, SST-2, ...)")->required();
     cmd->add_option("--kind", o->kind, "Run kind to summarise (imp, random, ...)")
         ->capture_default_str()
-        ->check(CLI::IsMember(ExperimentStore::runKinds()));
+        ->check(CLI::IsMember(runKindNames()));
     cmd->add_option("--criterion", o->criterion, "within_std (the paper) or match")
         ->capture_default_str()
         ->check(CLI::IsMember({"within_std", "match"}));
@@ -529,9 +543,8 @@ void deleteRuns(const DeleteOptions &o)
     auto store = ExperimentStore::open(o.db);
     std::string listing;
     for (int64_t id : o.ids) {
-        const RunRecord r = requireRun(*store, id);
-        listing += "  run " + std::to_string(r.id) + ": " + r.kind + " " + r.task + " seed " + std::to_string(r.seed) +
-                   ", " + std::to_string(store->rounds(r.id).size()) + " rounds, " + r.status +
+        const RunRecord r = store->requireRun(id);
+        listing += "  run " + runLabel(r) + ", " + std::to_string(store->rounds(r.id).size()) + " rounds, " + r.status +
                    (r.status == "running" ? " (if its process is alive, it fails at its next round)" : "") + "\n";
     }
     if (!o.yes) {
@@ -625,7 +638,7 @@ void importMask(const ImportMaskOptions &o)
     int64_t id = existing ? existing->id : 0; // one killed between its two writes is completed
     if (!id) {
         RunRecord r;
-        r.kind = "import";
+        r.kind = RunKind::Import;
         r.status = "running";
         r.specJson = spec.dump();
         r.specHash = specHash;

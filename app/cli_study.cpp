@@ -511,12 +511,13 @@ std::vector<std::string> exportStudyFigures(const ReportArgs &a, const StudyRepo
             written.push_back("figures/" + figure + ".png");
     };
     std::vector<int64_t> curves;
-    for (const char *kind : {"imp", "full", "random", "reinit", "shuffle", "standard", "oneshot"})
-        for (int64_t id : r.runIds(kind))
-            curves.push_back(id);
+    for (const RunKindInfo &k : runKindTable())
+        if (k.kind == RunKind::Imp || k.baselineOf == RunKind::Imp)
+            for (int64_t id : r.runIds(k.kind))
+                curves.push_back(id);
     draw("metric-vs-sparsity", curves, {});
-    draw("transfer-matrix", r.runIds("transfer"), {});
-    std::vector<int64_t> imps = r.runIds("imp");
+    draw("transfer-matrix", r.runIds(RunKind::Transfer), {});
+    std::vector<int64_t> imps = r.runIds(RunKind::Imp);
     if (imps.size() > 4)
         imps.resize(4);
     draw("head-survival", imps, {});

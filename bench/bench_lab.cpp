@@ -146,7 +146,7 @@ int main(int argc, char **argv)
             fs::remove(file);
             auto store = tl::ExperimentStore::open(file);
             tl::RunRecord r;
-            r.kind = p.kind == "transfer" ? "imp" : p.kind; // stores hold no source runs here
+            r.kind = p.kind == tl::RunKind::Transfer ? tl::RunKind::Imp : p.kind; // stores hold no source runs here
             r.status = "running";
             r.specJson = p.spec.toJson().dump();
             r.specHash = p.spec.hash();
@@ -160,7 +160,7 @@ int main(int argc, char **argv)
                 round.runId = id;
                 round.round = k;
                 round.sparsity = 0.1 * k;
-                round.devMetricsJson = nlohmann::json{{"accuracy", 0.8 - 0.01 * k}, {"main", 0.8 - 0.01 * k}}.dump();
+                round.devMetricsJson = nlohmann::json{{"accuracy", 0.8 - 0.01 * k}, {tl::kMainMetric, 0.8 - 0.01 * k}}.dump();
                 std::vector<tl::CurvePoint> curve;
                 for (int step = 0; step < 100; ++step)
                     curve.push_back({k, step * 10, 0.7, 2e-5});

@@ -1,6 +1,7 @@
 #include "study/report.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -9,6 +10,7 @@
 
 #include "analysis/tickets.h"
 #include "store/experiment_store.h"
+#include "util/csv.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -58,32 +60,15 @@ std::string percentText(double sparsity)
     return fmt(100 * sparsity, "%.1f%%");
 }
 
-std::string baselineTitle(const std::string &kind)
+std::string baselineTitle(RunKind kind)
 {
-    if (kind == "random")
-        return "Random pruning";
-    if (kind == "reinit")
-        return "IMP mask + random init";
-    if (kind == "shuffle")
-        return "IMP mask + shuffled weights";
-    if (kind == "standard")
-        return "Standard pruning";
-    if (kind == "oneshot")
-        return "One-shot magnitude";
-    return kind;
+    std::string title = runKindLabel(kind);
+    if (!title.empty())
+        title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(title[0])));
+    return title;
 }
 
 namespace {
-
-std::string csvField(const std::string &s)
-{
-    if (s.find_first_of(",\"\n") == std::string::npos)
-        return s;
-    std::string out = "\"";
-    for (char c : s)
-        out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
-}
 
 std::string csvCells(const Cell &c)
 {
@@ -133,11 +118,11 @@ int findThreads(const ExperimentStore &store, const StudySpec &study, const std:
 
 } // namespace
 
-std::vector<int64_t> StudyReport::runIds(const std::string &kind) const
+std::vector<int64_t> StudyReport::runIds(std::optional<RunKind> kind) const
 {
     std::vector<int64_t> out;
     for (const auto &[k, id] : runs)
-        if (kind.empty() || k == kind)
+        if (!kind || k == *kind)
             out.push_back(id);
     return out;
 }
@@ -166,7 +151,7 @@ StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &stud
         byKey[p.key] = it->second;
         report.runs.emplace_back(p.kind, it->second->id);
     }
-    auto runsOf = [&](const std::string &task, const std::string &kind) {
+    auto runsOf = [&](const std::string &task, RunKind kind) {
         std::vector<RunRecord> out;
         for (const PlannedRun &p : plan)
             if (p.task == task && p.kind == kind && p.sourceTask.empty())
@@ -180,8 +165,8 @@ StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &stud
         Table2Row row;
         row.task = task;
         row.metric = study.metricFor(task);
-        const auto full = runsOf(task, "full");
-        const auto imps = runsOf(task, "imp");
+        const auto full = runsOf(task, RunKind::Full);
+        const auto imps = runsOf(task, RunKind::Imp);
         const TicketSummary imp = summarizeTicketRuns(store, imps, full, study.criterion, row.metric);
         const TicketSummary strict = summarizeTicketRuns(store, imps, full, "match", row.metric);
         impOf[task] = imp;
@@ -192,8 +177,8 @@ StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &stud
                          : imp.points.empty() ? 0
                                               : imp.points.back().sparsity;
         row.imp = pointAt(imp, row.comparedAt);
-        for (const std::string &kind : study.baselines) {
-            if (kind == "full")
+        for (RunKind kind : study.baselines) {
+            if (kind == RunKind::Full)
                 continue;
             const TicketSummary b = summarizeTicketRuns(store, runsOf(task, kind), full, study.criterion, row.metric);
             row.baselines.emplace_back(kind, pointAt(b, row.comparedAt));
@@ -205,13 +190,13 @@ StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &stud
     std::map<std::pair<std::string, std::string>, std::vector<double>> values;
     std::map<std::pair<std::string, std::string>, double> sparsityOf;
     for (const PlannedRun &p : plan) {
-        if (p.kind != "transfer")
+        if (p.kind != RunKind::Transfer)
             continue;
         auto it = byKey.find(p.key);
         if (it == byKey.end())
             continue;
         for (const RoundRecord &r : store.rounds(it->second->id))
-            if (const auto v = roundMetric(r, study.metricFor(p.task))) {
+            if (const auto v = r.devMetric(study.metricFor(p.task))) {
                 values[{p.sourceTask, p.task}].push_back(*v);
                 sparsityOf[{p.sourceTask, p.task}] = r.sparsity;
             }
@@ -235,7 +220,7 @@ StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &stud
 void writeStudyReport(const StudyReport &r, const std::string &outDir, const std::vector<std::string> &figures)
 {
     fs::create_directories(outDir);
-    std::vector<std::string> kinds;
+    std::vector<RunKind> kinds;
     if (!r.rows.empty())
         for (const auto &[kind, cell] : r.rows.front().baselines)
             kinds.push_back(kind);
@@ -243,8 +228,8 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
     // table2.csv
     std::string csv = "task,metric,full_mean,full_std,full_n,ticket_sparsity,strict_ticket_sparsity,compared_at,imp_"
                       "mean,imp_std,imp_n";
-    for (const std::string &k : kinds)
-        csv += "," + k + "_mean," + k + "_std," + k + "_n";
+    for (RunKind k : kinds)
+        csv += "," + runKindName(k) + "_mean," + runKindName(k) + "_std," + runKindName(k) + "_n";
     csv += "\n";
     for (const Table2Row &row : r.rows) {
         csv += csvField(row.task) + "," + csvField(row.metric) + "," + csvCells(row.full) + "," +
@@ -264,7 +249,7 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
                       std::string(3 + kinds.size(), 'r') +
                       "}\n\\toprule\n"
                       "Task & Metric & Full model & Sparsity & IMP";
-    for (const std::string &k : kinds)
+    for (RunKind k : kinds)
         tex += " & " + texEscape(baselineTitle(k));
     tex += " \\\\\n\\midrule\n";
     for (const Table2Row &row : r.rows) {
@@ -347,7 +332,7 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
                      "; \"strict\" is the highest sparsity whose mean is at least the full model's. Baselines are read "
                      "at the ticket's sparsity (at IMP's highest sparsity where there is no ticket). Cells: mean ± std "
                      "(n seeds).\n\n## Table 2\n\n| task | metric | full model | ticket | strict | IMP |";
-    for (const std::string &k : kinds)
+    for (RunKind k : kinds)
         md += " " + baselineTitle(k) + " |";
     md += "\n|---|---|---|---|---|---|";
     for (size_t i = 0; i < kinds.size(); ++i)

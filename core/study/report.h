@@ -29,7 +29,7 @@ struct Table2Row
     std::optional<double> strictSparsity;                ///< the same under "match" (mean >= full mean)
     double comparedAt = 0;                               ///< the ticket's sparsity, else IMP's highest
     Cell imp;                                            ///< at comparedAt
-    std::vector<std::pair<std::string, Cell>> baselines; ///< kind -> cell at comparedAt (study order)
+    std::vector<std::pair<RunKind, Cell>> baselines; ///< kind -> cell at comparedAt (study order)
 };
 
 struct TransferReportCell
@@ -50,8 +50,8 @@ struct StudyReport
     std::vector<TransferReportCell> transfers;
     std::vector<std::string> missing; ///< keys of planned runs not finished in the lab
     /// Run ids of the study's finished runs, by kind (for figures).
-    std::vector<int64_t> runIds(const std::string &kind = {}) const;
-    std::vector<std::pair<std::string, int64_t>> runs; ///< (kind, id)
+    std::vector<int64_t> runIds(std::optional<RunKind> kind = std::nullopt) const;
+    std::vector<std::pair<RunKind, int64_t>> runs; ///< (kind, id)
 };
 
 /// "0.7100 ± 0.0141 (n=2)" (withN) or "0.7100 ± 0.0141"; "n/a" for a cell without data. The
@@ -59,8 +59,9 @@ struct StudyReport
 std::string cellText(const Cell &cell, bool withN = true);
 /// A sparsity as a percentage with one decimal: 0.7 -> "70.0%".
 std::string percentText(double sparsity);
-/// A Table 2 column's title for a baseline kind ("reinit" -> "IMP mask + random init").
-std::string baselineTitle(const std::string &kind);
+/// A Table 2 column's title for a baseline kind: its runKindLabel(), capitalised
+/// (reinit -> "IMP mask + random init", random -> "Random pruning").
+std::string baselineTitle(RunKind kind);
 
 /// Builds the report from the lab's finished runs of the study's plan. The thread count the
 /// runs were made with (part of each run's identity) is found from the lab when threads is 0.

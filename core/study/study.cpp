@@ -237,7 +237,7 @@ std::vector<PlannedRun> planStudy(const StudySpec &study, int threadsOverride)
             j.erase("prune");
         if (!src.is_null())
             j["source"] = src;
-        if (!study.at.empty() && kind != "imp" && kind != "full" && kind != "transfer")
+        if (!study.at.empty() && kind != RunKind::Imp && kind != RunKind::Full && kind != RunKind::Transfer)
             j["at"] = study.at;
         return RunSpec::fromJson(j, source);
     };

@@ -28,6 +28,7 @@
 #include <exception>
 
 #include "dialogs/newrundialog.h"
+#include "engine/run_kinds.h"
 #include "engine/run_spec.h"
 #include "study/study.h"
 
@@ -169,10 +170,12 @@ StudyDialog::StudyDialog(QWidget *parent) : QDialog(parent)
     auto *protocol = new QGroupBox(QStringLiteral("Protocol"), this);
     auto *pf = new QFormLayout(protocol);
     auto *baselines = new QVBoxLayout;
-    const std::vector<std::string> defaults = StudySpec().baselines;
-    for (const std::string &kind : StudySpec::baselineKinds()) {
-        auto *box = new QCheckBox(QString::fromStdString(kind), protocol);
-        box->setObjectName(QStringLiteral("baseline-") + QString::fromStdString(kind));
+    const std::vector<RunKind> defaults = StudySpec().baselines;
+    for (RunKind kind : baselinesOf(RunKind::Imp)) {
+        const QString name = QString::fromStdString(runKindName(kind));
+        auto *box = new QCheckBox(name, protocol);
+        box->setObjectName(QStringLiteral("baseline-") + name);
+        box->setToolTip(QString::fromStdString(runKindLabel(kind)));
         box->setChecked(std::find(defaults.begin(), defaults.end(), kind) != defaults.end());
         m_baselines << box;
         baselines->addWidget(box);
@@ -516,7 +519,7 @@ void StudyDialog::editRunSettings()
         probe[QStringLiteral("task")] = m_tasks->item(0, 0) ? m_tasks->item(0, 0)->text() : QString();
         probe[QStringLiteral("data_dir")] = m_tasks->item(0, 1) ? m_tasks->item(0, 1)->text() : QString();
     }
-    probe[QStringLiteral("kind")] = QStringLiteral("imp");
+    probe[QStringLiteral("kind")] = QString::fromStdString(runKindName(RunKind::Imp));
     probe[QStringLiteral("criterion")] = m_criterion->currentText();
     if (!s.value(QLatin1String("seeds")).toArray().isEmpty())
         probe[QStringLiteral("seeds")] = s.value(QLatin1String("seeds"));

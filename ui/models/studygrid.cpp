@@ -22,7 +22,7 @@ QString qs(const std::string &s)
 
 /// The keys of the planned runs of `task` (not transfers) of these kinds that are not done.
 QStringList missingOf(const std::vector<PlannedRun> &plan, const std::vector<PlanStatus> &status,
-                      const std::string &task, const std::set<std::string> &kinds)
+                      const std::string &task, const std::set<RunKind> &kinds)
 {
     QStringList out;
     for (size_t i = 0; i < plan.size(); ++i)
@@ -90,8 +90,8 @@ StudyGrid loadStudyGrid(const QString &studyPath, const QString &dbPath)
         // Table 2, as report.md lays it out. A cell waits for every run its value depends on:
         // the full model (or IMP's dense round without full runs), IMP (the ticket's sparsity,
         // where the baselines are read) and its own kind.
-        const bool hasFull = std::find(study.baselines.begin(), study.baselines.end(), "full") != study.baselines.end();
-        const std::string fullKind = hasFull ? "full" : "imp";
+        const bool hasFull = std::find(study.baselines.begin(), study.baselines.end(), RunKind::Full) != study.baselines.end();
+        const RunKind fullKind = hasFull ? RunKind::Full : RunKind::Imp;
         g.columns = {QStringLiteral("Task"),   QStringLiteral("Metric"), QStringLiteral("Full model"),
                      QStringLiteral("Ticket"), QStringLiteral("Strict"), QStringLiteral("IMP")};
         if (!report.rows.empty())
@@ -100,7 +100,7 @@ StudyGrid loadStudyGrid(const QString &studyPath, const QString &dbPath)
         for (const Table2Row &row : report.rows) {
             const QString task = qs(row.task);
             const QStringList full = missingOf(plan, status, row.task, {fullKind});
-            const QStringList imp = missingOf(plan, status, row.task, {"imp", fullKind});
+            const QStringList imp = missingOf(plan, status, row.task, {RunKind::Imp, fullKind});
             const QString at = qs(percentText(row.comparedAt));
             QList<StudyGridCell> cells;
             cells << cell(task, {}, task) << cell(qs(row.metric), {}, QStringLiteral("the metric this row reads"));
@@ -112,7 +112,7 @@ StudyGrid loadStudyGrid(const QString &studyPath, const QString &dbPath)
                           task + QStringLiteral(": the highest sparsity whose mean is at least the full model's"));
             cells << metricCell(row.imp, imp, task + QStringLiteral(": IMP at %1").arg(at));
             for (const auto &[kind, value] : row.baselines)
-                cells << metricCell(value, missingOf(plan, status, row.task, {kind, "imp", fullKind}),
+                cells << metricCell(value, missingOf(plan, status, row.task, {kind, RunKind::Imp, fullKind}),
                                     task + QStringLiteral(": %1 at %2").arg(qs(baselineTitle(kind)), at));
             g.rows << cells;
         }
@@ -131,9 +131,9 @@ StudyGrid loadStudyGrid(const QString &studyPath, const QString &dbPath)
                             QStringLiteral("\u2014"), QStringLiteral("a task's own ticket: Table 2"), {}};
                         continue;
                     }
-                    QStringList missing = missingOf(plan, status, target, {"imp", fullKind});
+                    QStringList missing = missingOf(plan, status, target, {RunKind::Imp, fullKind});
                     for (size_t i = 0; i < plan.size(); ++i)
-                        if (plan[i].kind == "transfer" && plan[i].sourceTask == source && plan[i].task == target &&
+                        if (plan[i].kind == RunKind::Transfer && plan[i].sourceTask == source && plan[i].task == target &&
                             status[i] != PlanStatus::Done)
                             missing.prepend(qs(plan[i].key));
                     const auto it = std::find_if(report.transfers.begin(), report.transfers.end(), [&](const auto &t) {

@@ -41,11 +41,11 @@ namespace {
 /// The sparsity of every round: round 0 dense, then the schedule.
 std::vector<double> roundSparsities(const RunSpec &spec, const std::optional<PruneOrder> &source, int sourceRound)
 {
-    if (spec.kind == "full")
+    if (spec.kind == RunKind::Full)
         return {0.0};
-    if (spec.kind == "transfer")
+    if (spec.kind == RunKind::Transfer)
         return {};
-    if ((spec.kind == "reinit" || spec.kind == "shuffle") && source) {
+    if ((spec.kind == RunKind::Reinit || spec.kind == RunKind::Shuffle) && source) {
         std::vector<double> s;
         for (int r = 0; r <= source->rounds(); ++r)
             s.push_back(source->maskAt(r).sparsity());
@@ -188,22 +188,22 @@ void SeedRun::loadSource()
     const auto sourceRun = m_store.run(m_sourceRunId);
     if (!sourceRun)
         throw Error(m_store.path() + ": " + name + " does not exist");
-    if (m_spec.kind == "reinit" || m_spec.kind == "shuffle") {
+    if (m_spec.kind == RunKind::Reinit || m_spec.kind == RunKind::Shuffle) {
         // They train the masks of every round of an IMP run from other weights: the figures
-        // label them "IMP mask, random init" / "IMP mask, shuffled".
-        if (sourceRun->kind != "imp")
-            throw Error(m_store.path() + ": " + name + " is a " + sourceRun->kind + " run; kind \"" + m_spec.kind +
+        // label them runKindLabel(): "IMP mask + random init" / "IMP mask + shuffled weights".
+        if (sourceRun->kind != RunKind::Imp)
+            throw Error(m_store.path() + ": " + name + " is a " + runKindName(sourceRun->kind) + " run; kind \"" + runKindName(m_spec.kind) +
                         "\" needs the masks of an imp run");
         if (sourceRun->status != "done")
             throw Error(m_store.path() + ": " + name + " is " + sourceRun->status + ", not done; kind \"" +
-                        m_spec.kind + "\" follows all of its rounds, so finish it first (run its spec again)");
+                        runKindName(m_spec.kind) + "\" follows all of its rounds, so finish it first (run its spec again)");
     }
     const auto blob = m_store.pruneOrder(m_sourceRunId);
     if (!blob)
         throw Error(m_store.path() + ": run " + std::to_string(m_sourceRunId) + " has no stored masks");
     m_source = decodePruneOrder(*blob, "run " + std::to_string(m_sourceRunId));
     m_sourceRound = src.round;
-    if (m_spec.kind == "transfer") {
+    if (m_spec.kind == RunKind::Transfer) {
         if (src.round < 0 || src.round > m_source->rounds())
             throw Error("source round " + std::to_string(src.round) + " does not exist in run " +
                         std::to_string(m_sourceRunId) + " (rounds 0.." + std::to_string(m_source->rounds()) + ")");
@@ -220,24 +220,24 @@ MaskSet SeedRun::maskForRound(int round, const std::vector<double> &sparsities)
         return m_source->maskAt(round);
     if (round == 0)
         return denseMask(m_ctx.prunable());
-    const std::string &kind = m_spec.kind;
-    if (kind == "imp" || kind == "random") {
+    const RunKind kind = m_spec.kind;
+    if (kind == RunKind::Imp || kind == RunKind::Random) {
         // Recorded when the previous round ended (from its trained weights for IMP).
         return m_order->maskAt(round);
     }
     // oneshot / standard: all masks come from one set of weights, computed in round order.
     MaskSet prev = m_order->maskAt(round - 1);
     const PruneMethod method = pruneMethodFromName(m_spec.prune.method);
-    return prune(kind == "standard" ? m_ctx.fineTunedWeights() : m_ctx.pretrainedPrunable(), prev,
+    return prune(kind == RunKind::Standard ? m_ctx.fineTunedWeights() : m_ctx.pretrainedPrunable(), prev,
                  sparsities[static_cast<size_t>(round)], method, roundSeed(m_seed, round));
 }
 
 void SeedRun::initialiseWeights(int round, int previousRound)
 {
     m_ctx.restorePretrained(m_spec.rewind); // θ0, or the rewind step's weights
-    if (m_spec.kind == "reinit")
+    if (m_spec.kind == RunKind::Reinit)
         m_ctx.reinitialisePrunable(roundSeed(m_seed, 1000 + round));
-    else if (m_spec.kind == "shuffle")
+    else if (m_spec.kind == RunKind::Shuffle)
         m_ctx.shufflePrunable(roundSeed(m_seed, 2000 + round));
     if (previousRound >= 0 && m_spec.head == "keep")
         loadHead(previousRound);
@@ -281,7 +281,7 @@ int64_t SeedRun::openRun(const std::optional<RunRecord> &existing)
     r.torchVersion = TORCH_VERSION;
     r.blas = blasDescription();
     const int64_t id = m_store.createRun(r);
-    if (m_spec.kind == "transfer" && m_spec.source) {
+    if (m_spec.kind == RunKind::Transfer && m_spec.source) {
         TransferRecord t;
         t.runId = id;
         t.sourceRunId = m_spec.source->fromFile() ? 0 : m_sourceRunId;
@@ -297,7 +297,7 @@ SeedRun::RoundPlan SeedRun::planRounds() const
 {
     RoundPlan plan;
     plan.sparsities = roundSparsities(m_spec, m_source, m_sourceRound);
-    if (m_spec.kind == "transfer") {
+    if (m_spec.kind == RunKind::Transfer) {
         // One round, numbered as the source round; a mask file counts as round 1, as
         // import-mask stores it, so that the prune order records the mask (round 0 is dense
         // by definition there).
@@ -307,7 +307,7 @@ SeedRun::RoundPlan SeedRun::planRounds() const
         // Only the round nearest each listed sparsity (and the dense round that "standard"
         // prunes from); the masks in between are still computed, in fillSkippedMasks().
         std::set<int> chosen;
-        if (m_spec.kind == "standard")
+        if (m_spec.kind == RunKind::Standard)
             chosen.insert(0);
         for (double target : m_spec.at) {
             int best = 1;
@@ -329,12 +329,12 @@ void SeedRun::fillSkippedMasks(int round, const std::vector<double> &sparsities)
 {
     // random, oneshot and standard derive each round's mask from the previous one; when rounds
     // are skipped ("at"), record the skipped masks exactly as a run of every round would.
-    const std::string &kind = m_spec.kind;
-    if (kind != "random" && kind != "oneshot" && kind != "standard")
+    const RunKind kind = m_spec.kind;
+    if (kind != RunKind::Random && kind != RunKind::Oneshot && kind != RunKind::Standard)
         return;
-    const int last = kind == "random" ? round : round - 1; // random's own mask is recorded ahead
+    const int last = kind == RunKind::Random ? round : round - 1; // random's own mask is recorded ahead
     for (int k = m_order->rounds() + 1; k <= last; ++k) {
-        if (kind == "random") {
+        if (kind == RunKind::Random) {
             PruneMethod method = pruneMethodFromName(m_spec.prune.method);
             method = method == PruneMethod::TensorMagnitude || method == PruneMethod::TensorRandom
                          ? PruneMethod::TensorRandom
@@ -351,10 +351,10 @@ void SeedRun::fillSkippedMasks(int round, const std::vector<double> &sparsities)
 void SeedRun::recordNextMask(int round, const MaskSet &mask, const std::vector<double> &sparsities)
 {
     const size_t next = static_cast<size_t>(round) + 1;
-    if ((m_spec.kind != "imp" && m_spec.kind != "random") || next >= sparsities.size())
+    if ((m_spec.kind != RunKind::Imp && m_spec.kind != RunKind::Random) || next >= sparsities.size())
         return;
     PruneMethod method = pruneMethodFromName(m_spec.prune.method);
-    if (m_spec.kind == "random")
+    if (m_spec.kind == RunKind::Random)
         method = method == PruneMethod::TensorMagnitude || method == PruneMethod::TensorRandom
                      ? PruneMethod::TensorRandom
                      : PruneMethod::GlobalRandom;
@@ -388,13 +388,13 @@ bool SeedRun::runRound(int round, int previous, const RoundPlan &plan)
     const int lastRound = plan.rounds.back();
     const double sparsity = plan.sparsities[static_cast<size_t>(round)];
     RunEvent rs;
-    rs.type = "round_start";
+    rs.type = RunEventType::RoundStart;
     rs.round = round;
     rs.rounds = lastRound;
     rs.sparsity = sparsity;
     if (!emit(rs))
         return false;
-    if (m_spec.kind == "standard" && round > 0)
+    if (m_spec.kind == RunKind::Standard && round > 0)
         m_ctx.ensureFineTunedWeights(checkpointPath(0) + ".finetuned", roundSeed(m_seed, 0));
     if (round > 0)
         fillSkippedMasks(round, plan.sparsities);
@@ -404,7 +404,7 @@ bool SeedRun::runRound(int round, int previous, const RoundPlan &plan)
     initialiseWeights(round, previous);
     RoundResult result = m_ctx.trainRound(mask, roundSeed(m_seed, round), round == 0, [&](const TrainProgressLite &p) {
         RunEvent e;
-        e.type = p.tick ? "tick" : "progress";
+        e.type = p.tick ? RunEventType::Tick : RunEventType::Progress;
         e.round = round;
         e.rounds = lastRound;
         e.sparsity = sparsity;
@@ -418,7 +418,7 @@ bool SeedRun::runRound(int round, int previous, const RoundPlan &plan)
     });
     if (result.cancelled)
         return false;
-    if (m_spec.kind == "standard" && round == 0)
+    if (m_spec.kind == RunKind::Standard && round == 0)
         m_ctx.keepFineTunedWeights(checkpointPath(0) + ".finetuned");
     // The next IMP / random mask comes from this round's trained weights; storing it with
     // this round makes a resumed run take exactly the same path.
@@ -426,7 +426,7 @@ bool SeedRun::runRound(int round, int previous, const RoundPlan &plan)
     saveHead(round);
     const RoundRecord rec = commitRound(round, mask, result);
     RunEvent rd;
-    rd.type = "round_done";
+    rd.type = RunEventType::RoundDone;
     rd.round = round;
     rd.rounds = lastRound;
     rd.sparsity = rec.sparsity;
@@ -437,7 +437,7 @@ bool SeedRun::runRound(int round, int previous, const RoundPlan &plan)
 bool SeedRun::execute(const std::optional<RunRecord> &existing, int64_t &runIdOut)
 {
     RunEvent start;
-    start.type = "run_start";
+    start.type = RunEventType::RunStart;
     if (existing && existing->status == "done") {
         // Done already: the result stands; running the spec again adds nothing.
         m_runId = runIdOut = existing->id;
@@ -476,7 +476,7 @@ bool SeedRun::execute(const std::optional<RunRecord> &existing, int64_t &runIdOu
     }
     m_store.setRunStatus(m_runId, "done");
     RunEvent end;
-    end.type = "run_done";
+    end.type = RunEventType::RunDone;
     end.rounds = plan.rounds.back();
     emit(end);
     return true;
