@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bert_base_mask.h"
 #include "analysis/analysis.h"
 #include "prune/prune_order.h"
 #include "store/experiment_store.h"
@@ -47,32 +48,10 @@ long rssKb()
     return -1;
 }
 
-tl::MaskSet bertBaseDense()
-{
-    tl::MaskSet mask;
-    auto add = [&](const std::string &name, std::vector<int64_t> shape) {
-        tl::MaskTensor t;
-        t.name = name;
-        t.shape = std::move(shape);
-        t.keep.assign(size_t(t.numel()), 1);
-        mask.tensors.push_back(std::move(t));
-    };
-    for (int layer = 0; layer < 12; ++layer) {
-        const std::string p = "bert.encoder.layer." + std::to_string(layer) + ".";
-        for (const char *m :
-             {"attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"})
-            add(p + m + ".weight", {768, 768});
-        add(p + "intermediate.dense.weight", {3072, 768});
-        add(p + "output.dense.weight", {768, 3072});
-    }
-    add("bert.pooler.dense.weight", {768, 768});
-    return mask;
-}
-
 /// Ten rounds of random 10%-of-the-original pruning: the order has IMP's entropy.
 std::vector<char> bertBasePruneOrder()
 {
-    tl::MaskSet mask = bertBaseDense();
+    tl::MaskSet mask = bench::bertBaseDenseMask();
     tl::PruneOrder order = tl::PruneOrder::fromMask(mask);
     uint64_t s = 12345;
     auto next = [&] {

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 #include <zstd.h>
 
+#include "bert_base_mask.h"
 #include "prune/prune_order.h"
 #include "util/error.h"
 
@@ -46,29 +47,6 @@ struct Rng
     }
     double uniform() { return double(next() >> 11) * 0x1.0p-53; }
 };
-
-tl::MaskSet bertBaseLayout()
-{
-    std::vector<std::pair<std::string, std::vector<int64_t>>> params;
-    for (int layer = 0; layer < 12; ++layer) {
-        const std::string p = "bert.encoder.layer." + std::to_string(layer) + ".";
-        for (const char *m :
-             {"attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"})
-            params.push_back({p + m + ".weight", {768, 768}});
-        params.push_back({p + "intermediate.dense.weight", {3072, 768}});
-        params.push_back({p + "output.dense.weight", {768, 3072}});
-    }
-    params.push_back({"bert.pooler.dense.weight", {768, 768}});
-    tl::MaskSet mask;
-    for (auto &[name, shape] : params) {
-        tl::MaskTensor t;
-        t.name = name;
-        t.shape = shape;
-        t.keep.assign(size_t(t.numel()), 1);
-        mask.tensors.push_back(std::move(t));
-    }
-    return mask;
-}
 
 size_t plainZstd(const std::vector<uint8_t> &bytes, int level)
 {
@@ -99,7 +77,7 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    tl::MaskSet mask = bertBaseLayout();
+    tl::MaskSet mask = bench::bertBaseDenseMask();
     tl::PruneOrder order = tl::PruneOrder::fromMask(mask);
     const size_t total = size_t(mask.total());
     // |w| of a normal with a per-tensor scale (BERT's weight std varies ~0.03-0.05 by matrix),

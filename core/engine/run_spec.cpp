@@ -198,6 +198,19 @@ std::vector<double> PruneSpec::sparsities() const
     return out;
 }
 
+std::string canonicalRunTask(const std::string &name)
+{
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (lower == kMlmTask)
+        return kMlmTask;
+    try {
+        return taskByName(name).name;
+    } catch (const Error &e) {
+        throw Error(std::string(e.what()) + ", " + kMlmTask);
+    }
+}
+
 RunSpec RunSpec::fromJson(const json &j, const std::string &source)
 {
     const JsonFields f(j, "", source,
@@ -206,16 +219,10 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
     RunSpec s;
     f.required("model", s.model);
     f.required("task", s.task);
-    std::string lower = s.task;
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (lower == "mlm") {
-        s.task = "mlm";
-    } else {
-        try {
-            s.task = taskByName(s.task).name;
-        } catch (const Error &e) {
-            f.fail("task", std::string(e.what()) + ", mlm");
-        }
+    try {
+        s.task = canonicalRunTask(s.task);
+    } catch (const Error &e) {
+        f.fail("task", e.what());
     }
     f.required("data_dir", s.dataDir);
     std::string kind = runKindName(s.kind);
@@ -284,10 +291,13 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
     }
     f.integer("repeat", s.repeat, 0, kMaxRepeat);
     if (const json *v = f.find("at"); v && !v->is_null()) {
-        static const std::set<std::string> kAtKinds{"random", "reinit", "shuffle", "standard", "oneshot"};
-        if (!kAtKinds.count(s.kind))
-            f.fail("at", "only the baselines random, reinit, shuffle, standard and oneshot take \"at\" (kind is \"" +
-                             s.kind + "\")");
+        // The baselines of IMP that prune or follow IMP's rounds; the full model has one round.
+        std::vector<std::string> atKinds;
+        for (RunKind k : baselinesOf(RunKind::Imp))
+            if (k != RunKind::Full)
+                atKinds.push_back(runKindName(k));
+        if (std::find(atKinds.begin(), atKinds.end(), kind) == atKinds.end())
+            f.fail("at", "only the baselines " + joined(atKinds) + " take \"at\" (kind is \"" + kind + "\")");
         if (!v->is_array() || v->empty())
             f.fail("at", "expected a non-empty array of sparsities in (0, 1), got " + v->dump());
         for (size_t i = 0; i < v->size(); ++i) {

@@ -183,6 +183,13 @@ struct RunSpec
 RunSpec transferSpec(const RunSpec &source, int64_t sourceRun, int round, const std::string &task,
                      const std::string &dataDir, const std::string &model = {});
 
+/// The masked-LM task's name, as specs, studies and the store spell it.
+inline constexpr const char *kMlmTask = "mlm";
+
+/// A run's task as stored: a GLUE-format task's canonical spelling ("rte" -> "RTE", via
+/// taskByName()) or kMlmTask in any case. Throws tl::Error listing the known tasks and mlm.
+std::string canonicalRunTask(const std::string &name);
+
 /// 64-bit FNV-1a of bytes as 16 lowercase hex digits (also for callers hashing hash() + seed).
 std::string fnv1aHex(const std::string &bytes);
 

@@ -16,17 +16,13 @@ namespace {
 
 using nlohmann::json;
 
-/// "rte" -> "RTE", "MLM" -> "mlm"; throws naming the field.
+/// canonicalRunTask(); throws naming the field.
 std::string canonicalTask(const std::string &name, const JsonFields &f, const std::string &path)
 {
-    std::string lower = name;
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (lower == "mlm")
-        return "mlm";
     try {
-        return taskByName(name).name;
+        return canonicalRunTask(name);
     } catch (const Error &e) {
-        f.failPath(path, std::string(e.what()) + ", mlm");
+        f.failPath(path, e.what());
     }
 }
 

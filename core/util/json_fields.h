@@ -5,7 +5,6 @@
 // field path.
 
 #include <algorithm>
-#include <filesystem>
 #include <cstdint>
 #include <filesystem>
 #include <initializer_list>
@@ -159,24 +158,5 @@ private:
     std::string m_prefix;
     const std::string &m_source;
 };
-
-/// A config file's JSON (run specs, study files); invalid JSON is an error naming the file.
-inline nlohmann::json readJsonFile(const std::string &path)
-{
-    try {
-        return nlohmann::json::parse(readFileText(path));
-    } catch (const nlohmann::json::parse_error &e) {
-        throw Error(path + ": invalid JSON: " + e.what());
-    }
-}
-
-/// Makes a relative path in a config file absolute against the file's folder, so the file means
-/// the same whatever the working directory of whoever runs it. Empty and absolute paths stay.
-inline void resolveBeside(const std::string &file, std::string &path)
-{
-    namespace fs = std::filesystem;
-    if (!path.empty() && fs::path(path).is_relative())
-        path = (fs::absolute(fs::path(file)).parent_path() / path).lexically_normal().string();
-}
 
 } // namespace tl

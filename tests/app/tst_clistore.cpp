@@ -13,6 +13,7 @@
 
 #include "store/experiment_store.h"
 #include "testdata.h"
+#include "testruns.h"
 
 namespace {
 
@@ -127,14 +128,7 @@ private Q_SLOTS:
         const QString db = path(QStringLiteral("failed.db"));
         {
             auto store = tl::ExperimentStore::open(db.toStdString());
-            tl::RunRecord r;
-            r.kind = "imp";
-            r.status = "running";
-            r.specJson = "{}";
-            r.specHash = "h";
-            r.task = "RTE";
-            r.device = "cpu";
-            const int64_t id = store->createRun(r);
+            const int64_t id = tltest::RunBuilder(tl::RunKind::Imp, "RTE").status("running").create(*store);
             store->setRunStatus(id, "failed", "run-5-round-2.safetensors: checkpoint missing\nresume impossible");
         }
         const Result runs = cli({QStringLiteral("runs"), QStringLiteral("--db"), db});

@@ -44,7 +44,7 @@ int64_t addLargeRun(const std::string &db)
         }
     order.record(pruned, 1);
     RunRecord r;
-    r.kind = "imp";
+    r.kind = RunKind::Imp;
     r.status = "done";
     r.specJson = "{}";
     r.specHash = "large";

@@ -20,7 +20,7 @@ using namespace tl::ui;
 namespace {
 
 /// A store file with finished runs of (kind, seed, metrics) on SST-2, as one SLURM array task writes.
-void writeStore(const QString &path, const std::vector<std::tuple<std::string, uint64_t, std::vector<double>>> &runs,
+void writeStore(const QString &path, const std::vector<std::tuple<RunKind, uint64_t, std::vector<double>>> &runs,
                 bool unfinished = false)
 {
     auto store = ExperimentStore::open(path.toStdString());
@@ -28,9 +28,9 @@ void writeStore(const QString &path, const std::vector<std::tuple<std::string, u
     const int64_t data = store->upsertDataset({0, "SST-2", "/data/SST-2", "hash-sst"});
     test::FixtureWriter w{*store, model, "/models/tiny-bert"};
     for (const auto &[kind, seed, metrics] : runs)
-        w.finishedRun(kind, "SST-2", data, seed, metrics, kind != "full");
+        w.finishedRun(kind, "SST-2", data, seed, metrics, kind != RunKind::Full);
     if (unfinished)
-        w.newRun("random", "SST-2", data, 7); // still running: nothing to merge yet
+        w.run(RunKind::Random, "SST-2", data, 7).status("running").create(*store); // nothing to merge yet
 }
 
 SlurmMergeResult mergeThroughTheWindow(MainWindow &w, const QString &folder)
@@ -63,10 +63,10 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const QString out = dir.filePath(QStringLiteral("slurm-out")), lab = dir.filePath(QStringLiteral("lab.db"));
         QVERIFY(QDir().mkpath(out + QStringLiteral("/stores")));
-        writeStore(out + QStringLiteral("/stores/SST-2_imp_s0.db"), {{"imp", 0, {0.90, 0.88}}});
-        writeStore(out + QStringLiteral("/stores/SST-2_imp_s1.db"), {{"imp", 1, {0.92, 0.90}}}, true);
-        writeStore(out + QStringLiteral("/stores/SST-2_full_s0.db"), {{"full", 0, {0.91}}});
-        writeStore(lab, {{"imp", 0, {0.90, 0.88}}, {"full", 1, {0.93}}}); // the lab has one of them already
+        writeStore(out + QStringLiteral("/stores/SST-2_imp_s0.db"), {{RunKind::Imp, 0, {0.90, 0.88}}});
+        writeStore(out + QStringLiteral("/stores/SST-2_imp_s1.db"), {{RunKind::Imp, 1, {0.92, 0.90}}}, true);
+        writeStore(out + QStringLiteral("/stores/SST-2_full_s0.db"), {{RunKind::Full, 0, {0.91}}});
+        writeStore(lab, {{RunKind::Imp, 0, {0.90, 0.88}}, {RunKind::Full, 1, {0.93}}}); // the lab has one of them already
 
         MainWindow w;
         QVERIFY(w.openDatabase(lab));
@@ -90,8 +90,8 @@ private Q_SLOTS:
         QCOMPARE(ExperimentStore::open(lab.toStdString())->runs().size(), size_t(4));
 
         // A store whose run has other results than the lab's is an error naming it; the rest merge.
-        writeStore(out + QStringLiteral("/stores/SST-2_imp_s0-again.db"), {{"imp", 0, {0.50, 0.40}}});
-        writeStore(out + QStringLiteral("/stores/SST-2_random_s0.db"), {{"random", 0, {0.90, 0.70}}});
+        writeStore(out + QStringLiteral("/stores/SST-2_imp_s0-again.db"), {{RunKind::Imp, 0, {0.50, 0.40}}});
+        writeStore(out + QStringLiteral("/stores/SST-2_random_s0.db"), {{RunKind::Random, 0, {0.90, 0.70}}});
         r = mergeThroughTheWindow(w, out);
         QCOMPARE(r.errors.size(), 1);
         QVERIFY2(r.errors.first().contains(QStringLiteral("SST-2_imp_s0-again.db")), qPrintable(r.errors.first()));
@@ -102,7 +102,7 @@ private Q_SLOTS:
             auto store = ExperimentStore::open(lab.toStdString());
             int n = 0;
             for (const RunRecord &run : store->runs())
-                n += run.kind == "imp" && run.seed == 0;
+                n += run.kind == RunKind::Imp && run.seed == 0;
             return n;
         }();
         QCOMPARE(count, 1); // the lab kept its own
@@ -125,7 +125,7 @@ private Q_SLOTS:
     void skipsTheLabInTheFolder()
     {
         QTemporaryDir dir;
-        writeStore(dir.filePath(QStringLiteral("a.db")), {{"imp", 0, {0.9}}});
+        writeStore(dir.filePath(QStringLiteral("a.db")), {{RunKind::Imp, 0, {0.9}}});
         const QString lab = dir.filePath(QStringLiteral("lab.db"));
         ExperimentStore::open(lab.toStdString()); // a lab among the stores: never merged into itself
         const SlurmMergeResult r = mergeSlurmFolderAsync(dir.path(), lab).result();

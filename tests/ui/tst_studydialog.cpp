@@ -92,7 +92,8 @@ private Q_SLOTS:
         const StudySpec s = parse(d.study());
         QCOMPARE(s.tasks.size(), size_t(4));
         QCOMPARE(s.seeds, (std::vector<uint64_t>{0, 1, 2}));
-        QCOMPARE(s.baselines, (std::vector<std::string>{"full", "random", "reinit", "shuffle"}));
+        QCOMPARE(s.baselines,
+                 (std::vector<RunKind>{RunKind::Full, RunKind::Random, RunKind::Reinit, RunKind::Shuffle}));
         QVERIFY(!s.transfer);
         QCOMPARE(QString::fromStdString(s.model), m_model);
     }
@@ -118,7 +119,8 @@ private Q_SLOTS:
         const StudySpec s = parse(d.study());
         QCOMPARE(QString::fromStdString(s.name), QStringLiteral("glue-2"));
         QCOMPARE(s.seeds, (std::vector<uint64_t>{3, 5}));
-        QCOMPARE(s.baselines, (std::vector<std::string>{"full", "random", "reinit", "oneshot"}));
+        QCOMPARE(s.baselines,
+                 (std::vector<RunKind>{RunKind::Full, RunKind::Random, RunKind::Reinit, RunKind::Oneshot}));
         QVERIFY(s.transfer && s.transfer->sparsity && !s.transfer->round);
         QCOMPARE(*s.transfer->sparsity, 0.5);
         QCOMPARE(s.transfer->from, std::vector<std::string>{"RTE"});

@@ -409,9 +409,10 @@ void StudyDialog::setStudy(const QJsonObject &o, const QString &baseDir)
         for (QCheckBox *box : m_baselines)
             box->setChecked(b.contains(box->text()));
     } else {
-        const std::vector<std::string> defaults = StudySpec().baselines;
+        const std::vector<RunKind> defaults = StudySpec().baselines;
         for (QCheckBox *box : m_baselines)
-            box->setChecked(std::find(defaults.begin(), defaults.end(), box->text().toStdString()) != defaults.end());
+            box->setChecked(std::find(defaults.begin(), defaults.end(), findRunKind(box->text().toStdString())) !=
+                            defaults.end());
     }
     m_criterion->setCurrentText(o.value(QLatin1String("criterion")).toString(QStringLiteral("within_std")));
     const QJsonObject t = o.value(QLatin1String("transfer")).toObject();
