@@ -145,7 +145,7 @@ nlohmann::json parseJsonOrEmpty(const std::string &text)
 nlohmann::json runJson(const RunRecord &r)
 {
     return {{"id", r.id},
-            {"kind", r.kind},
+            {"kind", runKindName(r.kind)},
             {"status", r.status},
             {"task", r.task},
             {"seed", r.seed},
@@ -458,7 +458,7 @@ void addTransferCommand(CLI::App &app)
 struct TicketsOptions
 {
     std::string db, task, kind = runKindName(RunKind::Imp), criterion = "within_std", metric = kMainMetric,
-                format = "text";
+                          format = "text";
 };
 
 void printTicketSummary(const TicketSummary &s, const std::string &format)
@@ -493,7 +493,8 @@ void showTickets(const TicketsOptions &o)
     // Task names in any case; an unknown task, metric or a kind without runs is an error.
     const std::string task = resolveStoredTask(*store, o.task);
     requireStoredMetric(*store, o.metric, task);
-    const std::vector<TicketSummary> summaries = summarizeAllTickets(*store, runKindFromName(o.kind), o.criterion, o.metric, task);
+    const std::vector<TicketSummary> summaries =
+        summarizeAllTickets(*store, runKindFromName(o.kind), o.criterion, o.metric, task);
     if (summaries.empty()) {
         std::set<std::string> kinds;
         for (const RunRecord &r : store->runs())

@@ -139,7 +139,8 @@ int main(int argc, char **argv)
                 round.runId = id;
                 round.round = k;
                 round.sparsity = 0.1 * k;
-                round.devMetricsJson = nlohmann::json{{"accuracy", 0.8 - 0.01 * k}, {tl::kMainMetric, 0.8 - 0.01 * k}}.dump();
+                round.devMetricsJson =
+                    nlohmann::json{{"accuracy", 0.8 - 0.01 * k}, {tl::kMainMetric, 0.8 - 0.01 * k}}.dump();
                 std::vector<tl::CurvePoint> curve;
                 for (int step = 0; step < 100; ++step)
                     curve.push_back({k, step * 10, 0.7, 2e-5});

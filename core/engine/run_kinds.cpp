@@ -2,6 +2,8 @@
 
 #include <iterator>
 
+#include <nlohmann/json.hpp>
+
 #include "util/error.h"
 
 namespace tl {
@@ -91,6 +93,18 @@ std::optional<RunEventType> findRunEventType(const std::string &name)
         if (name == kEventNames[i])
             return static_cast<RunEventType>(i);
     return std::nullopt;
+}
+
+void to_json(nlohmann::json &j, RunKind kind)
+{
+    j = runKindName(kind);
+}
+
+void from_json(const nlohmann::json &j, RunKind &kind)
+{
+    if (!j.is_string())
+        throw Error("run kind: expected a name (" + runKindNames().front() + ", ...), got " + j.dump());
+    kind = runKindFromName(j.get<std::string>());
 }
 
 } // namespace tl

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace tl {
 
 enum class RunKind
@@ -53,6 +55,11 @@ RunKind runKindFromName(const std::string &name, const std::string &what = "run 
 std::vector<std::string> runKindNames(bool specOnly = false);
 /// The kinds whose baselineOf is `kind`, in table order.
 std::vector<RunKind> baselinesOf(RunKind kind);
+
+/// JSON holds a kind as its name, never its number: {"kind": "imp"}. Reading an unknown name
+/// throws tl::Error naming the known kinds.
+void to_json(nlohmann::json &j, RunKind kind);
+void from_json(const nlohmann::json &j, RunKind &kind);
 
 /// What a running experiment reports (RunEvent::type). Tick: sent after every training step
 /// with no new numbers, only so that a cancel takes effect within one step; never printed.

@@ -25,10 +25,10 @@ struct Table2Row
 {
     std::string task, metric;
     Cell full;
-    std::optional<double> ticketSparsity;                ///< highest sparsity meeting the study's criterion
-    std::optional<double> strictSparsity;                ///< the same under "match" (mean >= full mean)
-    double comparedAt = 0;                               ///< the ticket's sparsity, else IMP's highest
-    Cell imp;                                            ///< at comparedAt
+    std::optional<double> ticketSparsity;            ///< highest sparsity meeting the study's criterion
+    std::optional<double> strictSparsity;            ///< the same under "match" (mean >= full mean)
+    double comparedAt = 0;                           ///< the ticket's sparsity, else IMP's highest
+    Cell imp;                                        ///< at comparedAt
     std::vector<std::pair<RunKind, Cell>> baselines; ///< kind -> cell at comparedAt (study order)
 };
 

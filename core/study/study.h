@@ -81,9 +81,9 @@ struct StudySpec
 /// One run of a plan.
 struct PlannedRun
 {
-    std::string key;  ///< "RTE/imp/s0"
+    std::string key; ///< "RTE/imp/s0"
     RunKind kind = RunKind::Imp;
-    std::string task; ///< the task it trains on (the target of a transfer)
+    std::string task;       ///< the task it trains on (the target of a transfer)
     std::string sourceTask; ///< transfer: the task whose ticket it uses; else empty
     uint64_t seed = 0;
     std::vector<std::string> dependsOn; ///< keys

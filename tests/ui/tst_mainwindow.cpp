@@ -233,7 +233,8 @@ private Q_SLOTS:
         for (int i = 0; i < spies.size(); ++i) {
             FigurePanel *p = w.figurePanels()[i];
             QTRY_VERIFY_WITH_TIMEOUT(spies[i]->count() > 0, 10000);
-            QVERIFY2(spies[i]->last()[0].toString().isEmpty(), qPrintable(p->figureName() + QStringLiteral(": ") + spies[i]->last()[0].toString()));
+            QVERIFY2(spies[i]->last()[0].toString().isEmpty(),
+                     qPrintable(p->figureName() + QStringLiteral(": ") + spies[i]->last()[0].toString()));
             plots[p->figureName()] = p->plot();
         }
         qDeleteAll(spies);

@@ -68,7 +68,8 @@ private Q_SLOTS:
         QVERIFY2(d.validate().isEmpty(), qPrintable(d.validate().join(QLatin1Char('\n'))));
         // What the form produces is a spec the engine accepts, with the defaults of RunSpec.
         const QJsonObject out = d.spec();
-        const RunSpec parsed = RunSpec::fromJson(nlohmann::json::parse(QJsonDocument(out).toJson().toStdString()), "form");
+        const RunSpec parsed =
+            RunSpec::fromJson(nlohmann::json::parse(QJsonDocument(out).toJson().toStdString()), "form");
         QCOMPARE(parsed.kind, tl::RunKind::Imp);
         QCOMPARE(parsed.task, std::string("SST-2"));
         QCOMPARE(parsed.train.lr, 2e-5);

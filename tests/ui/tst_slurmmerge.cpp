@@ -66,7 +66,8 @@ private Q_SLOTS:
         writeStore(out + QStringLiteral("/stores/SST-2_imp_s0.db"), {{RunKind::Imp, 0, {0.90, 0.88}}});
         writeStore(out + QStringLiteral("/stores/SST-2_imp_s1.db"), {{RunKind::Imp, 1, {0.92, 0.90}}}, true);
         writeStore(out + QStringLiteral("/stores/SST-2_full_s0.db"), {{RunKind::Full, 0, {0.91}}});
-        writeStore(lab, {{RunKind::Imp, 0, {0.90, 0.88}}, {RunKind::Full, 1, {0.93}}}); // the lab has one of them already
+        writeStore(lab,
+                   {{RunKind::Imp, 0, {0.90, 0.88}}, {RunKind::Full, 1, {0.93}}}); // the lab has one of them already
 
         MainWindow w;
         QVERIFY(w.openDatabase(lab));

@@ -199,11 +199,14 @@ QVariant JobQueue::data(const QModelIndex &index, int role) const
         return running || p.runId
                    ? QStringLiteral("%1/%2 (%3%)").arg(p.round).arg(p.rounds).arg(p.sparsity * 100, 0, 'f', 1)
                    : QString();
-    case ProgressColumn: return QStringLiteral("%1%").arg(int(j->fractionDone() * 100));
+    case ProgressColumn:
+        return QStringLiteral("%1%").arg(int(j->fractionDone() * 100));
     case EtaColumn:
         return running && p.etaSeconds > 0 ? QString::fromStdString(formatDuration(p.etaSeconds)) : QString();
-    case LossColumn: return p.step > 0 ? QString::number(p.loss, 'f', 4) : QString();
-    default: return {};
+    case LossColumn:
+        return p.step > 0 ? QString::number(p.loss, 'f', 4) : QString();
+    default:
+        return {};
     }
 }
 

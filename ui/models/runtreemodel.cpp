@@ -35,7 +35,10 @@ struct RunTreeModel::Node
 
 namespace {
 
-QString percent(double fraction) { return QString::number(fraction * 100.0, 'f', 1) + QLatin1Char('%'); }
+QString percent(double fraction)
+{
+    return QString::number(fraction * 100.0, 'f', 1) + QLatin1Char('%');
+}
 
 } // namespace
 

@@ -90,7 +90,8 @@ StudyGrid loadStudyGrid(const QString &studyPath, const QString &dbPath)
         // Table 2, as report.md lays it out. A cell waits for every run its value depends on:
         // the full model (or IMP's dense round without full runs), IMP (the ticket's sparsity,
         // where the baselines are read) and its own kind.
-        const bool hasFull = std::find(study.baselines.begin(), study.baselines.end(), RunKind::Full) != study.baselines.end();
+        const bool hasFull =
+            std::find(study.baselines.begin(), study.baselines.end(), RunKind::Full) != study.baselines.end();
         const RunKind fullKind = hasFull ? RunKind::Full : RunKind::Imp;
         g.columns = {QStringLiteral("Task"),   QStringLiteral("Metric"), QStringLiteral("Full model"),
                      QStringLiteral("Ticket"), QStringLiteral("Strict"), QStringLiteral("IMP")};
@@ -133,8 +134,8 @@ StudyGrid loadStudyGrid(const QString &studyPath, const QString &dbPath)
                     }
                     QStringList missing = missingOf(plan, status, target, {RunKind::Imp, fullKind});
                     for (size_t i = 0; i < plan.size(); ++i)
-                        if (plan[i].kind == RunKind::Transfer && plan[i].sourceTask == source && plan[i].task == target &&
-                            status[i] != PlanStatus::Done)
+                        if (plan[i].kind == RunKind::Transfer && plan[i].sourceTask == source &&
+                            plan[i].task == target && status[i] != PlanStatus::Done)
                             missing.prepend(qs(plan[i].key));
                     const auto it = std::find_if(report.transfers.begin(), report.transfers.end(), [&](const auto &t) {
                         return t.source == source && t.target == target;

@@ -58,8 +58,8 @@ Figure buildHeadSurvival(const ExperimentStore &store, const FigureRequest &requ
                                   QString::number(h.layer), QString::number(h.head), QString::number(h.total),
                                   QString::number(h.kept), fig::csvNumber(h.fraction()),
                                   QString::number(h.fraction() > request.headThreshold ? 1 : 0)});
-        f.heatmaps.push_back(
-            headSurvivalPanel(survival, fig::runLabel(run) + QStringLiteral(", round %1").arg(round), request.headThreshold));
+        f.heatmaps.push_back(headSurvivalPanel(survival, fig::runLabel(run) + QStringLiteral(", round %1").arg(round),
+                                               request.headThreshold));
     }
     return f;
 }

@@ -192,11 +192,12 @@ void SeedRun::loadSource()
         // They train the masks of every round of an IMP run from other weights: the figures
         // label them runKindLabel(): "IMP mask + random init" / "IMP mask + shuffled weights".
         if (sourceRun->kind != RunKind::Imp)
-            throw Error(m_store.path() + ": " + name + " is a " + runKindName(sourceRun->kind) + " run; kind \"" + runKindName(m_spec.kind) +
-                        "\" needs the masks of an imp run");
+            throw Error(m_store.path() + ": " + name + " is a " + runKindName(sourceRun->kind) + " run; kind \"" +
+                        runKindName(m_spec.kind) + "\" needs the masks of an imp run");
         if (sourceRun->status != "done")
             throw Error(m_store.path() + ": " + name + " is " + sourceRun->status + ", not done; kind \"" +
-                        runKindName(m_spec.kind) + "\" follows all of its rounds, so finish it first (run its spec again)");
+                        runKindName(m_spec.kind) +
+                        "\" follows all of its rounds, so finish it first (run its spec again)");
     }
     const auto blob = m_store.pruneOrder(m_sourceRunId);
     if (!blob)

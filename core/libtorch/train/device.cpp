@@ -1,5 +1,10 @@
 #include "libtorch/train/device.h"
 
+#include <dlfcn.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 #include <cstdlib>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -40,6 +45,33 @@ void tuneAllocatorForTraining()
     mallopt(M_MMAP_MAX, 0);             // no per-allocation mmap: big tensors come from the heap and are reused
     mallopt(M_TRIM_THRESHOLD, 1 << 30); // and the heap is not shrunk after every step
 #endif
+}
+
+std::string blasCoreName()
+{
+    using GetCoreName = char *(*)();
+    if (auto get = reinterpret_cast<GetCoreName>(::dlsym(RTLD_DEFAULT, "openblas_get_corename")))
+        if (const char *name = get())
+            return name;
+    return {};
+}
+
+std::string betterBlasCore()
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (std::getenv("OPENBLAS_CORETYPE") || blasCoreName() != "Prescott")
+        return {};
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) {
+        // avx512bf16 is not among GCC 12's __builtin_cpu_supports names: CPUID leaf 7, sub-leaf 1, EAX bit 5.
+        unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+        const bool bf16 = __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 5));
+        return bf16 ? "Cooperlake" : "SkylakeX";
+    }
+    if (__builtin_cpu_supports("avx2"))
+        return "Haswell";
+#endif
+    return {};
 }
 
 void setThreads(int n)
