@@ -8,6 +8,8 @@
 #include <QString>
 #include <QtTest>
 
+#include <functional>
+
 namespace tltest {
 
 /// The shared real data (GLUE, vocab, corpus): $TICKETLAB_DATA, else ../shared/data
@@ -67,6 +69,25 @@ inline CliResult runCli(const QStringList &args, int timeoutMs = 600000)
     r.out = p.readAllStandardOutput();
     r.err = p.readAllStandardError();
     return r;
+}
+
+/// Starts ticketlab-cli with `args` (they should ask for `--progress json`), reads its event
+/// lines until `when` holds for one, then SIGKILLs it and waits for it to end. False when the
+/// process ended or said nothing for timeoutMs first.
+inline bool killCliWhen(const QStringList &args, const std::function<bool(const QJsonObject &)> &when,
+                        int timeoutMs = 120000)
+{
+    QProcess p;
+    p.start(QStringLiteral(TICKETLAB_CLI), args);
+    if (!p.waitForStarted())
+        return false;
+    bool seen = false;
+    while (!seen && (p.canReadLine() || p.waitForReadyRead(timeoutMs)))
+        while (!seen && p.canReadLine())
+            seen = when(QJsonDocument::fromJson(p.readLine()).object());
+    p.kill(); // SIGKILL; a no-op once it ended (::kill(processId()) then would be kill(0): the test itself)
+    p.waitForFinished();
+    return seen && p.exitStatus() == QProcess::CrashExit;
 }
 
 /// `ticketlab-cli show RUN --db DB --format json`: the run with its rounds.

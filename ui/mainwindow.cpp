@@ -484,6 +484,10 @@ void MainWindow::exportAllFigures()
         return;
     QStringList failures;
     int written = 0;
+    QApplication::setOverrideCursor(Qt::WaitCursor); // hidden views compute their figures now
+    for (FigurePanel *p : m_figures)
+        p->ensureComputed();
+    QApplication::restoreOverrideCursor();
     for (FigurePanel *p : m_figures) {
         for (const QString &suffix : {QStringLiteral("pdf"), QStringLiteral("svg"), QStringLiteral("png")}) {
             QString error;

@@ -1,5 +1,6 @@
 #include "store/experiment_store.h"
 
+#include <cctype>
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -258,6 +259,9 @@ std::unique_ptr<ExperimentStore> ExperimentStore::open(const std::string &path)
     // network filesystems) SQLite keeps its rollback journal: still correct, only readers and
     // the writer then wait on each other.
     exec(db.get(), path, "cannot switch to WAL mode", "PRAGMA journal_mode = WAL");
+    // A committed round must survive a power loss: in WAL mode the default (NORMAL) may lose
+    // the last commits; FULL syncs the log at every commit (one fsync per round: nothing).
+    exec(db.get(), path, "cannot set synchronous mode", "PRAGMA synchronous = FULL");
 
     if (version < storeschema::currentVersion())
         storeschema::migrate(db.get(), path);
@@ -665,6 +669,15 @@ std::string ExperimentStore::checkpointFile(int64_t runId, int round) const
     return (std::filesystem::path(checkpointFolder(m_path)) /
             (checkpointStem(runId) + std::to_string(round) + ".safetensors"))
         .string();
+}
+
+std::string ExperimentStore::pragma(const std::string &name) const
+{
+    for (char c : name)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_')
+            throw Error(m_path + ": not a pragma name: " + name);
+    Statement s(m_db, m_path, "pragma(" + name + ")", "PRAGMA " + name);
+    return s.step() ? s.text(0) : std::string();
 }
 
 std::optional<ModelRecord> ExperimentStore::model(int64_t id) const

@@ -196,6 +196,10 @@ public:
     /// The ids of the transfer runs made from run id.
     std::vector<int64_t> transfersFrom(int64_t id) const;
 
+    /// The first value of `PRAGMA name` as text ("synchronous" -> "2" for FULL, "integrity_check"
+    /// -> "ok"): for diagnostics and tests. name must be a plain pragma name.
+    std::string pragma(const std::string &name) const;
+
     /// Where runs keep their task-head checkpoints: "<db>.checkpoints". One file per run and
     /// round, checkpointFile(); a run's other files there start with the same name.
     static std::string checkpointFolder(const std::string &dbPath);

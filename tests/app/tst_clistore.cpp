@@ -24,8 +24,6 @@ Result cli(const QStringList &args)
     return tltest::runCli(args);
 }
 
-#define EXPECT_OK(r) QVERIFY2((r).exitCode == 0, (r).err.right(2000).constData())
-
 } // namespace
 
 class TestCliStore : public QObject

@@ -152,28 +152,41 @@ private Q_SLOTS:
                     .exitCode != 0);
     }
 
+    void twoProcessesOnOneSpecMakeOneRunEach()
+    {
+        // Both start at once: the second waits for each seed the first is running, then finds
+        // it done. Never two copies of a run; the store stays sound.
+        const QString db = path(QStringLiteral("together.db")), reference = path(QStringLiteral("alone.db"));
+        EXPECT_OK(cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), reference}));
+        const QStringList args = {QStringLiteral("run"),        m_spec,
+                                  QStringLiteral("--db"),       db,
+                                  QStringLiteral("--progress"), QStringLiteral("json")};
+        QProcess a, b;
+        a.start(QStringLiteral(TICKETLAB_CLI), args);
+        b.start(QStringLiteral(TICKETLAB_CLI), args);
+        QVERIFY(a.waitForFinished(600000) && b.waitForFinished(600000));
+        const QByteArray errA = a.readAllStandardError(), errB = b.readAllStandardError();
+        QVERIFY2(a.exitStatus() == QProcess::NormalExit && a.exitCode() == 0, errA.constData());
+        QVERIFY2(b.exitStatus() == QProcess::NormalExit && b.exitCode() == 0, errB.constData());
+        QVERIFY2((errA + errB).contains("another process is running spec"), (errA + errB).constData());
+        QCOMPARE(runs(db).size(), 2);
+        const Snapshot together = snapshot(db), alone = snapshot(reference);
+        QCOMPARE(together.seeds, alone.seeds);
+        QCOMPARE(together.rounds, alone.rounds);
+        QVERIFY(together.orders == alone.orders);
+        QCOMPARE(tl::ExperimentStore::open(db.toStdString())->pragma("integrity_check"), std::string("ok"));
+    }
+
     void resumesAfterSeedOneWasKilled()
     {
         // The case: killed while seed 1 trains, run again: seed 0 is not run twice.
         const QString db = path(QStringLiteral("seed1.db"));
-        QProcess p;
-        p.start(QStringLiteral(TICKETLAB_CLI), {QStringLiteral("run"), m_spec, QStringLiteral("--db"), db,
-                                                QStringLiteral("--progress"), QStringLiteral("json")});
-        QVERIFY(p.waitForStarted());
-        bool inSeed1 = false;
-        QByteArray buffer;
-        while (!inSeed1 && p.waitForReadyRead(60000)) {
-            buffer += p.readAllStandardOutput();
-            for (const QByteArray &line : buffer.split('\n')) {
-                const QJsonObject e = QJsonDocument::fromJson(line).object();
-                if (e[QStringLiteral("event")].toString() == QLatin1String("progress") &&
-                    e[QStringLiteral("run")].toInt() == 2)
-                    inSeed1 = true;
-            }
-        }
-        QVERIFY(inSeed1);
-        p.kill(); // SIGKILL; a no-op once it ended (::kill(processId()) then was kill(0): the test itself)
-        p.waitForFinished();
+        QVERIFY(tltest::killCliWhen({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db,
+                                     QStringLiteral("--progress"), QStringLiteral("json")},
+                                    [](const QJsonObject &e) {
+                                        return e[QStringLiteral("event")].toString() == QLatin1String("progress") &&
+                                               e[QStringLiteral("run")].toInt() == 2;
+                                    }));
         const Result resumed = cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db,
                                     QStringLiteral("--progress"), QStringLiteral("json")});
         EXPECT_OK(resumed);

@@ -416,26 +416,13 @@ private Q_SLOTS:
         const QString reference = path(QStringLiteral("reference.db")), killed = path(QStringLiteral("killed.db"));
         EXPECT_OK(cli({QStringLiteral("run"), spec, QStringLiteral("--db"), reference}));
 
-        QProcess p;
-        p.start(QStringLiteral(TICKETLAB_CLI), {QStringLiteral("run"), spec, QStringLiteral("--db"), killed,
-                                                QStringLiteral("--progress"), QStringLiteral("json")});
-        QVERIFY(p.waitForStarted());
         // Kill in the middle of round 2's training: rounds 0 and 1 are committed, round 2 is not.
-        bool inRound2 = false;
-        QByteArray buffer;
-        while (!inRound2 && p.waitForReadyRead(120000)) {
-            buffer += p.readAllStandardOutput();
-            for (const QByteArray &line : buffer.split('\n')) {
-                const QJsonObject e = QJsonDocument::fromJson(line).object();
-                if (e[QStringLiteral("event")].toString() == QLatin1String("progress") &&
-                    e[QStringLiteral("round")].toInt() == 2)
-                    inRound2 = true;
-            }
-        }
-        QVERIFY(inRound2);
-        p.kill(); // SIGKILL; a no-op once it ended (::kill(processId()) then was kill(0): the test itself)
-        p.waitForFinished();
-        QCOMPARE(p.exitStatus(), QProcess::CrashExit);
+        QVERIFY(tltest::killCliWhen({QStringLiteral("run"), spec, QStringLiteral("--db"), killed,
+                                     QStringLiteral("--progress"), QStringLiteral("json")},
+                                    [](const QJsonObject &e) {
+                                        return e[QStringLiteral("event")].toString() == QLatin1String("progress") &&
+                                               e[QStringLiteral("round")].toInt() == 2;
+                                    }));
         const QJsonObject partial = tltest::showRun(killed, 1);
         QCOMPARE(partial[QStringLiteral("status")].toString(), QStringLiteral("running"));
         QCOMPARE(partial[QStringLiteral("rounds")].toArray().size(), 2);

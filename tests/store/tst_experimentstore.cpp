@@ -9,6 +9,18 @@ class TestExperimentStore : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void commitsSurvivePowerLoss()
+    {
+        // WAL with synchronous=FULL: every commit is synced to the log before it returns.
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        auto store = tl::ExperimentStore::open(dir.filePath(QStringLiteral("lab.db")).toStdString());
+        QCOMPARE(store->pragma("journal_mode"), std::string("wal"));
+        QCOMPARE(store->pragma("synchronous"), std::string("2")); // FULL
+        QCOMPARE(store->pragma("integrity_check"), std::string("ok"));
+        QVERIFY_THROWS_EXCEPTION(tl::Error, store->pragma("synchronous = OFF"));
+    }
+
     void roundTripAfterReopen()
     {
         QTemporaryDir dir;

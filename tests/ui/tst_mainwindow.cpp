@@ -229,9 +229,22 @@ private Q_SLOTS:
         QVERIFY(w.openDatabase(m_db));
         QTRY_COMPARE_WITH_TIMEOUT(w.browser()->model()->rowCount(), 1, 10000);
         QCOMPARE(w.figurePanels().size(), figureNames().size());
+        // Only the figure on screen is computed; the others wait until their tab is shown.
+        FigurePanel *shown = qobject_cast<FigurePanel *>(w.tabs()->currentWidget());
+        QVERIFY(shown);
+        QTRY_VERIFY_WITH_TIMEOUT(shown->computeCount() > 0 && !shown->figure().name.isEmpty(), 10000);
+        QTest::qWait(300); // longer than the throttle: a hidden panel that was going to compute has started
+        for (FigurePanel *p : w.figurePanels())
+            QCOMPARE(p->computeCount(), p == shown ? 1 : 0);
+        // An export of every figure computes a hidden one on the spot.
+        FigurePanel *hidden = w.figurePanels().last();
+        hidden->ensureComputed();
+        QCOMPARE(hidden->computeCount(), 1);
+        QCOMPARE(hidden->figure().name, hidden->figureName());
         QMap<QString, QCustomPlot *> plots;
         for (int i = 0; i < spies.size(); ++i) {
             FigurePanel *p = w.figurePanels()[i];
+            w.tabs()->setCurrentWidget(p);
             QTRY_VERIFY_WITH_TIMEOUT(spies[i]->count() > 0, 10000);
             QVERIFY2(spies[i]->last()[0].toString().isEmpty(),
                      qPrintable(p->figureName() + QStringLiteral(": ") + spies[i]->last()[0].toString()));
@@ -263,6 +276,7 @@ private Q_SLOTS:
             if (p->figureName() == QLatin1String("head-survival"))
                 heads = p;
         QVERIFY(heads);
+        w.tabs()->setCurrentWidget(heads);
         w.browser()->selectRuns({m_lab.impSst0, m_lab.impRte});
         QTRY_VERIFY_WITH_TIMEOUT(heads->figure().heatmaps.size() == 2, 10000);
         // Both runs at their last round: SST-2 seed 0 at round 3, RTE at round 2.

@@ -31,6 +31,21 @@ bool usesRound(const QString &name)
            name == QLatin1String("overlap-matrix");
 }
 
+/// buildFigure(), with an error as a figure whose note says it (maxRound -2).
+Figure computeFigure(const QString &name, const FigureRequest &req)
+{
+    try {
+        return buildFigure(name, req);
+    } catch (const std::exception &e) {
+        Figure f;
+        f.name = name;
+        f.title = figureDisplayName(name);
+        f.note = QString::fromUtf8(e.what());
+        f.maxRound = -2; // marks an error
+        return f;
+    }
+}
+
 } // namespace
 
 FigurePanel::FigurePanel(const QString &figureName, QWidget *parent) : QWidget(parent), m_name(figureName)
@@ -120,8 +135,21 @@ void FigurePanel::refresh()
 
 void FigurePanel::schedule()
 {
+    if (!isVisible()) {
+        m_stale = true; // showEvent() computes
+        return;
+    }
     if (!m_throttle->isActive())
         m_throttle->start();
+}
+
+void FigurePanel::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    if (m_stale) {
+        m_stale = false;
+        schedule();
+    }
 }
 
 FigureRequest FigurePanel::request() const
@@ -145,23 +173,32 @@ void FigurePanel::compute()
         m_pending = true; // coalesce: one more computation when this one ends
         return;
     }
-    m_watcher.setFuture(QtConcurrent::run([name = m_name, req = request()]() -> Figure {
-        try {
-            return buildFigure(name, req);
-        } catch (const std::exception &e) {
-            Figure f;
-            f.name = name;
-            f.title = figureDisplayName(name);
-            f.note = QString::fromUtf8(e.what());
-            f.maxRound = -2; // marks an error
-            return f;
-        }
-    }));
+    ++m_computeCount;
+    m_watcher.setFuture(
+        QtConcurrent::run([name = m_name, req = request()]() -> Figure { return computeFigure(name, req); }));
+}
+
+void FigurePanel::ensureComputed()
+{
+    m_watcher.waitForFinished();
+    if (!m_stale && m_computeCount > 0 && !m_pending)
+        return;
+    m_stale = m_pending = false;
+    ++m_computeCount;
+    showFigure(computeFigure(m_name, request()));
 }
 
 void FigurePanel::computed()
 {
-    Figure f = m_watcher.result();
+    showFigure(m_watcher.result());
+    if (m_pending) {
+        m_pending = false;
+        schedule();
+    }
+}
+
+void FigurePanel::showFigure(Figure f)
+{
     const bool failed = f.maxRound == -2;
     if (failed)
         f.maxRound = -1;
@@ -185,10 +222,6 @@ void FigurePanel::computed()
     m_status->setText(failed ? QStringLiteral("<span style='color:#b2182b'>%1</span>").arg(m_lastError.toHtmlEscaped())
                              : QString());
     Q_EMIT updated(m_lastError);
-    if (m_pending) {
-        m_pending = false;
-        schedule();
-    }
 }
 
 void FigurePanel::exportWithDialog()

@@ -17,7 +17,9 @@ namespace tl::ui {
 /// One figure as a view: a QCustomPlot with the controls that figure takes (round slider,
 /// head threshold, matrix type) and Export. The figure is computed from the store on a worker
 /// thread; requests that arrive while one is computing are coalesced, and redraws are
-/// throttled, so the UI never waits on the database.
+/// throttled, so the UI never waits on the database. A hidden panel (another tab) computes
+/// nothing: it is marked stale and computes when it is shown, so that opening a large lab
+/// costs one figure, not all of them.
 class FigurePanel : public QWidget
 {
     Q_OBJECT
@@ -37,15 +39,24 @@ public:
     void exportWithDialog();
     /// Milliseconds the last drawFigure + replot took.
     double lastDrawMs() const { return m_lastDrawMs; }
+    /// Computes and draws the figure now, on this thread, if it is stale or was never computed
+    /// (a hidden panel's): for exports of every figure.
+    void ensureComputed();
+    /// Figures computed so far (a hidden panel computes none).
+    int computeCount() const { return m_computeCount; }
 
 Q_SIGNALS:
     /// A figure was computed and drawn (or failed: error non-empty).
     void updated(const QString &error);
 
+protected:
+    void showEvent(QShowEvent *event) override;
+
 private:
     void schedule();
     void compute();
     void computed();
+    void showFigure(Figure f);
     FigureRequest request() const;
 
     QString m_name, m_db;
@@ -60,6 +71,8 @@ private:
     QFutureWatcher<Figure> m_watcher;
     QString m_lastError;
     bool m_pending = false;
+    bool m_stale = false; ///< a computation was asked for while hidden
+    int m_computeCount = 0;
     int m_maxRound = 0;
     Figure m_figure;
     double m_lastDrawMs = 0;

@@ -22,6 +22,7 @@
 #include "store/experiment_store.h"
 #include "libtorch/train/device.h"
 #include "util/error.h"
+#include "util/fileio.h"
 
 namespace fs = std::filesystem;
 
@@ -95,7 +96,8 @@ void removeEmptyDatabase(const std::string &dbPath)
     std::error_code ec;
     for (const char *suffix : {"", "-wal", "-shm", "-journal"})
         fs::remove(dbPath + suffix, ec);
-    fs::remove(ExperimentStore::checkpointFolder(dbPath), ec); // only when empty
+    fs::remove_all(ExperimentStore::checkpointFolder(dbPath) + "/locks", ec); // a new lab's run locks
+    fs::remove(ExperimentStore::checkpointFolder(dbPath), ec);                // only when empty
 }
 
 class SeedRun
@@ -496,6 +498,24 @@ RunOutcome executeRunSpec(const RunSpec &spec, const std::string &dbPath, const 
     RunOutcome outcome;
     try {
         for (uint64_t seed : spec.seeds) {
+            // One process at a time runs a (spec, seed) of a database: another one waits here
+            // (and then finds the run done or resumes it) instead of starting a second copy.
+            const FileLock lock = FileLock::acquire(
+                ExperimentStore::checkpointFolder(dbPath) + "/locks/" + specHash + "-seed-" + std::to_string(seed) +
+                    ".lock",
+                [&] {
+                    std::fprintf(stderr, "%s: another process is running spec %s seed %llu; waiting for it\n",
+                                 dbPath.c_str(), specHash.c_str(), static_cast<unsigned long long>(seed));
+                },
+                [&] {
+                    RunEvent tick; // lets the caller cancel the wait, as a step of training would
+                    tick.type = RunEventType::Tick;
+                    return !onEvent || onEvent(tick);
+                });
+            if (!lock.locked()) {
+                outcome.cancelled = true;
+                break;
+            }
             const std::optional<RunRecord> existing = store->findRun(specHash, seed);
             // Exact resume needs the thread count the run started with: a spec that leaves it
             // to LibTorch gets the recorded one (the default may differ on this machine).

@@ -11,17 +11,6 @@
 #include "util/error.h"
 
 namespace tl {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double secondsSince(Clock::time_point t)
-{
-    return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-} // namespace
-
 torch::Tensor taskLoss(const torch::Tensor &logits, const torch::Tensor &labels, bool regression)
 {
     if (regression)
@@ -59,7 +48,7 @@ FinetuneResult finetune(BertNet &net, const BertTokenizer &tokenizer, const Task
     ProgressMeter meter(totalSteps);
 
     for (int epoch = 1; epoch <= options.epochs && stepper.stepCount() < totalSteps; ++epoch) {
-        const auto epochStart = Clock::now();
+        const auto epochStart = TrainClock::now();
         std::iota(order.begin(), order.end(), 0);
         std::shuffle(order.begin(), order.end(), rng);
         net->train();

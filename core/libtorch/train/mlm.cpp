@@ -16,17 +16,6 @@
 namespace fs = std::filesystem;
 
 namespace tl {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double secondsSince(Clock::time_point t)
-{
-    return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-} // namespace
-
 std::vector<std::string> corpusFiles(const std::string &path)
 {
     std::error_code ec;
@@ -183,7 +172,7 @@ MlmResult trainMlm(BertNet &net, const Vocab &vocab, const MlmCorpus &corpus, co
     torch::manual_seed(t.seed);
     net->to(device);
     MlmResult result;
-    const auto start = Clock::now();
+    const auto start = TrainClock::now();
     result.before = evaluateMlm(net, vocab, corpus.eval, options);
 
     const int64_t batchesPerEpoch = (static_cast<int64_t>(corpus.train.size()) + t.batchSize - 1) / t.batchSize;

@@ -7,6 +7,14 @@
 
 namespace tl {
 
+using TrainClock = std::chrono::steady_clock;
+
+/// Seconds since `t` on TrainClock (epoch and run durations).
+inline double secondsSince(TrainClock::time_point t)
+{
+    return std::chrono::duration<double>(TrainClock::now() - t).count();
+}
+
 /// Accumulates training steps between two progress reports and turns them into a
 /// TrainProgress (mean loss of the window, throughput, ETA from the whole run's pace).
 class ProgressMeter
