@@ -1,5 +1,6 @@
 // ticketlab-cli: the headless front end of the TicketLab engine, for servers and clusters.
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -44,6 +45,9 @@ void setLoadTimeEnvironment(char **argv)
 int main(int argc, char **argv)
 {
     setLoadTimeEnvironment(argv);
+    // Over a file-size limit (ulimit -f) a write fails with EFBIG, as on a full disk, and the
+    // run reports it, instead of the process being killed by SIGXFSZ mid-commit.
+    std::signal(SIGXFSZ, SIG_IGN);
     tl::tuneAllocatorForTraining();
     CLI::App app{"TicketLab: lottery tickets in pre-trained BERT (headless engine)", "ticketlab-cli"};
     app.set_version_flag("--version", std::string("ticketlab-cli ") + TICKETLAB_VERSION);

@@ -30,7 +30,7 @@ const char *const kRunColumns = "id, kind, status, spec_json, spec_hash, seed, m
 
 [[noreturn]] void failSql(sqlite3 *db, const std::string &path, const std::string &what)
 {
-    fail(path, what + ": " + sqlite3_errmsg(db));
+    fail(path, what + ": " + storeschema::errorText(db));
 }
 
 struct DbCloser

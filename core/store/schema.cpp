@@ -1,5 +1,6 @@
 #include "store/schema.h"
 
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 
@@ -8,6 +9,19 @@
 #include "util/error.h"
 
 namespace tl::storeschema {
+
+std::string errorText(sqlite3 *db, const char *message)
+{
+    std::string text = message ? message : sqlite3_errmsg(db);
+    const int code = sqlite3_extended_errcode(db), primary = code & 0xff;
+    if (primary != SQLITE_IOERR && primary != SQLITE_FULL && primary != SQLITE_CANTOPEN)
+        return text;
+    if (sqlite3_system_errno(db) != 0)
+        text += std::string(" (") + std::strerror(sqlite3_system_errno(db)) + ")";
+    else if (primary == SQLITE_FULL || code == SQLITE_IOERR_WRITE || code == SQLITE_IOERR_FSYNC)
+        text += " (a write was cut short: is the disk full, or over a file-size limit?)";
+    return text;
+}
 
 namespace {
 
@@ -144,7 +158,7 @@ StmtHandle prepare(sqlite3 *db, const std::string &path, const std::string &what
     const int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
     StmtHandle handle(stmt);
     if (rc != SQLITE_OK)
-        fail(path, what + ": " + sqlite3_errmsg(db));
+        fail(path, what + ": " + errorText(db));
     return handle;
 }
 
@@ -153,7 +167,7 @@ bool step(sqlite3 *db, sqlite3_stmt *stmt, const std::string &path, const std::s
 {
     const int rc = sqlite3_step(stmt);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        fail(path, what + ": " + sqlite3_errmsg(db));
+        fail(path, what + ": " + errorText(db));
     return rc == SQLITE_ROW;
 }
 
@@ -175,7 +189,7 @@ int readVersion(sqlite3 *db, const std::string &path)
     if ((rc & 0xff) == SQLITE_NOTADB)
         fail(path, std::string("not an SQLite database (") + sqlite3_errmsg(db) + ")");
     if (rc != SQLITE_OK)
-        fail(path, std::string("cannot read the database: ") + sqlite3_errmsg(db));
+        fail(path, std::string("cannot read the database: ") + errorText(db));
 
     bool hasMeta = false;
     bool hasOthers = false;
@@ -229,7 +243,7 @@ void migrate(sqlite3 *db, const std::string &path)
                                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
             const std::string version = std::to_string(m.toVersion);
             if (sqlite3_bind_text(set.get(), 1, version.c_str(), -1, SQLITE_TRANSIENT) != SQLITE_OK)
-                fail(path, what + ": " + sqlite3_errmsg(db));
+                fail(path, what + ": " + errorText(db));
             step(db, set.get(), path, what);
         }
         exec(db, path, "schema migration: cannot commit", "COMMIT");
@@ -243,7 +257,7 @@ void exec(sqlite3 *db, const std::string &path, const std::string &what, const c
 {
     char *message = nullptr;
     if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
-        const std::string text = message ? message : sqlite3_errmsg(db);
+        const std::string text = errorText(db, message);
         sqlite3_free(message);
         throw Error(path + ": " + what + ": " + text);
     }

@@ -33,6 +33,11 @@ int currentVersion();
 /// currentVersion().
 int readVersion(sqlite3 *db, const std::string &path);
 
+/// SQLite's message for the last error on db (or `message`, sqlite3_exec's), with the operating
+/// system's reason where the error came from the filesystem: "disk I/O error (File too large)",
+/// or, for a short write that left no errno, a question about a full disk.
+std::string errorText(sqlite3 *db, const char *message = nullptr);
+
 /// Runs SQL (several statements allowed); on failure throws tl::Error "PATH: WHAT: sqlite's
 /// message". Shared by the migration code and the store.
 void exec(sqlite3 *db, const std::string &path, const std::string &what, const char *sql);

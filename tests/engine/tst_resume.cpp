@@ -177,6 +177,53 @@ private Q_SLOTS:
         QCOMPARE(tl::ExperimentStore::open(db.toStdString())->pragma("integrity_check"), std::string("ok"));
     }
 
+    void fullDiskKeepsEarlierRounds()
+    {
+        // A file-size limit (ulimit -f, as a full disk: writes fail with EFBIG) that the lab
+        // outgrows during the run: a clear error, the committed rounds intact, a sound store, and
+        // once there is room again the run resumes to the uninterrupted result.
+        const QString reference = path(QStringLiteral("roomy.db"));
+        EXPECT_OK(cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), reference}));
+        const qint64 finalKb = QFileInfo(reference).size() / 1024;
+        const Snapshot expected = snapshot(reference);
+        int tried = 0;
+        for (qint64 limitKb = finalKb / 4; limitKb < finalKb * 2; limitKb += finalKb / 8, ++tried) {
+            const QString db = path(QStringLiteral("full-%1.db").arg(limitKb));
+            QProcess p;
+            p.start(QStringLiteral("bash"),
+                    {QStringLiteral("-c"), QStringLiteral("ulimit -f %1; exec \"$0\" \"$@\"").arg(limitKb),
+                     QStringLiteral(TICKETLAB_CLI), QStringLiteral("run"), m_spec, QStringLiteral("--db"), db});
+            QVERIFY(p.waitForFinished(600000));
+            const QByteArray err = p.readAllStandardError();
+            QCOMPARE(p.exitStatus(), QProcess::NormalExit); // not killed by SIGXFSZ
+            if (p.exitCode() == 0 || !QFileInfo::exists(db))
+                continue; // the whole run fit, or not even the database did
+            const QByteArray last = err.trimmed().split('\n').last();
+            QVERIFY2(last.startsWith("error: " + db.toUtf8()) &&
+                         (last.contains("(File too large)") || last.contains("is the disk full")),
+                     last.constData());
+            const Snapshot partial = snapshot(db);
+            int committed = 0;
+            for (const QList<QString> &rounds : partial.rounds)
+                committed += int(rounds.size());
+            if (committed == 0)
+                continue; // failed before the first round: try a larger limit
+            for (int i = 0; i < partial.seeds.size(); ++i) {
+                const int seed = int(expected.seeds.indexOf(partial.seeds[i]));
+                QVERIFY(seed >= 0);
+                QCOMPARE(partial.rounds[i], expected.rounds[seed].mid(0, partial.rounds[i].size()));
+            }
+            QCOMPARE(tl::ExperimentStore::open(db.toStdString())->pragma("integrity_check"), std::string("ok"));
+            EXPECT_OK(cli({QStringLiteral("run"), m_spec, QStringLiteral("--db"), db}));
+            const Snapshot resumed = snapshot(db);
+            QCOMPARE(resumed.seeds, expected.seeds);
+            QCOMPARE(resumed.rounds, expected.rounds);
+            QVERIFY(resumed.orders == expected.orders);
+            return;
+        }
+        QFAIL(qPrintable(QStringLiteral("no file-size limit in %1 tries stopped the run between rounds").arg(tried)));
+    }
+
     void resumesAfterSeedOneWasKilled()
     {
         // The case: killed while seed 1 trains, run again: seed 0 is not run twice.

@@ -13,6 +13,7 @@
 #include <QTimer>
 #include <QtTest>
 
+#include "testruns.h"
 #include "analysis/analysis.h"
 #include "jobs/maskexportjob.h"
 #include "labfixture.h"
@@ -43,20 +44,7 @@ int64_t addLargeRun(const std::string &db)
             k = (x >> 33) % 10 < 7 ? 0 : 1; // 70 % pruned
         }
     order.record(pruned, 1);
-    RunRecord r;
-    r.kind = RunKind::Imp;
-    r.status = "done";
-    r.specJson = "{}";
-    r.specHash = "large";
-    r.task = "SST-2";
-    const int64_t id = store->createRun(r);
-    RoundRecord round;
-    round.runId = id;
-    round.round = 1;
-    round.sparsity = pruned.sparsity();
-    const std::vector<char> blob = encodePruneOrder(order);
-    store->commitRound(round, {}, &blob);
-    return id;
+    return tltest::RunBuilder(RunKind::Imp, "SST-2").order(order).round(1, pruned.sparsity(), 0.9).create(*store);
 }
 
 void compareMasks(const MaskSet &written, const MaskSet &stored)
