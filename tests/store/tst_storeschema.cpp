@@ -1,6 +1,7 @@
 // The experiment store's file: migrations, refusing newer or foreign files, concurrent readers.
 
 #include "storetestutil.h"
+#include "testruns.h"
 
 using namespace storetest;
 
@@ -220,6 +221,34 @@ private Q_SLOTS:
         QVERIFY2(msg.contains(fragment), qPrintable(msg));
         QCOMPARE(readAll(path), before);
         QVERIFY(sideFiles(path).isEmpty());
+    }
+
+    void refusesTruncatedLab()
+    {
+        // A lab cut short (a copy that ran out of room, a partial download): a clear error, and
+        // the file is left exactly as it was, with no -wal or -shm beside it.
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("cut.db"));
+        {
+            auto store = tl::ExperimentStore::open(path.toStdString());
+            for (uint64_t seed = 0; seed < 20; ++seed)
+                tltest::RunBuilder(tl::RunKind::Imp, "RTE", seed)
+                    .rounds({{0.0, 0.6}, {0.1, 0.59}, {0.2, 0.58}})
+                    .curve(200)
+                    .create(*store);
+        }
+        QByteArray whole = readAll(path);
+        QVERIFY(whole.size() > 16 * 4096);
+        writeAll(path, whole.left(whole.size() / 2));
+        const QByteArray before = readAll(path);
+        const QString msg = errorOf([&] {
+            auto store = tl::ExperimentStore::open(path.toStdString());
+            store->runs();
+        });
+        QVERIFY2(msg.contains(path), qPrintable(msg));
+        QVERIFY2(msg.contains(QStringLiteral("malformed")), qPrintable(msg));
+        QCOMPARE(readAll(path), before);
+        QVERIFY2(sideFiles(path).isEmpty(), qPrintable(sideFiles(path).join(QLatin1Char(' '))));
     }
 
     void cannotOpen()
