@@ -1,6 +1,7 @@
 // RunJob and JobQueue: the real ticketlab-cli on the demo data, progress and completion
 // through signals, Cancel leaving the store consistent, Resume finishing the run.
 
+#include <signal.h>
 #include <QDir>
 #include <QFile>
 #include <QProcess>
@@ -119,6 +120,44 @@ private Q_SLOTS:
         QVERIFY(missingFinished.count() == 1 || missingFinished.wait(10000));
         QCOMPARE(missing.state(), RunJob::State::Failed);
         QVERIFY(missing.errorText().contains(QStringLiteral("could not start")));
+    }
+
+    void killedChildFailsAndResumeFinishes()
+    {
+        // The child dies mid-round (SIGKILL: out of memory, a crash): the queue says so, stays
+        // usable, and Resume continues the same run to its end.
+        const QString db = path(QStringLiteral("killed.db"));
+        const QString spec = writeSpec(QStringLiteral("killed"), 3, 40);
+        JobQueue queue;
+        QSignalSpy finished(&queue, &JobQueue::jobFinished);
+        QSignalSpy roundDone(&queue, &JobQueue::jobRoundDone);
+        const int row = queue.enqueue(spec, db);
+        QVERIFY(roundDone.wait(240000));
+        QSignalSpy progress(&queue, &JobQueue::jobProgress);
+        QVERIFY(progress.wait(60000));
+        const qint64 pid = queue.job(row)->processId();
+        QVERIFY(pid > 0);
+        QCOMPARE(::kill(pid_t(pid), SIGKILL), 0);
+        QVERIFY(finished.wait(120000));
+        QCOMPARE(queue.job(row)->state(), RunJob::State::Failed);
+        QVERIFY2(queue.job(row)->errorText().contains(QStringLiteral("killed or crashed")),
+                 qPrintable(queue.job(row)->errorText()));
+        QVERIFY(queue.isIdle());
+        const qint64 runId = queue.job(row)->runIds().value(0);
+        QVERIFY(runId > 0);
+        const int again = queue.resume(row);
+        QVERIFY(again > row);
+        QSignalSpy resumedStart(queue.job(again), &RunJob::runStarted);
+        QVERIFY(finished.wait(300000));
+        QCOMPARE(queue.job(again)->state(), RunJob::State::Done);
+        QCOMPARE(resumedStart.count(), 1);
+        QCOMPARE(resumedStart[0][0].toLongLong(), runId);
+        QCOMPARE(resumedStart[0][1].toBool(), true);
+        auto store = ExperimentStore::open(db.toStdString());
+        QCOMPARE(store->run(runId)->status, std::string("done"));
+        QCOMPARE(store->rounds(runId).size(), size_t(4));
+        QCOMPARE(store->runs().size(), size_t(1));
+        QCOMPARE(store->pragma("integrity_check"), std::string("ok"));
     }
 
     void cancelKeepsStoreConsistentAndResumeFinishes()

@@ -162,6 +162,11 @@ void RunJob::handleLine(const QByteArray &line)
     }
 }
 
+qint64 RunJob::processId() const
+{
+    return m_process ? m_process->processId() : 0;
+}
+
 void RunJob::onFinished(int exitCode, QProcess::ExitStatus status)
 {
     readOutput();
@@ -182,7 +187,9 @@ void RunJob::onFinished(int exitCode, QProcess::ExitStatus status)
     for (auto it = lines.crbegin(); it != lines.crend() && last.isEmpty(); ++it)
         last = QString::fromUtf8(it->trimmed());
     if (status == QProcess::CrashExit)
-        m_error = QStringLiteral("ticketlab-cli crashed (%1)").arg(last.isEmpty() ? m_process->errorString() : last);
+        m_error = QStringLiteral("ticketlab-cli was killed or crashed (%1); Resume continues the run from its last "
+                                 "finished round")
+                      .arg(last.isEmpty() ? m_process->errorString() : last);
     else
         m_error = last.isEmpty() ? QStringLiteral("ticketlab-cli exited with code %1").arg(exitCode) : last;
     setFinal(State::Failed);

@@ -62,6 +62,8 @@ public:
     QString specPath() const { return m_spec; }
     QString dbPath() const { return m_db; }
     QList<qint64> runIds() const { return m_runIds; }
+    /// The child's process id while it runs (0 otherwise).
+    qint64 processId() const;
     /// Why the job failed: the child's last error line (or the process error).
     QString errorText() const { return m_error; }
     const RunProgress &lastProgress() const { return m_progress; }
