@@ -39,6 +39,16 @@ Cell pointAt(const TicketSummary &s, double sparsity)
     return {};
 }
 
+/// The point of s within 0.005 of sparsity (a study's `at` value against a round's exact
+/// sparsity, a fraction of the prunable count).
+Cell pointNear(const TicketSummary &s, double sparsity)
+{
+    for (const SparsityPoint &p : s.points)
+        if (std::abs(p.sparsity - sparsity) < 0.005)
+            return {p.mean, p.std, p.seeds};
+    return {};
+}
+
 std::string fmt(double v, const char *f = "%.4f")
 {
     char buf[64];
@@ -177,11 +187,15 @@ StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &stud
                          : imp.points.empty() ? 0
                                               : imp.points.back().sparsity;
         row.imp = pointAt(imp, row.comparedAt);
+        for (double s : study.at)
+            row.at.push_back({s, pointNear(imp, s), {}});
         for (RunKind kind : study.baselines) {
             if (kind == RunKind::Full)
                 continue;
             const TicketSummary b = summarizeTicketRuns(store, runsOf(task, kind), full, study.criterion, row.metric);
             row.baselines.emplace_back(kind, pointAt(b, row.comparedAt));
+            for (AtSparsity &a : row.at)
+                a.baselines.emplace_back(kind, pointNear(b, a.sparsity));
         }
         report.rows.push_back(std::move(row));
     }
@@ -347,6 +361,33 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
         for (const auto &[kind, cell] : row.baselines)
             md += " " + cellText(cell) + " |";
         md += "\n";
+    }
+    if (!r.rows.empty() && !r.rows.front().at.empty()) {
+        md += "\n## At the study's baseline sparsities (`at`)\n\nThe baselines were trained at these sparsities "
+              "only; IMP and each baseline there, wherever the ticket is.\n\n| task | sparsity | IMP |";
+        std::string atCsv = "task,metric,sparsity,imp_mean,imp_std,imp_n";
+        for (RunKind k : kinds) {
+            md += " " + baselineTitle(k) + " |";
+            atCsv += "," + runKindName(k) + "_mean," + runKindName(k) + "_std," + runKindName(k) + "_n";
+        }
+        md += "\n|---|---|---|";
+        for (size_t i = 0; i < kinds.size(); ++i)
+            md += "---|";
+        md += "\n";
+        atCsv += "\n";
+        for (const Table2Row &row : r.rows)
+            for (const AtSparsity &a : row.at) {
+                md += "| " + row.task + " | " + percentText(a.sparsity) + " | " + cellText(a.imp) + " |";
+                atCsv += csvField(row.task) + "," + csvField(row.metric) + "," + fmt(a.sparsity, "%.6f") + "," +
+                         csvCells(a.imp);
+                for (const auto &[kind, cell] : a.baselines) {
+                    md += " " + cellText(cell) + " |";
+                    atCsv += "," + csvCells(cell);
+                }
+                md += "\n";
+                atCsv += "\n";
+            }
+        writeFileAtomic((fs::path(outDir) / "at.csv").string(), atCsv);
     }
     if (!r.transfers.empty())
         md +=

@@ -21,6 +21,14 @@ struct Cell
     int n = 0;
 };
 
+/// IMP and the baselines at one of the study's `at` sparsities.
+struct AtSparsity
+{
+    double sparsity = 0;
+    Cell imp;
+    std::vector<std::pair<RunKind, Cell>> baselines; ///< as Table2Row::baselines
+};
+
 struct Table2Row
 {
     std::string task, metric;
@@ -30,6 +38,9 @@ struct Table2Row
     double comparedAt = 0;                           ///< the ticket's sparsity, else IMP's highest
     Cell imp;                                        ///< at comparedAt
     std::vector<std::pair<RunKind, Cell>> baselines; ///< kind -> cell at comparedAt (study order)
+    /// The same comparison at each sparsity of the study's `at` (where its baselines were
+    /// trained, whichever sparsity the ticket turns out to have).
+    std::vector<AtSparsity> at;
 };
 
 struct TransferReportCell
@@ -67,7 +78,8 @@ std::string baselineTitle(RunKind kind);
 /// runs were made with (part of each run's identity) is found from the lab when threads is 0.
 StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &study, int threads = 0);
 
-/// Writes table2.csv, table2.tex, transfer.csv, transfer.tex and report.md into outDir
+/// Writes table2.csv, table2.tex, transfer.csv, transfer.tex, report.md and (for a study with
+/// `at`) at.csv into outDir
 /// (created). figures lists figure files (relative to outDir) that report.md links.
 void writeStudyReport(const StudyReport &report, const std::string &outDir, const std::vector<std::string> &figures);
 

@@ -20,6 +20,7 @@
 #include "labfixture.h"
 #include "mainwindow.h"
 #include "panels/studypanel.h"
+#include "study/report.h"
 #include "study/study.h"
 #include "testdata.h"
 
@@ -209,6 +210,55 @@ private Q_SLOTS:
             QVERIFY(QTest::qWaitForWindowExposed(&panel));
             QVERIFY(panel.grab().save(shot));
         }
+    }
+
+    void reportComparesAtTheBaselineSparsities()
+    {
+        // The same lab written for the study with "at": [round 1's sparsity, round 3's]: the
+        // baselines' cells there, whichever sparsity the ticket has; a sparsity no run reached
+        // is n/a. report.md and at.csv carry them.
+        const double s1 = test::fixtureMask(1).sparsity(), s3 = test::fixtureMask(3).sparsity();
+        nlohmann::json j = nlohmann::json::parse(kStudy);
+        j["at"] = {s1, s3};
+        const QString study = m_dir.filePath(QStringLiteral("study-at.json"));
+        QFile f(study);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray::fromStdString(j.dump()));
+        f.close();
+        const std::vector<PlannedRun> plan = planStudy(StudySpec::load(study.toStdString()));
+        const std::string db = m_dir.filePath(QStringLiteral("lab-at.db")).toStdString();
+        for (const PlannedRun &p : plan)
+            if (auto it = kMetrics.find(p.key); it != kMetrics.end())
+                writePlanned(db, plan, p.key, it->second);
+        auto store = ExperimentStore::open(db);
+        const StudyReport r = buildStudyReport(*store, StudySpec::load(study.toStdString()));
+        const Table2Row *sst = nullptr;
+        for (const Table2Row &row : r.rows)
+            if (row.task == "SST-2")
+                sst = &row;
+        QVERIFY(sst);
+        QCOMPARE(sst->at.size(), size_t(2));
+        QCOMPARE(cellText(sst->at[0].imp), std::string("0.9000 ± 0.0141 (n=2)"));
+        QCOMPARE(sst->at[0].baselines.size(), size_t(3)); // random, reinit, shuffle
+        std::map<RunKind, std::string> at1, at3;
+        for (const auto &[kind, cell] : sst->at[0].baselines)
+            at1[kind] = cellText(cell);
+        for (const auto &[kind, cell] : sst->at[1].baselines)
+            at3[kind] = cellText(cell);
+        QCOMPARE(at1[RunKind::Random], std::string("0.8200 ± 0.0283 (n=2)"));
+        QCOMPARE(at1[RunKind::Reinit], std::string("0.8400 ± 0.0141 (n=2)"));
+        QCOMPARE(cellText(sst->at[1].imp), std::string("0.7100 ± 0.0141 (n=2)"));
+        QCOMPARE(at3[RunKind::Random], std::string("n/a")); // random ran rounds 0 and 1 only
+        const QString out = m_dir.filePath(QStringLiteral("report-at"));
+        writeStudyReport(r, out.toStdString(), {});
+        QFile md(out + QStringLiteral("/report.md")), csv(out + QStringLiteral("/at.csv"));
+        QVERIFY(md.open(QIODevice::ReadOnly) && csv.open(QIODevice::ReadOnly));
+        const QByteArray mdText = md.readAll(), csvText = csv.readAll();
+        QVERIFY2(mdText.contains("## At the study's baseline sparsities"), mdText.constData());
+        QVERIFY2(mdText.contains("| SST-2 | " + QByteArray::fromStdString(percentText(s1)) +
+                                 " | 0.9000 ± 0.0141 (n=2) | 0.8200 ± 0.0283 (n=2) | 0.8400 ± 0.0141 (n=2) |"),
+                 mdText.constData());
+        QCOMPARE(csvText.count('\n'), 1 + 2 * 2); // header, 2 tasks x 2 sparsities
     }
 
     void fillsInLiveThroughTheMainWindow()
