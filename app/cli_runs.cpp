@@ -170,14 +170,6 @@ std::string oneLine(std::string text)
     return text;
 }
 
-RunRecord requireRun(ExperimentStore &store, int64_t id)
-{
-    auto r = store.run(id);
-    if (!r)
-        throw Error(store.path() + ": no run " + std::to_string(id));
-    return *r;
-}
-
 /// Asks on the terminal; refuses (throws) when stdin is not one, so that a script never
 /// deletes without saying --yes.
 bool confirmed(const std::string &question)
