@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config git clang-format
+  # The libFuzzer harnesses (scripts/fuzz.sh): clang with its sanitizer and fuzzer runtimes.
+  clang libclang-rt-14-dev
   libtorch-dev
   # Debian's libtorch otherwise runs on the reference BLAS: about 10x slower training.
   libopenblas0-pthread
