@@ -8,6 +8,7 @@
 #include <set>
 
 #include "analysis/analysis.h"
+#include "analysis/mask_algebra.h"
 #include "cli_common.h"
 #include "analysis/tickets.h"
 #include "store/experiment_store.h"
@@ -453,6 +454,72 @@ void ticketsCommand(const AnalyzeArgs &a)
 
 } // namespace
 
+void superSurvivorsCommand(const AnalyzeArgs &a, const std::string &masksText)
+{
+    auto store = ExperimentStore::open(a.db);
+    const std::vector<MaskRef> refs = resolveMaskRefs(*store, parseMaskRefs(masksText));
+    std::vector<MaskSet> masks;
+    std::vector<std::string> labels;
+    for (const MaskRef &ref : refs) {
+        masks.push_back(storedMask(*store, ref.run, ref.round));
+        labels.push_back(runLabel(store->requireRun(ref.run)) + ", round " + std::to_string(ref.round));
+    }
+    const SuperSurvivors s = superSurvivors(masks, labels);
+    const auto row = [](const std::string &scope, const SurvivorCount &c) {
+        return std::vector<std::string>{scope,
+                                        c.layer >= 0 ? std::to_string(c.layer) : std::string(),
+                                        c.name.empty() && scope == "all" ? std::string() : matrixTypeName(c.type),
+                                        std::to_string(c.total),
+                                        std::to_string(c.keptByAll),
+                                        num(c.expected),
+                                        num(c.ratio())};
+    };
+    Table t;
+    t.header = {"scope", "layer", "type", "weights", "kept_by_all", "chance", "ratio"};
+    t.rows.push_back(row("all", s.overall));
+    for (const SurvivorCount &c : s.byType)
+        t.rows.push_back(row("type", c));
+    for (const SurvivorCount &c : s.byTensor)
+        t.rows.push_back(row("tensor", c));
+    if (a.format == "json") {
+        nlohmann::json j = {{"masks", nlohmann::json::array()}, {"rows", nlohmann::json::array()}};
+        for (size_t i = 0; i < refs.size(); ++i)
+            j["masks"].push_back({{"run", refs[i].run},
+                                  {"round", refs[i].round},
+                                  {"label", labels[i]},
+                                  {"sparsity", masks[i].sparsity()}});
+        const auto entry = [](const std::string &scope, const SurvivorCount &c) {
+            nlohmann::json e = {{"scope", scope},
+                                {"weights", c.total},
+                                {"kept_by_all", c.keptByAll},
+                                {"chance", c.expected},
+                                {"ratio", c.ratio()}};
+            if (scope != "all")
+                e["type"] = matrixTypeName(c.type);
+            if (scope == "tensor") {
+                e["name"] = c.name;
+                e["layer"] = c.layer >= 0 ? nlohmann::json(c.layer) : nlohmann::json(nullptr);
+            }
+            return e;
+        };
+        j["rows"].push_back(entry("all", s.overall));
+        for (const SurvivorCount &c : s.byType)
+            j["rows"].push_back(entry("type", c));
+        for (const SurvivorCount &c : s.byTensor)
+            j["rows"].push_back(entry("tensor", c));
+        std::printf("%s\n", j.dump(2).c_str());
+        return;
+    }
+    if (a.format == "text") {
+        std::printf("weights kept by all %zu masks (chance: the count independent random masks of the same "
+                    "per-matrix densities would share; ratio = kept / chance)\n",
+                    masks.size());
+        for (size_t i = 0; i < labels.size(); ++i)
+            std::printf("  %s: sparsity %.1f%%\n", labels[i].c_str(), 100.0 * masks[i].sparsity());
+    }
+    t.print(a.format);
+}
+
 void addAnalyzeCommands(CLI::App &app)
 {
     CLI::App *an = app.add_subcommand("analyze", "Analyse stored masks and results: sparsity per layer, attention "
@@ -500,6 +567,16 @@ void addAnalyzeCommands(CLI::App &app)
     trCmd->add_option("--metric", tr->metric, "Dev metric (main, accuracy, f1, ...)")->capture_default_str();
     addFormat(trCmd, tr->format);
     trCmd->callback([tr] { transferCommand(*tr); });
+
+    auto ss = std::make_shared<AnalyzeArgs>();
+    auto ssMasks = std::make_shared<std::string>();
+    CLI::App *ssCmd = an->add_subcommand("super-survivors", "The weights every one of a set of masks keeps (say, "
+                                                            "each task's ticket), against chance, by matrix");
+    ssCmd->add_option("--db", ss->db, "Experiment database")->required()->check(CLI::ExistingFile);
+    ssCmd->add_option("--masks", *ssMasks, "RUN:ROUND,... (a bare RUN is its last mask round), at least two")
+        ->required();
+    addFormat(ssCmd, ss->format);
+    ssCmd->callback([ss, ssMasks] { superSurvivorsCommand(*ss, *ssMasks); });
 
     auto tk = std::make_shared<AnalyzeArgs>();
     CLI::App *tkCmd = an->add_subcommand("tickets", "The winning ticket of every task in the database");

@@ -1,4 +1,4 @@
-// run, runs, show, transfer, delete, export-mask, import-mask: experiments in the SQLite store.
+// run, runs, show, transfer, delete, export-mask, import-mask, mask-op: experiments in the SQLite store.
 
 #include <algorithm>
 #include <atomic>
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "analysis/analysis.h"
+#include "analysis/mask_algebra.h"
 #include "cli_common.h"
 #include "engine/progress_protocol.h"
 #include "engine/run_spec.h"
@@ -666,6 +667,49 @@ void addImportMaskCommand(CLI::App &app)
     cmd->callback([o] { importMask(*o); });
 }
 
+// ---- mask-op ------------------------------------------------------------------------------
+
+struct MaskOpOptions
+{
+    std::string db, op, masks, name, format = "text";
+};
+
+void addMaskOpCommand(CLI::App &app)
+{
+    auto o = std::make_shared<MaskOpOptions>();
+    CLI::App *cmd = app.add_subcommand(
+        "mask-op", "Intersect, unite or subtract stored masks; the result is stored as an imported mask (a run to "
+                   "train with a transfer, export or analyse)");
+    cmd->add_option("op", o->op, "intersect (kept by all), union (kept by any) or diff (kept by the first only)")
+        ->required()
+        ->check(CLI::IsMember({"intersect", "union", "diff"}));
+    cmd->add_option("--db", o->db, "Experiment database")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--masks", o->masks, "RUN:ROUND,... (a bare RUN is its last mask round), at least two")->required();
+    cmd->add_option("--name", o->name, "A name for the result, kept in its spec")->required();
+    cmd->add_option("--format", o->format, "text or json")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"text", "json"}));
+    cmd->callback([o] {
+        auto store = ExperimentStore::open(o->db);
+        const MaskOp op = maskOpFromName(o->op);
+        const StoredMaskOp r = storeMaskOp(*store, op, parseMaskRefs(o->masks), o->name);
+        if (o->format == "json") {
+            printJsonLine({{"run", r.runId},
+                           {"created", r.created},
+                           {"op", maskOpName(op)},
+                           {"sparsity", r.mask.sparsity()},
+                           {"kept", r.mask.kept()},
+                           {"total", r.mask.total()}});
+            return;
+        }
+        std::printf("%lld\n", static_cast<long long>(r.runId));
+        std::fprintf(stderr, "%s %s as run %lld (round 1): %lld of %lld weights kept, sparsity %.4f%s\n",
+                     r.created ? "stored" : "found", o->name.c_str(), static_cast<long long>(r.runId),
+                     static_cast<long long>(r.mask.kept()), static_cast<long long>(r.mask.total()), r.mask.sparsity(),
+                     r.mask.kept() == 0 ? " (the mask keeps nothing)" : "");
+    });
+}
+
 } // namespace
 
 void addRunCommands(CLI::App &app)
@@ -678,6 +722,7 @@ void addRunCommands(CLI::App &app)
     addDeleteCommand(app);
     addExportMaskCommand(app);
     addImportMaskCommand(app);
+    addMaskOpCommand(app);
 }
 
 } // namespace tl::cli
