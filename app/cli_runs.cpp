@@ -392,6 +392,26 @@ void reportTransfers(const TransferOptions &o, int64_t from, const std::string &
     }
 }
 
+/// The spec a transfer of run `from`'s masks starts from: the run's own spec; for an import,
+/// the spec of the first run a mask op took a mask from (an import's own spec names no
+/// training), or, for a mask file, the model it was imported for with default training.
+nlohmann::json transferBaseSpec(const ExperimentStore &store, int64_t from)
+{
+    RunRecord run = store.requireRun(from);
+    for (int depth = 0; run.kind == RunKind::Import; ++depth) {
+        const nlohmann::json spec = parseJsonOrEmpty(run.specJson);
+        if (spec.contains("masks") && spec["masks"].is_array() && !spec["masks"].empty() && depth < 16) {
+            run = store.requireRun(spec["masks"][0].value("run", int64_t(0)));
+            continue;
+        }
+        if (spec.contains("model") && spec["model"].is_string())
+            return {{"model", spec["model"]}, {"task", "RTE"}, {"data_dir", "."}};
+        throw Error(store.path() + ": run " + std::to_string(from) +
+                    " is an imported mask without a model; give --model");
+    }
+    return parseJsonOrEmpty(run.specJson);
+}
+
 void runTransfers(const TransferOptions &o)
 {
     const auto targets = transferTargets(o);
@@ -399,7 +419,7 @@ void runTransfers(const TransferOptions &o)
         nlohmann::json stored;
         {
             auto store = ExperimentStore::open(o.db);
-            stored = parseJsonOrEmpty(store->requireRun(from).specJson);
+            stored = transferBaseSpec(*store, from);
         }
         // What the transfer keeps of its source's spec: model, training, seeds, threads, device.
         // Not the source's own source (a reinit's IMP run), pruning or repetition index.

@@ -224,6 +224,44 @@ private Q_SLOTS:
         QCOMPARE(again.out.trimmed(), QByteArray("4 2"));
     }
 
+    void maskOpResultTrainsAsATransfer()
+    {
+        // Two seeds' tickets, their intersection stored by mask-op, then fine-tuned on another
+        // task with `transfer --from` the stored result, as a researcher tries the weights
+        // every ticket keeps.
+        const QString db = path(QStringLiteral("maskop.db"));
+        EXPECT_OK(cli({QStringLiteral("run"), writeSpec(QStringLiteral("mop"), QStringLiteral(R"(, "seeds": [0, 1])")),
+                       QStringLiteral("--db"), db}));
+        const Result op = cli({QStringLiteral("mask-op"), QStringLiteral("intersect"), QStringLiteral("--db"), db,
+                               QStringLiteral("--masks"), QStringLiteral("1:2,2:2"), QStringLiteral("--name"),
+                               QStringLiteral("both seeds")});
+        EXPECT_OK(op);
+        const qint64 combined = op.out.trimmed().toLongLong();
+        QCOMPARE(combined, 3);
+        double s1 = 0, s3 = 0;
+        {
+            auto store = tl::ExperimentStore::open(db.toStdString());
+            s1 = store->rounds(1).back().sparsity;
+            s3 = store->rounds(3).back().sparsity;
+        }
+        QVERIFY2(s3 >= s1, qPrintable(QStringLiteral("intersection %1 vs ticket %2").arg(s3).arg(s1)));
+        const Result t = cli({QStringLiteral("transfer"), QStringLiteral("--db"), db, QStringLiteral("--from"),
+                              QString::number(combined), QStringLiteral("--round"), QStringLiteral("1"),
+                              QStringLiteral("--task"), QStringLiteral("RTE"), QStringLiteral("--data-dir"),
+                              path(QStringLiteral("data/entailment")), QStringLiteral("--seeds"), QStringLiteral("0")});
+        EXPECT_OK(t);
+        const qint64 transfer = t.out.split('\t')[0].toLongLong();
+        auto store = tl::ExperimentStore::open(db.toStdString());
+        const tl::RunRecord run = store->requireRun(transfer);
+        QCOMPARE(run.kind, tl::RunKind::Transfer);
+        QCOMPARE(run.status, std::string("done"));
+        QCOMPARE(run.task, std::string("RTE"));
+        const auto rounds = store->rounds(transfer);
+        QCOMPARE(rounds.size(), size_t(1));
+        QCOMPARE(rounds[0].sparsity, s3);
+        QVERIFY(store->transfer(transfer) && store->transfer(transfer)->sourceRunId == combined);
+    }
+
     void deleteAsksOnATerminal()
     {
         // script(1) gives the command a terminal; its stdin feeds the answer.
