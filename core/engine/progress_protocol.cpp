@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
+#include <type_traits>
 
 namespace tl {
 
@@ -41,11 +43,29 @@ json runsDoneToJson(const RunOutcome &outcome)
 
 namespace {
 
+/// The value of j[key] as T, or fallback when absent or not a T. Integers are read only from
+/// JSON integers within T's range: nlohmann's get<int>() of 2e37 is a float-to-int cast out of
+/// range, undefined behaviour (found by fuzz_progress).
 template <typename T> T field(const json &j, const char *key, T fallback)
 {
     auto it = j.find(key);
     if (it == j.end() || it->is_null())
         return fallback;
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        if (!it->is_number_integer())
+            return fallback;
+        if (it->is_number_unsigned()) {
+            const uint64_t v = it->get<uint64_t>();
+            return v <= uint64_t(std::numeric_limits<T>::max()) ? T(v) : fallback;
+        }
+        const int64_t v = it->get<int64_t>();
+        if constexpr (std::is_signed_v<T>)
+            return v >= int64_t(std::numeric_limits<T>::min()) && v <= int64_t(std::numeric_limits<T>::max())
+                       ? T(v)
+                       : fallback;
+        else
+            return v >= 0 && uint64_t(v) <= uint64_t(std::numeric_limits<T>::max()) ? T(v) : fallback;
+    }
     try {
         return it->get<T>();
     } catch (const json::exception &) {

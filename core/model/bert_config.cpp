@@ -5,6 +5,7 @@
 
 #include "util/error.h"
 #include "util/fileio.h"
+#include "util/json_fields.h"
 
 namespace tl {
 namespace {
@@ -187,13 +188,7 @@ void BertConfig::validate(const std::string &source) const
 
 BertConfig BertConfig::load(const std::string &path)
 {
-    json j;
-    try {
-        j = json::parse(readFileText(path));
-    } catch (const json::parse_error &e) {
-        throw Error(path + ": invalid JSON: " + e.what());
-    }
-    return fromJson(j, path);
+    return fromJson(readJsonFile(path), path);
 }
 
 json BertConfig::toJson() const

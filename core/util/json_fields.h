@@ -18,12 +18,14 @@
 
 namespace tl {
 
-/// A config file's JSON; tl::Error "PATH: invalid JSON: ..." when it is not JSON.
+/// A config file's JSON; tl::Error "PATH: invalid JSON: ..." when it is not JSON, including
+/// numbers JSON allows but a double cannot hold (1e612: nlohmann's out_of_range, found by
+/// fuzzing).
 inline nlohmann::json readJsonFile(const std::string &path)
 {
     try {
         return nlohmann::json::parse(readFileText(path));
-    } catch (const nlohmann::json::parse_error &e) {
+    } catch (const nlohmann::json::exception &e) {
         throw Error(path + ": invalid JSON: " + e.what());
     }
 }

@@ -107,6 +107,18 @@ private Q_SLOTS:
         QCOMPARE(odd->event.runId, int64_t(0));
         QCOMPARE(odd->event.step, int64_t(5));
         QCOMPARE(odd->event.loss, 0.0);
+        // Numbers out of an integer field's range, or not integers, read as absent: found by
+        // fuzz_progress, where get<int>() of 2e37 was a float-to-int cast out of range.
+        const auto huge = tl::parseProgressLine(
+            R"({"event": "round_done", "round": 2e37, "rounds": 3.5, "run": 18446744073709551615, "seed": -1,
+                "step": -9223372036854775808, "total_steps": 1e300})");
+        QVERIFY(huge);
+        QCOMPARE(huge->event.round, 0);
+        QCOMPARE(huge->event.rounds, 0);
+        QCOMPARE(huge->event.runId, int64_t(0));
+        QCOMPARE(huge->event.seed, uint64_t(0));
+        QCOMPARE(huge->event.step, std::numeric_limits<int64_t>::min());
+        QCOMPARE(huge->event.totalSteps, int64_t(0));
     }
 
     void eventTypeNames()
