@@ -4,6 +4,7 @@
 #include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
+#include <QInputDialog>
 #include <QFileInfo>
 #include <QFileSystemWatcher>
 #include <QJsonArray>
@@ -28,6 +29,7 @@
 #include "dialogs/transferdialog.h"
 #include "jobs/jobqueue.h"
 #include "jobs/maskexportjob.h"
+#include "jobs/maskopjob.h"
 #include "models/runtreemodel.h"
 #include "panels/browserpanel.h"
 #include "panels/figurepanel.h"
@@ -105,6 +107,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(m_browser, &BrowserPanel::exportMaskRequested, this, &MainWindow::exportMask);
     connect(m_browser, &BrowserPanel::transferRequested, this, &MainWindow::transferMask);
     connect(m_browser, &BrowserPanel::resumeRequested, this, &MainWindow::resumeRun);
+    connect(m_browser, &BrowserPanel::maskOpRequested, this, &MainWindow::askCombineMasks);
     // Several jobs may run at once: the live view follows one until it ends, then the next that reports.
     auto follows = [this](RunJob *job) {
         if (!m_liveJob || m_liveJob->state() != RunJob::State::Running)
@@ -327,6 +330,10 @@ void MainWindow::snapshotLoaded()
             m_statusLabel->setText(
                 QStringLiteral("%1 | %2 runs, %3 running").arg(m_db).arg(s.runs.size()).arg(running));
             m_browser->setSnapshot(std::move(s));
+            if (m_selectAfterLoad > 0 && m_browser->model()->runEntry(m_selectAfterLoad)) {
+                m_browser->selectRuns({m_selectAfterLoad});
+                m_selectAfterLoad = 0;
+            }
             for (FigurePanel *p : m_figures)
                 p->refresh();
             m_study->refresh();
@@ -420,6 +427,35 @@ MaskExportJob *MainWindow::exportMaskTo(qint64 run, int round, const QString &pa
     });
     job->start();
     updateExportProgress();
+    return job;
+}
+
+void MainWindow::askCombineMasks(const QString &op, const QString &refs, const QString &title)
+{
+    bool ok = false;
+    const QString name = QInputDialog::getText(this, title, QStringLiteral("Name of the new mask (kept with it):"),
+                                               QLineEdit::Normal, QStringLiteral("%1 of %2").arg(op, refs), &ok);
+    if (ok && !name.trimmed().isEmpty())
+        combineMasks(op, refs, name.trimmed());
+}
+
+MaskOpJob *MainWindow::combineMasks(const QString &op, const QString &refs, const QString &name)
+{
+    auto *job = new MaskOpJob(m_db, op, refs, name, this);
+    connect(job, &MaskOpJob::finished, this, [this, job, name](bool ok) {
+        if (ok) {
+            statusBar()->showMessage(QStringLiteral("%1: %2").arg(name, job->summary()), 10000);
+            m_selectAfterLoad = job->runId(); // once the reload has it
+            reload();
+        } else {
+            auto *box = new QMessageBox(QMessageBox::Warning, QStringLiteral("Combine masks"), job->errorText(),
+                                        QMessageBox::Ok, this);
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->open();
+        }
+        job->deleteLater();
+    });
+    job->start();
     return job;
 }
 

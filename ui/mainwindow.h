@@ -19,6 +19,7 @@ class BrowserPanel;
 class FigurePanel;
 class JobQueue;
 class MaskExportJob;
+class MaskOpJob;
 class LiveRunPanel;
 class QueuePanel;
 class RunJob;
@@ -56,6 +57,10 @@ public:
     /// belongs to the window and deletes itself after its finished() signal. Null (nothing
     /// started) while another export writes the same file.
     MaskExportJob *exportMaskTo(qint64 run, int round, const QString &path);
+    /// Stores op ("intersect", "union", "diff") over the masks refs ("R:K,R", as `mask-op`)
+    /// as an imported mask run named name, off the UI thread; when stored, the browser reloads
+    /// and selects it. The job deletes itself after its finished() signal.
+    MaskOpJob *combineMasks(const QString &op, const QString &refs, const QString &name);
 
 private:
     void buildMenus();
@@ -66,6 +71,7 @@ private:
     void exportMask(qint64 run, int round);
     void updateExportProgress();
     void transferMask(qint64 run, int round);
+    void askCombineMasks(const QString &op, const QString &refs, const QString &title);
     void resumeRun(qint64 run);
     void exportAllFigures();
     void selectionChanged(const QList<qint64> &runs, int round);
@@ -90,6 +96,7 @@ private:
     QProgressBar *m_exportProgress = nullptr;
     QList<MaskExportJob *> m_maskExports; ///< running
     QList<qint64> m_selection;
+    qint64 m_selectAfterLoad = 0; ///< a run to select when the next reload shows it
 };
 
 } // namespace tl::ui

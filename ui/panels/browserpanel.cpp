@@ -5,6 +5,7 @@
 #include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QLineEdit>
+#include <QMap>
 #include <QMenu>
 #include <QSet>
 #include <QSortFilterProxyModel>
@@ -190,6 +191,27 @@ void BrowserPanel::selectRuns(const QList<qint64> &runs)
     }
 }
 
+QString BrowserPanel::selectedMaskRefs() const
+{
+    QList<qint64> runs;
+    QMap<qint64, int> rounds; // a selected round node of the run, else absent
+    for (const QModelIndex &i : m_view->selectionModel()->selectedRows()) {
+        const QVariant id = i.data(RunTreeModel::RunIdRole);
+        if (!id.isValid())
+            continue;
+        if (!runs.contains(id.toLongLong()))
+            runs << id.toLongLong();
+        if (i.data(RunTreeModel::NodeTypeRole).toInt() == RunTreeModel::RoundNode)
+            rounds[id.toLongLong()] = i.data(RunTreeModel::RoundRole).toInt();
+    }
+    if (runs.size() < 2)
+        return {};
+    QStringList refs;
+    for (qint64 run : runs)
+        refs << (rounds.contains(run) ? QStringLiteral("%1:%2").arg(run).arg(rounds[run]) : QString::number(run));
+    return refs.join(QLatin1Char(','));
+}
+
 void BrowserPanel::contextMenu(const QPoint &pos)
 {
     const QModelIndex index = m_view->indexAt(pos);
@@ -209,6 +231,16 @@ void BrowserPanel::contextMenu(const QPoint &pos)
     QAction *transfer = menu.addAction(QStringLiteral("Transfer mask%1 to a task\u2026").arg(at));
     exportMask->setEnabled(round >= 0);
     transfer->setEnabled(round >= 0);
+    // Mask algebra over the selected runs (two or more, the clicked one among them).
+    const QString refs = selectedMaskRefs();
+    QAction *intersect = nullptr, *unite = nullptr, *subtract = nullptr;
+    if (!refs.isEmpty() && selectedRuns().contains(run)) {
+        const int n = int(refs.count(QLatin1Char(','))) + 1;
+        QMenu *combine = menu.addMenu(QStringLiteral("Combine the masks of %1 selected runs").arg(n));
+        intersect = combine->addAction(QStringLiteral("Intersect (weights all keep)"));
+        unite = combine->addAction(QStringLiteral("Union (weights any keeps)"));
+        subtract = combine->addAction(QStringLiteral("Difference (kept by the first only)"));
+    }
     QAction *resume = nullptr;
     if (e && e->run.status != "done") {
         menu.addSeparator();
@@ -221,6 +253,11 @@ void BrowserPanel::contextMenu(const QPoint &pos)
         Q_EMIT transferRequested(run, round);
     else if (resume && chosen == resume)
         Q_EMIT resumeRequested(run);
+    else if (chosen && (chosen == intersect || chosen == unite || chosen == subtract))
+        Q_EMIT maskOpRequested(chosen == intersect ? QStringLiteral("intersect")
+                               : chosen == unite   ? QStringLiteral("union")
+                                                   : QStringLiteral("diff"),
+                               refs, chosen->text());
 }
 
 } // namespace tl::ui

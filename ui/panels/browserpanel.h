@@ -31,12 +31,18 @@ public:
     /// The round of a selected round node, or -1.
     int selectedRound() const;
     void selectRuns(const QList<qint64> &runs);
+    /// The selection as mask references, in tree order: "R:K" for a selected round node, "R"
+    /// for a run (its last mask round). Empty when fewer than two runs are selected.
+    QString selectedMaskRefs() const;
 
 Q_SIGNALS:
     void selectionChanged(const QList<qint64> &runs, int round);
     void exportMaskRequested(qint64 run, int round);
     void transferRequested(qint64 run, int round);
     void resumeRequested(qint64 run);
+    /// Combine the masks of the selected runs: op "intersect", "union" or "diff"; refs as
+    /// `mask-op --masks` ("R:K" for a selected round, a bare "R" for a run's last mask round).
+    void maskOpRequested(const QString &op, const QString &refs, const QString &title);
 
 private:
     void contextMenu(const QPoint &pos);
