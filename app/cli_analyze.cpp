@@ -9,6 +9,7 @@
 
 #include "analysis/analysis.h"
 #include "analysis/mask_algebra.h"
+#include "analysis/weight_histogram.h"
 #include "cli_common.h"
 #include "analysis/tickets.h"
 #include "store/experiment_store.h"
@@ -520,6 +521,62 @@ void superSurvivorsCommand(const AnalyzeArgs &a, const std::string &masksText)
     t.print(a.format);
 }
 
+void weightHistogramCommand(const AnalyzeArgs &a, int bins)
+{
+    auto store = ExperimentStore::open(a.db);
+    const WeightHistograms h = storedWeightHistograms(*store, a.run, a.round, bins);
+    std::vector<const WeightHistogram *> rows{&h.overall};
+    for (const WeightHistogram &x : h.byType)
+        rows.push_back(&x);
+    const auto typeName = [](const WeightHistogram &x) {
+        return x.type == MatrixType::Other ? std::string("all") : matrixTypeName(x.type);
+    };
+    if (a.format == "json") {
+        nlohmann::json j = {{"run", a.run},
+                            {"round", a.round},
+                            {"log10_edges", h.edges},
+                            {"magnitude_agreement", h.magnitudeAgreement},
+                            {"chance_agreement", h.chanceAgreement},
+                            {"rows", nlohmann::json::array()}};
+        for (const WeightHistogram *x : rows)
+            j["rows"].push_back({{"type", typeName(*x)},
+                                 {"kept", x->kept},
+                                 {"pruned", x->pruned},
+                                 {"kept_zeros", x->keptZeros},
+                                 {"pruned_zeros", x->prunedZeros},
+                                 {"kept_count", x->keptCount},
+                                 {"pruned_count", x->prunedCount},
+                                 {"kept_mean_abs", x->keptMeanAbs},
+                                 {"pruned_mean_abs", x->prunedMeanAbs}});
+        std::printf("%s\n", j.dump(2).c_str());
+        return;
+    }
+    if (a.format == "csv") {
+        Table t;
+        t.header = {"type", "log10_lo", "log10_hi", "kept", "pruned"};
+        for (const WeightHistogram *x : rows)
+            for (size_t b = 0; b < x->kept.size(); ++b)
+                t.rows.push_back({typeName(*x), num(h.edges[b]), num(h.edges[b + 1]), std::to_string(x->kept[b]),
+                                  std::to_string(x->pruned[b])});
+        t.print("csv");
+        return;
+    }
+    std::printf("|theta0| (the run's pre-trained weights) of the weights run %lld keeps and prunes at round %d\n",
+                static_cast<long long>(a.run), a.round);
+    std::printf("one-shot global magnitude pruning of theta0 to the same count keeps %.1f%% of this mask's weights "
+                "(a random mask of this density: %.1f%%)\n",
+                100.0 * h.magnitudeAgreement, 100.0 * h.chanceAgreement);
+    Table t;
+    t.header = {"type", "kept", "pruned", "mean|w| kept", "mean|w| pruned", "ratio"};
+    for (const WeightHistogram *x : rows)
+        t.rows.push_back({typeName(*x), std::to_string(x->keptCount), std::to_string(x->prunedCount),
+                          num(x->keptMeanAbs), num(x->prunedMeanAbs),
+                          x->prunedMeanAbs > 0 ? num(x->keptMeanAbs / x->prunedMeanAbs) : std::string("-")});
+    t.print("text");
+    std::printf("(--format csv or json for the histograms, %zu bins of log10|w| from %.2f to %.2f)\n",
+                h.overall.kept.size(), h.edges.front(), h.edges.back());
+}
+
 void addAnalyzeCommands(CLI::App &app)
 {
     CLI::App *an = app.add_subcommand("analyze", "Analyse stored masks and results: sparsity per layer, attention "
@@ -577,6 +634,17 @@ void addAnalyzeCommands(CLI::App &app)
         ->required();
     addFormat(ssCmd, ss->format);
     ssCmd->callback([ss, ssMasks] { superSurvivorsCommand(*ss, *ssMasks); });
+
+    auto wh = std::make_shared<AnalyzeArgs>();
+    auto whBins = std::make_shared<int>(60);
+    CLI::App *whCmd = an->add_subcommand("weight-histogram", "|theta0| of the weights a mask keeps against those it "
+                                                             "prunes, per matrix type (log-scaled bins)");
+    whCmd->add_option("--db", wh->db, "Experiment database")->required()->check(CLI::ExistingFile);
+    whCmd->add_option("--run", wh->run, "Run id")->required();
+    whCmd->add_option("--round", wh->round, "Round (its mask)")->required();
+    whCmd->add_option("--bins", *whBins, "Bins of log10|w|")->capture_default_str()->check(CLI::Range(1, 1000));
+    addFormat(whCmd, wh->format);
+    whCmd->callback([wh, whBins] { weightHistogramCommand(*wh, *whBins); });
 
     auto tk = std::make_shared<AnalyzeArgs>();
     CLI::App *tkCmd = an->add_subcommand("tickets", "The winning ticket of every task in the database");

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <set>
 
+#include "io/model_folder.h"
 #include "io/safetensors.h"
 #include "io/torch_pickle.h"
 #include "util/error.h"
@@ -23,21 +24,15 @@ bool startsWith(const std::string &s, const std::string &prefix)
     return s.rfind(prefix, 0) == 0;
 }
 
-/// Canonical HF name of a checkpoint key, or "" for keys that carry no parameter.
-std::string canonicalKey(std::string key, LoadReport *report)
+/// Canonical HF name of a checkpoint key, or "" for keys that carry no parameter; a legacy
+/// LayerNorm name is reported.
+std::string canonicalKey(const std::string &key, LoadReport *report)
 {
-    if (endsWith(key, "LayerNorm.gamma") || endsWith(key, "LayerNorm.beta")) {
-        const std::string original = key;
-        key = key.substr(0, key.rfind('.')) + (endsWith(key, "gamma") ? ".weight" : ".bias");
-        if (report)
-            report->legacyRenamed.push_back(original);
-    }
-    // A bare BertModel checkpoint has no "bert." prefix.
-    if (startsWith(key, "embeddings.") || startsWith(key, "encoder.") || startsWith(key, "pooler."))
-        key = "bert." + key;
-    if (key == "bert.embeddings.position_ids" || key == "cls.predictions.decoder.weight")
-        return {}; // a buffer, and the decoder tied to the word embeddings
-    return key;
+    bool legacy = false;
+    std::string name = canonicalWeightKey(key, &legacy);
+    if (legacy && report)
+        report->legacyRenamed.push_back(key);
+    return name;
 }
 
 torch::Tensor toTensor(const SafetensorsFile &file, const SafeTensorInfo &info)
@@ -67,18 +62,6 @@ std::map<std::string, torch::Tensor> readPickled(const std::string &path)
 }
 
 } // namespace
-
-std::string findWeightsFile(const std::string &dir)
-{
-    for (const char *name : {"model.safetensors", "pytorch_model.bin"}) {
-        const fs::path p = fs::path(dir) / name;
-        if (fs::exists(p))
-            return p.string();
-    }
-    if (fs::exists(fs::path(dir) / "model.safetensors.index.json"))
-        throw Error(dir + ": sharded checkpoints (model.safetensors.index.json) are not supported yet");
-    throw Error(dir + ": no model.safetensors or pytorch_model.bin in this folder");
-}
 
 std::map<std::string, torch::Tensor> readStateDict(const std::string &weightsFile, LoadReport *report)
 {

@@ -9,6 +9,7 @@
 
 #include <torch/torch.h>
 
+#include "io/model_folder.h"
 #include "libtorch/model/bert.h"
 
 namespace tl {
@@ -28,8 +29,7 @@ struct LoadReport
 /// decoder aliases of the tied MLM head folded into cls.predictions.bias. float32, CPU.
 std::map<std::string, torch::Tensor> readStateDict(const std::string &weightsFile, LoadReport *report = nullptr);
 
-/// model.safetensors, else pytorch_model.bin, in dir; throws tl::Error when neither is there.
-std::string findWeightsFile(const std::string &dir);
+// findWeightsFile(dir): io/model_folder.h (torch-free).
 
 /// Loads an HF BERT folder into a model with the given heads. `config` overrides the
 /// folder's config.json when given (a task's label count, say). Shape mismatches outside
