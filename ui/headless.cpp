@@ -37,9 +37,10 @@ struct ExportFigureCli
     const QCommandLineOption threshold{QStringLiteral("threshold"),
                                        QStringLiteral("Head survival: alive above this fraction (default 0.5)."),
                                        QStringLiteral("F"), QStringLiteral("0.5")};
-    const QCommandLineOption matrix{QStringLiteral("matrix"),
-                                    QStringLiteral("sparsity-rounds: Q, K, V, AttnOut, FFN-in, FFN-out."),
-                                    QStringLiteral("TYPE"), QStringLiteral("Q")};
+    const QCommandLineOption matrix{
+        QStringLiteral("matrix"),
+        QStringLiteral("sparsity-rounds and weight-histogram: Q, K, V, AttnOut, FFN-in, FFN-out."),
+        QStringLiteral("TYPE"), QStringLiteral("Q")};
     const QCommandLineOption metric{QStringLiteral("metric"), QStringLiteral("Dev metric (default main)."),
                                     QStringLiteral("NAME"), QStringLiteral("main")};
     const QCommandLineOption out{QStringLiteral("out"), QStringLiteral("Output file: .pdf, .svg or .png."),

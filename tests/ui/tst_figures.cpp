@@ -14,6 +14,8 @@
 
 #include "labfixture.h"
 #include "plots/figure.h"
+#include "analysis/analysis.h"
+#include "io/safetensors.h"
 #include "util/error.h"
 
 using namespace tl;
@@ -62,6 +64,40 @@ private:
         return r;
     }
 
+    /// A lab of its own (the shared one's figures must not see it) with one run whose model
+    /// folder exists: the fixture's IMP masks with weights |w| = (i + 1) / n per tensor.
+    /// Written once; (database, run).
+    std::pair<QString, int64_t> histogramLab()
+    {
+        const QString modelDir = m_dir.filePath(QStringLiteral("hist-model"));
+        const QString db = m_dir.filePath(QStringLiteral("hist.db"));
+        if (QFile::exists(db))
+            return {db, 1};
+        if (!QDir().mkpath(modelDir))
+            return {};
+        const PruneOrder order = storedPruneOrder(*ExperimentStore::open(m_db.toStdString()), m_lab.impSst0);
+        auto store = ExperimentStore::open(db.toStdString());
+        const auto dense = order.maskAt(0);
+        std::vector<std::vector<float>> values;
+        std::vector<SafeTensorOut> out;
+        for (const MaskTensor &t : dense.tensors) {
+            std::vector<float> v(t.keep.size());
+            for (size_t i = 0; i < v.size(); ++i)
+                v[i] = float(i % 2 ? -1 : 1) * float(i + 1) / float(v.size());
+            values.push_back(std::move(v));
+        }
+        for (size_t i = 0; i < dense.tensors.size(); ++i)
+            out.push_back({dense.tensors[i].name, DType::F32, dense.tensors[i].shape, values[i].data()});
+        writeSafetensors((modelDir + QStringLiteral("/model.safetensors")).toStdString(), out);
+        const int64_t model = store->upsertModel({0, modelDir.toStdString(), "{}", "hist-hash"});
+        const int64_t run = tltest::RunBuilder(RunKind::Imp, "SST-2")
+                                .model(model)
+                                .order(order)
+                                .rounds({{0, 0.9}, {0.2, 0.9}, {0.4, 0.9}, {0.6, 0.9}})
+                                .create(*store);
+        return {db, run};
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
@@ -105,6 +141,45 @@ private Q_SLOTS:
             QCOMPARE(p.values[size_t(c)], layer0[c]);
         r.matrixType = QStringLiteral("nonsense");
         QVERIFY_THROWS_EXCEPTION(Error, buildFigure(QStringLiteral("sparsity-rounds"), r));
+    }
+
+    void weightHistogramFromTheModelFolder()
+    {
+        // Without the run's model folder on this machine: a note that says so, no error.
+        Figure f = buildFigure(QStringLiteral("weight-histogram"), request({m_lab.impSst0}, 2));
+        QVERIFY2(f.note.contains(QStringLiteral("not on this machine")), qPrintable(f.note));
+
+        const auto [db, copy] = histogramLab();
+        FigureRequest r = request({copy}, 2);
+        r.db = db;
+        r.matrixType = QStringLiteral("FFN-in");
+        f = buildFigure(QStringLiteral("weight-histogram"), r);
+        QVERIFY2(f.note.isEmpty(), qPrintable(f.note));
+        QCOMPARE(f.maxRound, 3);
+        QVERIFY(f.title.contains(QStringLiteral("round 2")));
+        QCOMPARE(f.lines.size(), size_t(2)); // all weights, FFN-in
+        QCOMPARE(f.lines[1].title, QStringLiteral("FFN-in"));
+        for (const LinePanel &p : f.lines) {
+            QCOMPARE(p.series.size(), size_t(2));
+            for (const LineSeries &s : p.series) {
+                double sum = 0;
+                for (double y : s.y)
+                    sum += y;
+                QVERIFY2(std::abs(sum - 1.0) < 1e-9 || sum == 0.0, qPrintable(s.name)); // shares of each population
+            }
+        }
+        // CSV: the counts of every type's bins add up to the mask's kept and pruned weights.
+        auto store = ExperimentStore::open(db.toStdString());
+        const MaskSet mask = storedMask(*store, copy, 2);
+        const auto all = rowsWhere(f, {{3, QStringLiteral("all")}});
+        QCOMPARE(all.size(), 50);
+        int64_t kept = 0, pruned = 0;
+        for (const QStringList &row : all) {
+            kept += row[6].toLongLong();
+            pruned += row[7].toLongLong();
+        }
+        QCOMPARE(kept, mask.kept());
+        QCOMPARE(pruned, mask.total() - mask.kept());
     }
 
     void headSurvivalNumbers()
@@ -460,7 +535,10 @@ private Q_SLOTS:
     void exportsEveryFigure()
     {
         QFETCH(QString, name);
-        const Figure f = buildFigure(name, request());
+        FigureRequest req = request();
+        if (name == QLatin1String("weight-histogram")) // needs a model folder on this machine
+            req.db = histogramLab().first;
+        const Figure f = buildFigure(name, req);
         QVERIFY2(!f.heatmaps.empty() || !f.lines.empty(), qPrintable(name + QStringLiteral(": ") + f.note));
         QCustomPlot plot;
         plot.resize(kFigureWidth, kFigureHeight);

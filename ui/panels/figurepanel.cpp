@@ -28,7 +28,7 @@ namespace {
 bool usesRound(const QString &name)
 {
     return name == QLatin1String("sparsity-heatmap") || name == QLatin1String("head-survival") ||
-           name == QLatin1String("overlap-matrix");
+           name == QLatin1String("overlap-matrix") || name == QLatin1String("weight-histogram");
 }
 
 /// buildFigure(), with an error as a figure whose note says it (maxRound -2).
@@ -83,7 +83,7 @@ FigurePanel::FigurePanel(const QString &figureName, QWidget *parent) : QWidget(p
         bar->addWidget(m_threshold);
         connect(m_threshold, &QDoubleSpinBox::valueChanged, this, &FigurePanel::schedule);
     }
-    if (m_name == QLatin1String("sparsity-rounds")) {
+    if (m_name == QLatin1String("sparsity-rounds") || m_name == QLatin1String("weight-histogram")) {
         bar->addWidget(new QLabel(QStringLiteral("Matrix:"), this));
         m_matrix = new QComboBox(this);
         for (MatrixType t : encoderMatrixTypes())

@@ -20,7 +20,7 @@ const QStringList &figureNames()
     static const QStringList names = {
         QStringLiteral("metric-vs-sparsity"), QStringLiteral("sparsity-heatmap"), QStringLiteral("sparsity-rounds"),
         QStringLiteral("head-survival"),      QStringLiteral("overlap-matrix"),   QStringLiteral("transfer-matrix"),
-        QStringLiteral("training-curves"),
+        QStringLiteral("training-curves"),    QStringLiteral("weight-histogram"),
     };
     return names;
 }
@@ -41,6 +41,8 @@ QString figureDisplayName(const QString &name)
         return QStringLiteral("Transfer");
     if (name == QLatin1String("training-curves"))
         return QStringLiteral("Training curves");
+    if (name == QLatin1String("weight-histogram"))
+        return QStringLiteral("Weight distribution");
     return name;
 }
 
@@ -64,6 +66,8 @@ Figure buildFigure(const QString &name, const FigureRequest &request)
         f = buildTransferMatrix(*store, request);
     else if (name == QLatin1String("training-curves"))
         f = buildTrainingCurves(*store, request);
+    else if (name == QLatin1String("weight-histogram"))
+        f = buildWeightHistogram(*store, request);
     else
         throw Error("unknown figure '" + name.toStdString() + "' (" +
                     figureNames().join(QStringLiteral(", ")).toStdString() + ")");

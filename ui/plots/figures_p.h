@@ -19,6 +19,7 @@ Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &
 Figure buildOverlapMatrix(const ExperimentStore &store, const FigureRequest &request);
 Figure buildTransferMatrix(const ExperimentStore &store, const FigureRequest &request);
 Figure buildTrainingCurves(const ExperimentStore &store, const FigureRequest &request);
+Figure buildWeightHistogram(const ExperimentStore &store, const FigureRequest &request);
 
 /// The layers x heads panel of one run (also used to time redraws of large shapes).
 HeatmapPanel headSurvivalPanel(const std::vector<HeadSurvival> &heads, const QString &title, double threshold);
