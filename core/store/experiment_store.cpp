@@ -286,6 +286,24 @@ void ExperimentStore::inTransaction(const std::string &what, const std::function
     tx.commit();
 }
 
+void ExperimentStore::readSnapshot(const std::function<void()> &body) const
+{
+    if (!sqlite3_get_autocommit(m_db)) { // inside a transaction already: its view is the snapshot
+        body();
+        return;
+    }
+    // A deferred transaction that only reads: in WAL mode every read in it sees the database as
+    // of its first read, whatever other connections commit meanwhile.
+    exec(m_db, m_path, "cannot begin a read snapshot", "BEGIN");
+    try {
+        body();
+    } catch (...) {
+        sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
+    exec(m_db, m_path, "cannot end a read snapshot", "COMMIT");
+}
+
 int ExperimentStore::schemaVersion() const
 {
     Statement s(m_db, m_path, "cannot read the schema version", "SELECT value FROM meta WHERE key = 'schema_version'");

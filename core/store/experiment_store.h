@@ -144,6 +144,10 @@ public:
     /// Runs body in one transaction: every write it makes through this store lands together,
     /// or (when it throws) none does. The exception propagates.
     void inTransaction(const std::string &what, const std::function<void()> &body);
+    /// Runs body with every read through this store seeing one snapshot of the database, so
+    /// that a view made of several queries (runs, then rounds, then statuses) never mixes the
+    /// states before and after another process's commit. The exception propagates.
+    void readSnapshot(const std::function<void()> &body) const;
     const std::string &path() const { return m_path; }
 
     /// Inserts the record unless one with the same identity exists; returns the id either

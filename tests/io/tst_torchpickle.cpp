@@ -23,7 +23,7 @@ void put(QByteArray &out, std::initializer_list<std::pair<quint64, int>> fields)
 {
     for (const auto &[value, width] : fields) {
         for (int i = 0; i < width; ++i)
-            out.append(static_cast<char>((value >> (8 * i)) & 0xff));
+            out.append(static_cast<char>(i < 8 ? (value >> (8 * i)) & 0xff : 0)); // wider fields: zero-extended
     }
 }
 

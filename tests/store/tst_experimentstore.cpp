@@ -410,6 +410,38 @@ private Q_SLOTS:
         QCOMPARE(store->run(run)->status, std::string("done"));
     }
 
+    void readSnapshotSeesOneMoment()
+    {
+        // A reader made of several queries, while another connection commits in between:
+        // inside readSnapshot every query sees the state of the first; afterwards the new one.
+        QTemporaryDir dir;
+        const std::string path = dir.filePath(QStringLiteral("lab.db")).toStdString();
+        auto reader = tl::ExperimentStore::open(path);
+        auto writer = tl::ExperimentStore::open(path);
+        const int64_t first = writer->createRun(makeRun("a", 0));
+        size_t before = 0, during = 0;
+        std::string statusDuring;
+        reader->readSnapshot([&] {
+            before = reader->runs().size();
+            const int64_t second = writer->createRun(makeRun("b", 0));
+            writer->setRunStatus(first, "done");
+            QVERIFY(second > first);
+            during = reader->runs().size();
+            statusDuring = reader->run(first)->status;
+        });
+        QCOMPARE(before, size_t(1));
+        QCOMPARE(during, size_t(1));
+        QCOMPARE(statusDuring, makeRun("a", 0).status);
+        QCOMPARE(reader->runs().size(), size_t(2));
+        QCOMPARE(reader->run(first)->status, std::string("done"));
+        // Nested in a write transaction it is that transaction's view; an exception propagates
+        // and leaves no transaction open.
+        QVERIFY_THROWS_EXCEPTION(std::runtime_error,
+                                 reader->readSnapshot([] { throw std::runtime_error("from the body"); }));
+        reader->inTransaction("nested", [&] { reader->readSnapshot([&] { reader->createRun(makeRun("c", 0)); }); });
+        QCOMPARE(writer->runs().size(), size_t(3));
+    }
+
     // clang-format off
     void findRun_data()
     {

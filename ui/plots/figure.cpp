@@ -46,34 +46,50 @@ QString figureDisplayName(const QString &name)
     return name;
 }
 
+namespace {
+Figure buildFigureFrom(const ExperimentStore &store, const QString &name, const FigureRequest &request);
+} // namespace
+
 Figure buildFigure(const QString &name, const FigureRequest &request)
 {
     if (!QFileInfo::exists(request.db))
         throw Error(request.db.toStdString() + ": no such experiment database");
     const auto store = ExperimentStore::open(request.db.toStdString());
     Figure f;
-    if (name == QLatin1String("sparsity-heatmap"))
-        f = buildSparsityHeatmap(*store, request);
-    else if (name == QLatin1String("sparsity-rounds"))
-        f = buildSparsityRounds(*store, request);
-    else if (name == QLatin1String("head-survival"))
-        f = buildHeadSurvival(*store, request);
-    else if (name == QLatin1String("metric-vs-sparsity"))
-        f = buildMetricVsSparsity(*store, request);
-    else if (name == QLatin1String("overlap-matrix"))
-        f = buildOverlapMatrix(*store, request);
-    else if (name == QLatin1String("transfer-matrix"))
-        f = buildTransferMatrix(*store, request);
-    else if (name == QLatin1String("training-curves"))
-        f = buildTrainingCurves(*store, request);
-    else if (name == QLatin1String("weight-histogram"))
-        f = buildWeightHistogram(*store, request);
-    else
-        throw Error("unknown figure '" + name.toStdString() + "' (" +
-                    figureNames().join(QStringLiteral(", ")).toStdString() + ")");
+    store->readSnapshot([&] { f = buildFigureFrom(*store, name, request); });
     f.name = name;
     return f;
 }
+
+namespace {
+
+/// The figure's builder, on one snapshot of the store.
+Figure buildFigureFrom(const ExperimentStore &store, const QString &name, const FigureRequest &request)
+{
+    Figure f;
+    if (name == QLatin1String("sparsity-heatmap"))
+        f = buildSparsityHeatmap(store, request);
+    else if (name == QLatin1String("sparsity-rounds"))
+        f = buildSparsityRounds(store, request);
+    else if (name == QLatin1String("head-survival"))
+        f = buildHeadSurvival(store, request);
+    else if (name == QLatin1String("metric-vs-sparsity"))
+        f = buildMetricVsSparsity(store, request);
+    else if (name == QLatin1String("overlap-matrix"))
+        f = buildOverlapMatrix(store, request);
+    else if (name == QLatin1String("transfer-matrix"))
+        f = buildTransferMatrix(store, request);
+    else if (name == QLatin1String("training-curves"))
+        f = buildTrainingCurves(store, request);
+    else if (name == QLatin1String("weight-histogram"))
+        f = buildWeightHistogram(store, request);
+    else
+        throw Error("unknown figure '" + name.toStdString() + "' (" +
+                    figureNames().join(QStringLiteral(", ")).toStdString() + ")");
+    return f;
+}
+
+} // namespace
 
 // ---- drawing --------------------------------------------------------------------------------
 

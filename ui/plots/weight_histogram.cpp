@@ -67,13 +67,14 @@ Figure buildWeightHistogram(const ExperimentStore &store, const FigureRequest &r
         return f;
     }
     const WeightHistograms h = storedWeightHistograms(store, run.id, round, 50);
-    f.title = QStringLiteral("|\u03b8\u2080| of kept and pruned weights: %1, round %2 (one-shot magnitude pruning "
-                             "of \u03b8\u2080 keeps %3% of this mask; chance %4%)")
-                  .arg(fig::runLabel(run))
-                  .arg(round)
-                  .arg(100.0 * h.magnitudeAgreement, 0, 'f', 1)
-                  .arg(100.0 * h.chanceAgreement, 0, 'f', 1);
-    f.lines.push_back(histogramPanel(h.overall, h.edges, QStringLiteral("All prunable weights")));
+    f.title =
+        QStringLiteral("|\u03b8\u2080| of kept and pruned weights: %1, round %2").arg(fig::runLabel(run)).arg(round);
+    f.lines.push_back(histogramPanel(
+        h.overall, h.edges,
+        QStringLiteral(
+            "All prunable weights: one-shot magnitude pruning of \u03b8\u2080 keeps %1% of the kept (chance %2%)")
+            .arg(100.0 * h.magnitudeAgreement, 0, 'f', 1)
+            .arg(100.0 * h.chanceAgreement, 0, 'f', 1)));
     for (const WeightHistogram &t : h.byType)
         if (QString::fromStdString(matrixTypeName(t.type)).compare(request.matrixType, Qt::CaseInsensitive) == 0)
             f.lines.push_back(histogramPanel(t, h.edges, QString::fromStdString(matrixTypeName(t.type))));
