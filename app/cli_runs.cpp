@@ -626,8 +626,6 @@ void importMask(const ImportMaskOptions &o)
     BertNet net(config, BertHeads{true, false, false});
     const auto shapes = prunableShapes(net);
     const MaskSet mask = alignMask(readMaskFile(o.file), shapes, o.file);
-    PruneOrder order = PruneOrder::fromMask(denseMask(prunableParameters(net)));
-    order.record(mask, o.round);
     // The model as runs record it (same identity, so the same record), which gives analyses
     // its head count; the identity of an import is the mask's bytes, the model and the round.
     ModelRecord model;
@@ -642,35 +640,14 @@ void importMask(const ImportMaskOptions &o)
     const std::string specHash =
         fnv1aHex(nlohmann::json{{"import", maskHash}, {"model", model.contentHash}, {"round", o.round}}.dump());
     auto store = ExperimentStore::open(o.db);
-    const auto existing = store->findRun(specHash, 0);
-    if (existing && existing->status == "done") {
-        std::printf("%lld\n", static_cast<long long>(existing->id));
+    const StoredImport stored = storeImportedMask(*store, spec, specHash, store->upsertModel(model), mask, o.round);
+    std::printf("%lld\n", static_cast<long long>(stored.runId));
+    if (stored.existed)
         std::fprintf(stderr, "%s is already imported as run %lld (round %d); nothing added\n", o.file.c_str(),
-                     static_cast<long long>(existing->id), o.round);
-        return;
-    }
-    int64_t id = existing ? existing->id : 0; // one killed between its two writes is completed
-    if (!id) {
-        RunRecord r;
-        r.kind = RunKind::Import;
-        r.status = "running";
-        r.specJson = spec.dump();
-        r.specHash = specHash;
-        r.task = "import";
-        r.device = "cpu";
-        r.modelId = store->upsertModel(model);
-        id = store->createRun(r);
-    }
-    RoundRecord round;
-    round.runId = id;
-    round.round = o.round;
-    round.sparsity = mask.sparsity();
-    const std::vector<char> blob = encodePruneOrder(order);
-    store->commitRound(round, {}, &blob);
-    store->setRunStatus(id, "done");
-    std::printf("%lld\n", static_cast<long long>(id));
-    std::fprintf(stderr, "imported %s as run %lld (round %d, sparsity %.4f)\n", o.file.c_str(),
-                 static_cast<long long>(id), o.round, mask.sparsity());
+                     static_cast<long long>(stored.runId), o.round);
+    else
+        std::fprintf(stderr, "imported %s as run %lld (round %d, sparsity %.4f)\n", o.file.c_str(),
+                     static_cast<long long>(stored.runId), o.round, mask.sparsity());
 }
 
 void addImportMaskCommand(CLI::App &app)

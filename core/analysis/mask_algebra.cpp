@@ -162,10 +162,21 @@ StoredMaskOp storeMaskOp(ExperimentStore &store, MaskOp op, const std::vector<Ma
     out.mask = combineMasks(op, masks, labels);
 
     const nlohmann::json spec = {{"mask_op", maskOpName(op)}, {"masks", list}, {"name", name}};
-    const std::string specHash = fnv1aHex(spec.dump());
+    const StoredImport stored =
+        storeImportedMask(store, spec, fnv1aHex(spec.dump()), store.requireRun(refs[0].run).modelId, out.mask, 1);
+    out.runId = stored.runId;
+    out.created = !stored.existed;
+    return out;
+}
+
+StoredImport storeImportedMask(ExperimentStore &store, const nlohmann::json &spec, const std::string &specHash,
+                               int64_t modelId, const MaskSet &mask, int round)
+{
+    StoredImport out;
     const auto existing = store.findRun(specHash, 0);
     if (existing && existing->status == "done") {
         out.runId = existing->id;
+        out.existed = true;
         return out;
     }
     out.runId = existing ? existing->id : 0; // one interrupted between its writes is completed
@@ -177,21 +188,20 @@ StoredMaskOp storeMaskOp(ExperimentStore &store, MaskOp op, const std::vector<Ma
         r.specHash = specHash;
         r.task = "import";
         r.device = "cpu";
-        r.modelId = store.requireRun(refs[0].run).modelId;
+        r.modelId = modelId;
         out.runId = store.createRun(r);
-        out.created = true;
     }
-    MaskSet dense = out.mask;
+    MaskSet dense = mask;
     for (MaskTensor &t : dense.tensors)
         std::fill(t.keep.begin(), t.keep.end(), uint8_t(1));
     PruneOrder order = PruneOrder::fromMask(dense);
-    order.record(out.mask, 1);
-    RoundRecord round;
-    round.runId = out.runId;
-    round.round = 1;
-    round.sparsity = out.mask.sparsity();
+    order.record(mask, round);
+    RoundRecord rec;
+    rec.runId = out.runId;
+    rec.round = round;
+    rec.sparsity = mask.sparsity();
     const std::vector<char> blob = encodePruneOrder(order);
-    store.commitRound(round, {}, &blob);
+    store.commitRound(rec, {}, &blob);
     store.setRunStatus(out.runId, "done");
     return out;
 }

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "analysis/analysis.h"
 #include "prune/mask_set.h"
 #include "store/experiment_store.h"
@@ -41,6 +43,18 @@ struct MaskRef
 std::vector<MaskRef> parseMaskRefs(const std::string &text);
 /// "R:K" for each, with the highest round filled in for a bare "R".
 std::vector<MaskRef> resolveMaskRefs(const ExperimentStore &store, std::vector<MaskRef> refs);
+
+/// An import run (kind import, task "import", no training) holding `mask` as round `round` of
+/// a prune order from dense, for the model record modelId. Identified by specHash (seed 0):
+/// found again when done (existed: nothing written), completed when an earlier call was
+/// interrupted between its writes, else created. `import-mask` and mask ops store through it.
+struct StoredImport
+{
+    int64_t runId = 0;
+    bool existed = false;
+};
+StoredImport storeImportedMask(ExperimentStore &store, const nlohmann::json &spec, const std::string &specHash,
+                               int64_t modelId, const MaskSet &mask, int round);
 
 /// A stored mask op: an import run (task "import", round 1, no training) whose spec records the
 /// op, the masks and the name: {"mask_op", "masks": [{"run", "round"}], "name"}. The model
