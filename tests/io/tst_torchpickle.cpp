@@ -321,7 +321,7 @@ void TestTorchPickle::compareWithExpected(const StateDict &got, const QString &j
         const QByteArray bits =
             QByteArray::fromHex(it.value().toObject().value(QStringLiteral("hex")).toString().toLatin1());
         QVERIFY2(bits.size() == qsizetype(t.values.size() * sizeof(float)), name.c_str());
-        QVERIFY2(std::memcmp(bits.constData(), t.values.data(), bits.size()) == 0, name.c_str());
+        QVERIFY2(bits.isEmpty() || std::memcmp(bits.constData(), t.values.data(), bits.size()) == 0, name.c_str());
     }
 }
 
