@@ -646,6 +646,8 @@ void addAnalyzeCommands(CLI::App &app)
     addFormat(whCmd, wh->format);
     whCmd->callback([wh, whBins] { weightHistogramCommand(*wh, *whBins); });
 
+    addSensitivityCommand(*an);
+
     auto tk = std::make_shared<AnalyzeArgs>();
     CLI::App *tkCmd = an->add_subcommand("tickets", "The winning ticket of every task in the database");
     tkCmd->add_option("--db", tk->db, "Experiment database")->required()->check(CLI::ExistingFile);

@@ -58,6 +58,8 @@ void addTrainCommands(CLI::App &app);
 void addDemoCommands(CLI::App &app);
 void addRunCommands(CLI::App &app);
 void addAnalyzeCommands(CLI::App &app);
+/// `analyze sensitivity` (cli_text.cpp: it evaluates a model folder), under the analyze command.
+void addSensitivityCommand(CLI::App &analyze);
 void addStudyCommands(CLI::App &app);
 void addMergeCommand(CLI::App &app);
 

@@ -7,9 +7,11 @@
 
 #include "cli_common.h"
 #include "libtorch/io/checkpoint.h"
+#include "libtorch/prune/sensitivity.h"
 #include "libtorch/train/batching.h"
 #include "libtorch/train/device.h"
 #include "train/metrics.h"
+#include "util/csv.h"
 #include "util/error.h"
 
 namespace fs = std::filesystem;
@@ -147,7 +149,105 @@ void runFillMask(const ModelArgs &a)
     printJsonLine({{"masks", masks}});
 }
 
+struct SensitivityArgs
+{
+    ModelArgs model;
+    std::vector<double> sparsities{0.5, 0.7, 0.9};
+    std::string metric = kMainMetric, format = "text";
+    int maxExamples = 0;
+};
+
+void runSensitivity(const SensitivityArgs &a)
+{
+    const torch::Device device = resolveDevice(a.model.device); // before the model and the data
+    setThreads(a.model.threads);
+    const BertConfig config = BertConfig::load((fs::path(a.model.model) / "config.json").string());
+    TaskSpec task = taskForModel(a.model.task, config);
+    warnIfLabelsDiffer(a.model.model, config, task);
+    const BertTokenizer tokenizer = loadTokenizer(a.model.model);
+    BertNet net = loadClassifier(a.model.model, task, config);
+    std::vector<Example> dev = readLabelledExamples(task, splitPath(task, a.model.dataDir, "dev"));
+    if (a.maxExamples > 0 && dev.size() > size_t(a.maxExamples))
+        dev.resize(size_t(a.maxExamples));
+    const SensitivityScan scan = sensitivityScan(
+        net, tokenizer, task, dev, a.sparsities, a.metric, a.model.maxSeqLen, a.model.batchSize, device,
+        [](int done, int total) { std::fprintf(stderr, "\rsensitivity: %d/%d evaluations", done, total); });
+    std::fprintf(stderr, "\n");
+    if (a.format == "json") {
+        nlohmann::json cells = nlohmann::json::array();
+        for (const SensitivityCell &c : scan.cells)
+            cells.push_back({{"layer", c.layer},
+                             {"type", matrixTypeName(c.type)},
+                             {"sparsity", c.sparsity},
+                             {"metric", c.metric},
+                             {"drop", c.drop}});
+        printJsonLine({{"task", task.name},
+                       {"examples", dev.size()},
+                       {"metric", scan.metric},
+                       {"baseline", scan.baseline},
+                       {"sparsities", scan.sparsities},
+                       {"cells", cells}});
+        return;
+    }
+    if (a.format == "csv") {
+        std::printf("%s", csvRow({"layer", "type", "sparsity", "metric", "drop"}).c_str());
+        for (const SensitivityCell &c : scan.cells)
+            std::printf("%s", csvRow({std::to_string(c.layer), matrixTypeName(c.type), std::to_string(c.sparsity),
+                                      std::to_string(c.metric), std::to_string(c.drop)})
+                                  .c_str());
+        return;
+    }
+    // Text: one table per sparsity, layers x matrix types, the drop of the metric.
+    std::printf("%s on %zu dev examples: %s %.4f unpruned; drop when one matrix alone is magnitude-pruned\n",
+                task.name.c_str(), dev.size(), scan.metric.c_str(), scan.baseline);
+    for (double s : scan.sparsities) {
+        std::printf("\nat %.0f%%:\nlayer", 100.0 * s);
+        for (MatrixType t : encoderMatrixTypes())
+            std::printf("  %8s", matrixTypeName(t).c_str());
+        int layer = -1;
+        for (const SensitivityCell &c : scan.cells) {
+            if (c.sparsity != s)
+                continue;
+            if (c.layer != layer) {
+                layer = c.layer;
+                std::printf("\n%5d", layer);
+            }
+            std::printf("  %+8.4f", c.drop);
+        }
+        std::printf("\n");
+    }
+}
+
 } // namespace
+
+void addSensitivityCommand(CLI::App &analyze)
+{
+    auto a = std::make_shared<SensitivityArgs>();
+    CLI::App *c = analyze.add_subcommand(
+        "sensitivity", "Metric drop when one matrix type of one layer alone is magnitude-pruned, no retraining");
+    c->add_option("--model", a->model.model, "Fine-tuned Hugging Face model folder")
+        ->required()
+        ->check(CLI::ExistingDirectory);
+    c->add_option("--task", a->model.task, "Task name (GLUE names, generic)")->required();
+    c->add_option("--data-dir", a->model.dataDir, "Task folder holding dev.tsv")
+        ->required()
+        ->check(CLI::ExistingDirectory);
+    c->add_option("--sparsity", a->sparsities, "Sparsities, comma-separated")
+        ->delimiter(',')
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0));
+    c->add_option("--metric", a->metric, "Dev metric (main, accuracy, f1, ...)")->capture_default_str();
+    c->add_option("--max-examples", a->maxExamples, "Evaluate on the first N dev examples (0: all)")
+        ->capture_default_str();
+    c->add_option("--max-seq-len", a->model.maxSeqLen, "Truncate to this many tokens")->capture_default_str();
+    c->add_option("--batch-size", a->model.batchSize, "Batch size")->capture_default_str();
+    c->add_option("--device", a->model.device, "cpu, cuda or cuda:N")->capture_default_str();
+    c->add_option("--threads", a->model.threads, "CPU threads (0: default)")->capture_default_str();
+    c->add_option("--format", a->format, "text, csv or json")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"text", "csv", "json"}));
+    c->callback([a] { runSensitivity(*a); });
+}
 
 void addTextCommands(CLI::App &app)
 {
