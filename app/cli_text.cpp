@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <unistd.h>
 
 #include "cli_common.h"
 #include "libtorch/io/checkpoint.h"
@@ -169,10 +170,12 @@ void runSensitivity(const SensitivityArgs &a)
     std::vector<Example> dev = readLabelledExamples(task, splitPath(task, a.model.dataDir, "dev"));
     if (a.maxExamples > 0 && dev.size() > size_t(a.maxExamples))
         dev.resize(size_t(a.maxExamples));
-    const SensitivityScan scan = sensitivityScan(
-        net, tokenizer, task, dev, a.sparsities, a.metric, a.model.maxSeqLen, a.model.batchSize, device,
-        [](int done, int total) { std::fprintf(stderr, "\rsensitivity: %d/%d evaluations", done, total); });
-    std::fprintf(stderr, "\n");
+    const SensitivityScan scan = sensitivityScan(net, tokenizer, task, dev, a.sparsities, a.metric, a.model.maxSeqLen,
+                                                 a.model.batchSize, device, [](int done, int total) {
+                                                     if (isatty(STDERR_FILENO)) // a counter for people, not for logs
+                                                         std::fprintf(stderr, "\rsensitivity: %d/%d evaluations%s",
+                                                                      done, total, done == total ? "\n" : "");
+                                                 });
     if (a.format == "json") {
         nlohmann::json cells = nlohmann::json::array();
         for (const SensitivityCell &c : scan.cells)
