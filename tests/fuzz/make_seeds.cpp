@@ -1,7 +1,8 @@
 // Writes the seed corpora of the fuzz harnesses with the project's own writers, so that every
-// seed is a file TicketLab itself produces:  tl-fuzz-seeds OUT_DIR STUDIES_DIR
-// (OUT_DIR/<harness>/<name>). The committed corpus in tests/fuzz/corpus was made by it, plus
-// the inputs the campaigns found worth keeping.
+// seed is a file TicketLab itself produces, at build time (no generated weight or mask file is
+// committed):  tl-fuzz-seeds OUT_DIR STUDIES_DIR [FOUND_DIR]
+// writes OUT_DIR/<harness>/<name>, the study files as study seeds, and copies every input a
+// campaign found a fault with (FOUND_DIR/<harness>/found-*, committed) beside them.
 
 #include <cstdio>
 #include <filesystem>
@@ -201,8 +202,8 @@ void progressSeeds()
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        std::cerr << "usage: tl-fuzz-seeds OUT_DIR STUDIES_DIR\n";
+    if (argc != 3 && argc != 4) {
+        std::cerr << "usage: tl-fuzz-seeds OUT_DIR STUDIES_DIR [FOUND_DIR]\n";
         return 2;
     }
     try {
@@ -220,6 +221,11 @@ int main(int argc, char **argv)
         for (const auto &entry : fs::directory_iterator(argv[2]))
             if (entry.path().extension() == ".json")
                 put("study", entry.path().filename().string(), slurp(entry.path()));
+        if (argc == 4)
+            for (const auto &harness : fs::directory_iterator(argv[3]))
+                if (harness.is_directory())
+                    for (const auto &file : fs::directory_iterator(harness.path()))
+                        put(harness.path().filename().string(), file.path().filename().string(), slurp(file.path()));
         fs::remove_all(tmp);
     } catch (const std::exception &e) {
         std::cerr << "tl-fuzz-seeds: " << e.what() << "\n";
