@@ -52,7 +52,7 @@ WeightHistograms weightHistograms(const MaskSet &mask, const std::map<std::strin
     };
     out.overall = fresh(MatrixType::Other);
     std::map<MatrixType, WeightHistogram> byType;
-    std::vector<float> magnitudes; // for the one-shot threshold
+    std::vector<float> magnitudes; // every |w|, reordered by the one-shot threshold's nth_element
     magnitudes.reserve(size_t(mask.total()));
     for (size_t t = 0; t < mask.tensors.size(); ++t) {
         const MaskTensor &m = mask.tensors[t];
@@ -78,38 +78,38 @@ WeightHistograms weightHistograms(const MaskSet &mask, const std::map<std::strin
     }
     for (auto &[type, h] : byType)
         out.byType.push_back(std::move(h));
-    for (WeightHistogram *h : [&] {
-             std::vector<WeightHistogram *> all{&out.overall};
-             for (WeightHistogram &x : out.byType)
-                 all.push_back(&x);
-             return all;
-         }()) {
-        h->keptMeanAbs = h->keptCount ? h->keptMeanAbs / double(h->keptCount) : 0.0;
-        h->prunedMeanAbs = h->prunedCount ? h->prunedMeanAbs / double(h->prunedCount) : 0.0;
-    }
+    const auto finishMeans = [](WeightHistogram &h) {
+        h.keptMeanAbs = h.keptCount ? h.keptMeanAbs / double(h.keptCount) : 0.0;
+        h.prunedMeanAbs = h.prunedCount ? h.prunedMeanAbs / double(h.prunedCount) : 0.0;
+    };
+    finishMeans(out.overall);
+    for (WeightHistogram &h : out.byType)
+        finishMeans(h);
 
     // One-shot global magnitude pruning of θ0 keeping as many weights as the mask: the k
     // largest |θ|. Ties at the threshold count as kept by both only as far as k allows.
     const int64_t k = mask.kept(), n = int64_t(magnitudes.size());
     if (k > 0 && n > 0) {
-        std::vector<float> sorted = magnitudes;
-        std::nth_element(sorted.begin(), sorted.begin() + (n - k), sorted.end());
-        const float threshold = sorted[size_t(n - k)];
-        int64_t above = 0;
-        for (float a : magnitudes)
-            above += a > threshold;
-        int64_t tieBudget = k - above; // weights equal to the threshold that the one-shot mask keeps
+        // One copy of the |w| (BERT-base: 85M), partitioned in place; the pass below reads the
+        // weights themselves again.
+        std::nth_element(magnitudes.begin(), magnitudes.begin() + (n - k), magnitudes.end());
+        const float threshold = magnitudes[size_t(n - k)];
+        const int64_t above = std::count_if(magnitudes.begin() + (n - k), magnitudes.end(),
+                                            [threshold](float a) { return a > threshold; });
+        const int64_t tieBudget = k - above; // weights equal to the threshold that the one-shot mask keeps
         int64_t agree = 0, ties = 0;
-        size_t j = 0;
-        for (const MaskTensor &m : mask.tensors)
-            for (size_t i = 0; i < m.keep.size(); ++i, ++j) {
+        for (size_t t = 0; t < mask.tensors.size(); ++t) {
+            const MaskTensor &m = mask.tensors[t];
+            for (size_t i = 0; i < m.keep.size(); ++i) {
                 if (!m.keep[i])
                     continue;
-                if (magnitudes[j] > threshold)
+                const float a = float(std::abs(double((*values[t])[i])));
+                if (a > threshold)
                     ++agree;
-                else if (magnitudes[j] == threshold)
+                else if (a == threshold)
                     ++ties;
             }
+        }
         agree += std::min(ties, tieBudget);
         out.magnitudeAgreement = double(agree) / double(k);
         out.chanceAgreement = double(k) / double(n);
