@@ -9,6 +9,7 @@
 
 #include "analysis/analysis.h"
 #include "analysis/mask_algebra.h"
+#include "analysis/early_bird.h"
 #include "analysis/weight_histogram.h"
 #include "cli_common.h"
 #include "analysis/tickets.h"
@@ -577,6 +578,85 @@ void weightHistogramCommand(const AnalyzeArgs &a, int bins)
                 h.overall.kept.size(), h.edges.front(), h.edges.back());
 }
 
+void earlyBirdCommand(const AnalyzeArgs &a, int64_t against)
+{
+    auto store = ExperimentStore::open(a.db);
+    const EarlyBirdReport r = earlyBirdReport(*store, a.run, against, a.metric);
+    const auto opt = [](const std::optional<double> &v) { return v ? num(*v) : std::string("-"); };
+    if (a.format == "json") {
+        nlohmann::json rounds = nlohmann::json::array();
+        for (const EarlyBirdRound &e : r.rounds) {
+            nlohmann::json draws = nlohmann::json::array();
+            for (const MaskDistancePoint &d : e.draws)
+                draws.push_back({{"step", d.step}, {"distance", d.distance}});
+            rounds.push_back(
+                {{"round", e.round},
+                 {"sparsity", e.sparsity},
+                 {"steps", e.steps},
+                 {"stopped_at", e.stoppedAt ? nlohmann::json(e.stoppedAt) : nlohmann::json(nullptr)},
+                 {a.metric, e.metric ? nlohmann::json(*e.metric) : nlohmann::json(nullptr)},
+                 {"against_" + a.metric, e.againstMetric ? nlohmann::json(*e.againstMetric) : nlohmann::json(nullptr)},
+                 {"distances", draws}});
+        }
+        nlohmann::json spec = nullptr;
+        if (r.spec)
+            spec = {{"every", r.spec->every},
+                    {"epsilon", r.spec->epsilon},
+                    {"window", r.spec->window},
+                    {"stop", r.spec->stop}};
+        std::printf("%s\n",
+                    nlohmann::json{{"run", a.run},
+                                   {"against", r.against ? nlohmann::json(r.against->id) : nlohmann::json(nullptr)},
+                                   {"early_bird", spec},
+                                   {"scheduled_steps", r.scheduledSteps},
+                                   {"steps_trained", r.stepsTrained},
+                                   {"steps_saved", r.stepsSaved},
+                                   {"rounds", rounds}}
+                        .dump(2)
+                        .c_str());
+        return;
+    }
+    if (a.format == "csv") {
+        Table t;
+        t.header = {"round", "sparsity", "step", "distance"};
+        for (const EarlyBirdRound &e : r.rounds)
+            for (const MaskDistancePoint &d : e.draws)
+                t.rows.push_back({std::to_string(e.round), num(e.sparsity), std::to_string(d.step), num(d.distance)});
+        t.print("csv");
+        return;
+    }
+    std::printf("%s\n", runLabel(r.run).c_str());
+    if (!r.spec)
+        std::printf("(its spec has no early_bird: no masks were drawn during training)\n");
+    else
+        std::printf("early bird: a draw every %s, stop when the last %d distances are below %.3f%s\n",
+                    r.spec->every > 0 ? (std::to_string(r.spec->every) + " steps").c_str() : "10% of a round",
+                    r.spec->window, r.spec->epsilon, r.spec->stop ? "" : " (recording only: stop is false)");
+    Table t;
+    t.header = {"round", "sparsity", "steps", "stopped at", "draws", "last distance", a.metric};
+    if (r.against)
+        t.header.insert(t.header.end(), {"full-length " + a.metric, "full-length steps"});
+    for (const EarlyBirdRound &e : r.rounds) {
+        std::vector<std::string> row = {std::to_string(e.round),
+                                        num(e.sparsity),
+                                        std::to_string(e.steps),
+                                        e.stoppedAt ? std::to_string(e.stoppedAt) : std::string("-"),
+                                        std::to_string(e.draws.size()),
+                                        e.draws.empty() ? std::string("-") : num(e.draws.back().distance),
+                                        opt(e.metric)};
+        if (r.against)
+            row.insert(row.end(), {opt(e.againstMetric), e.againstMetric ? std::to_string(e.againstSteps) : "-"});
+        t.rows.push_back(row);
+    }
+    t.print("text");
+    std::printf("steps trained %lld of %lld scheduled (%lld saved, %.1f%%)\n", static_cast<long long>(r.stepsTrained),
+                static_cast<long long>(r.stepsTrained + r.stepsSaved), static_cast<long long>(r.stepsSaved),
+                r.stepsTrained + r.stepsSaved ? 100.0 * double(r.stepsSaved) / double(r.stepsTrained + r.stepsSaved)
+                                              : 0.0);
+    if (r.against)
+        std::printf("against %s\n", runLabel(*r.against).c_str());
+}
+
 void addAnalyzeCommands(CLI::App &app)
 {
     CLI::App *an = app.add_subcommand("analyze", "Analyse stored masks and results: sparsity per layer, attention "
@@ -647,6 +727,17 @@ void addAnalyzeCommands(CLI::App &app)
     whCmd->callback([wh, whBins] { weightHistogramCommand(*wh, *whBins); });
 
     addSensitivityCommand(*an);
+
+    auto eb = std::make_shared<AnalyzeArgs>();
+    auto ebAgainst = std::make_shared<int64_t>(0);
+    CLI::App *ebCmd = an->add_subcommand("early-bird", "Early-bird tickets: how far each round's next mask moved "
+                                                       "between draws, where the rule stopped it, steps saved");
+    ebCmd->add_option("--db", eb->db, "Experiment database")->required()->check(CLI::ExistingFile);
+    ebCmd->add_option("--run", eb->run, "Run id (an imp run with early_bird in its spec)")->required();
+    ebCmd->add_option("--against", *ebAgainst, "A full-length IMP run to compare metrics and steps with");
+    ebCmd->add_option("--metric", eb->metric, "Dev metric (main, accuracy, f1, ...)")->capture_default_str();
+    addFormat(ebCmd, eb->format);
+    ebCmd->callback([eb, ebAgainst] { earlyBirdCommand(*eb, *ebAgainst); });
 
     auto tk = std::make_shared<AnalyzeArgs>();
     CLI::App *tkCmd = an->add_subcommand("tickets", "The winning ticket of every task in the database");

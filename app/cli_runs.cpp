@@ -262,13 +262,16 @@ struct ShowOptions
 void showRunJson(const RunRecord &r, const std::vector<RoundRecord> &rounds)
 {
     nlohmann::json rows = nlohmann::json::array();
-    for (const RoundRecord &x : rounds)
+    for (const RoundRecord &x : rounds) {
         rows.push_back({{"round", x.round},
                         {"sparsity", x.sparsity},
                         {"metrics", x.devMetrics()},
                         {"train", x.trainMetrics()},
                         {"steps", x.steps},
                         {"train_seconds", x.trainSeconds}});
+        if (x.earlyBirdStep) // the early-bird rule ended this round's training there
+            rows.back()["early_bird_step"] = x.earlyBirdStep;
+    }
     nlohmann::json j = runJson(r);
     j["rounds"] = rows;
     std::printf("%s\n", j.dump(2).c_str());

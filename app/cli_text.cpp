@@ -11,6 +11,8 @@
 #include "libtorch/prune/sensitivity.h"
 #include "libtorch/train/batching.h"
 #include "libtorch/train/device.h"
+#include "io/model_folder.h"
+#include "store/experiment_store.h"
 #include "train/metrics.h"
 #include "util/csv.h"
 #include "util/error.h"
@@ -156,6 +158,7 @@ struct SensitivityArgs
     std::vector<double> sparsities{0.5, 0.7, 0.9};
     std::string metric = kMainMetric, format = "text";
     int maxExamples = 0;
+    std::string db, name; ///< db: also store the scan there (the app's and export-figure's view)
 };
 
 void runSensitivity(const SensitivityArgs &a)
@@ -176,6 +179,21 @@ void runSensitivity(const SensitivityArgs &a)
                                                          std::fprintf(stderr, "\rsensitivity: %d/%d evaluations%s",
                                                                       done, total, done == total ? "\n" : "");
                                                  });
+    int64_t storedId = 0;
+    if (!a.db.empty()) {
+        auto store = ExperimentStore::open(a.db);
+        ModelRecord model;
+        model.path = fs::absolute(a.model.model).string();
+        model.configJson = config.toJson().dump();
+        model.contentHash =
+            contentHash({(fs::path(a.model.model) / "config.json").string(), findWeightsFile(a.model.model)});
+        DatasetRecord data;
+        data.task = task.name;
+        data.path = fs::absolute(a.model.dataDir).string();
+        data.contentHash = contentHash({splitPath(task, a.model.dataDir, "dev")});
+        storedId = storeSensitivityScan(*store, scan, model, data, task.name, a.name);
+        std::fprintf(stderr, "%s: stored as sensitivity scan %lld\n", a.db.c_str(), static_cast<long long>(storedId));
+    }
     if (a.format == "json") {
         nlohmann::json cells = nlohmann::json::array();
         for (const SensitivityCell &c : scan.cells)
@@ -185,6 +203,7 @@ void runSensitivity(const SensitivityArgs &a)
                              {"metric", c.metric},
                              {"drop", c.drop}});
         printJsonLine({{"task", task.name},
+                       {"analysis", storedId ? nlohmann::json(storedId) : nlohmann::json(nullptr)},
                        {"examples", dev.size()},
                        {"metric", scan.metric},
                        {"baseline", scan.baseline},
@@ -249,6 +268,10 @@ void addSensitivityCommand(CLI::App &analyze)
     c->add_option("--format", a->format, "text, csv or json")
         ->capture_default_str()
         ->check(CLI::IsMember({"text", "csv", "json"}));
+    c->add_option("--db", a->db,
+                  "Also store the scan in this experiment database (created if absent), where the app's "
+                  "Sensitivity view and export-figure --figure sensitivity show it");
+    c->add_option("--name", a->name, "A label for the stored scan");
     c->callback([a] { runSensitivity(*a); });
 }
 

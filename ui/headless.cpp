@@ -43,6 +43,10 @@ struct ExportFigureCli
         QStringLiteral("TYPE"), QStringLiteral("Q")};
     const QCommandLineOption metric{QStringLiteral("metric"), QStringLiteral("Dev metric (default main)."),
                                     QStringLiteral("NAME"), QStringLiteral("main")};
+    const QCommandLineOption analysis{QStringLiteral("analysis"),
+                                      QStringLiteral("sensitivity: the stored scan's id (default: the newest, of the "
+                                                     "first run's task when --runs is given)."),
+                                      QStringLiteral("ID")};
     const QCommandLineOption out{QStringLiteral("out"), QStringLiteral("Output file: .pdf, .svg or .png."),
                                  QStringLiteral("FILE")};
     const QCommandLineOption outDir{QStringLiteral("out-dir"),
@@ -64,7 +68,8 @@ struct ExportFigureCli
                            "CSV beside, and a LaTeX table for tables), without a display.\n\nFigures: ") +
             figureNames().join(QStringLiteral(", ")) + QStringLiteral(", or all (with --out-dir)."));
         parser.addHelpOption();
-        parser.addOptions({db, figure, runs, round, threshold, matrix, metric, out, outDir, formats, dpi, size});
+        parser.addOptions(
+            {db, figure, runs, round, threshold, matrix, metric, analysis, out, outDir, formats, dpi, size});
     }
 };
 
@@ -102,6 +107,11 @@ QString readRequest(const ExportFigureCli &cli, FigureRequest &request)
         return QStringLiteral("--threshold: '%1' is not a fraction in [0, 1)").arg(parser.value(cli.threshold));
     request.matrixType = parser.value(cli.matrix);
     request.metric = parser.value(cli.metric);
+    if (parser.isSet(cli.analysis)) {
+        request.analysis = parser.value(cli.analysis).toLongLong(&ok);
+        if (!ok || request.analysis < 1)
+            return QStringLiteral("--analysis: '%1' is not an analysis id").arg(parser.value(cli.analysis));
+    }
     return {};
 }
 

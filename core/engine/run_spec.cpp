@@ -116,6 +116,19 @@ TrainSpec parseTrain(const json &v, const std::string &source)
     return t;
 }
 
+EarlyBirdSpec parseEarlyBird(const json &v, const std::string &source)
+{
+    const JsonFields f(v, "early_bird", source, {"every", "epsilon", "window", "stop"});
+    EarlyBirdSpec e;
+    f.integer("every", e.every, 0, std::numeric_limits<int64_t>::max());
+    f.number("epsilon", e.epsilon);
+    if (!(e.epsilon > 0 && e.epsilon <= 1))
+        f.fail("epsilon", "must lie in (0, 1] (a fraction of the prunable weights), got " + json(e.epsilon).dump());
+    f.integer("window", e.window, 1, 1000);
+    f.boolean("stop", e.stop);
+    return e;
+}
+
 SourceSpec parseSource(const json &v, const std::string &source, RunKind runKind)
 {
     const JsonFields f(v, "source", source, {"run", "round", "mask_file", "spec", "seed"});
@@ -161,6 +174,20 @@ SourceSpec parseSource(const json &v, const std::string &source, RunKind runKind
 }
 
 } // namespace
+
+int64_t EarlyBirdSpec::interval(int64_t totalSteps) const
+{
+    if (every > 0)
+        return every;
+    return std::max<int64_t>(1, (totalSteps + 9) / 10);
+}
+
+bool EarlyBirdSpec::settled(const std::vector<double> &distances) const
+{
+    if (!stop || window < 1 || distances.size() < static_cast<size_t>(window))
+        return false;
+    return std::all_of(distances.end() - window, distances.end(), [this](double d) { return d < epsilon; });
+}
 
 int PruneSpec::defaultRounds() const
 {
@@ -215,7 +242,7 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
 {
     const JsonFields f(j, "", source,
                        {"model", "task", "data_dir", "kind", "prune", "rewind", "head", "train", "seeds", "threads",
-                        "device", "criterion", "source", "repeat", "at"});
+                        "device", "criterion", "source", "repeat", "at", "early_bird"});
     RunSpec s;
     f.required("model", s.model);
     f.required("task", s.task);
@@ -310,6 +337,13 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
         if (std::adjacent_find(s.at.begin(), s.at.end()) != s.at.end())
             f.fail("at", "lists a sparsity twice");
     }
+    if (const json *v = f.find("early_bird"); v && !v->is_null()) {
+        // The draw is "the mask the next prune would make from the weights being trained":
+        // only IMP prunes from the weights it trains.
+        if (s.kind != RunKind::Imp)
+            f.fail("early_bird", "only kind \"imp\" takes early_bird (kind is \"" + kind + "\")");
+        s.earlyBird = parseEarlyBird(*v, source);
+    }
     return s;
 }
 
@@ -375,6 +409,11 @@ json RunSpec::toJson() const
         j["repeat"] = repeat;
     if (!at.empty()) // only when set, like repeat: older specs keep their hash
         j["at"] = at;
+    if (earlyBird)
+        j["early_bird"] = {{"every", earlyBird->every},
+                           {"epsilon", earlyBird->epsilon},
+                           {"window", earlyBird->window},
+                           {"stop", earlyBird->stop}};
     return j;
 }
 
@@ -390,8 +429,9 @@ RunSpec transferSpec(const RunSpec &source, int64_t sourceRun, int round, const 
     if (!model.empty())
         j["model"] = absolute(model);
     j["source"] = {{"run", sourceRun}, {"round", round}};
-    j.erase("prune");  // a transfer prunes nothing itself
-    j.erase("repeat"); // a repetition of the source is not one of the transfer
+    j.erase("prune");      // a transfer prunes nothing itself
+    j.erase("repeat");     // a repetition of the source is not one of the transfer
+    j.erase("early_bird"); // the transfer trains one given mask: nothing to draw
     return RunSpec::fromJson(j, "transfer of run " + std::to_string(sourceRun) + " round " + std::to_string(round));
 }
 

@@ -67,6 +67,16 @@
 //   its fine-tuned weights), computing the masks of the rounds between exactly as a full run
 //   would. A comparison at 50/60/70% then costs three rounds, not ten. Absent from toJson()
 //   when empty.
+// - early_bird: imp only, {"every": n, "epsilon": e, "window": w, "stop": true} (every field
+//   optional). While a round that has a next prune trains, the magnitude mask that prune would
+//   make is drawn every n optimizer steps (every: 0 or absent = each 10% of the round's
+//   schedule), and its distance to the previous draw (the fraction of prunable weights that
+//   differ) is stored with the round's curve. With stop (default true) the round ends as soon
+//   as the last `window` (default 3, >= 1) distances are all below epsilon (default 0.1, in
+//   (0, 1]) and prunes there (You et al. 2020, EarlyBERT): its step is recorded, its dev metric
+//   is measured where it stopped. The last round (no next prune) always trains in full: it is
+//   the ticket to compare with full-length IMP. stop false only records the distances; the run
+//   then trains exactly as without early_bird. Absent from toJson() when not given.
 // - repeat: 0 (default), or k >= 1 for the k-th explicit repetition of the spec (`run
 //   --repeat k`): another identity, so it neither reuses nor resumes the spec's own runs, and
 //   is itself resumed when run again. Absent from toJson() when 0.
@@ -126,6 +136,20 @@ struct TrainSpec
     double weightDecay = 0.01;
 };
 
+struct EarlyBirdSpec
+{
+    int64_t every = 0; ///< steps between draws; 0: each 10% of the round's schedule
+    double epsilon = 0.1;
+    int window = 3;
+    bool stop = true;
+
+    /// The draw interval for a round of totalSteps optimizer steps (at least 1).
+    int64_t interval(int64_t totalSteps) const;
+    /// The early-bird rule: true when stop is set and the last `window` distances (in draw
+    /// order) are all below epsilon. The one place the criterion is defined.
+    bool settled(const std::vector<double> &distances) const;
+};
+
 struct SourceSpec
 {
     int64_t run = 0;
@@ -158,6 +182,8 @@ struct RunSpec
     /// Baselines only (random, reinit, shuffle, standard, oneshot): train just the rounds whose
     /// sparsity is nearest each of these (sorted), instead of every round; empty: every round.
     std::vector<double> at;
+    /// imp only: draw the next prune's mask during training and stop a round early once it settles.
+    std::optional<EarlyBirdSpec> earlyBird;
     static constexpr int kMaxRepeat = 1000000;
 
     /// Strict parse; sourceName prefixes every error message. Fills in defaults, including

@@ -51,6 +51,24 @@ double MaskSet::sparsity() const
     return n == 0 ? 0.0 : double(n - kept()) / double(n);
 }
 
+double maskDistance(const MaskSet &a, const MaskSet &b)
+{
+    if (a.tensors.size() != b.tensors.size())
+        throw Error("mask distance: the masks hold " + std::to_string(a.tensors.size()) + " and " +
+                    std::to_string(b.tensors.size()) + " tensors");
+    int64_t differ = 0, total = 0;
+    for (size_t i = 0; i < a.tensors.size(); ++i) {
+        const MaskTensor &x = a.tensors[i], &y = b.tensors[i];
+        if (x.name != y.name || x.keep.size() != y.keep.size())
+            throw Error("mask distance: tensor " + std::to_string(i) + " is " + x.name + " " + shapeToString(x.shape) +
+                        " in one mask and " + y.name + " " + shapeToString(y.shape) + " in the other");
+        for (size_t k = 0; k < x.keep.size(); ++k)
+            differ += (x.keep[k] != 0) != (y.keep[k] != 0);
+        total += static_cast<int64_t>(x.keep.size());
+    }
+    return total == 0 ? 0.0 : double(differ) / double(total);
+}
+
 std::string shapeToString(const std::vector<int64_t> &shape)
 {
     std::string s = "[";

@@ -42,6 +42,11 @@ void validateMask(const MaskSet &mask, const ParamShapes &expected, const std::s
 /// the order they were written in (safetensors and torch.save readers sort by name).
 MaskSet alignMask(MaskSet mask, const ParamShapes &expected, const std::string &source);
 
+/// The normalised Hamming distance of two masks of one layout: the fraction of weights that one
+/// keeps and the other prunes, in [0, 1] (0 for empty masks). Throws tl::Error naming the
+/// first tensor whose name or size differs.
+double maskDistance(const MaskSet &a, const MaskSet &b);
+
 /// "[768, 3072]" for messages.
 std::string shapeToString(const std::vector<int64_t> &shape);
 

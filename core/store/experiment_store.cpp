@@ -433,7 +433,8 @@ void ExperimentStore::setRunStatus(int64_t runId, const std::string &status, con
 }
 
 void ExperimentStore::commitRound(const RoundRecord &round, const std::vector<CurvePoint> &curve,
-                                  const std::vector<char> *pruneOrderBlob)
+                                  const std::vector<char> *pruneOrderBlob,
+                                  const std::vector<MaskDistancePoint> &maskDistances)
 {
     const std::string what =
         "commitRound(run " + std::to_string(round.runId) + ", round " + std::to_string(round.round) + ")";
@@ -448,6 +449,17 @@ void ExperimentStore::commitRound(const RoundRecord &round, const std::vector<Cu
             fail(m_path,
                  what + ": curve point " + std::to_string(i) + " belongs to round " + std::to_string(curve[i].round));
     }
+    for (size_t i = 0; i < maskDistances.size(); ++i) {
+        const MaskDistancePoint &d = maskDistances[i];
+        if (d.round != round.round)
+            fail(m_path,
+                 what + ": mask distance " + std::to_string(i) + " belongs to round " + std::to_string(d.round));
+        if (!(d.distance >= 0 && d.distance <= 1))
+            fail(m_path, what + ": mask distance " + std::to_string(i) + " is " + std::to_string(d.distance) +
+                             ", not a fraction in [0, 1]");
+    }
+    if (round.earlyBirdStep < 0)
+        fail(m_path, what + ": negative early-bird step");
 
     Transaction tx(m_db, m_path, what);
     if (!Statement(m_db, m_path, what, "SELECT 1 FROM runs WHERE id = ?1").bind(1, round.runId).step())
@@ -456,17 +468,17 @@ void ExperimentStore::commitRound(const RoundRecord &round, const std::vector<Cu
     // Replace, not upsert: the old round's curve must go even when the new one is shorter.
     // Curves go with their round through ON DELETE CASCADE; deleting them first as well keeps
     // that true for a file once written with foreign keys off.
-    Statement(m_db, m_path, what, "DELETE FROM curves WHERE run_id = ?1 AND round = ?2")
-        .bind(1, round.runId)
-        .bind(2, round.round)
-        .run();
+    for (const char *sql : {"DELETE FROM curves WHERE run_id = ?1 AND round = ?2",
+                            "DELETE FROM mask_distances WHERE run_id = ?1 AND round = ?2"})
+        Statement(m_db, m_path, what, sql).bind(1, round.runId).bind(2, round.round).run();
     Statement(m_db, m_path, what, "DELETE FROM rounds WHERE run_id = ?1 AND round = ?2")
         .bind(1, round.runId)
         .bind(2, round.round)
         .run();
     Statement(m_db, m_path, what,
               "INSERT INTO rounds(run_id, round, sparsity, train_metrics, dev_metrics, train_seconds, "
-              "eval_seconds, steps, committed_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " +
+              "eval_seconds, steps, early_bird_step, committed_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+              "NULLIF(?9, 0), " +
                   kNow + ")")
         .bind(1, round.runId)
         .bind(2, round.round)
@@ -476,12 +488,17 @@ void ExperimentStore::commitRound(const RoundRecord &round, const std::vector<Cu
         .bind(6, round.trainSeconds)
         .bind(7, round.evalSeconds)
         .bind(8, round.steps)
+        .bind(9, round.earlyBirdStep)
         .run();
 
     Statement insertPoint(m_db, m_path, what,
                           "INSERT INTO curves(run_id, round, step, loss, lr) VALUES(?1, ?2, ?3, ?4, ?5)");
     for (const CurvePoint &p : curve)
         insertPoint.bind(1, round.runId).bind(2, p.round).bind(3, p.step).bind(4, p.loss).bind(5, p.lr).run();
+    Statement insertDistance(m_db, m_path, what,
+                             "INSERT INTO mask_distances(run_id, round, step, distance) VALUES(?1, ?2, ?3, ?4)");
+    for (const MaskDistancePoint &d : maskDistances)
+        insertDistance.bind(1, round.runId).bind(2, d.round).bind(3, d.step).bind(4, d.distance).run();
 
     if (pruneOrderBlob) {
         Statement(m_db, m_path, what,
@@ -526,8 +543,8 @@ RunRecord ExperimentStore::requireRun(int64_t id) const
 std::vector<RoundRecord> ExperimentStore::rounds(int64_t runId) const
 {
     Statement s(m_db, m_path, "rounds(run " + std::to_string(runId) + ")",
-                "SELECT round, sparsity, train_metrics, dev_metrics, train_seconds, eval_seconds, steps "
-                "FROM rounds WHERE run_id = ?1 ORDER BY round");
+                "SELECT round, sparsity, train_metrics, dev_metrics, train_seconds, eval_seconds, steps, "
+                "coalesce(early_bird_step, 0) FROM rounds WHERE run_id = ?1 ORDER BY round");
     s.bind(1, runId);
     std::vector<RoundRecord> out;
     while (s.step()) {
@@ -540,6 +557,7 @@ std::vector<RoundRecord> ExperimentStore::rounds(int64_t runId) const
         r.trainSeconds = s.real(4);
         r.evalSeconds = s.real(5);
         r.steps = s.int64(6);
+        r.earlyBirdStep = s.int64(7);
         out.push_back(std::move(r));
     }
     return out;
@@ -554,6 +572,74 @@ std::vector<CurvePoint> ExperimentStore::curve(int64_t runId) const
     while (s.step())
         out.push_back({static_cast<int>(s.int64(0)), s.int64(1), s.real(2), s.real(3)});
     return out;
+}
+
+std::vector<MaskDistancePoint> ExperimentStore::maskDistances(int64_t runId) const
+{
+    Statement s(m_db, m_path, "maskDistances(run " + std::to_string(runId) + ")",
+                "SELECT round, step, distance FROM mask_distances WHERE run_id = ?1 ORDER BY round, step, rowid");
+    s.bind(1, runId);
+    std::vector<MaskDistancePoint> out;
+    while (s.step())
+        out.push_back({static_cast<int>(s.int64(0)), s.int64(1), s.real(2)});
+    return out;
+}
+
+int64_t ExperimentStore::addAnalysis(const AnalysisRecord &a)
+{
+    const std::string what = "addAnalysis(" + a.kind + ")";
+    if (a.kind.empty())
+        fail(m_path, what + ": no kind");
+    for (const auto &[field, text] : {std::pair{"params", &a.paramsJson}, std::pair{"result", &a.resultJson}}) {
+        const auto parsed = nlohmann::json::parse(*text, nullptr, false);
+        if (parsed.is_discarded() || !parsed.is_object())
+            fail(m_path, what + ": " + field + " is not a JSON object");
+    }
+    Transaction tx(m_db, m_path, what);
+    Statement(m_db, m_path, what,
+              "INSERT INTO analyses(kind, name, model_id, dataset_id, task, params_json, result_json, created_at) "
+              "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, " +
+                  kNow + ")")
+        .bind(1, a.kind)
+        .bind(2, a.name)
+        .bindId(3, a.modelId)
+        .bindId(4, a.datasetId)
+        .bind(5, a.task)
+        .bind(6, a.paramsJson)
+        .bind(7, a.resultJson)
+        .run();
+    const int64_t id = sqlite3_last_insert_rowid(m_db);
+    tx.commit();
+    return id;
+}
+
+namespace {
+const char *const kAnalysisColumns =
+    "id, kind, name, coalesce(model_id, 0), coalesce(dataset_id, 0), task, params_json, result_json, created_at";
+} // namespace
+
+std::vector<AnalysisRecord> ExperimentStore::analyses(const std::string &kind) const
+{
+    Statement s(m_db, m_path, "analyses",
+                std::string("SELECT ") + kAnalysisColumns +
+                    " FROM analyses WHERE ?1 = '' OR kind = ?1 ORDER BY id DESC");
+    s.bind(1, kind);
+    std::vector<AnalysisRecord> out;
+    while (s.step())
+        out.push_back(
+            {s.int64(0), s.text(1), s.text(2), s.int64(3), s.int64(4), s.text(5), s.text(6), s.text(7), s.text(8)});
+    return out;
+}
+
+std::optional<AnalysisRecord> ExperimentStore::analysis(int64_t id) const
+{
+    Statement s(m_db, m_path, "analysis(" + std::to_string(id) + ")",
+                std::string("SELECT ") + kAnalysisColumns + " FROM analyses WHERE id = ?1");
+    s.bind(1, id);
+    if (!s.step())
+        return std::nullopt;
+    return AnalysisRecord{s.int64(0), s.text(1), s.text(2), s.int64(3), s.int64(4),
+                          s.text(5),  s.text(6), s.text(7), s.text(8)};
 }
 
 std::optional<std::vector<char>> ExperimentStore::pruneOrder(int64_t runId) const
@@ -652,9 +738,9 @@ void ExperimentStore::deleteRuns(const std::vector<int64_t> &ids)
                   "ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))")
             .run();
         // Children first, explicitly: a file once written with foreign keys off has no cascade to rely on.
-        for (const char *sql : {"DELETE FROM curves WHERE run_id = ?1", "DELETE FROM rounds WHERE run_id = ?1",
-                                "DELETE FROM prune_orders WHERE run_id = ?1", "DELETE FROM transfers WHERE run_id = ?1",
-                                "DELETE FROM runs WHERE id = ?1"}) {
+        for (const char *sql : {"DELETE FROM curves WHERE run_id = ?1", "DELETE FROM mask_distances WHERE run_id = ?1",
+                                "DELETE FROM rounds WHERE run_id = ?1", "DELETE FROM prune_orders WHERE run_id = ?1",
+                                "DELETE FROM transfers WHERE run_id = ?1", "DELETE FROM runs WHERE id = ?1"}) {
             Statement del(m_db, m_path, what, sql);
             for (int64_t id : ids)
                 del.bind(1, id).run();

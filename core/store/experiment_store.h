@@ -82,6 +82,9 @@ struct RoundRecord
     double trainSeconds = 0;
     double evalSeconds = 0;
     int64_t steps = 0;
+    /// The step at which the early-bird criterion ended the round's training (its mask had
+    /// stopped changing); 0: the round ran its whole schedule.
+    int64_t earlyBirdStep = 0;
 
     // The one reader of the metrics' JSON: everything else asks these.
     /// The dev metric `key` (kMainMetric: the task's main one), when it is a number.
@@ -102,6 +105,30 @@ struct CurvePoint
     int64_t step = 0;
     double loss = 0;
     double lr = 0;
+};
+
+/// An early-bird draw: at `step` of a round's training, the magnitude mask its next prune would
+/// make differed from the previous draw in `distance` of the prunable weights (in [0, 1]).
+struct MaskDistancePoint
+{
+    int round = 0;
+    int64_t step = 0;
+    double distance = 0;
+};
+
+/// A stored analysis: a result about a model (and task) rather than a run, such as a layer
+/// sensitivity scan. params and result are JSON objects whose layout `kind` defines.
+struct AnalysisRecord
+{
+    int64_t id = 0;
+    std::string kind; ///< "sensitivity"
+    std::string name; ///< the user's label, may be empty
+    int64_t modelId = 0;
+    int64_t datasetId = 0;
+    std::string task;
+    std::string paramsJson = "{}";
+    std::string resultJson = "{}";
+    std::string createdAt; ///< set by the store
 };
 
 /// Where a transfer run's mask came from: round sourceRound of stored run sourceRunId, or
@@ -172,15 +199,19 @@ public:
     /// nothing is written, so a killed or failing run never leaves half a round. Committing a
     /// (run, round) that exists replaces it and its curve (a resumed run redoes a round).
     /// Metrics must be JSON objects of numbers (null allowed, for NaN).
+    /// Early-bird mask distances (each with point.round == round.round) go in the same
+    /// transaction and are replaced with the curve.
     void commitRound(const RoundRecord &round, const std::vector<CurvePoint> &curve,
-                     const std::vector<char> *pruneOrderBlob = nullptr);
+                     const std::vector<char> *pruneOrderBlob = nullptr,
+                     const std::vector<MaskDistancePoint> &maskDistances = {});
 
     std::vector<RunRecord> runs() const; ///< newest first
     std::optional<RunRecord> run(int64_t id) const;
     /// The run; throws tl::Error "<db>: no run <id>" when there is none.
     RunRecord requireRun(int64_t id) const;
-    std::vector<RoundRecord> rounds(int64_t runId) const; ///< by round
-    std::vector<CurvePoint> curve(int64_t runId) const;   ///< by round, then step
+    std::vector<RoundRecord> rounds(int64_t runId) const;              ///< by round
+    std::vector<CurvePoint> curve(int64_t runId) const;                ///< by round, then step
+    std::vector<MaskDistancePoint> maskDistances(int64_t runId) const; ///< by round, then step
     std::optional<std::vector<char>> pruneOrder(int64_t runId) const;
     /// The first maxBytes of the run's prune order (all of it when shorter), read without
     /// loading the rest: enough for its header (layout and round count).
@@ -199,6 +230,13 @@ public:
     void deleteRuns(const std::vector<int64_t> &ids);
     /// The ids of the transfer runs made from run id.
     std::vector<int64_t> transfersFrom(int64_t id) const;
+
+    /// Stores an analysis (the record's id and createdAt are ignored) and returns its id.
+    /// params and result must be JSON objects; modelId/datasetId, when not 0, must exist.
+    int64_t addAnalysis(const AnalysisRecord &analysis);
+    /// Every stored analysis of a kind (all kinds when empty), newest first.
+    std::vector<AnalysisRecord> analyses(const std::string &kind = {}) const;
+    std::optional<AnalysisRecord> analysis(int64_t id) const;
 
     /// The first value of `PRAGMA name` as text ("synchronous" -> "2" for FULL, "integrity_check"
     /// -> "ok"): for diagnostics and tests. name must be a plain pragma name.

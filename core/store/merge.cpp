@@ -92,6 +92,7 @@ MergeReport mergeStore(ExperimentStore &into, const ExperimentStore &from)
             const int64_t id = into.createRun(copy);
             const auto rounds = from.rounds(r.id);
             const auto curve = from.curve(r.id);
+            const auto distances = from.maskDistances(r.id);
             const auto blob = from.pruneOrder(r.id);
             for (size_t i = 0; i < rounds.size(); ++i) {
                 RoundRecord round = rounds[i];
@@ -99,7 +100,10 @@ MergeReport mergeStore(ExperimentStore &into, const ExperimentStore &from)
                 std::vector<CurvePoint> points;
                 std::copy_if(curve.begin(), curve.end(), std::back_inserter(points),
                              [&](const CurvePoint &p) { return p.round == round.round; });
-                into.commitRound(round, points, i + 1 == rounds.size() && blob ? &*blob : nullptr);
+                std::vector<MaskDistancePoint> draws;
+                std::copy_if(distances.begin(), distances.end(), std::back_inserter(draws),
+                             [&](const MaskDistancePoint &p) { return p.round == round.round; });
+                into.commitRound(round, points, i + 1 == rounds.size() && blob ? &*blob : nullptr, draws);
             }
             if (rounds.empty() && blob) // a run with a mask and no trained round
                 throw Error(describe(r, from.path()) + ": has a prune order but no rounds");

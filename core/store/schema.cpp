@@ -126,11 +126,41 @@ ALTER TABLE runs ADD COLUMN torch_version TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN blas TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 4: early-bird tickets and stored analyses. While an IMP round trains, the mask its
+// next prune would make is drawn every few steps and its Hamming distance to the previous draw
+// (the fraction of prunable weights that differ) is recorded with the round's curve; a round
+// the early-bird criterion ended records the step (rounds.early_bird_step, NULL: it ran its
+// whole schedule). An analysis is a computed result about a model rather than a run (a layer
+// sensitivity scan), kept with its parameters so that a view can show it later.
+const char *const kVersion4 = R"sql(
+ALTER TABLE rounds ADD COLUMN early_bird_step INTEGER CHECK(early_bird_step IS NULL OR early_bird_step >= 0);
+CREATE TABLE mask_distances(
+    run_id INTEGER NOT NULL,
+    round INTEGER NOT NULL,
+    step INTEGER NOT NULL CHECK(step >= 0),
+    distance REAL NOT NULL CHECK(distance >= 0 AND distance <= 1),
+    FOREIGN KEY(run_id, round) REFERENCES rounds(run_id, round) ON DELETE CASCADE
+);
+CREATE INDEX mask_distances_by_run ON mask_distances(run_id, round, step);
+CREATE TABLE analyses(
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    model_id INTEGER REFERENCES models(id),
+    dataset_id INTEGER REFERENCES datasets(id),
+    task TEXT NOT NULL DEFAULT '',
+    params_json TEXT NOT NULL DEFAULT '{}',
+    result_json TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX analyses_by_kind ON analyses(kind, task);
+)sql";
+
 } // namespace
 
 const std::vector<Migration> &migrations()
 {
-    static const std::vector<Migration> all = {{1, kVersion1}, {2, kVersion2}, {3, kVersion3}};
+    static const std::vector<Migration> all = {{1, kVersion1}, {2, kVersion2}, {3, kVersion3}, {4, kVersion4}};
     return all;
 }
 

@@ -443,6 +443,100 @@ private Q_SLOTS:
         }
     }
 
+    void earlyBird()
+    {
+        // Rounds of 12 steps, a draw every 2 steps. Recording only (stop false): the distances
+        // are stored from the second draw on (steps 4..10; none at the schedule's end) and the run
+        // trains exactly as plain IMP does: the same metrics and masks.
+        const QString db = path(QStringLiteral("earlybird.db"));
+        const auto runOk = [&](const QString &spec) {
+            const Result r = cli({QStringLiteral("run"), spec, QStringLiteral("--db"), db});
+            EXPECT_OK(r);
+            return r.out.trimmed().toLongLong();
+        };
+        const auto report = [&](qint64 run) {
+            const Result r = cli({QStringLiteral("analyze"), QStringLiteral("early-bird"), QStringLiteral("--db"), db,
+                                  QStringLiteral("--run"), QString::number(run), QStringLiteral("--format"),
+                                  QStringLiteral("json")});
+            return QJsonDocument::fromJson(r.out).object();
+        };
+        const qint64 plain = runOk(writeSpec(QStringLiteral("eb-plain"), QStringLiteral("imp"), {}, 2, 12));
+        const qint64 recorded = runOk(writeSpec(
+            QStringLiteral("eb-record"), QStringLiteral("imp"),
+            QStringLiteral(R"(, "early_bird": {"every": 2, "epsilon": 1.0, "window": 2, "stop": false})"), 2, 12));
+        QJsonObject rec = report(recorded);
+        QJsonArray rounds = rec[QStringLiteral("rounds")].toArray();
+        QCOMPARE(rounds.size(), 3);
+        for (int k = 0; k < 3; ++k) {
+            const QJsonObject row = rounds[k].toObject();
+            QCOMPARE(row[QStringLiteral("steps")].toInt(), 12);
+            QVERIFY(row[QStringLiteral("stopped_at")].isNull());
+            const QJsonArray d = row[QStringLiteral("distances")].toArray();
+            QCOMPARE(d.size(), k < 2 ? 4 : 0); // the last round has no next prune to draw
+            for (int i = 0; i < d.size(); ++i) {
+                QCOMPARE(d[i].toObject()[QStringLiteral("step")].toInt(), 4 + 2 * i);
+                const double v = d[i].toObject()[QStringLiteral("distance")].toDouble();
+                QVERIFY(v >= 0 && v < 1);
+            }
+        }
+        // Training moves the mask at first (a learning rate of 1e-3 on a tiny model).
+        QVERIFY(rounds[0]
+                    .toObject()[QStringLiteral("distances")]
+                    .toArray()[0]
+                    .toObject()[QStringLiteral("distance")]
+                    .toDouble() > 0);
+        QCOMPARE(rec[QStringLiteral("steps_saved")].toInt(), 0);
+        const QJsonArray plainRounds = tltest::showRun(db, plain)[QStringLiteral("rounds")].toArray();
+        const QJsonArray recordedRounds = tltest::showRun(db, recorded)[QStringLiteral("rounds")].toArray();
+        QCOMPARE(recordedRounds.size(), plainRounds.size());
+        for (int k = 0; k < plainRounds.size(); ++k)
+            for (const QString key : {QStringLiteral("metrics"), QStringLiteral("train"), QStringLiteral("steps")})
+                QCOMPARE(recordedRounds[k].toObject()[key], plainRounds[k].toObject()[key]);
+        for (int k = 0; k <= 2; ++k) {
+            const tl::MaskSet a = exported(db, plain, k), b = exported(db, recorded, k);
+            QVERIFY(!a.tensors.empty());
+            QCOMPARE(tl::maskDistance(a, b), 0.0);
+        }
+
+        // Stopping: epsilon 1 holds for any two draws that are not exact opposites, so with a
+        // window of 2 the rule fires at the third draw (step 6) in rounds 0 and 1; the last
+        // round trains its 12 steps.
+        const qint64 stopped =
+            runOk(writeSpec(QStringLiteral("eb-stop"), QStringLiteral("imp"),
+                            QStringLiteral(R"(, "early_bird": {"every": 2, "epsilon": 1.0, "window": 2})"), 2, 12));
+        const QJsonObject st = report(stopped);
+        rounds = st[QStringLiteral("rounds")].toArray();
+        QCOMPARE(rounds.size(), 3);
+        QCOMPARE(rounds[0].toObject()[QStringLiteral("stopped_at")].toInt(), 6);
+        QCOMPARE(rounds[0].toObject()[QStringLiteral("steps")].toInt(), 6);
+        QCOMPARE(rounds[1].toObject()[QStringLiteral("stopped_at")].toInt(), 6);
+        QCOMPARE(rounds[1].toObject()[QStringLiteral("distances")].toArray().size(), 2);
+        QVERIFY(rounds[2].toObject()[QStringLiteral("stopped_at")].isNull());
+        QCOMPARE(rounds[2].toObject()[QStringLiteral("steps")].toInt(), 12);
+        QCOMPARE(st[QStringLiteral("steps_saved")].toInt(), 12);
+        // The stopped rounds were still pruned to the schedule's sparsities and evaluated.
+        const QJsonArray stoppedRounds = tltest::showRun(db, stopped)[QStringLiteral("rounds")].toArray();
+        QCOMPARE(stoppedRounds.size(), 3);
+        for (int k = 0; k < 3; ++k) {
+            QVERIFY(std::abs(stoppedRounds[k].toObject()[QStringLiteral("sparsity")].toDouble() - 0.2 * k) < 1e-9);
+            QVERIFY(
+                stoppedRounds[k].toObject()[QStringLiteral("metrics")].toObject().contains(QStringLiteral("accuracy")));
+        }
+        // The text report says what was saved.
+        const Result text = cli({QStringLiteral("analyze"), QStringLiteral("early-bird"), QStringLiteral("--db"), db,
+                                 QStringLiteral("--run"), QString::number(stopped), QStringLiteral("--against"),
+                                 QString::number(plain)});
+        EXPECT_OK(text);
+        QVERIFY2(text.out.contains("steps trained 24 of 36 scheduled (12 saved"), text.out.constData());
+        // A random run refuses early_bird, naming the field.
+        const Result bad = cli({QStringLiteral("run"),
+                                writeSpec(QStringLiteral("eb-random"), QStringLiteral("random"),
+                                          QStringLiteral(R"(, "early_bird": {"epsilon": 0.1})")),
+                                QStringLiteral("--db"), db});
+        QVERIFY(bad.exitCode != 0);
+        QVERIFY2(bad.err.contains("early_bird"), bad.err.constData());
+    }
+
     void badSpecNamesTheField()
     {
         QFile f(path(QStringLiteral("bad.json")));

@@ -63,6 +63,14 @@ CREATE INDEX transfers_by_source ON transfers(source_run_id);
 UPDATE meta SET value = '2' WHERE key = 'schema_version';
 )sql";
 
+// What migration 3 added, as released (applied on top of kVersion2Ddl).
+const char *const kVersion3Ddl = R"sql(
+ALTER TABLE runs ADD COLUMN repetition INTEGER NOT NULL DEFAULT 0 CHECK(repetition >= 0);
+ALTER TABLE runs ADD COLUMN torch_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN blas TEXT NOT NULL DEFAULT '';
+UPDATE meta SET value = '3' WHERE key = 'schema_version';
+)sql";
+
 /// A raw connection for what the store's API cannot do: build old or foreign files, hold a
 /// transaction open, look at pragmas.
 class RawDb

@@ -33,7 +33,7 @@ private Q_SLOTS:
         {
             auto store = tl::ExperimentStore::open(path.toStdString());
             QCOMPARE(store->schemaVersion(), tl::ExperimentStore::currentSchemaVersion());
-            QCOMPARE(store->schemaVersion(), 3);
+            QCOMPARE(store->schemaVersion(), 4);
             const auto run = store->run(7);
             QVERIFY(run);
             QCOMPARE(run->status, std::string("failed"));
@@ -63,10 +63,10 @@ private Q_SLOTS:
             store->commitRound(makeRound(7, 1, 0.6), makeCurve(1, 2));
         }
         auto again = tl::ExperimentStore::open(path.toStdString()); // already current: nothing to do
-        QCOMPARE(again->schemaVersion(), 3);
+        QCOMPARE(again->schemaVersion(), 4);
         QCOMPARE(again->rounds(7).size(), size_t(2));
         RawDb raw(path);
-        QCOMPARE(raw.text("SELECT value FROM meta WHERE key = 'schema_version'"), QStringLiteral("3"));
+        QCOMPARE(raw.text("SELECT value FROM meta WHERE key = 'schema_version'"), QStringLiteral("4"));
         QCOMPARE(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'transfers'"), QStringLiteral("1"));
         QCOMPARE(raw.text("PRAGMA foreign_key_check"), QString());
         QCOMPARE(raw.text("PRAGMA integrity_check"), QStringLiteral("ok"));
@@ -91,7 +91,7 @@ private Q_SLOTS:
             )sql"));
         }
         auto store = tl::ExperimentStore::open(path.toStdString());
-        QCOMPARE(store->schemaVersion(), 3);
+        QCOMPARE(store->schemaVersion(), 4);
         const auto failed = store->run(2);
         QCOMPARE(failed->error, std::string("boom"));
         QCOMPARE(failed->threads, 4);
@@ -109,8 +109,68 @@ private Q_SLOTS:
         r.repetition = -1;
         QVERIFY(errorOf([&] { store->createRun(r); }).contains(QStringLiteral("negative repetition")));
         RawDb raw(path);
-        QCOMPARE(raw.text("SELECT value FROM meta WHERE key = 'schema_version'"), QStringLiteral("3"));
+        QCOMPARE(raw.text("SELECT value FROM meta WHERE key = 'schema_version'"), QStringLiteral("4"));
         QVERIFY(!raw.exec("UPDATE runs SET repetition = -2 WHERE id = 1")); // CHECK(repetition >= 0)
+        QCOMPARE(raw.text("PRAGMA integrity_check"), QStringLiteral("ok"));
+    }
+
+    void migratesVersion3()
+    {
+        // A version-3 file (as released) with a finished IMP run: version 4 adds early-bird mask
+        // distances, the round's early-bird step and stored analyses.
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("v3.db"));
+        {
+            RawDb raw(path);
+            QVERIFY(raw.exec(kVersion1Ddl));
+            QVERIFY(raw.exec(kVersion2Ddl));
+            QVERIFY(raw.exec(kVersion3Ddl));
+            QVERIFY(raw.exec(R"sql(
+                INSERT INTO models(id, path, config_json, content_hash) VALUES(1, '/m', '{}', 'mh');
+                INSERT INTO runs(id, kind, status, spec_json, spec_hash, seed, task, ticketlab_version, device,
+                    threads, created_at, updated_at, error, repetition, torch_version, blas)
+                VALUES(1, 'imp', 'done', '{}', 'h', 0, 'RTE', '0.2.0', 'cpu', 2, 't0', 't1', '', 0, '1.13.0', 'x');
+                INSERT INTO rounds(run_id, round, sparsity, dev_metrics, steps, committed_at)
+                    VALUES(1, 0, 0, '{"accuracy":0.6}', 40, 't1'), (1, 1, 0.2, '{"accuracy":0.58}', 40, 't1');
+            )sql"));
+        }
+        auto store = tl::ExperimentStore::open(path.toStdString());
+        QCOMPARE(store->schemaVersion(), 4);
+        const auto rounds = store->rounds(1);
+        QCOMPARE(rounds.size(), size_t(2));
+        QCOMPARE(rounds[1].earlyBirdStep, int64_t(0)); // NULL: ran its whole schedule
+        QVERIFY(store->maskDistances(1).empty());
+        QVERIFY(store->analyses().empty());
+
+        tl::RoundRecord r = makeRound(1, 2, 0.4);
+        r.earlyBirdStep = 30;
+        store->commitRound(r, makeCurve(2, 3), nullptr, {{2, 10, 0.5}, {2, 20, 0.25}, {2, 30, 0.05}});
+        QCOMPARE(store->rounds(1)[2].earlyBirdStep, int64_t(30));
+        const auto d = store->maskDistances(1);
+        QCOMPARE(d.size(), size_t(3));
+        QCOMPARE(d[1].step, int64_t(20));
+        QCOMPARE(d[1].distance, 0.25);
+
+        tl::AnalysisRecord a;
+        a.kind = "sensitivity";
+        a.modelId = 1;
+        a.task = "RTE";
+        a.resultJson = R"({"x":1})";
+        const int64_t id = store->addAnalysis(a);
+        QCOMPARE(store->analysis(id)->task, std::string("RTE"));
+        QCOMPARE(store->analyses("sensitivity").size(), size_t(1));
+        QVERIFY(store->analyses("other").empty());
+        a.resultJson = "[1]";
+        QVERIFY(errorOf([&] { store->addAnalysis(a); }).contains(QStringLiteral("result is not a JSON object")));
+        a.resultJson = "{}";
+        a.modelId = 99; // no such model: the foreign key refuses it
+        QVERIFY(!errorOf([&] { store->addAnalysis(a); }).isEmpty());
+        QCOMPARE(store->analyses().size(), size_t(1));
+
+        RawDb raw(path);
+        QCOMPARE(raw.text("SELECT value FROM meta WHERE key = 'schema_version'"), QStringLiteral("4"));
+        QVERIFY(!raw.exec("INSERT INTO mask_distances VALUES(1, 2, 40, 1.5)")); // CHECK(distance <= 1)
+        QCOMPARE(raw.text("PRAGMA foreign_key_check"), QString());
         QCOMPARE(raw.text("PRAGMA integrity_check"), QStringLiteral("ok"));
     }
 

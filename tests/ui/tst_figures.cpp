@@ -15,6 +15,7 @@
 #include "labfixture.h"
 #include "plots/figure.h"
 #include "analysis/analysis.h"
+#include "analysis/sensitivity_data.h"
 #include "io/safetensors.h"
 #include "util/error.h"
 
@@ -96,6 +97,58 @@ private:
                                 .rounds({{0, 0.9}, {0.2, 0.9}, {0.4, 0.9}, {0.6, 0.9}})
                                 .create(*store);
         return {db, run};
+    }
+
+    /// A lab of its own with an IMP run of the fixture's masks that drew early-bird masks
+    /// (rounds 0 and 1 stopped at steps 30 and 20 with epsilon 0.1; round 2 ran in full), and
+    /// two stored sensitivity scans of SST-2 (the second named "after"). Written once.
+    QString scienceLab()
+    {
+        const QString db = m_dir.filePath(QStringLiteral("science.db"));
+        if (QFile::exists(db))
+            return db;
+        auto store = ExperimentStore::open(db.toStdString());
+        const int64_t model = store->upsertModel({0, "/models/tiny-bert", test::fixtureConfigJson(), "hash-tiny"});
+        const int64_t sst = store->upsertDataset({0, "SST-2", "/data/SST-2", "hash-sst"});
+        test::FixtureWriter w{*store, model, "/models/tiny-bert"};
+        auto b = w.run(RunKind::Imp, "SST-2", sst, 0);
+        b.spec(R"({"model": "/m", "task": "SST-2", "data_dir": "/d", "kind": "imp",
+                   "early_bird": {"every": 10, "epsilon": 0.1, "window": 2, "stop": true}})",
+               "early-bird-spec");
+        const int64_t run = w.finishedRun(b, {0.9, 0.88, 0.8}, true);
+        const auto rounds = store->rounds(run);
+        for (int k = 0; k < 3; ++k) {
+            RoundRecord r = rounds[size_t(k)];
+            r.steps = k == 0 ? 30 : k == 1 ? 20 : 100;
+            r.earlyBirdStep = k < 2 ? r.steps : 0;
+            std::vector<MaskDistancePoint> d;
+            if (k < 2)
+                d = {{k, 10, 0.2}, {k, 20, 0.05}};
+            if (k == 0)
+                d.push_back({k, 30, 0.02});
+            std::vector<CurvePoint> curve;
+            for (const CurvePoint &c : store->curve(run))
+                if (c.round == k)
+                    curve.push_back(c);
+            store->commitRound(r, curve, nullptr, d);
+        }
+        SensitivityScan scan;
+        scan.metric = "accuracy";
+        scan.baseline = 0.9;
+        scan.sparsities = {0.5, 0.9};
+        for (int l = 0; l < 2; ++l)
+            for (MatrixType t : encoderMatrixTypes())
+                for (double s : scan.sparsities) {
+                    // Layer 1's FFN-out matters most; everything else barely.
+                    const double drop = (l == 1 && t == MatrixType::FfnOut) ? 0.4 * s : 0.01 * s;
+                    scan.cells.push_back({l, t, s, scan.baseline - drop, drop});
+                }
+        storeSensitivityScan(*store, scan, {0, "/models/tiny-bert", "{}", "hash-tiny"},
+                             {0, "SST-2", "/data/SST-2", "hash-sst"}, "SST-2", "before");
+        scan.baseline = 0.5;
+        storeSensitivityScan(*store, scan, {0, "/models/tiny-bert", "{}", "hash-tiny"},
+                             {0, "SST-2", "/data/SST-2", "hash-sst"}, "SST-2", "after");
+        return db;
     }
 
 private Q_SLOTS:
@@ -525,6 +578,85 @@ private Q_SLOTS:
         QVERIFY(!QFile::exists(missing.db)); // never created by a figure
     }
 
+    void earlyBirdDistances()
+    {
+        FigureRequest r = request();
+        r.db = scienceLab();
+        const Figure f = buildFigure(QStringLiteral("early-bird"), r); // the newest run that drew
+        QCOMPARE(f.lines.size(), size_t(1));
+        const LinePanel &p = f.lines[0];
+        QCOMPARE(p.series.size(), size_t(2)); // rounds 0 and 1; the last round draws nothing
+        QCOMPARE(p.series[0].x, (std::vector<double>{10, 20, 30}));
+        QCOMPARE(p.series[0].y, (std::vector<double>{0.2, 0.05, 0.02}));
+        QCOMPARE(p.series[1].x, (std::vector<double>{10, 20}));
+        QVERIFY(p.refMean);
+        QCOMPARE(*p.refMean, 0.1); // epsilon
+        QCOMPARE(p.marks.size(), size_t(2));
+        QCOMPARE(p.marks[0].x, 30.0);
+        QCOMPARE(p.marks[1].x, 20.0);
+        // Rounds 0 and 1 trained 30 and 20 of the 100 steps round 2 ran: 150 of 300 saved.
+        QVERIFY2(p.title.contains(QStringLiteral("150 of 300 steps saved")), qPrintable(p.title));
+        QCOMPARE(rowsWhere(f, {{2, QStringLiteral("0")}}).size(), 3);
+        QCOMPARE(rowsWhere(f, {{6, QStringLiteral("20")}}).size(), 2);
+        // A run without draws says how to get them.
+        const Figure none = buildFigure(QStringLiteral("early-bird"), request({m_lab.impSst0}));
+        QVERIFY(none.lines.empty());
+        QVERIFY(none.note.contains(QStringLiteral("early_bird")));
+    }
+
+    void sensitivityBesideImpSparsity()
+    {
+        FigureRequest r = request();
+        r.db = scienceLab();
+        r.round = 2;
+        const Figure f = buildFigure(QStringLiteral("sensitivity"), r);
+        QCOMPARE(f.heatmaps.size(), size_t(3));                                   // 50%, 90%, and where IMP pruned
+        QVERIFY2(f.title.contains(QStringLiteral("after")), qPrintable(f.title)); // the newest scan
+        const HeatmapPanel &at90 = f.heatmaps[1];
+        QCOMPARE(at90.rows(), 2);
+        QCOMPARE(at90.cols(), 6);
+        QCOMPARE(at90.values[size_t(1 * 6 + 5)], 0.4 * 0.9); // layer 1 FFN-out
+        QCOMPARE(at90.values[size_t(0 * 6 + 0)], 0.01 * 0.9);
+        // The IMP panel is the run's per-layer sparsity at round 2 (as sparsity-heatmap shows it).
+        const HeatmapPanel &imp = f.heatmaps[2];
+        QVERIFY(imp.title.contains(QStringLiteral("round 2")));
+        QCOMPARE(imp.values[size_t(0 * 6 + 4)], 0.5); // layer 0 FFN-in
+        QCOMPARE(imp.values[size_t(1 * 6 + 5)], 0.0);
+        QCOMPARE(f.maxRound, 2);
+        // A chosen scan.
+        r.analysis = 1;
+        QVERIFY(buildFigure(QStringLiteral("sensitivity"), r).title.contains(QStringLiteral("before")));
+        r.analysis = 9;
+        QVERIFY_THROWS_EXCEPTION(Error, buildFigure(QStringLiteral("sensitivity"), r));
+        // A lab without scans says how to make one.
+        const Figure none = buildFigure(QStringLiteral("sensitivity"), request());
+        QVERIFY(none.heatmaps.empty());
+        QVERIFY(none.note.contains(QStringLiteral("analyze sensitivity")));
+    }
+
+    void superSurvivorsAgainstChance()
+    {
+        // IMP round 2 and random round 1 of the fixture: the kept-by-all set is round 2's.
+        FigureRequest r = request({m_lab.impSst0, m_lab.randomSst});
+        const Figure f = buildFigure(QStringLiteral("super-survivors"), r);
+        QCOMPARE(f.heatmaps.size(), size_t(1));
+        const HeatmapPanel &p = f.heatmaps[0];
+        QCOMPARE(p.rows(), 2);
+        // Layer 0 Q: both keep 32 of 64; all keep 32 against 64 * 1/2 * 1/2 = 16 by chance.
+        // Layer 1 FFN-in: 64 of 128 and 128 of 128: 64 against 64, chance level.
+        r.round = 1;
+        const Figure f1 = buildFigure(QStringLiteral("super-survivors"), r);
+        QCOMPARE(f1.heatmaps[0].values[size_t(0 * 6 + 0)], 2.0);
+        QCOMPARE(f1.heatmaps[0].values[size_t(1 * 6 + 4)], 1.0);
+        QCOMPARE(f.maxRound, 1); // the random run has rounds 0..1
+        const auto q0 = rowsWhere(f1, {{0, QStringLiteral("0")}, {1, QStringLiteral("Q")}});
+        QCOMPARE(q0.size(), 1);
+        QCOMPARE(q0[0][3], QStringLiteral("32"));
+        const Figure one = buildFigure(QStringLiteral("super-survivors"), request({m_lab.impSst0}));
+        QVERIFY(one.heatmaps.empty());
+        QVERIFY(one.note.contains(QStringLiteral("two or more")));
+    }
+
     void exportsEveryFigure_data()
     {
         QTest::addColumn<QString>("name");
@@ -538,6 +670,10 @@ private Q_SLOTS:
         FigureRequest req = request();
         if (name == QLatin1String("weight-histogram")) // needs a model folder on this machine
             req.db = histogramLab().first;
+        if (name == QLatin1String("early-bird") || name == QLatin1String("sensitivity"))
+            req.db = scienceLab();
+        if (name == QLatin1String("super-survivors"))
+            req.runs = {m_lab.impSst0, m_lab.impRte};
         const Figure f = buildFigure(name, req);
         QVERIFY2(!f.heatmaps.empty() || !f.lines.empty(), qPrintable(name + QStringLiteral(": ") + f.note));
         QCustomPlot plot;

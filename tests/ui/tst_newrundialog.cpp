@@ -157,6 +157,19 @@ private Q_SLOTS:
         QVERIFY(d.setSpec(in));
         QCOMPARE(d.spec(), in);
         QVERIFY(!d.setSpec(QJsonObject{}));
+
+        // An early-bird IMP spec round-trips too, and passes the engine's own check; a spec
+        // without early_bird turns the form's early bird off again.
+        QJsonObject eb = in;
+        eb[QStringLiteral("early_bird")] = QJsonObject{{QStringLiteral("epsilon"), 0.05},
+                                                       {QStringLiteral("window"), 4},
+                                                       {QStringLiteral("every"), 20},
+                                                       {QStringLiteral("stop"), false}};
+        QVERIFY(d.setSpec(eb));
+        QCOMPARE(d.spec(), eb);
+        QVERIFY2(d.validate().isEmpty(), qPrintable(d.validate().join(QLatin1Char('\n'))));
+        QVERIFY(d.setSpec(in));
+        QVERIFY(!d.spec().contains(QStringLiteral("early_bird")));
     }
 
     void presets()

@@ -270,6 +270,22 @@ QWidget *NewRunDialog::buildPruningGroup()
     m_head = new QComboBox(prune);
     m_head->addItems({QStringLiteral("keep"), QStringLiteral("reinit")});
     pf->addRow(QStringLiteral("Task head:"), m_head);
+    m_earlyBird = new QCheckBox(QStringLiteral("early bird: draw the next mask while training"), prune);
+    m_earlyBird->setToolTip(QStringLiteral(
+        "IMP only. Every few steps, the mask the next prune would make is drawn and its distance to the previous "
+        "draw stored; with Stop, a round prunes as soon as the last Window distances are below epsilon "
+        "(You et al. 2020). The last round always trains in full."));
+    pf->addRow(QString(), m_earlyBird);
+    m_earlyBirdEpsilon = doubleSpin(0.001, 1.0, 0.1, 3, 0.01, prune);
+    pf->addRow(QStringLiteral("Early-bird epsilon:"), m_earlyBirdEpsilon);
+    m_earlyBirdWindow = intSpin(1, 1000, 3, prune);
+    pf->addRow(QStringLiteral("Early-bird window:"), m_earlyBirdWindow);
+    m_earlyBirdEvery = intSpin(0, 100000000, 0, prune);
+    m_earlyBirdEvery->setSpecialValueText(QStringLiteral("each 10% of a round"));
+    pf->addRow(QStringLiteral("Draw every (steps):"), m_earlyBirdEvery);
+    m_earlyBirdStop = new QCheckBox(QStringLiteral("stop a round once the mask settles"), prune);
+    m_earlyBirdStop->setChecked(true);
+    pf->addRow(QString(), m_earlyBirdStop);
     return prune;
 }
 
@@ -338,6 +354,7 @@ void NewRunDialog::connectForm()
 {
     for (QComboBox *c : {m_kind, m_stopBy, m_rewind})
         connect(c, &QComboBox::currentIndexChanged, this, &NewRunDialog::updateEnabled);
+    connect(m_earlyBird, &QCheckBox::toggled, this, &NewRunDialog::updateEnabled);
     for (QLineEdit *e : {m_model, m_dataDir})
         connect(e, &QLineEdit::editingFinished, this, &NewRunDialog::showProblems);
     // Only the user's own choice of task pins it; a data folder chosen later must not override it.
@@ -392,6 +409,11 @@ void NewRunDialog::updateEnabled()
     m_rounds->setEnabled(prunes && m_stopBy->currentIndex() == 0);
     m_target->setEnabled(prunes && m_stopBy->currentIndex() == 1);
     m_rewindStep->setEnabled(m_rewind->currentIndex() == 1);
+    const bool imp = kind.kind == RunKind::Imp;
+    m_earlyBird->setEnabled(imp);
+    for (QWidget *w :
+         std::initializer_list<QWidget *>{m_earlyBirdEpsilon, m_earlyBirdWindow, m_earlyBirdEvery, m_earlyBirdStop})
+        w->setEnabled(imp && m_earlyBird->isChecked());
 }
 
 QJsonObject NewRunDialog::spec() const
@@ -450,6 +472,11 @@ QJsonObject NewRunDialog::spec() const
                                                   {QStringLiteral("round"), m_sourceRound->value()}};
     else if (runKindInfo(kind).needsSource) // reinit, shuffle: every round of an IMP run
         o[QStringLiteral("source")] = QJsonObject{{QStringLiteral("run"), m_sourceRun->value()}};
+    if (kind == RunKind::Imp && m_earlyBird->isChecked())
+        o[QStringLiteral("early_bird")] = QJsonObject{{QStringLiteral("epsilon"), m_earlyBirdEpsilon->value()},
+                                                      {QStringLiteral("window"), m_earlyBirdWindow->value()},
+                                                      {QStringLiteral("every"), m_earlyBirdEvery->value()},
+                                                      {QStringLiteral("stop"), m_earlyBirdStop->isChecked()}};
     return o;
 }
 
@@ -543,6 +570,16 @@ bool NewRunDialog::setSpec(const QJsonObject &o, QString *error)
     if (src.contains(QLatin1String("round")))
         m_sourceRound->setValue(src.value(QLatin1String("round")).toInt());
     m_maskFile->setText(src.value(QLatin1String("mask_file")).toString());
+    const QJsonObject eb = o.value(QLatin1String("early_bird")).toObject();
+    m_earlyBird->setChecked(!eb.isEmpty() || o.value(QLatin1String("early_bird")).isObject());
+    if (eb.contains(QLatin1String("epsilon")))
+        m_earlyBirdEpsilon->setValue(eb.value(QLatin1String("epsilon")).toDouble());
+    if (eb.contains(QLatin1String("window")))
+        m_earlyBirdWindow->setValue(eb.value(QLatin1String("window")).toInt());
+    if (eb.contains(QLatin1String("every")))
+        m_earlyBirdEvery->setValue(eb.value(QLatin1String("every")).toInt());
+    if (eb.contains(QLatin1String("stop")))
+        m_earlyBirdStop->setChecked(eb.value(QLatin1String("stop")).toBool());
     updateEnabled();
     return true;
 }

@@ -73,6 +73,10 @@ private:
              *m_batch = nullptr, *m_evalBatch = nullptr, *m_seqLen = nullptr, *m_threads = nullptr,
              *m_sourceRun = nullptr, *m_sourceRound = nullptr;
     QCheckBox *m_pooler = nullptr, *m_embeddings = nullptr;
+    // early_bird (imp only): off unless checked
+    QCheckBox *m_earlyBird = nullptr, *m_earlyBirdStop = nullptr;
+    QDoubleSpinBox *m_earlyBirdEpsilon = nullptr;
+    QSpinBox *m_earlyBirdWindow = nullptr, *m_earlyBirdEvery = nullptr;
     QLabel *m_problems = nullptr;
     QString m_savedPath, m_specFolder;
     bool m_taskSetByHand = false, m_fillingForm = false;

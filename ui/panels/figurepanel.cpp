@@ -4,6 +4,7 @@
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QInputDialog>
 #include <QLabel>
@@ -20,6 +21,8 @@
 #include "plots/qcp.h"
 
 #include "analysis/analysis.h"
+#include "analysis/sensitivity_data.h"
+#include "store/experiment_store.h"
 
 namespace tl::ui {
 
@@ -28,7 +31,8 @@ namespace {
 bool usesRound(const QString &name)
 {
     return name == QLatin1String("sparsity-heatmap") || name == QLatin1String("head-survival") ||
-           name == QLatin1String("overlap-matrix") || name == QLatin1String("weight-histogram");
+           name == QLatin1String("overlap-matrix") || name == QLatin1String("weight-histogram") ||
+           name == QLatin1String("super-survivors") || name == QLatin1String("sensitivity");
 }
 
 /// buildFigure(), with an error as a figure whose note says it (maxRound -2).
@@ -91,6 +95,15 @@ FigurePanel::FigurePanel(const QString &figureName, QWidget *parent) : QWidget(p
         bar->addWidget(m_matrix);
         connect(m_matrix, &QComboBox::currentIndexChanged, this, &FigurePanel::schedule);
     }
+    if (m_name == QLatin1String("sensitivity")) {
+        bar->addWidget(new QLabel(QStringLiteral("Scan:"), this));
+        m_analysis = new QComboBox(this);
+        m_analysis->setToolTip(QStringLiteral("Stored sensitivity scans (ticketlab-cli analyze sensitivity --db); the "
+                                              "newest follows the selected run's task"));
+        m_analysis->addItem(QStringLiteral("newest"), qint64(0));
+        bar->addWidget(m_analysis);
+        connect(m_analysis, &QComboBox::currentIndexChanged, this, &FigurePanel::schedule);
+    }
     m_status = new QLabel(this);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
     bar->addWidget(m_status, 1);
@@ -121,8 +134,11 @@ FigurePanel::~FigurePanel()
 void FigurePanel::setSource(const QString &db, const QList<qint64> &runs)
 {
     const bool changed = db != m_db || runs != m_runs;
+    const bool newDb = db != m_db;
     m_db = db;
     m_runs = runs;
+    if (newDb)
+        refreshAnalyses();
     if (changed && m_round)
         m_round->setValue(m_round->maximum()); // follow the last round of the new selection
     schedule();
@@ -130,7 +146,35 @@ void FigurePanel::setSource(const QString &db, const QList<qint64> &runs)
 
 void FigurePanel::refresh()
 {
+    refreshAnalyses();
     schedule();
+}
+
+void FigurePanel::refreshAnalyses()
+{
+    if (!m_analysis || m_db.isEmpty() || !QFileInfo::exists(m_db))
+        return;
+    QList<QPair<qint64, QString>> items;
+    try {
+        const auto store = ExperimentStore::open(m_db.toStdString());
+        for (const AnalysisRecord &a : store->analyses(kSensitivityAnalysis))
+            items.append(
+                {a.id, QStringLiteral("#%1 %2%3")
+                           .arg(a.id)
+                           .arg(QString::fromStdString(a.task),
+                                a.name.empty() ? QString() : QStringLiteral(" ") + QString::fromStdString(a.name))});
+    } catch (const std::exception &) {
+        return; // the figure's own computation reports what is wrong with the database
+    }
+    const qint64 chosen = m_analysis->currentData().toLongLong();
+    const QSignalBlocker block(m_analysis);
+    while (m_analysis->count() > 1)
+        m_analysis->removeItem(1);
+    for (const auto &[id, text] : items) {
+        m_analysis->addItem(text, id);
+        if (id == chosen)
+            m_analysis->setCurrentIndex(m_analysis->count() - 1);
+    }
 }
 
 void FigurePanel::schedule()
@@ -162,6 +206,8 @@ FigureRequest FigurePanel::request() const
         r.headThreshold = m_threshold->value();
     if (m_matrix)
         r.matrixType = m_matrix->currentText();
+    if (m_analysis)
+        r.analysis = m_analysis->currentData().toLongLong();
     return r;
 }
 

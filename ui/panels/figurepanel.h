@@ -66,6 +66,8 @@ private:
     QLabel *m_roundLabel = nullptr;
     QDoubleSpinBox *m_threshold = nullptr;
     QComboBox *m_matrix = nullptr;
+    QComboBox *m_analysis = nullptr; ///< sensitivity: which stored scan (0: the newest of the run's task)
+    void refreshAnalyses();
     QLabel *m_status = nullptr;
     QTimer *m_throttle = nullptr;
     QFutureWatcher<Figure> m_watcher;

@@ -20,7 +20,8 @@ const QStringList &figureNames()
     static const QStringList names = {
         QStringLiteral("metric-vs-sparsity"), QStringLiteral("sparsity-heatmap"), QStringLiteral("sparsity-rounds"),
         QStringLiteral("head-survival"),      QStringLiteral("overlap-matrix"),   QStringLiteral("transfer-matrix"),
-        QStringLiteral("training-curves"),    QStringLiteral("weight-histogram"),
+        QStringLiteral("training-curves"),    QStringLiteral("weight-histogram"), QStringLiteral("super-survivors"),
+        QStringLiteral("early-bird"),         QStringLiteral("sensitivity"),
     };
     return names;
 }
@@ -43,6 +44,12 @@ QString figureDisplayName(const QString &name)
         return QStringLiteral("Training curves");
     if (name == QLatin1String("weight-histogram"))
         return QStringLiteral("Weight distribution");
+    if (name == QLatin1String("super-survivors"))
+        return QStringLiteral("Super-survivors");
+    if (name == QLatin1String("early-bird"))
+        return QStringLiteral("Early bird");
+    if (name == QLatin1String("sensitivity"))
+        return QStringLiteral("Layer sensitivity");
     return name;
 }
 
@@ -83,6 +90,12 @@ Figure buildFigureFrom(const ExperimentStore &store, const QString &name, const 
         f = buildTrainingCurves(store, request);
     else if (name == QLatin1String("weight-histogram"))
         f = buildWeightHistogram(store, request);
+    else if (name == QLatin1String("super-survivors"))
+        f = buildSuperSurvivors(store, request);
+    else if (name == QLatin1String("early-bird"))
+        f = buildEarlyBird(store, request);
+    else if (name == QLatin1String("sensitivity"))
+        f = buildSensitivity(store, request);
     else
         throw Error("unknown figure '" + name.toStdString() + "' (" +
                     figureNames().join(QStringLiteral(", ")).toStdString() + ")");

@@ -27,6 +27,7 @@ struct FigureRequest
     double headThreshold = 0.5;               ///< head-survival: alive above this surviving fraction
     QString matrixType = QStringLiteral("Q"); ///< sparsity-rounds
     QString metric = QString::fromUtf8(kMainMetric);
+    qint64 analysis = 0; ///< sensitivity: the stored scan (0: the newest, of the selected run's task)
 };
 
 /// A discrete grid of cells (layers x heads, source x target, ...).

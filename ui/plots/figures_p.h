@@ -20,6 +20,9 @@ Figure buildOverlapMatrix(const ExperimentStore &store, const FigureRequest &req
 Figure buildTransferMatrix(const ExperimentStore &store, const FigureRequest &request);
 Figure buildTrainingCurves(const ExperimentStore &store, const FigureRequest &request);
 Figure buildWeightHistogram(const ExperimentStore &store, const FigureRequest &request);
+Figure buildEarlyBird(const ExperimentStore &store, const FigureRequest &request);
+Figure buildSensitivity(const ExperimentStore &store, const FigureRequest &request);
+Figure buildSuperSurvivors(const ExperimentStore &store, const FigureRequest &request);
 
 /// The layers x heads panel of one run (also used to time redraws of large shapes).
 HeatmapPanel headSurvivalPanel(const std::vector<HeadSurvival> &heads, const QString &title, double threshold);

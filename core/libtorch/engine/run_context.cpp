@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 
 #include "libtorch/io/checkpoint.h"
 #include "io/model_folder.h"
@@ -181,7 +182,8 @@ void RunContext::loadHead(const std::string &path)
 }
 
 RoundResult RunContext::trainRound(const MaskSet &mask, uint64_t seed, bool firstRound,
-                                   const std::function<bool(const TrainProgressLite &)> &progress)
+                                   const std::function<bool(const TrainProgressLite &)> &progress,
+                                   const std::function<MaskSet()> &drawNextMask)
 {
     const auto pm = maskTensors(m_prunable, mask);
     applyMask(pm);
@@ -220,6 +222,25 @@ RoundResult RunContext::trainRound(const MaskSet &mask, uint64_t seed, bool firs
         };
     };
     RoundResult result;
+    std::optional<MaskSet> lastDraw;
+    std::vector<double> distances;
+    if (m_spec.earlyBird && drawNextMask) {
+        const EarlyBirdSpec &eb = *m_spec.earlyBird;
+        o.finishNow = [&](int64_t step, int64_t totalSteps) {
+            if (step % eb.interval(totalSteps) != 0 || step >= totalSteps)
+                return false;
+            MaskSet draw = drawNextMask();
+            if (lastDraw) {
+                distances.push_back(maskDistance(*lastDraw, draw));
+                result.maskDistances.emplace_back(step, distances.back());
+            }
+            lastDraw = std::move(draw);
+            if (!eb.settled(distances))
+                return false;
+            result.earlyBirdStep = step;
+            return true;
+        };
+    }
     auto onProgress = [&](const TrainProgress &p) {
         result.curve.emplace_back(p.step, p.loss, p.lr);
         TrainProgressLite lite{p.step, p.totalSteps, p.loss, p.lr, p.tokensPerSecond, p.etaSeconds};

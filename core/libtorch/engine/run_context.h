@@ -37,6 +37,8 @@ struct RoundResult
     int64_t steps = 0;
     double trainSeconds = 0, evalSeconds = 0;
     std::vector<std::tuple<int64_t, double, double>> curve; ///< (step, loss, lr)
+    std::vector<std::pair<int64_t, double>> maskDistances;  ///< early bird: (step, distance to the previous draw)
+    int64_t earlyBirdStep = 0;                              ///< the step the early-bird rule ended training; 0: never
     bool cancelled = false;
 };
 
@@ -69,9 +71,13 @@ public:
     void setRewindFile(const std::string &path) { m_rewindFile = path; }
 
     /// Trains the masked network from its current weights with the spec's schedule and
-    /// evaluates it on dev. Pruned weights stay exactly 0.
+    /// evaluates it on dev. Pruned weights stay exactly 0. With the spec's early_bird and a
+    /// drawNextMask (the mask the next prune would make from the live weights), draws it at
+    /// the spec's interval, records each distance to the previous draw and, when the rule
+    /// settles, ends training there.
     RoundResult trainRound(const MaskSet &mask, uint64_t seed, bool firstRound,
-                           const std::function<bool(const TrainProgressLite &)> &progress);
+                           const std::function<bool(const TrainProgressLite &)> &progress,
+                           const std::function<MaskSet()> &drawNextMask = {});
 
     // Standard pruning: the fine-tuned dense weights of round 0, kept on disk for resume.
     void keepFineTunedWeights(const std::string &path);

@@ -376,11 +376,15 @@ RoundRecord SeedRun::commitRound(int round, const MaskSet &mask, const RoundResu
     rec.trainSeconds = result.trainSeconds;
     rec.evalSeconds = result.evalSeconds;
     rec.steps = result.steps;
+    rec.earlyBirdStep = result.earlyBirdStep;
     std::vector<CurvePoint> curve;
     for (const auto &[step, loss, lr] : result.curve)
         curve.push_back({round, step, loss, lr});
+    std::vector<MaskDistancePoint> distances;
+    for (const auto &[step, distance] : result.maskDistances)
+        distances.push_back({round, step, distance});
     const std::vector<char> blob = encodePruneOrder(*m_order);
-    m_store.commitRound(rec, curve, &blob);
+    m_store.commitRound(rec, curve, &blob, distances);
     if (round >= 2) // the head of round k-1 is all a resume needs
         fs::remove(checkpointPath(round - 2));
     return rec;
@@ -405,20 +409,32 @@ bool SeedRun::runRound(int round, int previous, const RoundPlan &plan)
     if (round > 0)
         m_order->record(mask, round);
     initialiseWeights(round, previous);
-    RoundResult result = m_ctx.trainRound(mask, roundSeed(m_seed, round), round == 0, [&](const TrainProgressLite &p) {
-        RunEvent e;
-        e.type = p.tick ? RunEventType::Tick : RunEventType::Progress;
-        e.round = round;
-        e.rounds = lastRound;
-        e.sparsity = sparsity;
-        e.step = p.step;
-        e.totalSteps = p.totalSteps;
-        e.loss = p.loss;
-        e.lr = p.lr;
-        e.tokensPerSecond = p.tokensPerSecond;
-        e.etaSeconds = p.etaSeconds;
-        return emit(e);
-    });
+    // Early bird: the mask the next prune would make from the weights as they train (IMP only,
+    // and only in a round that has a next prune: the last round trains in full).
+    std::function<MaskSet()> drawNextMask;
+    const size_t next = static_cast<size_t>(round) + 1;
+    if (m_spec.earlyBird && m_spec.kind == RunKind::Imp && next < plan.sparsities.size())
+        drawNextMask = [&] {
+            return prune(m_ctx.prunable(), mask, plan.sparsities[next], pruneMethodFromName(m_spec.prune.method),
+                         roundSeed(m_seed, round + 1));
+        };
+    RoundResult result = m_ctx.trainRound(
+        mask, roundSeed(m_seed, round), round == 0,
+        [&](const TrainProgressLite &p) {
+            RunEvent e;
+            e.type = p.tick ? RunEventType::Tick : RunEventType::Progress;
+            e.round = round;
+            e.rounds = lastRound;
+            e.sparsity = sparsity;
+            e.step = p.step;
+            e.totalSteps = p.totalSteps;
+            e.loss = p.loss;
+            e.lr = p.lr;
+            e.tokensPerSecond = p.tokensPerSecond;
+            e.etaSeconds = p.etaSeconds;
+            return emit(e);
+        },
+        drawNextMask);
     if (result.cancelled)
         return false;
     if (m_spec.kind == RunKind::Standard && round == 0)

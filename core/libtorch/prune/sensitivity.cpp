@@ -36,6 +36,7 @@ SensitivityScan sensitivityScan(BertNet &net, const BertTokenizer &tokenizer, co
     SensitivityScan scan;
     scan.metric = metric;
     scan.sparsities = sparsities;
+    scan.examples = static_cast<int64_t>(dev.size());
     scan.baseline = metricOf(evaluateTask(net, tokenizer, task, dev, maxSeqLen, batchSize, device), metric);
 
     // The encoder's matrices by (layer, display order of type).

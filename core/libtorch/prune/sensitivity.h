@@ -11,28 +11,12 @@
 #include <torch/torch.h>
 
 #include "analysis/analysis.h"
+#include "analysis/sensitivity_data.h"
 #include "libtorch/model/bert.h"
 #include "text/tasks.h"
 #include "text/tokenizer.h"
 
 namespace tl {
-
-struct SensitivityCell
-{
-    int layer = 0;
-    MatrixType type = MatrixType::Other;
-    double sparsity = 0;
-    double metric = 0;
-    double drop = 0; ///< baseline - metric: positive when pruning hurts
-};
-
-struct SensitivityScan
-{
-    std::string metric; ///< the metric's name as evaluateTask() reports it
-    double baseline = 0;
-    std::vector<double> sparsities;
-    std::vector<SensitivityCell> cells; ///< by layer, matrix type (display order), sparsity
-};
 
 /// Every encoder matrix (Q, K, V, attention output, FFN in and out of each layer) in turn, each
 /// sparsity in turn: its smallest |w| set to 0 (exactly round(s * numel) of them), the dev

@@ -80,6 +80,8 @@ FinetuneResult finetune(BertNet &net, const BertTokenizer &tokenizer, const Task
                 result.cancelled = true;
                 return result;
             }
+            if (options.finishNow && options.finishNow(stepper.stepCount(), totalSteps))
+                totalSteps = stepper.stepCount(); // both loops end here; the epoch is evaluated
         }
         EpochResult er;
         er.epoch = epoch;

@@ -34,6 +34,10 @@ struct TrainOptions
     /// false stops training there, as a progress callback returning false does. Lets a user's
     /// Cancel take effect within one step.
     std::function<bool()> keepGoing;
+    /// Asked after every optimizer step with the steps taken and the schedule's total: true ends
+    /// training there as if the schedule were over (the epoch's evaluation still runs; not a
+    /// cancellation). Early-bird tickets stop rounds so.
+    std::function<bool(int64_t step, int64_t totalSteps)> finishNow;
 };
 
 struct TrainProgress

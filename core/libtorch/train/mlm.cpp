@@ -218,6 +218,8 @@ MlmResult trainMlm(BertNet &net, const Vocab &vocab, const MlmCorpus &corpus, co
                 result.cancelled = true;
                 break;
             }
+            if (t.finishNow && t.finishNow(stepper.stepCount(), totalSteps))
+                totalSteps = stepper.stepCount(); // ends both loops; evaluation follows
         }
         if (result.cancelled)
             break;
