@@ -727,6 +727,7 @@ void addAnalyzeCommands(CLI::App &app)
     whCmd->callback([wh, whBins] { weightHistogramCommand(*wh, *whBins); });
 
     addSensitivityCommand(*an);
+    addHeadImportanceCommand(*an);
 
     auto eb = std::make_shared<AnalyzeArgs>();
     auto ebAgainst = std::make_shared<int64_t>(0);

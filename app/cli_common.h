@@ -60,8 +60,12 @@ void addRunCommands(CLI::App &app);
 void addAnalyzeCommands(CLI::App &app);
 /// `analyze sensitivity` (cli_text.cpp: it evaluates a model folder), under the analyze command.
 void addSensitivityCommand(CLI::App &analyze);
+/// `analyze head-importance` (cli_text.cpp), likewise.
+void addHeadImportanceCommand(CLI::App &analyze);
 void addStudyCommands(CLI::App &app);
 void addMergeCommand(CLI::App &app);
+/// `export-compact` (cli_compact.cpp).
+void addCompactCommand(CLI::App &app);
 
 /// Runs (or resumes) a run spec against db, printing progress as text (stderr) or JSON lines
 /// (stdout) and the run ids (one line), or a "done" JSON line; report, when given, prints

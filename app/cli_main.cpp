@@ -59,6 +59,7 @@ int main(int argc, char **argv)
     tl::cli::addAnalyzeCommands(app);
     tl::cli::addStudyCommands(app);
     tl::cli::addMergeCommand(app);
+    tl::cli::addCompactCommand(app);
     bool verbose = false;
     app.add_flag("--verbose", verbose, "On an error inside LibTorch, print its full message and stack frames");
     try {

@@ -8,7 +8,10 @@
 
 #include "cli_common.h"
 #include "libtorch/io/checkpoint.h"
+#include "libtorch/prune/head_importance.h"
+#include "libtorch/prune/pruner.h"
 #include "libtorch/prune/sensitivity.h"
+#include "analysis/analysis.h"
 #include "libtorch/train/batching.h"
 #include "libtorch/train/device.h"
 #include "io/model_folder.h"
@@ -241,6 +244,143 @@ void runSensitivity(const SensitivityArgs &a)
 }
 
 } // namespace
+
+struct HeadImportanceArgs
+{
+    ModelArgs model;
+    std::string split = "dev", format = "text", maskDb, db, name;
+    int maxExamples = 0;
+    int64_t run = 0;
+    int round = -1;
+    bool neurons = false;
+};
+
+void runHeadImportance(const HeadImportanceArgs &a)
+{
+    const torch::Device device = resolveDevice(a.model.device);
+    setThreads(a.model.threads);
+    const BertConfig config = BertConfig::load((fs::path(a.model.model) / "config.json").string());
+    TaskSpec task = taskForModel(a.model.task, config);
+    warnIfLabelsDiffer(a.model.model, config, task);
+    const BertTokenizer tokenizer = loadTokenizer(a.model.model);
+    BertNet net = loadClassifier(a.model.model, task, config);
+    std::vector<Example> examples = readLabelledExamples(task, splitPath(task, a.model.dataDir, a.split));
+    if (a.maxExamples > 0 && examples.size() > size_t(a.maxExamples))
+        examples.resize(size_t(a.maxExamples));
+    std::string subnetwork;
+    if (!a.maskDb.empty()) {
+        // Score the heads of a stored subnetwork: its mask applied to the model's weights.
+        auto store = ExperimentStore::open(a.maskDb);
+        const int round = a.round >= 0 ? a.round : storedMaskRounds(*store, a.run);
+        const MaskSet mask = storedMask(*store, a.run, round);
+        std::map<std::string, torch::Tensor> params;
+        for (const auto &item : net->named_parameters())
+            params[item.key()] = item.value();
+        std::vector<std::pair<std::string, torch::Tensor>> weights;
+        for (const MaskTensor &t : mask.tensors) {
+            const auto it = params.find(t.name);
+            if (it == params.end())
+                throw Error(a.maskDb + ": run " + std::to_string(a.run) + " masks " + t.name + ", which " +
+                            a.model.model + " does not have");
+            weights.emplace_back(t.name, it->second);
+        }
+        applyMask(maskTensors(weights, mask));
+        subnetwork = "run " + std::to_string(a.run) + " round " + std::to_string(round) + " (" +
+                     std::to_string(100.0 * mask.sparsity()).substr(0, 4) + "% sparse)";
+    }
+    UnitImportance imp =
+        unitImportance(net, tokenizer, task, examples, a.neurons, a.model.maxSeqLen, a.model.batchSize, device);
+    imp.split = a.split;
+    int64_t storedId = 0;
+    if (!a.db.empty()) {
+        auto store = ExperimentStore::open(a.db);
+        ModelRecord model;
+        model.path = fs::absolute(a.model.model).string();
+        model.configJson = config.toJson().dump();
+        model.contentHash =
+            contentHash({(fs::path(a.model.model) / "config.json").string(), findWeightsFile(a.model.model)});
+        DatasetRecord data;
+        data.task = task.name;
+        data.path = fs::absolute(a.model.dataDir).string();
+        data.contentHash = contentHash({splitPath(task, a.model.dataDir, a.split)});
+        storedId = storeModelImportance(*store, imp, model, data, task.name, a.name.empty() ? subnetwork : a.name);
+        std::fprintf(stderr, "%s: stored as head importance %lld\n", a.db.c_str(), static_cast<long long>(storedId));
+    }
+    if (a.format == "json") {
+        nlohmann::json j = imp.toJson();
+        j["task"] = task.name;
+        j["subnetwork"] = subnetwork;
+        j["analysis"] = storedId ? nlohmann::json(storedId) : nlohmann::json(nullptr);
+        printJsonLine(j);
+        return;
+    }
+    if (a.format == "csv") {
+        std::printf("%s", csvRow({"unit", "layer", "index", "importance"}).c_str());
+        for (size_t l = 0; l < imp.heads.size(); ++l)
+            for (size_t h = 0; h < imp.heads[l].size(); ++h)
+                std::printf(
+                    "%s",
+                    csvRow({"head", std::to_string(l), std::to_string(h), std::to_string(imp.heads[l][h])}).c_str());
+        for (size_t l = 0; l < imp.neurons.size(); ++l)
+            for (size_t n = 0; n < imp.neurons[l].size(); ++n)
+                std::printf("%s",
+                            csvRow({"neuron", std::to_string(l), std::to_string(n), std::to_string(imp.neurons[l][n])})
+                                .c_str());
+        return;
+    }
+    std::printf("head importance (Michel et al. 2019: E|dL/dxi|, each layer normalised to L2 norm 1) of %s%s on %zu "
+                "%s examples of %s\nlayer",
+                a.model.model.c_str(), subnetwork.empty() ? "" : (", " + subnetwork).c_str(), examples.size(),
+                a.split.c_str(), task.name.c_str());
+    const size_t heads = imp.heads.empty() ? 0 : imp.heads[0].size();
+    for (size_t h = 0; h < heads; ++h)
+        std::printf(" %6zu", h);
+    std::printf("\n");
+    for (size_t l = 0; l < imp.heads.size(); ++l) {
+        std::printf("%5zu", l);
+        for (double v : imp.heads[l])
+            std::printf(" %6.3f", v);
+        std::printf("\n");
+    }
+    if (!imp.neurons.empty())
+        std::printf("(neuron scores: --format csv or json)\n");
+}
+
+void addHeadImportanceCommand(CLI::App &analyze)
+{
+    auto a = std::make_shared<HeadImportanceArgs>();
+    CLI::App *c = analyze.add_subcommand(
+        "head-importance", "Importance of every attention head (and FFN neuron) of a fine-tuned model, as Michel et "
+                           "al. 2019");
+    c->add_option("--model", a->model.model, "Fine-tuned Hugging Face model folder")
+        ->required()
+        ->check(CLI::ExistingDirectory);
+    c->add_option("--task", a->model.task, "Task name (GLUE names, generic)")->required();
+    c->add_option("--data-dir", a->model.dataDir, "Task folder")->required()->check(CLI::ExistingDirectory);
+    c->add_option("--split", a->split, "Examples to score on")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"dev", "train"}));
+    c->add_option("--max-examples", a->maxExamples, "Score on the first N examples (0: all)")->capture_default_str();
+    c->add_flag("--neurons", a->neurons, "Also score every FFN neuron");
+    c->add_option("--mask-from-db", a->maskDb, "Score the subnetwork of a stored mask: its experiment database")
+        ->check(CLI::ExistingFile);
+    c->add_option("--run", a->run, "With --mask-from-db: the run");
+    c->add_option("--round", a->round, "With --mask-from-db: the round (default: its last)");
+    c->add_option("--db", a->db, "Also store the scores in this experiment database (the Head importance view)");
+    c->add_option("--name", a->name, "A label for the stored scores");
+    c->add_option("--max-seq-len", a->model.maxSeqLen, "Truncate to this many tokens")->capture_default_str();
+    c->add_option("--batch-size", a->model.batchSize, "Batch size")->capture_default_str();
+    c->add_option("--device", a->model.device, "cpu, cuda or cuda:N")->capture_default_str();
+    c->add_option("--threads", a->model.threads, "CPU threads (0: default)")->capture_default_str();
+    c->add_option("--format", a->format, "text, csv or json")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"text", "csv", "json"}));
+    c->callback([a] {
+        if (!a->maskDb.empty() && a->run <= 0)
+            throw CLI::ValidationError("--mask-from-db", "needs --run");
+        runHeadImportance(*a);
+    });
+}
 
 void addSensitivityCommand(CLI::App &analyze)
 {

@@ -47,6 +47,13 @@ struct ExportFigureCli
                                       QStringLiteral("sensitivity: the stored scan's id (default: the newest, of the "
                                                      "first run's task when --runs is given)."),
                                       QStringLiteral("ID")};
+    const QCommandLineOption headMode{
+        QStringLiteral("head-mode"),
+        QStringLiteral("head-survival: fraction, relative, importance or structure (default fraction)."),
+        QStringLiteral("MODE"), QStringLiteral("fraction")};
+    const QCommandLineOption xAxis{QStringLiteral("x-axis"),
+                                   QStringLiteral("metric-vs-sparsity: weights or heads (default weights)."),
+                                   QStringLiteral("AXIS"), QStringLiteral("weights")};
     const QCommandLineOption out{QStringLiteral("out"), QStringLiteral("Output file: .pdf, .svg or .png."),
                                  QStringLiteral("FILE")};
     const QCommandLineOption outDir{QStringLiteral("out-dir"),
@@ -68,8 +75,8 @@ struct ExportFigureCli
                            "CSV beside, and a LaTeX table for tables), without a display.\n\nFigures: ") +
             figureNames().join(QStringLiteral(", ")) + QStringLiteral(", or all (with --out-dir)."));
         parser.addHelpOption();
-        parser.addOptions(
-            {db, figure, runs, round, threshold, matrix, metric, analysis, out, outDir, formats, dpi, size});
+        parser.addOptions({db, figure, runs, round, threshold, matrix, metric, analysis, headMode, xAxis, out, outDir,
+                           formats, dpi, size});
     }
 };
 
@@ -107,6 +114,13 @@ QString readRequest(const ExportFigureCli &cli, FigureRequest &request)
         return QStringLiteral("--threshold: '%1' is not a fraction in [0, 1)").arg(parser.value(cli.threshold));
     request.matrixType = parser.value(cli.matrix);
     request.metric = parser.value(cli.metric);
+    request.headMode = parser.value(cli.headMode);
+    if (!headModes().contains(request.headMode))
+        return QStringLiteral("--head-mode: '%1' is not one of %2")
+            .arg(request.headMode, headModes().join(QStringLiteral(", ")));
+    request.xAxis = parser.value(cli.xAxis);
+    if (!xAxes().contains(request.xAxis))
+        return QStringLiteral("--x-axis: '%1' is not one of %2").arg(request.xAxis, xAxes().join(QStringLiteral(", ")));
     if (parser.isSet(cli.analysis)) {
         request.analysis = parser.value(cli.analysis).toLongLong(&ok);
         if (!ok || request.analysis < 1)

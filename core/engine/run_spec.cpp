@@ -37,11 +37,21 @@ double scheduleAt(const PruneSpec &p, int round)
 
 PruneSpec parsePrune(const json &j, const std::string &source)
 {
-    const JsonFields f(
-        j, "prune", source,
-        {"method", "schedule", "step", "rounds", "target_sparsity", "include_pooler", "include_embeddings"});
+    const JsonFields f(j, "prune", source,
+                       {"method", "schedule", "step", "rounds", "target_sparsity", "include_pooler",
+                        "include_embeddings", "importance_split", "importance_examples"});
     PruneSpec p;
-    f.oneOf("method", p.method, {"global_magnitude", "tensor_magnitude", "global_random", "tensor_random"});
+    f.oneOf("method", p.method,
+            {"global_magnitude", "tensor_magnitude", "global_random", "tensor_random", "heads", "heads_and_neurons"});
+    if (p.structured()) {
+        f.oneOf("importance_split", p.importanceSplit, {"train", "dev"});
+        f.integer("importance_examples", p.importanceExamples, 1, 100000000);
+    } else {
+        for (const char *key : {"importance_split", "importance_examples"})
+            if (f.find(key))
+                f.fail(key, "only the structured methods heads and heads_and_neurons score importance (method is \"" +
+                                p.method + "\")");
+    }
     f.oneOf("schedule", p.schedule, {"linear", "geometric"});
     f.number("step", p.step);
     if (!(p.step > 0 && p.step < 1))
@@ -316,6 +326,17 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
                    std::string(s.kind == RunKind::Transfer ? "{\"run\": id, \"round\": k} or {\"mask_file\": path}"
                                                            : "{\"run\": id} (an imp run)"));
     }
+    // Structured methods prune by the importance of the trained network of each round (imp) or
+    // at random at the same counts (random); the other kinds prune weights of other networks.
+    if (s.prune.structured() && s.kind != RunKind::Imp && s.kind != RunKind::Random)
+        f.failPath("prune.method", "\"" + s.prune.method +
+                                       "\" prunes heads of the trained network of each round: kinds "
+                                       "\"imp\" and \"random\" (kind is \"" +
+                                       kind + "\")");
+    if (s.prune.structured() && s.task == kMlmTask)
+        f.failPath("prune.method", "\"" + s.prune.method +
+                                       "\" scores heads with a classification or regression loss; "
+                                       "task mlm has none");
     f.integer("repeat", s.repeat, 0, kMaxRepeat);
     if (const json *v = f.find("at"); v && !v->is_null()) {
         // The baselines of IMP that prune or follow IMP's rounds; the full model has one round.
@@ -342,6 +363,8 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
         // only IMP prunes from the weights it trains.
         if (s.kind != RunKind::Imp)
             f.fail("early_bird", "only kind \"imp\" takes early_bird (kind is \"" + kind + "\")");
+        if (s.prune.structured())
+            f.fail("early_bird", "draws magnitude masks; method \"" + s.prune.method + "\" prunes whole heads");
         s.earlyBird = parseEarlyBird(*v, source);
     }
     return s;
@@ -376,6 +399,10 @@ json RunSpec::toJson() const
             {"target_sparsity", byTarget ? json(prune.targetSparsity) : json(nullptr)},
             {"include_pooler", prune.includePooler},
             {"include_embeddings", prune.includeEmbeddings}};
+        if (prune.structured()) { // only then: the hashes of magnitude specs stay as they were
+            j["prune"]["importance_split"] = prune.importanceSplit;
+            j["prune"]["importance_examples"] = prune.importanceExamples;
+        }
     }
     j["rewind"] = rewind.pretrained ? json("pretrained") : json{{"step", rewind.step}};
     j["head"] = head;

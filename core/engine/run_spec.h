@@ -30,7 +30,16 @@
 //   oneshot (prunes once to each sparsity of the schedule, each directly from the pre-trained
 //   weights, so it yields the same sparsity list as imp), transfer (reuses a mask found
 //   elsewhere: needs `source`).
-// - prune.method: global_magnitude, tensor_magnitude, global_random, tensor_random.
+// - prune.method: global_magnitude, tensor_magnitude, global_random, tensor_random, or the
+//   structured heads (whole attention heads: their Q/K/V rows and attention-output columns) and
+//   heads_and_neurons (heads and FFN neurons: FFN-in rows, FFN-out columns), kinds imp and
+//   random only. A structured imp run scores head (and neuron) importance as Michel et al. 2019
+//   on the round's trained network after each round (prune.importance_split "train" or "dev",
+//   prune.importance_examples, default the first 512 training examples; both absent from
+//   toJson() for other methods) and removes the least important globally; a random run removes
+//   random ones at the same counts. The schedule's sparsities are then the fraction of heads
+//   (and of neurons) removed after each round; the stored round sparsity stays the fraction of
+//   prunable weights removed. Not with task mlm.
 // - prune.schedule and prune.step (in (0, 1)): the sparsity (fraction of the prunable weights
 //   removed) after round r = 1, 2, ...
 //     linear:    min(r * step, 1) of the ORIGINAL count: 10%, 20%, ..., 90% for step 0.1
@@ -107,6 +116,15 @@ struct PruneSpec
     double targetSparsity = 0; ///< 0: not given
     bool includePooler = true;
     bool includeEmbeddings = false;
+    /// Structured methods: the examples head (and neuron) importance is scored on after each
+    /// round, the first importanceExamples of the task's train or dev split.
+    std::string importanceSplit = "train";
+    int importanceExamples = 512;
+
+    /// heads or heads_and_neurons: whole heads (and FFN neurons) are pruned, and the schedule's
+    /// sparsities are fractions of the heads (and of the neurons) removed.
+    bool structured() const { return method == "heads" || method == "heads_and_neurons"; }
+    bool prunesNeurons() const { return method == "heads_and_neurons"; }
 
     /// Sparsity (fraction) after rounds 1..R, in order. Throws tl::Error for a step outside
     /// (0, 1) or a schedule that would need more than kMaxRounds rounds.

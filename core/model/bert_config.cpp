@@ -78,7 +78,9 @@ const char *const kOwnedKeys[] = {"vocab_size",
                                   "id2label",
                                   "label2id",
                                   "num_labels",
-                                  "problem_type"};
+                                  "problem_type",
+                                  "pruned_heads",
+                                  "intermediate_sizes"};
 
 } // namespace
 
@@ -145,6 +147,43 @@ BertConfig BertConfig::fromJson(const json &j, const std::string &source)
     if (c.regression)
         c.id2label.clear();
 
+    if (auto it = j.find("pruned_heads"); it != j.end() && !it->is_null()) {
+        if (!it->is_object())
+            r.fail("pruned_heads", "expected an object of layer -> [head, ...]");
+        for (auto &[k, v] : it->items()) {
+            int64_t layer = -1;
+            try {
+                size_t used = 0;
+                layer = std::stoll(k, &used);
+                if (used != k.size() || layer < 0)
+                    throw std::invalid_argument(k);
+            } catch (const std::exception &) {
+                r.fail("pruned_heads", "key '" + k + "' is not a layer index");
+            }
+            if (!v.is_array())
+                r.fail("pruned_heads", "layer " + k + ": expected an array of head indices, got " + v.dump());
+            std::vector<int64_t> heads;
+            for (const auto &h : v) {
+                if (!h.is_number_integer() || h.get<int64_t>() < 0)
+                    r.fail("pruned_heads", "layer " + k + ": " + h.dump() + " is not a head index");
+                heads.push_back(h.get<int64_t>());
+            }
+            std::sort(heads.begin(), heads.end());
+            if (std::adjacent_find(heads.begin(), heads.end()) != heads.end())
+                r.fail("pruned_heads", "layer " + k + " lists a head twice");
+            if (!heads.empty())
+                c.prunedHeads[layer] = heads;
+        }
+    }
+    if (auto it = j.find("intermediate_sizes"); it != j.end() && !it->is_null()) {
+        if (!it->is_array())
+            r.fail("intermediate_sizes", "expected an array of per-layer FFN sizes");
+        for (const auto &v : *it) {
+            if (!v.is_number_integer() || v.get<int64_t>() < 0)
+                r.fail("intermediate_sizes", v.dump() + " is not an FFN size");
+            c.intermediateSizes.push_back(v.get<int64_t>());
+        }
+    }
     for (auto &[k, v] : j.items())
         if (std::find(std::begin(kOwnedKeys), std::end(kOwnedKeys), k) == std::end(kOwnedKeys))
             c.extra[k] = v;
@@ -179,6 +218,22 @@ void BertConfig::validate(const std::string &source) const
         fail("hidden_act", "unsupported activation '" + hiddenAct + "' (gelu, gelu_new, relu)");
     if (padTokenId >= vocabSize)
         fail("pad_token_id", "beyond vocab_size");
+    for (const auto &[layer, heads] : prunedHeads) {
+        if (layer >= numHiddenLayers)
+            fail("pruned_heads",
+                 "layer " + std::to_string(layer) + " does not exist (" + std::to_string(numHiddenLayers) + " layers)");
+        for (int64_t h : heads)
+            if (h >= numAttentionHeads)
+                fail("pruned_heads", "layer " + std::to_string(layer) + ": head " + std::to_string(h) +
+                                         " does not exist (" + std::to_string(numAttentionHeads) + " heads)");
+    }
+    if (!intermediateSizes.empty() && static_cast<int64_t>(intermediateSizes.size()) != numHiddenLayers)
+        fail("intermediate_sizes", "has " + std::to_string(intermediateSizes.size()) + " entries for " +
+                                       std::to_string(numHiddenLayers) + " layers");
+    for (int64_t size : intermediateSizes)
+        if (size > intermediateSize)
+            fail("intermediate_sizes",
+                 std::to_string(size) + " is larger than intermediate_size " + std::to_string(intermediateSize));
     if (auto it = extra.find("position_embedding_type");
         it != extra.end() && it->is_string() && it->get<std::string>() != "absolute")
         fail("position_embedding_type", "only \"absolute\" position embeddings are supported");
@@ -191,9 +246,38 @@ BertConfig BertConfig::load(const std::string &path)
     return fromJson(readJsonFile(path), path);
 }
 
+int64_t BertConfig::headsIn(int64_t layer) const
+{
+    const auto it = prunedHeads.find(layer);
+    return numAttentionHeads - (it == prunedHeads.end() ? 0 : static_cast<int64_t>(it->second.size()));
+}
+
+std::vector<int64_t> BertConfig::keptHeads(int64_t layer) const
+{
+    const auto it = prunedHeads.find(layer);
+    std::vector<int64_t> out;
+    for (int64_t h = 0; h < numAttentionHeads; ++h)
+        if (it == prunedHeads.end() || !std::binary_search(it->second.begin(), it->second.end(), h))
+            out.push_back(h);
+    return out;
+}
+
+int64_t BertConfig::intermediateSizeOf(int64_t layer) const
+{
+    return intermediateSizes.empty() ? intermediateSize : intermediateSizes.at(static_cast<size_t>(layer));
+}
+
 json BertConfig::toJson() const
 {
     json j = extra;
+    if (!prunedHeads.empty()) {
+        json p = json::object();
+        for (const auto &[layer, heads] : prunedHeads)
+            p[std::to_string(layer)] = heads;
+        j["pruned_heads"] = p;
+    }
+    if (!intermediateSizes.empty())
+        j["intermediate_sizes"] = intermediateSizes;
     j["model_type"] = "bert";
     j["vocab_size"] = vocabSize;
     j["hidden_size"] = hiddenSize;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,19 @@ struct BertConfig
     /// Task head: label names in class order (id2label); regression means one output.
     std::vector<std::string> id2label = {"LABEL_0", "LABEL_1"};
     bool regression = false;
+    /// Hugging Face's pruned_heads: per layer, the (original) indices of the attention heads
+    /// removed from a compacted model; its Q/K/V rows and attention-output columns hold only
+    /// the others, in order. Empty: every layer has numAttentionHeads heads.
+    std::map<int64_t, std::vector<int64_t>> prunedHeads;
+    /// TicketLab's extension intermediate_sizes: per layer, the FFN width of a compacted model
+    /// whose neurons were removed. Empty: intermediateSize in every layer.
+    std::vector<int64_t> intermediateSizes;
     nlohmann::json extra = nlohmann::json::object();
+
+    int64_t headsIn(int64_t layer) const;                ///< heads left in a layer
+    std::vector<int64_t> keptHeads(int64_t layer) const; ///< their original indices, ascending
+    int64_t intermediateSizeOf(int64_t layer) const;
+    bool compacted() const { return !prunedHeads.empty() || !intermediateSizes.empty(); }
 
     int64_t numLabels() const { return regression ? 1 : static_cast<int64_t>(id2label.size()); }
     int64_t headDim() const { return hiddenSize / numAttentionHeads; }

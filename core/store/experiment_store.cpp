@@ -597,8 +597,8 @@ int64_t ExperimentStore::addAnalysis(const AnalysisRecord &a)
     }
     Transaction tx(m_db, m_path, what);
     Statement(m_db, m_path, what,
-              "INSERT INTO analyses(kind, name, model_id, dataset_id, task, params_json, result_json, created_at) "
-              "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, " +
+              "INSERT INTO analyses(kind, name, model_id, dataset_id, task, params_json, result_json, run_id, round, "
+              "created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULLIF(?9, -1), " +
                   kNow + ")")
         .bind(1, a.kind)
         .bind(2, a.name)
@@ -607,6 +607,8 @@ int64_t ExperimentStore::addAnalysis(const AnalysisRecord &a)
         .bind(5, a.task)
         .bind(6, a.paramsJson)
         .bind(7, a.resultJson)
+        .bindId(8, a.runId)
+        .bind(9, a.round)
         .run();
     const int64_t id = sqlite3_last_insert_rowid(m_db);
     tx.commit();
@@ -614,8 +616,25 @@ int64_t ExperimentStore::addAnalysis(const AnalysisRecord &a)
 }
 
 namespace {
-const char *const kAnalysisColumns =
-    "id, kind, name, coalesce(model_id, 0), coalesce(dataset_id, 0), task, params_json, result_json, created_at";
+const char *const kAnalysisColumns = "id, kind, name, coalesce(model_id, 0), coalesce(dataset_id, 0), task, "
+                                     "coalesce(run_id, 0), coalesce(round, -1), params_json, result_json, created_at";
+template <class S> AnalysisRecord readAnalysis(S &s)
+{
+    AnalysisRecord a;
+    a.id = s.int64(0);
+    a.kind = s.text(1);
+    a.name = s.text(2);
+    a.modelId = s.int64(3);
+    a.datasetId = s.int64(4);
+    a.task = s.text(5);
+    a.runId = s.int64(6);
+    a.round = static_cast<int>(s.int64(7));
+    a.paramsJson = s.text(8);
+    a.resultJson = s.text(9);
+    a.createdAt = s.text(10);
+    return a;
+}
+
 } // namespace
 
 std::vector<AnalysisRecord> ExperimentStore::analyses(const std::string &kind) const
@@ -626,8 +645,7 @@ std::vector<AnalysisRecord> ExperimentStore::analyses(const std::string &kind) c
     s.bind(1, kind);
     std::vector<AnalysisRecord> out;
     while (s.step())
-        out.push_back(
-            {s.int64(0), s.text(1), s.text(2), s.int64(3), s.int64(4), s.text(5), s.text(6), s.text(7), s.text(8)});
+        out.push_back(readAnalysis(s));
     return out;
 }
 
@@ -638,8 +656,30 @@ std::optional<AnalysisRecord> ExperimentStore::analysis(int64_t id) const
     s.bind(1, id);
     if (!s.step())
         return std::nullopt;
-    return AnalysisRecord{s.int64(0), s.text(1), s.text(2), s.int64(3), s.int64(4),
-                          s.text(5),  s.text(6), s.text(7), s.text(8)};
+    return readAnalysis(s);
+}
+
+std::vector<AnalysisRecord> ExperimentStore::runAnalyses(int64_t runId, const std::string &kind) const
+{
+    Statement s(m_db, m_path, "runAnalyses(run " + std::to_string(runId) + ")",
+                std::string("SELECT ") + kAnalysisColumns +
+                    " FROM analyses WHERE run_id = ?1 AND (?2 = '' OR kind = ?2) ORDER BY round, id");
+    s.bind(1, runId);
+    s.bind(2, kind);
+    std::vector<AnalysisRecord> out;
+    while (s.step())
+        out.push_back(readAnalysis(s));
+    return out;
+}
+
+void ExperimentStore::deleteRunAnalyses(int64_t runId, int round, const std::string &kind)
+{
+    Statement(m_db, m_path, "deleteRunAnalyses(run " + std::to_string(runId) + ")",
+              "DELETE FROM analyses WHERE run_id = ?1 AND round = ?2 AND kind = ?3")
+        .bind(1, runId)
+        .bind(2, round)
+        .bind(3, kind)
+        .run();
 }
 
 std::optional<std::vector<char>> ExperimentStore::pruneOrder(int64_t runId) const
@@ -739,8 +779,9 @@ void ExperimentStore::deleteRuns(const std::vector<int64_t> &ids)
             .run();
         // Children first, explicitly: a file once written with foreign keys off has no cascade to rely on.
         for (const char *sql : {"DELETE FROM curves WHERE run_id = ?1", "DELETE FROM mask_distances WHERE run_id = ?1",
-                                "DELETE FROM rounds WHERE run_id = ?1", "DELETE FROM prune_orders WHERE run_id = ?1",
-                                "DELETE FROM transfers WHERE run_id = ?1", "DELETE FROM runs WHERE id = ?1"}) {
+                                "DELETE FROM analyses WHERE run_id = ?1", "DELETE FROM rounds WHERE run_id = ?1",
+                                "DELETE FROM prune_orders WHERE run_id = ?1", "DELETE FROM transfers WHERE run_id = ?1",
+                                "DELETE FROM runs WHERE id = ?1"}) {
             Statement del(m_db, m_path, what, sql);
             for (int64_t id : ids)
                 del.bind(1, id).run();

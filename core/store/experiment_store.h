@@ -126,6 +126,8 @@ struct AnalysisRecord
     int64_t modelId = 0;
     int64_t datasetId = 0;
     std::string task;
+    int64_t runId = 0; ///< the run it is about (0: none, an analysis of a model); deleted with it
+    int round = -1;    ///< the run's round (-1: none)
     std::string paramsJson = "{}";
     std::string resultJson = "{}";
     std::string createdAt; ///< set by the store
@@ -236,6 +238,10 @@ public:
     int64_t addAnalysis(const AnalysisRecord &analysis);
     /// Every stored analysis of a kind (all kinds when empty), newest first.
     std::vector<AnalysisRecord> analyses(const std::string &kind = {}) const;
+    /// The analyses of run runId (of a kind, all when empty), by round then id.
+    std::vector<AnalysisRecord> runAnalyses(int64_t runId, const std::string &kind = {}) const;
+    /// Deletes the analyses of round `round` of run runId of a kind (what a redone round replaces).
+    void deleteRunAnalyses(int64_t runId, int round, const std::string &kind);
     std::optional<AnalysisRecord> analysis(int64_t id) const;
 
     /// The first value of `PRAGMA name` as text ("synchronous" -> "2" for FULL, "integrity_check"

@@ -105,6 +105,12 @@ MergeReport mergeStore(ExperimentStore &into, const ExperimentStore &from)
                              [&](const MaskDistancePoint &p) { return p.round == round.round; });
                 into.commitRound(round, points, i + 1 == rounds.size() && blob ? &*blob : nullptr, draws);
             }
+            for (AnalysisRecord a : from.runAnalyses(r.id)) { // e.g. the head importance it pruned by
+                a.runId = id;
+                a.modelId = a.modelId == r.modelId ? copy.modelId : 0;
+                a.datasetId = a.datasetId == r.datasetId ? copy.datasetId : 0;
+                into.addAnalysis(a);
+            }
             if (rounds.empty() && blob) // a run with a mask and no trained round
                 throw Error(describe(r, from.path()) + ": has a prune order but no rounds");
             if (auto t = from.transfer(r.id)) {

@@ -18,10 +18,11 @@ struct MergeReport
 };
 
 /// Copies every finished run of `from` (with its model and data-set records, rounds, training
-/// curves, early-bird mask distances, prune order and transfer provenance) into `into`, one transaction per run. A run
-/// is identified by its spec hash and seed: one the lab already holds with the same rounds, metrics and masks is
-/// skipped, so merging twice adds nothing; one with different results is an error naming the run, and leaves the lab as
-/// it was before that run. Source-run ids in specs and transfer records are mapped to the lab's ids.
+/// curves, early-bird mask distances, the analyses of its rounds, prune order and transfer provenance) into `into`, one
+/// transaction per run. A run is identified by its spec hash and seed: one the lab already holds with the same rounds,
+/// metrics and masks is skipped, so merging twice adds nothing; one with different results is an error naming the run,
+/// and leaves the lab as it was before that run. Source-run ids in specs and transfer records are mapped to the lab's
+/// ids.
 MergeReport mergeStore(ExperimentStore &into, const ExperimentStore &from);
 
 } // namespace tl

@@ -130,8 +130,9 @@ ALTER TABLE runs ADD COLUMN blas TEXT NOT NULL DEFAULT '';
 // next prune would make is drawn every few steps and its Hamming distance to the previous draw
 // (the fraction of prunable weights that differ) is recorded with the round's curve; a round
 // the early-bird criterion ended records the step (rounds.early_bird_step, NULL: it ran its
-// whole schedule). An analysis is a computed result about a model rather than a run (a layer
-// sensitivity scan), kept with its parameters so that a view can show it later.
+// whole schedule). An analysis is a computed result kept with its parameters so that a view can
+// show it later: about a model (a layer sensitivity scan; run_id NULL) or about a round of a run
+// (the head importance a structured run pruned by; deleted with the run).
 const char *const kVersion4 = R"sql(
 ALTER TABLE rounds ADD COLUMN early_bird_step INTEGER CHECK(early_bird_step IS NULL OR early_bird_step >= 0);
 CREATE TABLE mask_distances(
@@ -149,11 +150,14 @@ CREATE TABLE analyses(
     model_id INTEGER REFERENCES models(id),
     dataset_id INTEGER REFERENCES datasets(id),
     task TEXT NOT NULL DEFAULT '',
+    run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+    round INTEGER CHECK(round IS NULL OR round >= 0),
     params_json TEXT NOT NULL DEFAULT '{}',
     result_json TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
 CREATE INDEX analyses_by_kind ON analyses(kind, task);
+CREATE INDEX analyses_by_run ON analyses(run_id, round);
 )sql";
 
 } // namespace

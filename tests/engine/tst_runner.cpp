@@ -9,8 +9,10 @@
 #include <QtTest>
 
 #include "testdata.h"
+#include "analysis/structure.h"
 #include "prune/mask_io.h"
 #include "prune/mask_set.h"
+#include "store/experiment_store.h"
 
 namespace {
 
@@ -449,10 +451,11 @@ private Q_SLOTS:
         // are stored from the second draw on (steps 4..10; none at the schedule's end) and the run
         // trains exactly as plain IMP does: the same metrics and masks.
         const QString db = path(QStringLiteral("earlybird.db"));
-        const auto runOk = [&](const QString &spec) {
+        const auto runOk = [&](const QString &spec) -> qint64 {
             const Result r = cli({QStringLiteral("run"), spec, QStringLiteral("--db"), db});
-            EXPECT_OK(r);
-            return r.out.trimmed().toLongLong();
+            if (r.exitCode != 0)
+                qWarning("%s", r.err.right(2000).constData());
+            return r.exitCode == 0 ? r.out.trimmed().toLongLong() : -1;
         };
         const auto report = [&](qint64 run) {
             const Result r = cli({QStringLiteral("analyze"), QStringLiteral("early-bird"), QStringLiteral("--db"), db,
@@ -461,9 +464,11 @@ private Q_SLOTS:
             return QJsonDocument::fromJson(r.out).object();
         };
         const qint64 plain = runOk(writeSpec(QStringLiteral("eb-plain"), QStringLiteral("imp"), {}, 2, 12));
+        QVERIFY(plain > 0);
         const qint64 recorded = runOk(writeSpec(
             QStringLiteral("eb-record"), QStringLiteral("imp"),
             QStringLiteral(R"(, "early_bird": {"every": 2, "epsilon": 1.0, "window": 2, "stop": false})"), 2, 12));
+        QVERIFY(recorded > 0);
         QJsonObject rec = report(recorded);
         QJsonArray rounds = rec[QStringLiteral("rounds")].toArray();
         QCOMPARE(rounds.size(), 3);
@@ -490,7 +495,7 @@ private Q_SLOTS:
         const QJsonArray recordedRounds = tltest::showRun(db, recorded)[QStringLiteral("rounds")].toArray();
         QCOMPARE(recordedRounds.size(), plainRounds.size());
         for (int k = 0; k < plainRounds.size(); ++k)
-            for (const QString key : {QStringLiteral("metrics"), QStringLiteral("train"), QStringLiteral("steps")})
+            for (const QString &key : {QStringLiteral("metrics"), QStringLiteral("train"), QStringLiteral("steps")})
                 QCOMPARE(recordedRounds[k].toObject()[key], plainRounds[k].toObject()[key]);
         for (int k = 0; k <= 2; ++k) {
             const tl::MaskSet a = exported(db, plain, k), b = exported(db, recorded, k);
@@ -504,6 +509,7 @@ private Q_SLOTS:
         const qint64 stopped =
             runOk(writeSpec(QStringLiteral("eb-stop"), QStringLiteral("imp"),
                             QStringLiteral(R"(, "early_bird": {"every": 2, "epsilon": 1.0, "window": 2})"), 2, 12));
+        QVERIFY(stopped > 0);
         const QJsonObject st = report(stopped);
         rounds = st[QStringLiteral("rounds")].toArray();
         QCOMPARE(rounds.size(), 3);
@@ -535,6 +541,124 @@ private Q_SLOTS:
                                 QStringLiteral("--db"), db});
         QVERIFY(bad.exitCode != 0);
         QVERIFY2(bad.err.contains("early_bird"), bad.err.constData());
+    }
+
+    void structuredHeads()
+    {
+        // The tiny model has 2 layers x 2 heads: a linear step of 0.25 removes one head a round.
+        const QString db = path(QStringLiteral("heads.db"));
+        const auto spec = [&](const QString &name, const QString &kind, const QString &method) {
+            const QString file = path(name + QStringLiteral(".json"));
+            QFile f(file);
+            f.open(QIODevice::WriteOnly);
+            f.write(QStringLiteral(R"({"model": "model", "task": "SST-2", "data_dir": "data/sentiment", "kind": "%1",
+                "prune": {"method": "%2", "schedule": "linear", "step": 0.25, "rounds": 2, "importance_examples": 48},
+                "train": {"epochs": 1, "max_steps": 6, "lr": 1e-3, "batch_size": 16, "max_seq_len": 32},
+                "seeds": [3], "threads": 1})")
+                        .arg(kind, method)
+                        .toUtf8());
+            return file;
+        };
+        const auto run = [&](const QString &file) -> qint64 {
+            const Result r = cli({QStringLiteral("run"), file, QStringLiteral("--db"), db});
+            if (r.exitCode != 0)
+                qWarning("%s", r.err.right(2000).constData());
+            return r.exitCode == 0 ? r.out.trimmed().toLongLong() : -1;
+        };
+        const qint64 imp = run(spec(QStringLiteral("heads-imp"), QStringLiteral("imp"), QStringLiteral("heads")));
+        QVERIFY(imp > 0);
+        const qint64 random =
+            run(spec(QStringLiteral("heads-random"), QStringLiteral("random"), QStringLiteral("heads")));
+        QVERIFY(random > 0);
+        for (const qint64 id : {imp, random}) {
+            tl::MaskSet prev = exported(db, id, 0);
+            for (int k = 1; k <= 2; ++k) {
+                const tl::MaskSet m = exported(db, id, k);
+                const tl::MaskStructure st = tl::maskStructure(m, 2);
+                QCOMPARE(st.headsAlive(), int64_t(4 - k));
+                QCOMPARE(st.neuronsAlive(), st.neuronsTotal()); // heads only
+                // Whole heads, nothing else: 4 matrices x 64 rows or columns x 128 per head.
+                QCOMPARE(m.total() - m.kept(), int64_t(k) * 4 * 64 * 128);
+                QCOMPARE(tl::maskDistance(m, prev) > 0, true);
+                for (size_t t = 0; t < m.tensors.size(); ++t)
+                    for (size_t j = 0; j < m.tensors[t].keep.size(); ++j)
+                        QVERIFY(!(m.tensors[t].keep[j] && !prev.tensors[t].keep[j]));
+                prev = m;
+            }
+        }
+        // IMP stored the importance it pruned by with rounds 0 and 1 (the last round prunes no more).
+        {
+            auto store = tl::ExperimentStore::open(db.toStdString());
+            for (int k = 0; k <= 1; ++k) {
+                const auto imp0 = tl::storedUnitImportance(*store, imp, k);
+                QVERIFY(imp0);
+                QCOMPARE(imp0->heads.size(), size_t(2));
+                QCOMPARE(imp0->heads[0].size(), size_t(2));
+                QCOMPARE(imp0->examples, int64_t(48));
+            }
+            QVERIFY(!tl::storedUnitImportance(*store, imp, 2));
+            QVERIFY(!tl::storedUnitImportance(*store, random, 0)); // random pruning scores nothing
+            // Round 1 removed the head the round-0 scores ranked lowest.
+            const auto scores = tl::storedUnitImportance(*store, imp, 0)->heads;
+            const tl::MaskStructure st = tl::maskStructure(exported(db, imp, 1), 2);
+            for (int l = 0; l < 2; ++l)
+                for (int h = 0; h < 2; ++h)
+                    if (!st.headAlive[size_t(l)][size_t(h)])
+                        for (const auto &row : scores)
+                            for (double v : row)
+                                QVERIFY(scores[size_t(l)][size_t(h)] <= v);
+        }
+
+        // The round-2 ticket as a compacted model: half the heads gone for real.
+        const QString out = path(QStringLiteral("compact"));
+        const Result c = cli({QStringLiteral("export-compact"), QStringLiteral("--db"), db, QStringLiteral("--run"),
+                              QString::number(imp), QStringLiteral("--round"), QStringLiteral("2"),
+                              QStringLiteral("--out"), out, QStringLiteral("--format"), QStringLiteral("json")});
+        EXPECT_OK(c);
+        const QJsonObject rep = QJsonDocument::fromJson(c.out).object();
+        QCOMPARE(rep[QStringLiteral("heads_removed")].toInt(), 2);
+        QCOMPARE(rep[QStringLiteral("heads_total")].toInt(), 4);
+        QCOMPARE(rep[QStringLiteral("parameters_before")].toInteger() -
+                     rep[QStringLiteral("parameters_after")].toInteger(),
+                 qint64(2 * (3 * 64 * 129 + 64 * 128)));
+        QFile cfg(out + QStringLiteral("/config.json"));
+        QVERIFY(cfg.open(QIODevice::ReadOnly));
+        const QJsonObject pruned =
+            QJsonDocument::fromJson(cfg.readAll()).object()[QStringLiteral("pruned_heads")].toObject();
+        int removed = 0;
+        for (const QString &layer : pruned.keys())
+            removed += pruned[layer].toArray().size();
+        QCOMPARE(removed, 2);
+        QVERIFY(QFile::exists(out + QStringLiteral("/vocab.txt")));
+        // TicketLab reads it: evaluation, and as the model of a new (magnitude) run.
+        EXPECT_OK(cli({QStringLiteral("evaluate"), QStringLiteral("--model"), out, QStringLiteral("--task"),
+                       QStringLiteral("SST-2"), QStringLiteral("--data-dir"), path(QStringLiteral("data/sentiment"))}));
+        const QString onCompact = path(QStringLiteral("on-compact.json"));
+        {
+            QFile f(onCompact);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(R"({"model": "compact", "task": "SST-2", "data_dir": "data/sentiment", "kind": "imp",
+                "prune": {"step": 0.2, "rounds": 1}, "train": {"epochs": 1, "max_steps": 4, "batch_size": 16,
+                "max_seq_len": 32}, "seeds": [0], "threads": 1})");
+        }
+        QVERIFY(run(onCompact) > 0);
+        // Head importance of a stored subnetwork, through the CLI.
+        const Result hi = cli({QStringLiteral("analyze"), QStringLiteral("head-importance"), QStringLiteral("--model"),
+                               out, QStringLiteral("--task"), QStringLiteral("SST-2"), QStringLiteral("--data-dir"),
+                               path(QStringLiteral("data/sentiment")), QStringLiteral("--max-examples"),
+                               QStringLiteral("24"), QStringLiteral("--format"), QStringLiteral("json")});
+        EXPECT_OK(hi);
+        const QJsonArray heads = QJsonDocument::fromJson(hi.out).object()[QStringLiteral("heads")].toArray();
+        QCOMPARE(heads.size(), 2);
+        QCOMPARE(heads[0].toArray().size() + heads[1].toArray().size(), 2); // the compacted model's two heads
+
+        // Structured methods are for imp and random; and they score importance, not magnitude.
+        const Result bad =
+            cli({QStringLiteral("run"),
+                 spec(QStringLiteral("heads-oneshot"), QStringLiteral("oneshot"), QStringLiteral("heads")),
+                 QStringLiteral("--db"), db});
+        QVERIFY(bad.exitCode != 0);
+        QVERIFY2(bad.err.contains("prune.method"), bad.err.constData());
     }
 
     void badSpecNamesTheField()

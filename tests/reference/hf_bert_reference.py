@@ -70,17 +70,25 @@ def main():
     # get_extended_attention_mask
     ext = (1.0 - mask[:, None, None, :].to(torch.float32)) * torch.finfo(torch.float32).min
 
+    # A compacted model (config pruned_heads, applied by transformers 4.x's prune_heads on load;
+    # TicketLab's intermediate_sizes) has layers of their own widths: the head count of a layer
+    # is its query width over the head size, and the FFN width is the tensors' own.
     def split(x):
-        return x.view(x.size(0), x.size(1), heads, hd).permute(0, 2, 1, 3)
+        return x.view(x.size(0), x.size(1), x.size(2) // hd, hd).permute(0, 2, 1, 3)
 
+    pruned = cfg.get("pruned_heads") or {}
     for i in range(cfg["num_hidden_layers"]):
         p = "bert.encoder.layer.%d." % i
+        # What transformers 4.x's BertModel builds from config.json before loading the weights.
+        kept = heads - len(set(pruned.get(str(i), [])))
+        assert sd[p + "attention.self.query.weight"].shape[0] == kept * hd, \
+            "layer %d: config says %d heads, the weights hold %d" % (i, kept, sd[p + "attention.self.query.weight"].shape[0] // hd)
         q = split(lin(p + "attention.self.query", h))
         k = split(lin(p + "attention.self.key", h))
         v = split(lin(p + "attention.self.value", h))
         scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(hd) + ext
         probs = F.softmax(scores, dim=-1)
-        ctx = torch.matmul(probs, v).permute(0, 2, 1, 3).contiguous().view(h.size(0), seq, hidden)
+        ctx = torch.matmul(probs, v).permute(0, 2, 1, 3).contiguous().view(h.size(0), seq, q.size(1) * hd)
         attn = ln(p + "attention.output.LayerNorm", lin(p + "attention.output.dense", ctx) + h)
         inter = act(cfg["hidden_act"], lin(p + "intermediate.dense", attn))
         h = ln(p + "output.LayerNorm", lin(p + "output.dense", inter) + attn)

@@ -16,6 +16,7 @@
 #include "plots/figure.h"
 #include "analysis/analysis.h"
 #include "analysis/sensitivity_data.h"
+#include "analysis/structure.h"
 #include "io/safetensors.h"
 #include "util/error.h"
 
@@ -657,6 +658,90 @@ private Q_SLOTS:
         QVERIFY(one.note.contains(QStringLiteral("two or more")));
     }
 
+    void headSurvivalModes()
+    {
+        // Round 1 of the fixture removes head 0 of layer 0 whole (its Q/K/V rows, its columns of
+        // the attention output): 128 of layer 0's 512 weights.
+        FigureRequest r = request({m_lab.impSst0}, 1);
+        r.headMode = QStringLiteral("structure");
+        Figure f = buildFigure(QStringLiteral("head-survival"), r);
+        QCOMPARE(f.heatmaps.size(), size_t(1));
+        QCOMPARE(f.heatmaps[0].values, (std::vector<double>{0, 1, 1, 1}));
+        QCOMPARE(f.heatmaps[0].notes[0], QStringLiteral("\u2020"));
+        QVERIFY(f.heatmaps[0].title.contains(QStringLiteral("3/4 heads alive")));
+        r.headMode = QStringLiteral("relative"); // layer 0 keeps 384 of 512 weights: density 0.75
+        f = buildFigure(QStringLiteral("head-survival"), r);
+        QCOMPARE(f.heatmaps[0].values[0], 0.0);
+        QVERIFY(std::abs(f.heatmaps[0].values[1] - 1.0 / 0.75) < 1e-12);
+        QCOMPARE(f.heatmaps[0].values[2], 1.0);
+        r.headMode = QStringLiteral("importance"); // nothing stored in this lab
+        f = buildFigure(QStringLiteral("head-survival"), r);
+        QVERIFY(f.heatmaps.empty());
+        QVERIFY(f.note.contains(QStringLiteral("No head importance stored")));
+        r.headMode = QStringLiteral("bogus");
+        QVERIFY_THROWS_EXCEPTION(Error, buildFigure(QStringLiteral("head-survival"), r));
+
+        // Importance stored with round 0 of a run is what its round 1 was chosen by.
+        const QString db = scienceLab();
+        auto store = ExperimentStore::open(db.toStdString());
+        const int64_t run = store->runs().back().id;
+        UnitImportance u;
+        u.heads = {{0.1, 0.99}, {0.6, 0.8}};
+        storeUnitImportance(*store, run, 0, u, "train");
+        FigureRequest ri;
+        ri.db = db;
+        ri.runs = {run};
+        ri.round = 1;
+        const Figure imp = buildFigure(QStringLiteral("head-importance"), ri);
+        QCOMPARE(imp.heatmaps.size(), size_t(1));
+        QCOMPARE(imp.heatmaps[0].values, (std::vector<double>{0.1, 0.99, 0.6, 0.8}));
+        QVERIFY(imp.heatmaps[0].title.contains(QStringLiteral("scored after round 0")));
+    }
+
+    void headStabilityCountsRuns()
+    {
+        FigureRequest r = request({m_lab.impSst0, m_lab.impRte}, 1);
+        const Figure f = buildFigure(QStringLiteral("head-stability"), r);
+        QCOMPARE(f.heatmaps.size(), size_t(1));
+        const HeatmapPanel &p = f.heatmaps[0];
+        QCOMPARE(p.values, (std::vector<double>{0, 2, 2, 2})); // both removed head 0 of layer 0
+        QCOMPARE(p.tooltips[0], QStringLiteral("kept by none"));
+        QVERIFY(p.tooltips[1].contains(QStringLiteral("SST-2")) && p.tooltips[1].contains(QStringLiteral("RTE")));
+        QCOMPARE(p.vmax, 2.0);
+        // The cell under the mouse says so.
+        QCustomPlot plot;
+        plot.resize(kFigureWidth, kFigureHeight);
+        drawFigure(&plot, f);
+        plot.replot();
+        QCPAxisRect *rect = nullptr;
+        for (QCPAxisRect *a : plot.axisRects())
+            if (a->property("tlHeatmap").isValid())
+                rect = a;
+        QVERIFY(rect);
+        const QPointF cell(rect->axis(QCPAxis::atBottom)->coordToPixel(1),
+                           rect->axis(QCPAxis::atLeft)->coordToPixel(1));
+        const QString text = heatmapCellText(&plot, f, cell); // row 0 is drawn at the top: y = 1
+        QVERIFY2(text.startsWith(QStringLiteral("Layer 0, Head 1: 2")), qPrintable(text));
+        QVERIFY(text.contains(QStringLiteral("kept by")));
+        QVERIFY(heatmapCellText(&plot, f, QPointF(1, 1)).isEmpty());
+        // One run is not a comparison.
+        QVERIFY(buildFigure(QStringLiteral("head-stability"), request({m_lab.impSst0})).heatmaps.empty());
+    }
+
+    void metricAgainstHeadsRemoved()
+    {
+        FigureRequest r = request({m_lab.impSst0, m_lab.impSst1});
+        r.xAxis = QStringLiteral("heads");
+        const Figure f = buildFigure(QStringLiteral("metric-vs-sparsity"), r);
+        QCOMPARE(f.lines.size(), size_t(1));
+        // Rounds 0..3 of the fixture remove 0, 1, 1 and 1 of the 4 heads.
+        QCOMPARE(f.lines[0].series[0].x, (std::vector<double>{0, 0.25, 0.25, 0.25}));
+        QVERIFY(f.lines[0].xLabel.contains(QStringLiteral("heads")));
+        QCOMPARE(rowsWhere(f, {{7, QStringLiteral("0.25")}}).size(), 3);
+        r.xAxis = QStringLiteral("layers");
+        QVERIFY_THROWS_EXCEPTION(Error, buildFigure(QStringLiteral("metric-vs-sparsity"), r));
+    }
+
     void exportsEveryFigure_data()
     {
         QTest::addColumn<QString>("name");
@@ -672,8 +757,15 @@ private Q_SLOTS:
             req.db = histogramLab().first;
         if (name == QLatin1String("early-bird") || name == QLatin1String("sensitivity"))
             req.db = scienceLab();
-        if (name == QLatin1String("super-survivors"))
+        if (name == QLatin1String("super-survivors") || name == QLatin1String("head-stability"))
             req.runs = {m_lab.impSst0, m_lab.impRte};
+        if (name == QLatin1String("head-importance")) { // needs stored importance
+            req.db = scienceLab();
+            auto store = ExperimentStore::open(req.db.toStdString());
+            UnitImportance u;
+            u.heads = {{0.5, 0.5}, {0.2, 0.9}};
+            storeUnitImportance(*store, store->runs().back().id, 0, u, "train");
+        }
         const Figure f = buildFigure(name, req);
         QVERIFY2(!f.heatmaps.empty() || !f.lines.empty(), qPrintable(name + QStringLiteral(": ") + f.note));
         QCustomPlot plot;

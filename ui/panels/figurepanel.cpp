@@ -9,9 +9,11 @@
 #include <QInputDialog>
 #include <QLabel>
 #include <QMessageBox>
+#include <QMouseEvent>
 #include <QSettings>
 #include <QSlider>
 #include <QTimer>
+#include <QToolTip>
 #include <QToolButton>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
@@ -32,7 +34,8 @@ bool usesRound(const QString &name)
 {
     return name == QLatin1String("sparsity-heatmap") || name == QLatin1String("head-survival") ||
            name == QLatin1String("overlap-matrix") || name == QLatin1String("weight-histogram") ||
-           name == QLatin1String("super-survivors") || name == QLatin1String("sensitivity");
+           name == QLatin1String("super-survivors") || name == QLatin1String("sensitivity") ||
+           name == QLatin1String("head-importance") || name == QLatin1String("head-stability");
 }
 
 /// buildFigure(), with an error as a figure whose note says it (maxRound -2).
@@ -77,14 +80,47 @@ FigurePanel::FigurePanel(const QString &figureName, QWidget *parent) : QWidget(p
         });
     }
     if (m_name == QLatin1String("head-survival")) {
-        bar->addWidget(new QLabel(QStringLiteral("Alive above:"), this));
-        m_threshold = new QDoubleSpinBox(this);
+        bar->addWidget(new QLabel(QStringLiteral("Show:"), this));
+        m_headMode = new QComboBox(this);
+        m_headMode->addItem(QStringLiteral("surviving fraction"), QStringLiteral("fraction"));
+        m_headMode->addItem(QStringLiteral("relative to layer"), QStringLiteral("relative"));
+        m_headMode->addItem(QStringLiteral("importance"), QStringLiteral("importance"));
+        m_headMode->addItem(QStringLiteral("alive / removed"), QStringLiteral("structure"));
+        m_headMode->setToolTip(QStringLiteral(
+            "Surviving fraction of each head's weights; that fraction over the layer's overall density (which heads "
+            "lose more than their share under unstructured pruning); stored head importance (structured runs, or "
+            "analyze head-importance --db); or the exact alive/removed grid of structured masks"));
+        bar->addWidget(m_headMode);
+        connect(m_headMode, &QComboBox::currentIndexChanged, this, [this] {
+            if (m_thresholdRow) // the threshold applies to surviving fractions only
+                m_thresholdRow->setVisible(m_headMode->currentData().toString() == QLatin1String("fraction"));
+            schedule();
+        });
+    }
+    if (m_name == QLatin1String("metric-vs-sparsity")) {
+        bar->addWidget(new QLabel(QStringLiteral("x axis:"), this));
+        m_xAxis = new QComboBox(this);
+        m_xAxis->addItem(QStringLiteral("weights removed"), QStringLiteral("weights"));
+        m_xAxis->addItem(QStringLiteral("heads removed"), QStringLiteral("heads"));
+        m_xAxis->setToolTip(
+            QStringLiteral("Sparsity as the fraction of prunable weights removed, or the fraction of "
+                           "attention heads removed whole (structured and unstructured runs together)"));
+        bar->addWidget(m_xAxis);
+        connect(m_xAxis, &QComboBox::currentIndexChanged, this, &FigurePanel::schedule);
+    }
+    if (m_name == QLatin1String("head-survival") || m_name == QLatin1String("head-stability")) {
+        m_thresholdRow = new QWidget(this);
+        auto *row = new QHBoxLayout(m_thresholdRow);
+        row->setContentsMargins(0, 0, 0, 0);
+        bar->addWidget(m_thresholdRow);
+        row->addWidget(new QLabel(QStringLiteral("Alive above:"), m_thresholdRow));
+        m_threshold = new QDoubleSpinBox(m_thresholdRow);
         m_threshold->setRange(0.0, 0.99);
         m_threshold->setSingleStep(0.05);
         m_threshold->setValue(0.5);
         m_threshold->setToolTip(
             QStringLiteral("A head counts as alive when more than this fraction of its weights survive"));
-        bar->addWidget(m_threshold);
+        row->addWidget(m_threshold);
         connect(m_threshold, &QDoubleSpinBox::valueChanged, this, &FigurePanel::schedule);
     }
     if (m_name == QLatin1String("sparsity-rounds") || m_name == QLatin1String("weight-histogram")) {
@@ -117,6 +153,15 @@ FigurePanel::FigurePanel(const QString &figureName, QWidget *parent) : QWidget(p
     m_plot = new QCustomPlot(this);
     m_plot->setMinimumSize(360, 260);
     m_plot->setNoAntialiasingOnDrag(true);
+    m_plot->setMouseTracking(true);
+    // Heat-map cells say what they hold (and, where a view has it, which runs) under the mouse.
+    connect(m_plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent *event) {
+        const QString text = heatmapCellText(m_plot, m_figure, event->position());
+        if (text.isEmpty())
+            QToolTip::hideText();
+        else
+            QToolTip::showText(event->globalPosition().toPoint(), text, m_plot);
+    });
     layout->addWidget(m_plot, 1);
 
     m_throttle = new QTimer(this);
@@ -208,6 +253,10 @@ FigureRequest FigurePanel::request() const
         r.matrixType = m_matrix->currentText();
     if (m_analysis)
         r.analysis = m_analysis->currentData().toLongLong();
+    if (m_headMode)
+        r.headMode = m_headMode->currentData().toString();
+    if (m_xAxis)
+        r.xAxis = m_xAxis->currentData().toString();
     return r;
 }
 

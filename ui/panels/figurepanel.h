@@ -67,6 +67,9 @@ private:
     QDoubleSpinBox *m_threshold = nullptr;
     QComboBox *m_matrix = nullptr;
     QComboBox *m_analysis = nullptr; ///< sensitivity: which stored scan (0: the newest of the run's task)
+    QComboBox *m_headMode = nullptr; ///< head-survival: fraction, relative, importance, structure
+    QComboBox *m_xAxis = nullptr;    ///< metric-vs-sparsity: weights or heads
+    QWidget *m_thresholdRow = nullptr;
     void refreshAnalyses();
     QLabel *m_status = nullptr;
     QTimer *m_throttle = nullptr;

@@ -21,9 +21,23 @@ const QStringList &figureNames()
         QStringLiteral("metric-vs-sparsity"), QStringLiteral("sparsity-heatmap"), QStringLiteral("sparsity-rounds"),
         QStringLiteral("head-survival"),      QStringLiteral("overlap-matrix"),   QStringLiteral("transfer-matrix"),
         QStringLiteral("training-curves"),    QStringLiteral("weight-histogram"), QStringLiteral("super-survivors"),
-        QStringLiteral("early-bird"),         QStringLiteral("sensitivity"),
+        QStringLiteral("early-bird"),         QStringLiteral("sensitivity"),      QStringLiteral("head-importance"),
+        QStringLiteral("head-stability"),
     };
     return names;
+}
+
+const QStringList &headModes()
+{
+    static const QStringList modes = {QStringLiteral("fraction"), QStringLiteral("relative"),
+                                      QStringLiteral("importance"), QStringLiteral("structure")};
+    return modes;
+}
+
+const QStringList &xAxes()
+{
+    static const QStringList axes = {QStringLiteral("weights"), QStringLiteral("heads")};
+    return axes;
 }
 
 QString figureDisplayName(const QString &name)
@@ -50,6 +64,10 @@ QString figureDisplayName(const QString &name)
         return QStringLiteral("Early bird");
     if (name == QLatin1String("sensitivity"))
         return QStringLiteral("Layer sensitivity");
+    if (name == QLatin1String("head-importance"))
+        return QStringLiteral("Head importance");
+    if (name == QLatin1String("head-stability"))
+        return QStringLiteral("Heads across tasks");
     return name;
 }
 
@@ -96,6 +114,10 @@ Figure buildFigureFrom(const ExperimentStore &store, const QString &name, const 
         f = buildEarlyBird(store, request);
     else if (name == QLatin1String("sensitivity"))
         f = buildSensitivity(store, request);
+    else if (name == QLatin1String("head-importance"))
+        f = buildHeadImportance(store, request);
+    else if (name == QLatin1String("head-stability"))
+        f = buildHeadStability(store, request);
     else
         throw Error("unknown figure '" + name.toStdString() + "' (" +
                     figureNames().join(QStringLiteral(", ")).toStdString() + ")");
@@ -167,11 +189,12 @@ QColor textColorFor(QCPColorGradient g, double t)
 }
 
 void drawHeatmap(QCustomPlot *plot, QCPLayoutGrid *grid, int column, const HeatmapPanel &p, QCPMarginGroup *margins,
-                 bool withScale)
+                 bool withScale, int index)
 {
     auto *title = new QCPTextElement(plot, p.title, plotFont(10, true));
     grid->addElement(0, column, title);
     auto *rect = new QCPAxisRect(plot);
+    rect->setProperty("tlHeatmap", index); // heatmapCellText() finds the panel by it
     grid->addElement(1, column, rect);
     rect->setMarginGroup(QCP::msTop | QCP::msBottom, margins);
     const int rows = p.rows(), cols = p.cols();
@@ -397,6 +420,32 @@ void drawLines(QCustomPlot *plot, QCPLayoutGrid *grid, int row, const LinePanel 
 
 } // namespace
 
+QString heatmapCellText(QCustomPlot *plot, const Figure &figure, const QPointF &pos)
+{
+    for (QCPAxisRect *rect : plot->axisRects()) {
+        const QVariant tag = rect->property("tlHeatmap");
+        if (!tag.isValid() || !rect->rect().contains(pos.toPoint()))
+            continue;
+        const int index = tag.toInt();
+        if (index < 0 || size_t(index) >= figure.heatmaps.size())
+            return {};
+        const HeatmapPanel &p = figure.heatmaps[size_t(index)];
+        const int c = int(std::lround(rect->axis(QCPAxis::atBottom)->pixelToCoord(pos.x())));
+        const int y = int(std::lround(rect->axis(QCPAxis::atLeft)->pixelToCoord(pos.y())));
+        const int r = p.rows() - 1 - y;
+        if (c < 0 || c >= p.cols() || r < 0 || r >= p.rows())
+            return {};
+        const size_t i = size_t(r) * size_t(p.cols()) + size_t(c);
+        QString text = QStringLiteral("%1 %2, %3 %4").arg(p.yLabel, p.yTicks[r], p.xLabel, p.xTicks[c]);
+        if (i < p.values.size() && !std::isnan(p.values[i]))
+            text += QStringLiteral(": ") + QString::number(p.values[i], 'f', p.valueDecimals);
+        if (i < p.tooltips.size() && !p.tooltips[i].isEmpty())
+            text += QLatin1Char('\n') + p.tooltips[i];
+        return text;
+    }
+    return {};
+}
+
 void drawFigure(QCustomPlot *plot, const Figure &figure)
 {
     plot->setAutoAddPlottableToLegend(false); // legends list named series only
@@ -427,7 +476,7 @@ void drawFigure(QCustomPlot *plot, const Figure &figure)
         int column = 0;
         for (size_t i = 0; i < figure.heatmaps.size(); ++i) {
             const bool scale = !shared || i + 1 == figure.heatmaps.size();
-            drawHeatmap(plot, grid, column, figure.heatmaps[i], margins, scale);
+            drawHeatmap(plot, grid, column, figure.heatmaps[i], margins, scale, int(i));
             column += scale ? 2 : 1;
         }
         grid->setRowStretchFactor(0, 0.001);

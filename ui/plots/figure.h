@@ -6,6 +6,7 @@
 
 #include <QColor>
 #include <QList>
+#include <QPointF>
 #include <QString>
 #include <QStringList>
 
@@ -28,15 +29,27 @@ struct FigureRequest
     QString matrixType = QStringLiteral("Q"); ///< sparsity-rounds
     QString metric = QString::fromUtf8(kMainMetric);
     qint64 analysis = 0; ///< sensitivity: the stored scan (0: the newest, of the selected run's task)
+    /// head-survival: "fraction" (surviving fraction of each head's weights), "relative" (that
+    /// fraction over the layer's overall density: 1 = the head kept its share), "importance"
+    /// (stored head importance) or "structure" (alive/dead: any weight of the head left).
+    QString headMode = QStringLiteral("fraction");
+    /// metric-vs-sparsity's x axis: "weights" (fraction of prunable weights removed) or
+    /// "heads" (fraction of attention heads removed whole).
+    QString xAxis = QStringLiteral("weights");
 };
+
+/// The head-survival modes and metric-vs-sparsity x axes, as FigureRequest spells them.
+const QStringList &headModes();
+const QStringList &xAxes();
 
 /// A discrete grid of cells (layers x heads, source x target, ...).
 struct HeatmapPanel
 {
     QString title, xLabel, yLabel, colorLabel;
-    QStringList xTicks, yTicks; ///< one per column / row; row 0 is drawn at the top
-    std::vector<double> values; ///< rows x cols, row-major; NaN = no value (drawn blank)
-    std::vector<QString> notes; ///< optional per cell, appended to the value text ("*")
+    QStringList xTicks, yTicks;    ///< one per column / row; row 0 is drawn at the top
+    std::vector<double> values;    ///< rows x cols, row-major; NaN = no value (drawn blank)
+    std::vector<QString> notes;    ///< optional per cell, appended to the value text ("*")
+    std::vector<QString> tooltips; ///< optional per cell, shown when the mouse rests on it
     double vmin = 0, vmax = 1;
     bool diverging = false; ///< blue-white-red around 0 (transfer deltas) instead of sequential
     bool showValues = true; ///< numbers in the cells (only drawn when cells are large enough)
@@ -96,6 +109,10 @@ Figure buildFigure(const QString &name, const FigureRequest &request);
 
 /// Clears the plot and draws the figure (UI thread). Does not replot.
 void drawFigure(QCustomPlot *plot, const Figure &figure);
+
+/// What the heat-map cell under pos (plot pixels) of a figure drawn by drawFigure says: its row,
+/// column and value, and the panel's tooltip for it. Empty off the heat maps.
+QString heatmapCellText(QCustomPlot *plot, const Figure &figure, const QPointF &pos);
 
 /// Writes the plot to path by its suffix: .pdf and .svg as vectors, .png at dpi (the plot's
 /// current size is taken as inches at 96 dpi). Writes the CSV beside it (same base name, .csv)

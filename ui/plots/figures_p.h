@@ -23,6 +23,8 @@ Figure buildWeightHistogram(const ExperimentStore &store, const FigureRequest &r
 Figure buildEarlyBird(const ExperimentStore &store, const FigureRequest &request);
 Figure buildSensitivity(const ExperimentStore &store, const FigureRequest &request);
 Figure buildSuperSurvivors(const ExperimentStore &store, const FigureRequest &request);
+Figure buildHeadImportance(const ExperimentStore &store, const FigureRequest &request);
+Figure buildHeadStability(const ExperimentStore &store, const FigureRequest &request);
 
 /// The layers x heads panel of one run (also used to time redraws of large shapes).
 HeatmapPanel headSurvivalPanel(const std::vector<HeadSurvival> &heads, const QString &title, double threshold);

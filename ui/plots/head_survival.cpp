@@ -1,6 +1,10 @@
 // head-survival: layers x heads, surviving fraction of each attention head's weights.
 
+#include <cmath>
+#include <map>
+
 #include "analysis/analysis.h"
+#include "analysis/structure.h"
 #include "plots/figures_p.h"
 #include "util/error.h"
 
@@ -34,16 +38,73 @@ HeatmapPanel headSurvivalPanel(const std::vector<HeadSurvival> &heads, const QSt
     return p;
 }
 
+namespace {
+
+/// The importance to show for a run's round: stored with the run at that round or the latest
+/// round before it (a structured run scores after each round), else the newest stored for the
+/// run's model and task (analyze head-importance --db). Sets `source` to say which.
+std::optional<UnitImportance> importanceFor(const ExperimentStore &store, const RunRecord &run, int round,
+                                            QString *source)
+{
+    std::optional<UnitImportance> found;
+    for (const AnalysisRecord &a : store.runAnalyses(run.id, kHeadImportanceAnalysis))
+        if (a.round <= round) {
+            found = UnitImportance::fromJson(nlohmann::json::parse(a.resultJson, nullptr, false),
+                                             store.path() + ": analysis " + std::to_string(a.id));
+            *source = QStringLiteral("scored after round %1").arg(a.round);
+        }
+    if (found)
+        return found;
+    for (const AnalysisRecord &a : store.analyses(kHeadImportanceAnalysis))
+        if (a.runId == 0 && a.modelId == run.modelId && a.task == run.task) {
+            *source = QStringLiteral("analysis %1 of the model").arg(a.id);
+            return UnitImportance::fromJson(nlohmann::json::parse(a.resultJson, nullptr, false),
+                                            store.path() + ": analysis " + std::to_string(a.id));
+        }
+    return std::nullopt;
+}
+
+/// A layers x heads panel of values (NaN: none) in the head-survival layout.
+HeatmapPanel gridPanel(int layers, int heads, const QString &title, const QString &colorLabel)
+{
+    HeatmapPanel p;
+    p.title = title;
+    p.xLabel = QStringLiteral("Head");
+    p.yLabel = QStringLiteral("Layer");
+    p.colorLabel = colorLabel;
+    for (int h = 0; h < heads; ++h)
+        p.xTicks << QString::number(h);
+    for (int l = 0; l < layers; ++l)
+        p.yTicks << QString::number(l);
+    p.values.assign(size_t(layers * heads), std::nan(""));
+    p.notes.assign(p.values.size(), QString());
+    return p;
+}
+
+} // namespace
+
 Figure buildHeadSurvival(const ExperimentStore &store, const FigureRequest &request)
 {
+    const QString mode = request.headMode;
+    if (!headModes().contains(mode))
+        throw Error("unknown head-survival mode '" + mode.toStdString() + "' (" +
+                    headModes().join(QStringLiteral(", ")).toStdString() + ")");
     Figure f;
-    f.title = QStringLiteral("Attention-head survival (alive above %1; \u2020 = dead)").arg(request.headThreshold);
-    f.csv = QStringLiteral("run,label,round,layer,head,total,kept,fraction,alive\n");
+    if (mode == QLatin1String("fraction"))
+        f.title = QStringLiteral("Attention-head survival (alive above %1; \u2020 = dead)").arg(request.headThreshold);
+    else if (mode == QLatin1String("relative"))
+        f.title = QStringLiteral("Head survival relative to its layer (1 = the head kept the layer's share)");
+    else if (mode == QLatin1String("importance"))
+        f.title = QStringLiteral("Head importance (Michel et al.: E|dL/d\u03be|, per layer L2-normalised)");
+    else
+        f.title = QStringLiteral("Head structure (\u2020 = removed whole: no weight of the head left)");
+    f.csv = QStringLiteral("run,label,round,layer,head,total,kept,fraction,value\n");
     const auto runs = fig::masksRuns(store, request, 1);
     if (runs.empty()) {
         f.note = QStringLiteral("No run with masks yet: start an IMP run.");
         return f;
     }
+    QStringList missing;
     for (const RunRecord &run : runs) {
         const int round = fig::roundFor(store, run, request.round);
         f.maxRound =
@@ -52,15 +113,81 @@ Figure buildHeadSurvival(const ExperimentStore &store, const FigureRequest &requ
         if (heads <= 0)
             throw Error(store.path() + ": run " + std::to_string(run.id) +
                         " has no stored model config, so its number of heads is unknown");
-        const auto survival = headSurvival(storedMask(store, run.id, round), heads);
+        const MaskSet mask = storedMask(store, run.id, round);
+        const auto survival = headSurvival(mask, heads);
+        const QString title = fig::runLabel(run) + QStringLiteral(", round %1").arg(round);
+        int layers = 0;
         for (const HeadSurvival &h : survival)
+            layers = std::max(layers, h.layer + 1);
+        std::vector<double> values(survival.size(), std::nan(""));
+        if (mode == QLatin1String("fraction")) {
+            f.heatmaps.push_back(headSurvivalPanel(survival, title, request.headThreshold));
+            for (size_t i = 0; i < survival.size(); ++i)
+                values[i] = survival[i].fraction();
+        } else if (mode == QLatin1String("relative")) {
+            std::map<int, std::pair<int64_t, int64_t>> density; // layer -> (kept, total)
+            for (const LayerSparsity &e : layerSparsity(mask))
+                if (e.layer >= 0) {
+                    density[e.layer].first += e.total - e.pruned;
+                    density[e.layer].second += e.total;
+                }
+            HeatmapPanel p = gridPanel(layers, heads, title, QStringLiteral("Fraction / layer density"));
+            double top = 2;
+            for (size_t i = 0; i < survival.size(); ++i) {
+                const auto &[kept, total] = density[survival[i].layer];
+                if (kept > 0 && total > 0) {
+                    values[i] = survival[i].fraction() / (double(kept) / double(total));
+                    p.values[i] = values[i];
+                    top = std::max(top, values[i]);
+                }
+            }
+            p.vmax = std::ceil(top);
+            f.heatmaps.push_back(std::move(p));
+        } else if (mode == QLatin1String("importance")) {
+            QString source;
+            const auto imp = importanceFor(store, run, round, &source);
+            if (!imp || int(imp->heads.size()) != layers) {
+                missing << fig::runLabel(run);
+                continue;
+            }
+            HeatmapPanel p = gridPanel(layers, heads, title + QStringLiteral(" (") + source + QLatin1Char(')'),
+                                       QStringLiteral("Importance"));
+            p.valueDecimals = 3;
+            for (size_t i = 0; i < survival.size(); ++i) {
+                const auto &row = imp->heads[size_t(survival[i].layer)];
+                if (size_t(survival[i].head) < row.size()) {
+                    values[i] = row[size_t(survival[i].head)];
+                    p.values[i] = values[i];
+                }
+            }
+            f.heatmaps.push_back(std::move(p));
+        } else {
+            const MaskStructure st = maskStructure(mask, heads);
+            HeatmapPanel p = gridPanel(
+                layers, heads, title + QStringLiteral(": %1/%2 heads alive").arg(st.headsAlive()).arg(st.headsTotal()),
+                QStringLiteral("Alive (1) or removed (0)"));
+            p.valueDecimals = 0;
+            for (size_t i = 0; i < survival.size(); ++i) {
+                const bool alive = st.headAlive[size_t(survival[i].layer)][size_t(survival[i].head)] != 0;
+                values[i] = alive ? 1 : 0;
+                p.values[i] = values[i];
+                if (!alive)
+                    p.notes[i] = QStringLiteral("\u2020");
+            }
+            f.heatmaps.push_back(std::move(p));
+        }
+        for (size_t i = 0; i < survival.size(); ++i) {
+            const HeadSurvival &h = survival[i];
             f.csv += fig::csvRow({QString::number(run.id), fig::runLabel(run), QString::number(round),
                                   QString::number(h.layer), QString::number(h.head), QString::number(h.total),
-                                  QString::number(h.kept), fig::csvNumber(h.fraction()),
-                                  QString::number(h.fraction() > request.headThreshold ? 1 : 0)});
-        f.heatmaps.push_back(headSurvivalPanel(survival, fig::runLabel(run) + QStringLiteral(", round %1").arg(round),
-                                               request.headThreshold));
+                                  QString::number(h.kept), fig::csvNumber(h.fraction()), fig::csvNumber(values[i])});
+        }
     }
+    if (f.heatmaps.empty())
+        f.note =
+            QStringLiteral("No head importance stored for %1: structured runs (prune.method heads) store it "
+                           "after each round; for any model, ticketlab-cli analyze head-importance ... --db LAB.db.")
+                .arg(missing.join(QStringLiteral(", ")));
     return f;
 }
 

@@ -6,8 +6,13 @@
 #include <set>
 #include <tuple>
 
+#include <cmath>
+
+#include "analysis/structure.h"
 #include "analysis/tickets.h"
 #include "plots/figures_p.h"
+#include "prune/prune_order.h"
+#include "util/error.h"
 
 namespace tl::ui {
 
@@ -51,8 +56,33 @@ Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &
     const std::string metricKey = request.metric.toStdString();
     requireStoredMetric(store, metricKey);
     const QString metric = metricKey == kMainMetric ? QStringLiteral("metric") : request.metric;
-    f.title = QStringLiteral("Dev %1 versus sparsity").arg(metric);
-    f.csv = QStringLiteral("model,task,method,sparsity,mean,std,seeds\n");
+    if (!xAxes().contains(request.xAxis))
+        throw Error("unknown x axis '" + request.xAxis.toStdString() + "' (" +
+                    xAxes().join(QStringLiteral(", ")).toStdString() + ")");
+    const bool headsAxis = request.xAxis == QLatin1String("heads");
+    f.title = QStringLiteral("Dev %1 versus %2")
+                  .arg(metric, headsAxis ? QStringLiteral("heads removed") : QStringLiteral("sparsity"));
+    f.csv = QStringLiteral("model,task,method,sparsity,mean,std,seeds,heads_removed\n");
+    // The fraction of heads removed whole at a series' sparsity (x of the heads axis): from the
+    // mask of the first of its runs that has a round there. Masks are decoded once per run.
+    std::map<int64_t, PruneOrder> orders;
+    const auto headsRemovedAt = [&](const std::vector<RunRecord> &runs, double sparsity) {
+        for (const RunRecord &run : runs)
+            for (const RoundRecord &rec : store.rounds(run.id)) {
+                if (sparsityKey(rec.sparsity) != sparsityKey(sparsity))
+                    continue;
+                const int heads = storedHeadCount(store, run.id);
+                if (heads <= 0)
+                    continue;
+                auto it = orders.find(run.id);
+                if (it == orders.end())
+                    it = orders.emplace(run.id, storedPruneOrder(store, run.id)).first;
+                if (rec.round > it->second.rounds())
+                    continue;
+                return maskStructure(it->second.maskAt(rec.round), heads).headsRemoved();
+            }
+        return std::nan("");
+    };
     std::set<qint64> wanted(request.runs.begin(), request.runs.end());
     const std::map<int64_t, std::string> models = modelLabels(store);
     // One panel per (model, task): two models' baselines never mix. Series by key: the kind's
@@ -104,7 +134,8 @@ Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &
         const TicketSummary tickets = summarizeTickets(store, modelId, task, RunKind::Imp, "within_std", metricKey);
         LinePanel p;
         p.title = groupName(group);
-        p.xLabel = QStringLiteral("Sparsity (% of prunable weights removed)");
+        p.xLabel = headsAxis ? QStringLiteral("Attention heads removed whole (%)")
+                             : QStringLiteral("Sparsity (% of prunable weights removed)");
         p.yLabel = QStringLiteral("Dev %1").arg(metric);
         p.xPercent = true;
         if (tickets.fullSeeds > 0) {
@@ -117,19 +148,20 @@ Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &
             s.name = QString::fromStdString(series.label);
             s.dashed = series.kind != RunKind::Imp;
             for (const SparsityPoint &pt : series.points) {
-                s.x.push_back(pt.sparsity);
+                const double heads = headsAxis ? headsRemovedAt(series.runs, pt.sparsity) : std::nan("");
+                s.x.push_back(headsAxis ? heads : pt.sparsity);
                 s.y.push_back(pt.mean);
                 s.lo.push_back(pt.mean - pt.std);
                 s.hi.push_back(pt.mean + pt.std);
                 allSparsities.insert(sparsityKey(pt.sparsity));
                 f.csv += fig::csvRow({QString::fromStdString(model), QString::fromStdString(task), s.name,
                                       fig::csvNumber(pt.sparsity), fig::csvNumber(pt.mean), fig::csvNumber(pt.std),
-                                      QString::number(pt.seeds)});
+                                      QString::number(pt.seeds), fig::csvNumber(heads)});
             }
             s.color = kindColor(series.kind);
             p.series.push_back(std::move(s));
         }
-        if (tickets.winningSparsity) {
+        if (tickets.winningSparsity && !headsAxis) {
             for (const SparsityPoint &pt : tickets.points)
                 if (sparsityKey(pt.sparsity) == sparsityKey(*tickets.winningSparsity))
                     p.marks.push_back({pt.sparsity, pt.mean,

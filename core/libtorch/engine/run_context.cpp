@@ -95,6 +95,15 @@ void RunContext::prepare(uint64_t seed)
         m_theta0Prunable.emplace_back(name, m_theta0.at(name));
 }
 
+UnitImportance RunContext::unitImportance()
+{
+    const std::vector<Example> &split = m_spec.prune.importanceSplit == "dev" ? m_dev : m_train;
+    const size_t n = std::min(split.size(), static_cast<size_t>(m_spec.prune.importanceExamples));
+    const std::vector<Example> examples(split.begin(), split.begin() + static_cast<std::ptrdiff_t>(n));
+    return tl::unitImportance(m_net, *m_tokenizer, m_task, examples, m_spec.prune.prunesNeurons(),
+                              m_spec.train.maxSeqLen, m_spec.train.evalBatchSize, resolveDevice(m_spec.device));
+}
+
 ModelRecord RunContext::modelRecord() const
 {
     ModelRecord r;

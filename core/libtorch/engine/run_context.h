@@ -15,6 +15,7 @@
 
 #include "engine/run_spec.h"
 #include "libtorch/model/bert.h"
+#include "libtorch/prune/head_importance.h"
 #include "store/experiment_store.h"
 #include "text/tasks.h"
 #include "text/tokenizer.h"
@@ -55,6 +56,10 @@ public:
     ModelRecord modelRecord() const;
     DatasetRecord datasetRecord() const;
 
+    const BertConfig &config() const { return m_net->config; }
+    /// Head (and, for heads_and_neurons, neuron) importance of the network as it is now, on the
+    /// spec's importance examples (prune.importance_split, prune.importance_examples).
+    UnitImportance unitImportance();
     /// The live prunable parameters of the model.
     const NamedTensors &prunable() const { return m_prunable; }
     /// Copies of θ0's prunable parameters (one-shot pruning of the pre-trained weights).

@@ -19,6 +19,7 @@
 #include "prune/mask_set.h"
 #include "prune/prune_order.h"
 #include "libtorch/prune/pruner.h"
+#include "analysis/structure.h"
 #include "store/experiment_store.h"
 #include "libtorch/train/device.h"
 #include "util/error.h"
@@ -143,6 +144,11 @@ private:
     bool runRound(int round, int previous, const RoundPlan &plan);
     /// IMP and random: the mask of the round after this one, from this round's trained weights.
     void recordNextMask(int round, const MaskSet &mask, const std::vector<double> &sparsities);
+    /// Structured methods: `mask` with whole heads (and neurons) removed until `fraction` of them
+    /// are gone: the least important (imp, scored on the network as trained now; the scores are
+    /// kept for storing with the round) or random ones (random, seeded).
+    MaskSet structuredNext(const MaskSet &mask, double fraction, uint64_t seed);
+    std::optional<UnitImportance> m_importance; ///< the last scores, stored with the round that made them
     /// Stores the round (metrics, curve, prune order) in one transaction.
     RoundRecord commitRound(int round, const MaskSet &mask, const RoundResult &result);
 
@@ -337,7 +343,9 @@ void SeedRun::fillSkippedMasks(int round, const std::vector<double> &sparsities)
         return;
     const int last = kind == RunKind::Random ? round : round - 1; // random's own mask is recorded ahead
     for (int k = m_order->rounds() + 1; k <= last; ++k) {
-        if (kind == RunKind::Random) {
+        if (kind == RunKind::Random && m_spec.prune.structured()) {
+            m_order->record(structuredNext(m_order->maskAt(k - 1), sparsities[size_t(k)], roundSeed(m_seed, k)), k);
+        } else if (kind == RunKind::Random) {
             PruneMethod method = pruneMethodFromName(m_spec.prune.method);
             method = method == PruneMethod::TensorMagnitude || method == PruneMethod::TensorRandom
                          ? PruneMethod::TensorRandom
@@ -351,11 +359,44 @@ void SeedRun::fillSkippedMasks(int round, const std::vector<double> &sparsities)
     }
 }
 
+MaskSet SeedRun::structuredNext(const MaskSet &mask, double fraction, uint64_t seed)
+{
+    const BertConfig &config = m_ctx.config();
+    if (config.compacted())
+        throw Error("method \"" + m_spec.prune.method +
+                    "\" needs a model with every head in place; this one is compacted (pruned_heads or "
+                    "intermediate_sizes in its config.json)");
+    const int heads = static_cast<int>(config.numAttentionHeads);
+    const MaskStructure st = maskStructure(mask, heads);
+    const auto count = [&](int64_t total, int64_t alive) {
+        return std::max<int64_t>(0, std::llround(fraction * double(total)) - (total - alive));
+    };
+    const bool random = m_spec.kind == RunKind::Random;
+    if (!random)
+        m_importance = m_ctx.unitImportance();
+    const std::vector<std::vector<double>> none;
+    const std::vector<UnitId> headUnits =
+        chooseUnits(st.headAlive, random ? none : m_importance->heads, count(st.headsTotal(), st.headsAlive()),
+                    random ? std::optional<uint64_t>(seed) : std::nullopt);
+    std::vector<UnitId> neuronUnits;
+    if (m_spec.prune.prunesNeurons())
+        neuronUnits = chooseUnits(st.neuronAlive, random ? none : m_importance->neurons,
+                                  count(st.neuronsTotal(), st.neuronsAlive()),
+                                  random ? std::optional<uint64_t>(seed ^ 0x9e3779b97f4a7c15ULL) : std::nullopt);
+    MaskSet next = mask;
+    pruneUnits(next, heads, headUnits, neuronUnits);
+    return next;
+}
+
 void SeedRun::recordNextMask(int round, const MaskSet &mask, const std::vector<double> &sparsities)
 {
     const size_t next = static_cast<size_t>(round) + 1;
     if ((m_spec.kind != RunKind::Imp && m_spec.kind != RunKind::Random) || next >= sparsities.size())
         return;
+    if (m_spec.prune.structured()) {
+        m_order->record(structuredNext(mask, sparsities[next], roundSeed(m_seed, round + 1)), static_cast<int>(next));
+        return;
+    }
     PruneMethod method = pruneMethodFromName(m_spec.prune.method);
     if (m_spec.kind == RunKind::Random)
         method = method == PruneMethod::TensorMagnitude || method == PruneMethod::TensorRandom
@@ -384,7 +425,12 @@ RoundRecord SeedRun::commitRound(int round, const MaskSet &mask, const RoundResu
     for (const auto &[step, distance] : result.maskDistances)
         distances.push_back({round, step, distance});
     const std::vector<char> blob = encodePruneOrder(*m_order);
-    m_store.commitRound(rec, curve, &blob, distances);
+    m_store.inTransaction("commit round " + std::to_string(round), [&] {
+        m_store.commitRound(rec, curve, &blob, distances);
+        if (m_importance) // the scores the next round's mask was chosen by
+            storeUnitImportance(m_store, m_runId, round, *m_importance, m_spec.prune.importanceSplit);
+    });
+    m_importance.reset();
     if (round >= 2) // the head of round k-1 is all a resume needs
         fs::remove(checkpointPath(round - 2));
     return rec;

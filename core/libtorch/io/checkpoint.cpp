@@ -144,9 +144,17 @@ void checkConfigAgainstCheckpoint(const BertConfig &cfg, const std::map<std::str
            {cfg.maxPositionEmbeddings, h});
     expect("keys 'type_vocab_size' and 'hidden_size'", "bert.embeddings.token_type_embeddings.weight",
            {cfg.typeVocabSize, h});
-    expect("key 'hidden_size'", "bert.encoder.layer.0.attention.self.query.weight", {h, h});
-    expect("keys 'intermediate_size' and 'hidden_size'", "bert.encoder.layer.0.intermediate.dense.weight",
-           {cfg.intermediateSize, h});
+    // A compacted model (pruned_heads, intermediate_sizes) has layers of its own sizes.
+    for (int64_t l = 0; l < cfg.numHiddenLayers; ++l) {
+        const std::string layer = "bert.encoder.layer." + std::to_string(l) + ".";
+        expect(cfg.compacted() ? "keys 'hidden_size', 'num_attention_heads' and 'pruned_heads'" : "key 'hidden_size'",
+               layer + "attention.self.query.weight", {cfg.headsIn(l) * cfg.headDim(), h});
+        expect(cfg.compacted() ? "keys 'intermediate_size', 'intermediate_sizes' and 'hidden_size'"
+                               : "keys 'intermediate_size' and 'hidden_size'",
+               layer + "intermediate.dense.weight", {cfg.intermediateSizeOf(l), h});
+        if (!cfg.compacted())
+            break; // layer 0 says it all for a uniform model
+    }
     // Layers: the checkpoint's encoder.layer.N indexes, when it has any.
     int64_t layers = 0;
     const std::string prefix = "bert.encoder.layer.";

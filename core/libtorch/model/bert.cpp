@@ -7,7 +7,17 @@ namespace {
 
 torch::nn::Linear linear(int64_t in, int64_t out)
 {
-    return torch::nn::Linear(torch::nn::LinearOptions(in, out));
+    if (in > 0)
+        return torch::nn::Linear(torch::nn::LinearOptions(in, out));
+    // No inputs (a compacted layer whose every head was removed): LibTorch's initialisation
+    // divides by the fan-in of 0. Built with one input, then given its real, empty weight; the
+    // bias alone is the layer's output.
+    auto l = torch::nn::Linear(torch::nn::LinearOptions(1, out));
+    torch::NoGradGuard noGrad;
+    l->weight.set_data(torch::empty({out, 0}));
+    l->bias.set_data(torch::zeros({out}));
+    l->options.in_features(0);
+    return l;
 }
 
 torch::nn::LayerNorm layerNorm(const BertConfig &c)
@@ -49,11 +59,12 @@ torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor &inputIds, const t
     return dropout(LayerNorm(x));
 }
 
-BertSelfAttentionImpl::BertSelfAttentionImpl(const BertConfig &c) : heads(c.numAttentionHeads), headDim(c.headDim())
+BertSelfAttentionImpl::BertSelfAttentionImpl(const BertConfig &c, int64_t layer)
+    : heads(c.headsIn(layer)), headDim(c.headDim())
 {
-    query = register_module("query", linear(c.hiddenSize, c.hiddenSize));
-    key = register_module("key", linear(c.hiddenSize, c.hiddenSize));
-    value = register_module("value", linear(c.hiddenSize, c.hiddenSize));
+    query = register_module("query", linear(c.hiddenSize, heads * headDim));
+    key = register_module("key", linear(c.hiddenSize, heads * headDim));
+    value = register_module("value", linear(c.hiddenSize, heads * headDim));
     dropout = register_module("dropout", torch::nn::Dropout(c.attentionProbsDropoutProb));
 }
 
@@ -66,7 +77,10 @@ torch::Tensor BertSelfAttentionImpl::forward(const torch::Tensor &hidden, const 
     auto v = split(value(hidden));
     auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(headDim));
     auto probs = dropout(torch::softmax(scores + additiveMask, -1));
-    return torch::matmul(probs, v).transpose(1, 2).contiguous().view({b, s, heads * headDim});
+    auto context = torch::matmul(probs, v); // [b, heads, s, headDim]
+    if (headGate.defined())
+        context = context * headGate.view({1, heads, 1, 1});
+    return context.transpose(1, 2).contiguous().view({b, s, heads * headDim});
 }
 
 BertResidualOutputImpl::BertResidualOutputImpl(int64_t in, const BertConfig &c)
@@ -81,10 +95,10 @@ torch::Tensor BertResidualOutputImpl::forward(const torch::Tensor &x, const torc
     return LayerNorm(dropout(dense(x)) + residual);
 }
 
-BertAttentionImpl::BertAttentionImpl(const BertConfig &c)
+BertAttentionImpl::BertAttentionImpl(const BertConfig &c, int64_t layer)
 {
-    self = register_module("self", BertSelfAttention(c));
-    output = register_module("output", BertResidualOutput(c.hiddenSize, c));
+    self = register_module("self", BertSelfAttention(c, layer));
+    output = register_module("output", BertResidualOutput(self->heads * self->headDim, c));
 }
 
 torch::Tensor BertAttentionImpl::forward(const torch::Tensor &hidden, const torch::Tensor &additiveMask)
@@ -92,21 +106,22 @@ torch::Tensor BertAttentionImpl::forward(const torch::Tensor &hidden, const torc
     return output(self(hidden, additiveMask), hidden);
 }
 
-BertIntermediateImpl::BertIntermediateImpl(const BertConfig &c) : act(c.hiddenAct)
+BertIntermediateImpl::BertIntermediateImpl(const BertConfig &c, int64_t layer) : act(c.hiddenAct)
 {
-    dense = register_module("dense", linear(c.hiddenSize, c.intermediateSize));
+    dense = register_module("dense", linear(c.hiddenSize, c.intermediateSizeOf(layer)));
 }
 
 torch::Tensor BertIntermediateImpl::forward(const torch::Tensor &x)
 {
-    return applyActivation(act, dense(x));
+    auto y = applyActivation(act, dense(x));
+    return neuronGate.defined() ? y * neuronGate : y;
 }
 
-BertLayerImpl::BertLayerImpl(const BertConfig &c)
+BertLayerImpl::BertLayerImpl(const BertConfig &c, int64_t layer)
 {
-    attention = register_module("attention", BertAttention(c));
-    intermediate = register_module("intermediate", BertIntermediate(c));
-    output = register_module("output", BertResidualOutput(c.intermediateSize, c));
+    attention = register_module("attention", BertAttention(c, layer));
+    intermediate = register_module("intermediate", BertIntermediate(c, layer));
+    output = register_module("output", BertResidualOutput(c.intermediateSizeOf(layer), c));
 }
 
 torch::Tensor BertLayerImpl::forward(const torch::Tensor &hidden, const torch::Tensor &additiveMask)
@@ -119,7 +134,7 @@ BertEncoderImpl::BertEncoderImpl(const BertConfig &c)
 {
     layer = register_module("layer", torch::nn::ModuleList());
     for (int64_t i = 0; i < c.numHiddenLayers; ++i)
-        layer->push_back(BertLayer(c));
+        layer->push_back(BertLayer(c, i));
 }
 
 torch::Tensor BertEncoderImpl::forward(torch::Tensor hidden, const torch::Tensor &additiveMask)

@@ -22,13 +22,18 @@ struct BertEmbeddingsImpl : torch::nn::Module
 };
 TORCH_MODULE(BertEmbeddings);
 
+/// Layer `layer` of c: its head count and FFN width follow c's pruned_heads and
+/// intermediate_sizes (a compacted model), else num_attention_heads and intermediate_size.
 struct BertSelfAttentionImpl : torch::nn::Module
 {
-    explicit BertSelfAttentionImpl(const BertConfig &c);
+    BertSelfAttentionImpl(const BertConfig &c, int64_t layer);
     /// additiveMask: [batch, 1, 1, seq], 0 for tokens and a large negative for padding.
     torch::Tensor forward(const torch::Tensor &hidden, const torch::Tensor &additiveMask);
 
     int64_t heads, headDim;
+    /// [heads], when defined: each head's output is multiplied by its gate (Michel et al.'s
+    /// xi; head importance is |dL/dgate|). Not a parameter: never saved, never trained.
+    torch::Tensor headGate;
     torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
     torch::nn::Dropout dropout{nullptr};
 };
@@ -48,7 +53,7 @@ TORCH_MODULE(BertResidualOutput);
 
 struct BertAttentionImpl : torch::nn::Module
 {
-    explicit BertAttentionImpl(const BertConfig &c);
+    BertAttentionImpl(const BertConfig &c, int64_t layer);
     torch::Tensor forward(const torch::Tensor &hidden, const torch::Tensor &additiveMask);
 
     BertSelfAttention self{nullptr};
@@ -58,17 +63,19 @@ TORCH_MODULE(BertAttention);
 
 struct BertIntermediateImpl : torch::nn::Module
 {
-    explicit BertIntermediateImpl(const BertConfig &c);
+    BertIntermediateImpl(const BertConfig &c, int64_t layer);
     torch::Tensor forward(const torch::Tensor &x);
 
     std::string act;
+    /// [neurons], when defined: multiplies each FFN neuron's activation (neuron importance).
+    torch::Tensor neuronGate;
     torch::nn::Linear dense{nullptr};
 };
 TORCH_MODULE(BertIntermediate);
 
 struct BertLayerImpl : torch::nn::Module
 {
-    explicit BertLayerImpl(const BertConfig &c);
+    BertLayerImpl(const BertConfig &c, int64_t layer);
     torch::Tensor forward(const torch::Tensor &hidden, const torch::Tensor &additiveMask);
 
     BertAttention attention{nullptr};
