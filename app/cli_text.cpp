@@ -155,6 +155,22 @@ void runFillMask(const ModelArgs &a)
     printJsonLine({{"masks", masks}});
 }
 
+/// The store records of a model folder and of one split of a task's data, for analyses of a
+/// model stored with --db.
+std::pair<ModelRecord, DatasetRecord> modelAndSplitRecords(const ModelArgs &m, const BertConfig &config,
+                                                           const TaskSpec &task, const std::string &split)
+{
+    ModelRecord model;
+    model.path = fs::absolute(m.model).string();
+    model.configJson = config.toJson().dump();
+    model.contentHash = contentHash({(fs::path(m.model) / "config.json").string(), findWeightsFile(m.model)});
+    DatasetRecord data;
+    data.task = task.name;
+    data.path = fs::absolute(m.dataDir).string();
+    data.contentHash = contentHash({splitPath(task, m.dataDir, split)});
+    return {model, data};
+}
+
 struct SensitivityArgs
 {
     ModelArgs model;
@@ -185,15 +201,7 @@ void runSensitivity(const SensitivityArgs &a)
     int64_t storedId = 0;
     if (!a.db.empty()) {
         auto store = ExperimentStore::open(a.db);
-        ModelRecord model;
-        model.path = fs::absolute(a.model.model).string();
-        model.configJson = config.toJson().dump();
-        model.contentHash =
-            contentHash({(fs::path(a.model.model) / "config.json").string(), findWeightsFile(a.model.model)});
-        DatasetRecord data;
-        data.task = task.name;
-        data.path = fs::absolute(a.model.dataDir).string();
-        data.contentHash = contentHash({splitPath(task, a.model.dataDir, "dev")});
+        const auto [model, data] = modelAndSplitRecords(a.model, config, task, "dev");
         storedId = storeSensitivityScan(*store, scan, model, data, task.name, a.name);
         std::fprintf(stderr, "%s: stored as sensitivity scan %lld\n", a.db.c_str(), static_cast<long long>(storedId));
     }
@@ -294,15 +302,7 @@ void runHeadImportance(const HeadImportanceArgs &a)
     int64_t storedId = 0;
     if (!a.db.empty()) {
         auto store = ExperimentStore::open(a.db);
-        ModelRecord model;
-        model.path = fs::absolute(a.model.model).string();
-        model.configJson = config.toJson().dump();
-        model.contentHash =
-            contentHash({(fs::path(a.model.model) / "config.json").string(), findWeightsFile(a.model.model)});
-        DatasetRecord data;
-        data.task = task.name;
-        data.path = fs::absolute(a.model.dataDir).string();
-        data.contentHash = contentHash({splitPath(task, a.model.dataDir, a.split)});
+        const auto [model, data] = modelAndSplitRecords(a.model, config, task, a.split);
         storedId = storeModelImportance(*store, imp, model, data, task.name, a.name.empty() ? subnetwork : a.name);
         std::fprintf(stderr, "%s: stored as head importance %lld\n", a.db.c_str(), static_cast<long long>(storedId));
     }
@@ -346,17 +346,28 @@ void runHeadImportance(const HeadImportanceArgs &a)
         std::printf("(neuron scores: --format csv or json)\n");
 }
 
+/// --model, --task, --data-dir and the evaluation settings of the commands that analyse a
+/// fine-tuned model folder (sensitivity, head-importance).
+void addFineTunedModelOptions(CLI::App *c, ModelArgs &m, const char *dataHelp)
+{
+    c->add_option("--model", m.model, "Fine-tuned Hugging Face model folder")
+        ->required()
+        ->check(CLI::ExistingDirectory);
+    c->add_option("--task", m.task, "Task name (GLUE names, generic)")->required();
+    c->add_option("--data-dir", m.dataDir, dataHelp)->required()->check(CLI::ExistingDirectory);
+    c->add_option("--max-seq-len", m.maxSeqLen, "Truncate to this many tokens")->capture_default_str();
+    c->add_option("--batch-size", m.batchSize, "Batch size")->capture_default_str();
+    c->add_option("--device", m.device, "cpu, cuda or cuda:N")->capture_default_str();
+    c->add_option("--threads", m.threads, "CPU threads (0: default)")->capture_default_str();
+}
+
 void addHeadImportanceCommand(CLI::App &analyze)
 {
     auto a = std::make_shared<HeadImportanceArgs>();
     CLI::App *c = analyze.add_subcommand(
         "head-importance", "Importance of every attention head (and FFN neuron) of a fine-tuned model, as Michel et "
                            "al. 2019");
-    c->add_option("--model", a->model.model, "Fine-tuned Hugging Face model folder")
-        ->required()
-        ->check(CLI::ExistingDirectory);
-    c->add_option("--task", a->model.task, "Task name (GLUE names, generic)")->required();
-    c->add_option("--data-dir", a->model.dataDir, "Task folder")->required()->check(CLI::ExistingDirectory);
+    addFineTunedModelOptions(c, a->model, "Task folder");
     c->add_option("--split", a->split, "Examples to score on")
         ->capture_default_str()
         ->check(CLI::IsMember({"dev", "train"}));
@@ -368,10 +379,6 @@ void addHeadImportanceCommand(CLI::App &analyze)
     c->add_option("--round", a->round, "With --mask-from-db: the round (default: its last)");
     c->add_option("--db", a->db, "Also store the scores in this experiment database (the Head importance view)");
     c->add_option("--name", a->name, "A label for the stored scores");
-    c->add_option("--max-seq-len", a->model.maxSeqLen, "Truncate to this many tokens")->capture_default_str();
-    c->add_option("--batch-size", a->model.batchSize, "Batch size")->capture_default_str();
-    c->add_option("--device", a->model.device, "cpu, cuda or cuda:N")->capture_default_str();
-    c->add_option("--threads", a->model.threads, "CPU threads (0: default)")->capture_default_str();
     c->add_option("--format", a->format, "text, csv or json")
         ->capture_default_str()
         ->check(CLI::IsMember({"text", "csv", "json"}));
@@ -387,13 +394,7 @@ void addSensitivityCommand(CLI::App &analyze)
     auto a = std::make_shared<SensitivityArgs>();
     CLI::App *c = analyze.add_subcommand(
         "sensitivity", "Metric drop when one matrix type of one layer alone is magnitude-pruned, no retraining");
-    c->add_option("--model", a->model.model, "Fine-tuned Hugging Face model folder")
-        ->required()
-        ->check(CLI::ExistingDirectory);
-    c->add_option("--task", a->model.task, "Task name (GLUE names, generic)")->required();
-    c->add_option("--data-dir", a->model.dataDir, "Task folder holding dev.tsv")
-        ->required()
-        ->check(CLI::ExistingDirectory);
+    addFineTunedModelOptions(c, a->model, "Task folder holding dev.tsv");
     c->add_option("--sparsity", a->sparsities, "Sparsities, comma-separated")
         ->delimiter(',')
         ->capture_default_str()
@@ -401,10 +402,6 @@ void addSensitivityCommand(CLI::App &analyze)
     c->add_option("--metric", a->metric, "Dev metric (main, accuracy, f1, ...)")->capture_default_str();
     c->add_option("--max-examples", a->maxExamples, "Evaluate on the first N dev examples (0: all)")
         ->capture_default_str();
-    c->add_option("--max-seq-len", a->model.maxSeqLen, "Truncate to this many tokens")->capture_default_str();
-    c->add_option("--batch-size", a->model.batchSize, "Batch size")->capture_default_str();
-    c->add_option("--device", a->model.device, "cpu, cuda or cuda:N")->capture_default_str();
-    c->add_option("--threads", a->model.threads, "CPU threads (0: default)")->capture_default_str();
     c->add_option("--format", a->format, "text, csv or json")
         ->capture_default_str()
         ->check(CLI::IsMember({"text", "csv", "json"}));

@@ -10,7 +10,20 @@
 
 #include <functional>
 
+#include "util/error.h"
+
 namespace tltest {
+
+/// The tl::Error message of f(), or a null string when it did not throw.
+template <class F> inline QString errorOf(F &&f)
+{
+    try {
+        f();
+    } catch (const tl::Error &e) {
+        return QString::fromUtf8(e.what());
+    }
+    return {};
+}
 
 /// The shared real data (GLUE, vocab, corpus): $TICKETLAB_DATA, else ../shared/data
 /// beside the source tree. Empty when absent.

@@ -99,19 +99,13 @@ SensitivityScan SensitivityScan::fromJson(const nlohmann::json &j, const std::st
 int64_t storeSensitivityScan(ExperimentStore &store, const SensitivityScan &scan, const ModelRecord &model,
                              const DatasetRecord &data, const std::string &task, const std::string &name)
 {
-    int64_t id = 0;
-    store.inTransaction("store a sensitivity scan", [&] {
-        AnalysisRecord a;
-        a.kind = kSensitivityAnalysis;
-        a.name = name;
-        a.modelId = store.upsertModel(model);
-        a.datasetId = store.upsertDataset(data);
-        a.task = task;
-        a.paramsJson = nlohmann::json{{"sparsities", scan.sparsities}, {"metric", scan.metric}}.dump();
-        a.resultJson = scan.toJson().dump();
-        id = store.addAnalysis(a);
-    });
-    return id;
+    AnalysisRecord a;
+    a.kind = kSensitivityAnalysis;
+    a.name = name;
+    a.task = task;
+    a.paramsJson = nlohmann::json{{"sparsities", scan.sparsities}, {"metric", scan.metric}}.dump();
+    a.resultJson = scan.toJson().dump();
+    return store.addAnalysis(a, model, data);
 }
 
 StoredSensitivity storedSensitivity(const ExperimentStore &store, int64_t id, const std::string &task)

@@ -269,19 +269,13 @@ void storeUnitImportance(ExperimentStore &store, int64_t runId, int round, const
 int64_t storeModelImportance(ExperimentStore &store, const UnitImportance &importance, const ModelRecord &model,
                              const DatasetRecord &data, const std::string &task, const std::string &name)
 {
-    int64_t id = 0;
-    store.inTransaction("store head importance", [&] {
-        AnalysisRecord a;
-        a.kind = kHeadImportanceAnalysis;
-        a.name = name;
-        a.modelId = store.upsertModel(model);
-        a.datasetId = store.upsertDataset(data);
-        a.task = task;
-        a.paramsJson = nlohmann::json{{"split", importance.split}, {"examples", importance.examples}}.dump();
-        a.resultJson = importance.toJson().dump();
-        id = store.addAnalysis(a);
-    });
-    return id;
+    AnalysisRecord a;
+    a.kind = kHeadImportanceAnalysis;
+    a.name = name;
+    a.task = task;
+    a.paramsJson = nlohmann::json{{"split", importance.split}, {"examples", importance.examples}}.dump();
+    a.resultJson = importance.toJson().dump();
+    return store.addAnalysis(a, model, data);
 }
 
 std::optional<UnitImportance> storedUnitImportance(const ExperimentStore &store, int64_t runId, int round)

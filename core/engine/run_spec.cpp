@@ -327,12 +327,13 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
                                                            : "{\"run\": id} (an imp run)"));
     }
     // Structured methods prune by the importance of the trained network of each round (imp) or
-    // at random at the same counts (random); the other kinds prune weights of other networks.
-    if (s.prune.structured() && s.kind != RunKind::Imp && s.kind != RunKind::Random)
+    // at random at the same counts (random); reinit, shuffle and transfer follow stored masks.
+    // oneshot and standard prune the weights of other networks by magnitude: not by heads.
+    if (s.prune.structured() && (s.kind == RunKind::Oneshot || s.kind == RunKind::Standard))
         f.failPath("prune.method", "\"" + s.prune.method +
-                                       "\" prunes heads of the trained network of each round: kinds "
-                                       "\"imp\" and \"random\" (kind is \"" +
-                                       kind + "\")");
+                                       "\" prunes heads of the trained network of each round: kinds \"imp\" and "
+                                       "\"random\" (and the kinds that follow their masks), not \"" +
+                                       kind + "\"");
     if (s.prune.structured() && s.task == kMlmTask)
         f.failPath("prune.method", "\"" + s.prune.method +
                                        "\" scores heads with a classification or regression loss; "

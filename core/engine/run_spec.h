@@ -32,9 +32,10 @@
 //   elsewhere: needs `source`).
 // - prune.method: global_magnitude, tensor_magnitude, global_random, tensor_random, or the
 //   structured heads (whole attention heads: their Q/K/V rows and attention-output columns) and
-//   heads_and_neurons (heads and FFN neurons: FFN-in rows, FFN-out columns), kinds imp and
-//   random only. A structured imp run scores head (and neuron) importance as Michel et al. 2019
-//   on the round's trained network after each round (prune.importance_split "train" or "dev",
+//   heads_and_neurons (heads and FFN neurons: FFN-in rows, FFN-out columns), for kinds imp and
+//   random (reinit, shuffle and transfer follow their masks; oneshot and standard refuse them).
+//   A structured imp run scores head (and neuron) importance as Michel et al. 2019 on the
+//   round's trained network after each round (prune.importance_split "train" or "dev",
 //   prune.importance_examples, default the first 512 training examples; both absent from
 //   toJson() for other methods) and removes the least important globally; a random run removes
 //   random ones at the same counts. The schedule's sparsities are then the fraction of heads

@@ -615,6 +615,17 @@ int64_t ExperimentStore::addAnalysis(const AnalysisRecord &a)
     return id;
 }
 
+int64_t ExperimentStore::addAnalysis(AnalysisRecord analysis, const ModelRecord &model, const DatasetRecord &data)
+{
+    int64_t id = 0;
+    inTransaction("store a " + analysis.kind + " analysis", [&] {
+        analysis.modelId = upsertModel(model);
+        analysis.datasetId = upsertDataset(data);
+        id = addAnalysis(analysis);
+    });
+    return id;
+}
+
 namespace {
 const char *const kAnalysisColumns = "id, kind, name, coalesce(model_id, 0), coalesce(dataset_id, 0), task, "
                                      "coalesce(run_id, 0), coalesce(round, -1), params_json, result_json, created_at";

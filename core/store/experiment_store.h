@@ -236,6 +236,9 @@ public:
     /// Stores an analysis (the record's id and createdAt are ignored) and returns its id.
     /// params and result must be JSON objects; modelId/datasetId, when not 0, must exist.
     int64_t addAnalysis(const AnalysisRecord &analysis);
+    /// An analysis of a model folder on a task's data: their records upserted and the analysis
+    /// stored (its modelId and datasetId set to them), in one transaction.
+    int64_t addAnalysis(AnalysisRecord analysis, const ModelRecord &model, const DatasetRecord &data);
     /// Every stored analysis of a kind (all kinds when empty), newest first.
     std::vector<AnalysisRecord> analyses(const std::string &kind = {}) const;
     /// The analyses of run runId (of a kind, all when empty), by round then id.

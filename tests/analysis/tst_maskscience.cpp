@@ -13,6 +13,7 @@
 #include "prune/mask_set.h"
 #include "store/experiment_store.h"
 #include "store/merge.h"
+#include "testdata.h"
 #include "testruns.h"
 #include "util/error.h"
 
@@ -26,15 +27,7 @@ tl::MaskSet mask(std::vector<uint8_t> a, std::vector<uint8_t> b)
     return m;
 }
 
-template <class F> QString errorOf(F &&f)
-{
-    try {
-        f();
-    } catch (const tl::Error &e) {
-        return QString::fromUtf8(e.what());
-    }
-    return {};
-}
+using tltest::errorOf;
 
 nlohmann::json impSpec(const nlohmann::json &earlyBird)
 {

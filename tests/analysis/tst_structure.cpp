@@ -8,8 +8,10 @@
 #include <QtTest>
 
 #include "analysis/structure.h"
+#include "engine/run_spec.h"
 #include "model/bert_config.h"
 #include "store/experiment_store.h"
+#include "testdata.h"
 #include "testruns.h"
 #include "util/error.h"
 
@@ -34,15 +36,7 @@ tl::MaskSet dense()
     return m;
 }
 
-template <class F> QString errorOf(F &&f)
-{
-    try {
-        f();
-    } catch (const tl::Error &e) {
-        return QString::fromUtf8(e.what());
-    }
-    return {};
-}
+using tltest::errorOf;
 
 } // namespace
 
@@ -158,6 +152,43 @@ private Q_SLOTS:
         QCOMPARE(store->runAnalyses(run)[0].task, std::string("RTE"));
         store->deleteRuns({run});
         QVERIFY(store->analyses().empty()); // deleted with the run
+    }
+
+    void structuredSpecs()
+    {
+        const auto spec = [](const std::string &kind, const nlohmann::json &prune) {
+            nlohmann::json j = {{"model", "/m"}, {"task", "RTE"}, {"data_dir", "/d"}, {"kind", kind}, {"prune", prune}};
+            if (kind == "reinit")
+                j["source"] = {{"run", 1}};
+            return j;
+        };
+        const tl::RunSpec heads =
+            tl::RunSpec::fromJson(spec("imp", {{"method", "heads"}, {"step", 0.25}, {"rounds", 2}}), "s.json");
+        QVERIFY(heads.prune.structured());
+        QVERIFY(!heads.prune.prunesNeurons());
+        QCOMPARE(heads.prune.importanceSplit, std::string("train"));
+        QCOMPARE(heads.prune.importanceExamples, 512);
+        QCOMPARE(heads.toJson()["prune"]["importance_examples"].get<int>(), 512);
+        const tl::RunSpec magnitude = tl::RunSpec::fromJson(spec("imp", {{"step", 0.25}, {"rounds", 2}}), "s.json");
+        QVERIFY(!magnitude.toJson()["prune"].contains("importance_split")); // older specs keep their hash
+        QVERIFY(tl::RunSpec::fromJson(spec("random", {{"method", "heads_and_neurons"}, {"importance_split", "dev"}}),
+                                      "s.json")
+                    .prune.prunesNeurons());
+        QVERIFY(tl::RunSpec::fromJson(spec("reinit", {{"method", "heads"}}), "s.json").prune.structured());
+
+        const auto error = [](const nlohmann::json &j) { return errorOf([&] { tl::RunSpec::fromJson(j, "s.json"); }); };
+        QVERIFY(error(spec("standard", {{"method", "heads"}})).contains(QStringLiteral("prune.method")));
+        QVERIFY(error(spec("oneshot", {{"method", "heads"}})).contains(QStringLiteral("not \"oneshot\"")));
+        QVERIFY(
+            error(spec("imp", {{"importance_examples", 10}})).contains(QStringLiteral("prune.importance_examples")));
+        QVERIFY(error(spec("imp", {{"method", "heads"}, {"importance_split", "test"}}))
+                    .contains(QStringLiteral("prune.importance_split")));
+        nlohmann::json mlm = spec("imp", {{"method", "heads"}});
+        mlm["task"] = "mlm";
+        QVERIFY(error(mlm).contains(QStringLiteral("task mlm")));
+        nlohmann::json eb = spec("imp", {{"method", "heads"}});
+        eb["early_bird"] = nlohmann::json::object();
+        QVERIFY(error(eb).contains(QStringLiteral("early_bird")));
     }
 
     void compactedConfig()

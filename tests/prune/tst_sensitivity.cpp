@@ -2,8 +2,6 @@
 // attention output is zeroed beforehand, so pruning it changes nothing (drop exactly 0), while
 // pruning layer 0's FFN-in changes every prediction; the scan leaves the model as it was.
 
-#include <random>
-
 #include <QtTest>
 
 #include "libtorch/model/bert.h"
@@ -12,37 +10,6 @@
 #include "text/tasks.h"
 #include "text/tokenizer.h"
 #include "util/error.h"
-
-namespace {
-
-const std::vector<std::string> kWords = {"alpha", "beta", "gamma", "delta", "omega", "sigma", "kappa", "theta"};
-
-tl::Vocab vocab()
-{
-    std::vector<std::string> tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
-    tokens.insert(tokens.end(), kWords.begin(), kWords.end());
-    return tl::Vocab(tokens);
-}
-
-std::vector<tl::Example> examples(int n)
-{
-    std::mt19937 rng(3);
-    std::uniform_int_distribution<size_t> word(0, kWords.size() - 1);
-    std::uniform_real_distribution<float> score(0, 5);
-    std::vector<tl::Example> out;
-    for (int i = 0; i < n; ++i) {
-        tl::Example e;
-        for (int w = 0; w < 6; ++w)
-            e.textA += (w ? " " : "") + kWords[word(rng)];
-        e.hasLabel = true;
-        e.label = score(rng);
-        e.labelText = std::to_string(e.label);
-        out.push_back(e);
-    }
-    return out;
-}
-
-} // namespace
 
 class TestSensitivity : public QObject
 {
@@ -69,8 +36,8 @@ private Q_SLOTS:
         for (auto &p : net->parameters())
             before.push_back(p.detach().clone());
 
-        const tl::BertTokenizer tokenizer(vocab());
-        const std::vector<tl::Example> dev = examples(48);
+        const tl::BertTokenizer tokenizer(tltest::wordVocab());
+        const std::vector<tl::Example> dev = tltest::wordRegressionExamples(48);
         const std::vector<double> sparsities = {0.0, 0.5, 0.9};
         int calls = 0;
         const tl::SensitivityScan scan = tl::sensitivityScan(net, tokenizer, task, dev, sparsities, "pearson", 16, 16,

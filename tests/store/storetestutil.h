@@ -14,6 +14,7 @@
 #include <thread>
 #include <sqlite3.h>
 #include "store/experiment_store.h"
+#include "testdata.h"
 #include "testruns.h"
 #include "util/error.h"
 
@@ -123,16 +124,7 @@ inline void writeAll(const QString &path, const QByteArray &bytes)
     QCOMPARE(f.write(bytes), bytes.size());
 }
 
-/// The tl::Error message of f(), or a null string when it did not throw.
-template <class F> inline QString errorOf(F &&f)
-{
-    try {
-        f();
-    } catch (const tl::Error &e) {
-        return QString::fromUtf8(e.what());
-    }
-    return {};
-}
+using tltest::errorOf;
 
 inline QString q(const std::string &s)
 {
