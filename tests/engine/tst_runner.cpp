@@ -9,6 +9,7 @@
 #include <QtTest>
 
 #include "testdata.h"
+#include "analysis/sensitivity_data.h"
 #include "analysis/structure.h"
 #include "prune/mask_io.h"
 #include "prune/mask_set.h"
@@ -659,6 +660,50 @@ private Q_SLOTS:
                  QStringLiteral("--db"), db});
         QVERIFY(bad.exitCode != 0);
         QVERIFY2(bad.err.contains("prune.method"), bad.err.constData());
+    }
+
+    void modelAnalysesStoredInTheLab()
+    {
+        // Sensitivity and head importance of a model folder, stored with --db where the views
+        // read them; the JSON names the stored analysis.
+        const QString db = path(QStringLiteral("analyses.db"));
+        const QStringList common = {QStringLiteral("--model"),    path(QStringLiteral("model")),
+                                    QStringLiteral("--task"),     QStringLiteral("SST-2"),
+                                    QStringLiteral("--data-dir"), path(QStringLiteral("data/sentiment")),
+                                    QStringLiteral("--db"),       db,
+                                    QStringLiteral("--format"),   QStringLiteral("json")};
+        const Result sens =
+            cli(QStringList{QStringLiteral("analyze"), QStringLiteral("sensitivity"), QStringLiteral("--sparsity"),
+                            QStringLiteral("0.5,0.9"), QStringLiteral("--max-examples"), QStringLiteral("20"),
+                            QStringLiteral("--name"), QStringLiteral("tiny")} +
+                common);
+        EXPECT_OK(sens);
+        const QJsonObject sj = QJsonDocument::fromJson(sens.out).object();
+        const qint64 scanId = sj[QStringLiteral("analysis")].toInteger();
+        QVERIFY(scanId > 0);
+        const Result imp =
+            cli(QStringList{QStringLiteral("analyze"), QStringLiteral("head-importance"),
+                            QStringLiteral("--max-examples"), QStringLiteral("20"), QStringLiteral("--neurons")} +
+                common);
+        EXPECT_OK(imp);
+        const QJsonObject ij = QJsonDocument::fromJson(imp.out).object();
+        QCOMPARE(ij[QStringLiteral("heads")].toArray().size(), 2);
+        QCOMPARE(ij[QStringLiteral("neurons")].toArray()[0].toArray().size(), 512);
+        auto store = tl::ExperimentStore::open(db.toStdString());
+        const tl::StoredSensitivity stored = tl::storedSensitivity(*store, scanId);
+        QCOMPARE(stored.name, std::string("tiny"));
+        QCOMPARE(stored.task, std::string("SST-2"));
+        QCOMPARE(stored.scan.cells.size(), size_t(2 * 6 * 2)); // layers x matrix types x sparsities
+        QCOMPARE(stored.scan.examples, int64_t(20));
+        QCOMPARE(sj[QStringLiteral("cells")].toArray().size(), 24);
+        QCOMPARE(store->analyses(tl::kHeadImportanceAnalysis).size(), size_t(1));
+        QCOMPARE(store->analyses().size(), size_t(2));
+        // A mask from another lab needs its run.
+        const Result bad = cli(QStringList{QStringLiteral("analyze"), QStringLiteral("head-importance"),
+                                           QStringLiteral("--mask-from-db"), db} +
+                               common);
+        QVERIFY(bad.exitCode != 0);
+        QVERIFY2(bad.err.contains("--run"), bad.err.constData());
     }
 
     void badSpecNamesTheField()
