@@ -24,7 +24,7 @@ Figure buildHeadImportance(const ExperimentStore &store, const FigureRequest &re
 Figure buildHeadStability(const ExperimentStore &store, const FigureRequest &request)
 {
     Figure f;
-    f.title = QStringLiteral("Heads kept across runs (alive above %1 of weights, or not removed whole)")
+    f.title = QStringLiteral("Heads kept across runs (alive: above %1 of its weights, or not removed whole)")
                   .arg(request.headThreshold);
     f.csv = QStringLiteral("layer,head,kept_by,runs,kept_by_runs\n");
     std::vector<RunRecord> runs;
@@ -50,7 +50,6 @@ Figure buildHeadStability(const ExperimentStore &store, const FigureRequest &req
     }
     int layers = 0, heads = 0;
     std::vector<std::vector<QStringList>> keptBy; // [layer][head] -> run labels
-    QStringList names;
     for (const RunRecord &run : runs) {
         const int round = fig::roundFor(store, run, request.round);
         const int last = fig::roundFor(store, run, -1);
@@ -69,7 +68,6 @@ Figure buildHeadStability(const ExperimentStore &store, const FigureRequest &req
         }
         keptBy.resize(size_t(layers), std::vector<QStringList>(size_t(heads)));
         const QString label = fig::runLabel(run) + QStringLiteral(" r%1").arg(round);
-        names << label;
         for (const HeadSurvival &s : survival) {
             const bool alive =
                 structured ? st.headAlive[size_t(s.layer)][size_t(s.head)] != 0 : s.fraction() > request.headThreshold;
@@ -78,6 +76,7 @@ Figure buildHeadStability(const ExperimentStore &store, const FigureRequest &req
         }
     }
     HeatmapPanel p;
+    // The runs by name in the CSV and the cells' tooltips; a title of several labels overflows.
     p.title = QStringLiteral("Runs keeping each head (of %1)").arg(runs.size());
     p.xLabel = QStringLiteral("Head");
     p.yLabel = QStringLiteral("Layer");
@@ -98,7 +97,6 @@ Figure buildHeadStability(const ExperimentStore &store, const FigureRequest &req
             f.csv += fig::csvRow({QString::number(l), QString::number(h), QString::number(by.size()),
                                   QString::number(runs.size()), by.join(QStringLiteral("; "))});
         }
-    f.title += QStringLiteral(": ") + names.join(QStringLiteral(", "));
     f.heatmaps.push_back(std::move(p));
     return f;
 }

@@ -62,7 +62,8 @@ Figure buildSuperSurvivors(const ExperimentStore &store, const FigureRequest &re
     }
     p.vmin = 0;
     p.vmax = std::ceil(top);
-    f.title += QStringLiteral(": ") + names.join(QStringLiteral(", "));
+    const QString list = names.join(QStringLiteral(", "));
+    f.title += QStringLiteral(": ") + (list.size() > 80 ? list.left(77) + QStringLiteral("\u2026") : list);
     f.heatmaps.push_back(std::move(p));
     return f;
 }
