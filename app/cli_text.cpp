@@ -155,6 +155,33 @@ void runFillMask(const ModelArgs &a)
     printJsonLine({{"masks", masks}});
 }
 
+/// A fine-tuned classifier folder with its task and the first maxExamples (0: all) of one
+/// split: what the commands that analyse a model (sensitivity, head-importance) start from.
+struct FineTuned
+{
+    torch::Device device;
+    BertConfig config;
+    TaskSpec task;
+    BertTokenizer tokenizer;
+    BertNet net;
+    std::vector<Example> examples;
+};
+
+FineTuned loadFineTuned(const ModelArgs &m, const std::string &split, int maxExamples)
+{
+    const torch::Device device = resolveDevice(m.device); // before the model and the data
+    setThreads(m.threads);
+    BertConfig config = BertConfig::load((fs::path(m.model) / "config.json").string());
+    TaskSpec task = taskForModel(m.task, config);
+    warnIfLabelsDiffer(m.model, config, task);
+    BertTokenizer tokenizer = loadTokenizer(m.model);
+    BertNet net = loadClassifier(m.model, task, config);
+    std::vector<Example> examples = readLabelledExamples(task, splitPath(task, m.dataDir, split));
+    if (maxExamples > 0 && examples.size() > size_t(maxExamples))
+        examples.resize(size_t(maxExamples));
+    return {device, std::move(config), std::move(task), std::move(tokenizer), std::move(net), std::move(examples)};
+}
+
 /// The store records of a model folder and of one split of a task's data, for analyses of a
 /// model stored with --db.
 std::pair<ModelRecord, DatasetRecord> modelAndSplitRecords(const ModelArgs &m, const BertConfig &config,
@@ -182,16 +209,8 @@ struct SensitivityArgs
 
 void runSensitivity(const SensitivityArgs &a)
 {
-    const torch::Device device = resolveDevice(a.model.device); // before the model and the data
-    setThreads(a.model.threads);
-    const BertConfig config = BertConfig::load((fs::path(a.model.model) / "config.json").string());
-    TaskSpec task = taskForModel(a.model.task, config);
-    warnIfLabelsDiffer(a.model.model, config, task);
-    const BertTokenizer tokenizer = loadTokenizer(a.model.model);
-    BertNet net = loadClassifier(a.model.model, task, config);
-    std::vector<Example> dev = readLabelledExamples(task, splitPath(task, a.model.dataDir, "dev"));
-    if (a.maxExamples > 0 && dev.size() > size_t(a.maxExamples))
-        dev.resize(size_t(a.maxExamples));
+    FineTuned m = loadFineTuned(a.model, "dev", a.maxExamples);
+    auto &[device, config, task, tokenizer, net, dev] = m;
     const SensitivityScan scan = sensitivityScan(net, tokenizer, task, dev, a.sparsities, a.metric, a.model.maxSeqLen,
                                                  a.model.batchSize, device, [](int done, int total) {
                                                      if (isatty(STDERR_FILENO)) // a counter for people, not for logs
@@ -265,16 +284,8 @@ struct HeadImportanceArgs
 
 void runHeadImportance(const HeadImportanceArgs &a)
 {
-    const torch::Device device = resolveDevice(a.model.device);
-    setThreads(a.model.threads);
-    const BertConfig config = BertConfig::load((fs::path(a.model.model) / "config.json").string());
-    TaskSpec task = taskForModel(a.model.task, config);
-    warnIfLabelsDiffer(a.model.model, config, task);
-    const BertTokenizer tokenizer = loadTokenizer(a.model.model);
-    BertNet net = loadClassifier(a.model.model, task, config);
-    std::vector<Example> examples = readLabelledExamples(task, splitPath(task, a.model.dataDir, a.split));
-    if (a.maxExamples > 0 && examples.size() > size_t(a.maxExamples))
-        examples.resize(size_t(a.maxExamples));
+    FineTuned m = loadFineTuned(a.model, a.split, a.maxExamples);
+    auto &[device, config, task, tokenizer, net, examples] = m;
     std::string subnetwork;
     if (!a.maskDb.empty()) {
         // Score the heads of a stored subnetwork: its mask applied to the model's weights.
