@@ -46,15 +46,15 @@ namespace {
 std::optional<UnitImportance> importanceFor(const ExperimentStore &store, const RunRecord &run, int round,
                                             QString *source)
 {
-    std::optional<UnitImportance> found;
+    std::optional<AnalysisRecord> latest; // by round: the last at or before `round`
     for (const AnalysisRecord &a : store.runAnalyses(run.id, kHeadImportanceAnalysis))
-        if (a.round <= round) {
-            found = UnitImportance::fromJson(nlohmann::json::parse(a.resultJson, nullptr, false),
-                                             store.path() + ": analysis " + std::to_string(a.id));
-            *source = QStringLiteral("scored after round %1").arg(a.round);
-        }
-    if (found)
-        return found;
+        if (a.round <= round)
+            latest = a;
+    if (latest) {
+        *source = QStringLiteral("scored after round %1").arg(latest->round);
+        return UnitImportance::fromJson(nlohmann::json::parse(latest->resultJson, nullptr, false),
+                                        store.path() + ": analysis " + std::to_string(latest->id));
+    }
     for (const AnalysisRecord &a : store.analyses(kHeadImportanceAnalysis))
         if (a.runId == 0 && a.modelId == run.modelId && a.task == run.task) {
             *source = QStringLiteral("analysis %1 of the model").arg(a.id);
