@@ -166,15 +166,17 @@ void headSurvivalCommand(const AnalyzeArgs &a, bool headsGiven)
     auto store = ExperimentStore::open(a.db);
     const MaskSet mask = storedMask(*store, a.run, a.round);
     // The stored model config rules; --heads is for runs without one, or must agree with it.
-    const int stored = storedHeadCount(*store, a.run);
-    int heads = headsGiven ? a.heads : stored;
+    HeadLayout layout = storedHeadLayout(*store, a.run);
+    const int stored = layout.heads;
+    const int heads = headsGiven ? a.heads : stored;
+    layout.heads = heads;
     if (heads == 0)
         throw Error("run " + std::to_string(a.run) +
                     ": the number of attention heads is not in its stored model config; give --heads");
     if (headsGiven && stored > 0 && a.heads != stored)
         throw Error("--heads " + std::to_string(a.heads) + ": run " + std::to_string(a.run) +
                     "'s stored model config has " + std::to_string(stored) + " attention heads");
-    const auto entries = headSurvival(mask, heads);
+    const auto entries = headSurvival(mask, layout);
     if (entries.empty())
         throw Error("run " + std::to_string(a.run) + " round " + std::to_string(a.round) +
                     ": the mask has no encoder layers");
@@ -187,7 +189,8 @@ void headSurvivalCommand(const AnalyzeArgs &a, bool headsGiven)
                             {"kept", h.kept},
                             {"total", h.total},
                             {"fraction", h.fraction()},
-                            {"alive", h.fraction() > a.threshold}});
+                            {"alive", h.fraction() > a.threshold},
+                            {"removed_from_model", h.removed}});
         std::printf("%s\n", nlohmann::json{{"run", a.run},
                                            {"round", a.round},
                                            {"heads", heads},
@@ -218,11 +221,16 @@ void headSurvivalCommand(const AnalyzeArgs &a, bool headsGiven)
         if (h.head == 0)
             grid.rows.push_back({std::to_string(h.layer)});
         char cell[24];
-        std::snprintf(cell, sizeof cell, "%.3f%s", h.fraction(), h.fraction() > a.threshold ? "*" : " ");
+        if (h.removed) // not in the (compacted) model at all
+            std::snprintf(cell, sizeof cell, "  x  ");
+        else
+            std::snprintf(cell, sizeof cell, "%.3f%s", h.fraction(), h.fraction() > a.threshold ? "*" : " ");
         grid.rows.back().push_back(cell);
     }
     grid.print("text");
-    std::printf("alive heads: %d of %zu\n", alive, entries.size());
+    const auto removed = std::count_if(entries.begin(), entries.end(), [](const HeadSurvival &h) { return h.removed; });
+    std::printf("alive heads: %d of %zu%s\n", alive, entries.size(),
+                removed ? (" (x: " + std::to_string(removed) + " not in the compacted model)").c_str() : "");
 }
 
 void overlapCommand(const AnalyzeArgs &a, bool roundGiven)

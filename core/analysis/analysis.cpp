@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/tickets.h"
+#include "model/bert_config.h"
 #include "store/experiment_store.h"
 #include "util/error.h"
 
@@ -187,8 +188,21 @@ std::vector<std::vector<LayerSparsity>> layerSparsityByRound(const PruneOrder &o
     return out;
 }
 
-std::vector<HeadSurvival> headSurvival(const MaskSet &mask, int heads)
+bool HeadLayout::isRemoved(int layer, int head) const
 {
+    const auto it = removed.find(layer);
+    return it != removed.end() && std::find(it->second.begin(), it->second.end(), head) != it->second.end();
+}
+
+int HeadLayout::headsIn(int layer) const
+{
+    const auto it = removed.find(layer);
+    return heads - (it == removed.end() ? 0 : int(it->second.size()));
+}
+
+std::vector<HeadSurvival> headSurvival(const MaskSet &mask, const HeadLayout &layout)
+{
+    const int heads = layout.heads;
     if (heads < 1)
         throw Error("head survival: " + std::to_string(heads) + " attention heads (need at least 1)");
     int layers = 0;
@@ -208,13 +222,15 @@ std::vector<HeadSurvival> headSurvival(const MaskSet &mask, int heads)
             ffnHidden = t.shape[0];
         if (!isAttention(loc.type))
             continue;
-        if (t.shape.size() != 2 || t.shape[0] != t.shape[1] || int64_t(t.keep.size()) != t.numel())
+        if (t.shape.size() != 2 || int64_t(t.keep.size()) != t.numel())
             throw Error("head survival: " + t.name + " has shape " + shapeToString(t.shape) +
-                        ", expected [hidden, hidden]");
+                        ", expected a matrix of [heads x d, hidden]");
+        // Q, K and V map hidden to the layer's heads; the attention output maps them back.
+        const int64_t h = loc.type == MatrixType::AttentionOutput ? t.shape[0] : t.shape[1];
         if (hidden == 0) {
-            hidden = t.shape[0];
+            hidden = h;
             hiddenFrom = t.name;
-        } else if (t.shape[0] != hidden) {
+        } else if (h != hidden) {
             throw Error("head survival: " + t.name + " has shape " + shapeToString(t.shape) + " but " + hiddenFrom +
                         " has hidden size " + std::to_string(hidden));
         }
@@ -228,12 +244,29 @@ std::vector<HeadSurvival> headSurvival(const MaskSet &mask, int heads)
         throw Error("head survival: " + std::to_string(heads) + " heads do not divide hidden size " +
                     std::to_string(hidden) + (hiddenFrom.empty() ? "" : " (" + hiddenFrom + ")"));
     const int64_t d = hidden / heads;
+    for (const auto &[key, t] : attention) {
+        const int64_t width = d * layout.headsIn(key.first);
+        const int64_t actual = key.second == MatrixType::AttentionOutput ? t->shape[1] : t->shape[0];
+        if (actual != width)
+            throw Error("head survival: " + t->name + " has shape " + shapeToString(t->shape) + ", but layer " +
+                        std::to_string(key.first) + " has " + std::to_string(layout.headsIn(key.first)) + " heads of " +
+                        std::to_string(d) + " features" +
+                        (layout.removed.empty() && actual < width && actual % d == 0
+                             ? " (a compacted model? its config's pruned_heads say which heads it lacks)"
+                             : ""));
+    }
     std::vector<HeadSurvival> out;
     for (int layer = 0; layer < layers; ++layer) {
+        int64_t k = 0; // the head's position among those the layer still has
         for (int h = 0; h < heads; ++h) {
             HeadSurvival s;
             s.layer = layer;
             s.head = h;
+            if (layout.isRemoved(layer, h)) {
+                s.removed = true;
+                out.push_back(s);
+                continue;
+            }
             for (MatrixType type : {MatrixType::Query, MatrixType::Key, MatrixType::Value}) {
                 s.total += d * hidden;
                 const auto it = attention.find({layer, type});
@@ -241,9 +274,9 @@ std::vector<HeadSurvival> headSurvival(const MaskSet &mask, int heads)
                     s.kept += d * hidden;
                     continue;
                 }
-                // Rows [h*d, (h+1)*d): contiguous in row-major order.
-                const auto begin = it->second->keep.begin() + h * d * hidden;
-                s.kept += std::count_if(begin, begin + d * hidden, [](uint8_t k) { return k != 0; });
+                // Rows [k*d, (k+1)*d): contiguous in row-major order.
+                const auto begin = it->second->keep.begin() + k * d * hidden;
+                s.kept += std::count_if(begin, begin + d * hidden, [](uint8_t x) { return x != 0; });
             }
             s.total += hidden * d;
             const auto it = attention.find({layer, MatrixType::AttentionOutput});
@@ -251,14 +284,25 @@ std::vector<HeadSurvival> headSurvival(const MaskSet &mask, int heads)
                 s.kept += hidden * d;
             } else {
                 const std::vector<uint8_t> &keep = it->second->keep;
+                const int64_t cols = it->second->shape[1];
                 for (int64_t row = 0; row < hidden; ++row)
-                    for (int64_t col = h * d; col < (h + 1) * d; ++col)
-                        s.kept += keep[size_t(row * hidden + col)] != 0;
+                    for (int64_t col = k * d; col < (k + 1) * d; ++col)
+                        s.kept += keep[size_t(row * cols + col)] != 0;
             }
             out.push_back(s);
+            ++k;
         }
     }
     return out;
+}
+
+double headsRemovedFraction(const std::vector<HeadSurvival> &heads)
+{
+    if (heads.empty())
+        return 0.0;
+    const auto gone =
+        std::count_if(heads.begin(), heads.end(), [](const HeadSurvival &h) { return h.removed || h.kept == 0; });
+    return double(gone) / double(heads.size());
 }
 
 int aliveHeads(const std::vector<HeadSurvival> &heads, double threshold)
@@ -339,18 +383,30 @@ int storedMaskRounds(const ExperimentStore &store, int64_t runId)
 
 int storedHeadCount(const ExperimentStore &store, int64_t runId)
 {
+    return storedHeadLayout(store, runId).heads;
+}
+
+HeadLayout storedHeadLayout(const ExperimentStore &store, int64_t runId)
+{
     const RunRecord run = store.requireRun(runId);
     if (run.modelId == 0)
-        return 0;
+        return {};
     const auto model = store.model(run.modelId);
     if (!model)
-        return 0;
+        return {};
     const auto config = nlohmann::json::parse(model->configJson, nullptr, false);
     if (!config.is_object() || !config.contains("num_attention_heads") ||
         !config["num_attention_heads"].is_number_integer())
-        return 0;
+        return {};
     const int64_t heads = config["num_attention_heads"].get<int64_t>();
-    return heads > 0 && heads < (1 << 20) ? int(heads) : 0;
+    if (heads <= 0 || heads >= (1 << 20))
+        return {};
+    HeadLayout layout;
+    layout.heads = int(heads);
+    if (config.contains("pruned_heads") && !config["pruned_heads"].is_null())
+        layout.removed =
+            BertConfig::fromJson(config, store.path() + ": model " + std::to_string(model->id) + " config").prunedHeads;
+    return layout;
 }
 
 CommonSparsity commonSparsityRounds(const ExperimentStore &store, const std::vector<int64_t> &runIds)

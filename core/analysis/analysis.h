@@ -5,6 +5,7 @@
 // prune orders from an ExperimentStore.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,23 +61,45 @@ std::vector<LayerSparsity> layerSparsity(const MaskSet &mask);
 /// layerSparsity(order.maskAt(r)) for every round r = 0..order.rounds(), in one pass.
 std::vector<std::vector<LayerSparsity>> layerSparsityByRound(const PruneOrder &order);
 
-/// Surviving fraction of one attention head's weights: rows [h*d, (h+1)*d) of Q, K and V
-/// (the head's output features) and columns [h*d, (h+1)*d) of the attention output dense
-/// (its input features), d = hidden / heads. Alive when fraction > threshold.
+/// The attention heads of a model: num_attention_heads and, for a compacted model, the heads
+/// its config's pruned_heads removed from each layer (original indices). Head indices
+/// everywhere below are the original model's.
+struct HeadLayout
+{
+    int heads = 0;                                   ///< num_attention_heads; 0 = unknown
+    std::map<int64_t, std::vector<int64_t>> removed; ///< layer -> removed heads, ascending
+    bool isRemoved(int layer, int head) const;
+    int headsIn(int layer) const; ///< heads the model still has in a layer
+};
+
+/// Surviving fraction of one attention head's weights: rows [k*d, (k+1)*d) of Q, K and V
+/// (the head's output features) and columns [k*d, (k+1)*d) of the attention output dense
+/// (its input features), d = hidden / heads, k = the head's position among the heads its
+/// layer still has. Alive when fraction > threshold. A head the model itself no longer has
+/// (HeadLayout::removed) is `removed`, with no weights and fraction 0.
 struct HeadSurvival
 {
     int layer = 0;
     int head = 0;
     int64_t total = 0;
     int64_t kept = 0;
+    bool removed = false;
     double fraction() const { return total ? double(kept) / double(total) : 0.0; }
 };
 /// layers x heads entries, row-major by (layer, head). A layer whose Q, K, V or attention
 /// output weight is not in the mask counts those weights as kept (unpruned). The layers are
 /// 0 .. the highest encoder layer in the mask; hidden comes from the attention matrices (else
 /// the FFN's); no encoder layer, or no hidden size, gives an empty result. Throws tl::Error
-/// when heads < 1, heads does not divide hidden, or an attention matrix is not [hidden, hidden].
-std::vector<HeadSurvival> headSurvival(const MaskSet &mask, int heads);
+/// when heads < 1, heads does not divide hidden, or an attention matrix's shape is not
+/// [heads in the layer x d, hidden] (Q, K, V) or [hidden, heads in the layer x d] (output).
+std::vector<HeadSurvival> headSurvival(const MaskSet &mask, const HeadLayout &layout);
+inline std::vector<HeadSurvival> headSurvival(const MaskSet &mask, int heads)
+{
+    return headSurvival(mask, HeadLayout{heads, {}});
+}
+/// Fraction of the model's heads that are gone: removed from the model, or with no weight
+/// left (structure, not a threshold). 0 for no heads.
+double headsRemovedFraction(const std::vector<HeadSurvival> &heads);
 int aliveHeads(const std::vector<HeadSurvival> &heads, double threshold);
 
 /// Intersection over union of the surviving weights of two masks over the same parameters,
@@ -111,6 +134,9 @@ int storedMaskRounds(const ExperimentStore &store, int64_t runId);
 /// Attention heads of a run's model, from the stored model config; 0 when unknown (no model,
 /// no such key). Throws tl::Error for an unknown run.
 int storedHeadCount(const ExperimentStore &store, int64_t runId);
+/// The head layout of a run's model, from the stored model config (heads 0 when unknown, as
+/// storedHeadCount). Throws tl::Error for an unknown run.
+HeadLayout storedHeadLayout(const ExperimentStore &store, int64_t runId);
 
 /// Rounds of several runs at one common sparsity: the highest sparsity every run reached (the
 /// lowest of the runs' highest mask sparsities) and, per run, its round nearest to it. A run's

@@ -395,6 +395,53 @@ private Q_SLOTS:
         }
     }
 
+    void headFractionsOfACompactedModel()
+    {
+        // Layer 1 of a compacted model lost head 0 (config pruned_heads {"1": [0]}): its Q, K
+        // and V keep 2 rows (head 1's), its attention output 2 columns.
+        tl::MaskSet m = tinyBert();
+        for (const char *qkv :
+             {"attention.self.query.weight", "attention.self.key.weight", "attention.self.value.weight"})
+            *m.find(param(1, qkv)) = tensor(param(1, qkv), {2, 4}, std::vector<uint8_t>(8, 1));
+        tl::MaskTensor o = tensor(param(1, "attention.output.dense.weight"), {4, 2}, std::vector<uint8_t>(8, 1));
+        o.keep[0 * 2 + 1] = 0; // rows 0 and 3 of column 1: head 1's second input feature
+        o.keep[3 * 2 + 1] = 0;
+        *m.find(o.name) = o;
+        m.find(param(1, "attention.self.key.weight"))->keep[4] = 0; // row 1, head 1
+        tl::HeadLayout layout{2, {{1, {0}}}};
+        QCOMPARE(layout.headsIn(1), 1);
+        QVERIFY(layout.isRemoved(1, 0) && !layout.isRemoved(1, 1) && !layout.isRemoved(0, 0));
+        const auto h = tl::headSurvival(m, layout);
+        QCOMPARE(int(h.size()), 4); // the original grid: 2 layers x 2 heads
+        QVERIFY(!h[0].removed && !h[1].removed);
+        QCOMPARE(h[0].kept, int64_t(32));
+        QVERIFY(h[2].removed);
+        QCOMPARE(h[2].total, int64_t(0));
+        QCOMPARE(h[2].fraction(), 0.0);
+        QCOMPARE(h[3].head, 1);
+        QCOMPARE(h[3].total, int64_t(32));
+        QCOMPARE(h[3].kept, int64_t(29));
+        QCOMPARE(tl::aliveHeads(h, 0.5), 3);
+        QCOMPARE(tl::headsRemovedFraction(h), 0.25);
+        // Without the layout the narrower layer is an error that suggests pruned_heads.
+        try {
+            tl::headSurvival(m, 2);
+            QFAIL("expected an error for a layer with fewer heads");
+        } catch (const tl::Error &e) {
+            QVERIFY2(std::string(e.what()).find("pruned_heads") != std::string::npos, e.what());
+        }
+        // A head with no weight left is gone too.
+        tl::MaskSet dense = tinyBert();
+        for (const char *qkv :
+             {"attention.self.query.weight", "attention.self.key.weight", "attention.self.value.weight"})
+            for (int r = 2; r < 4; ++r)
+                pruneRow(dense, param(0, qkv), r);
+        for (int c = 2; c < 4; ++c)
+            pruneColumn(dense, param(0, "attention.output.dense.weight"), c);
+        QCOMPARE(tl::headsRemovedFraction(tl::headSurvival(dense, 2)), 0.25);
+        QCOMPARE(tl::headsRemovedFraction({}), 0.0);
+    }
+
     void overlapAndChance()
     {
         // FFN-in first: byType must come back in display order anyway.
@@ -489,6 +536,20 @@ private Q_SLOTS:
         QCOMPARE(tl::storedHeadCount(*f.store, f.noHeads), 0); // config without the key
         QCOMPARE(tl::storedHeadCount(*f.store, f.noMasks), 0); // no model
         QVERIFY_THROWS_EXCEPTION(tl::Error, tl::storedHeadCount(*f.store, 999));
+        QVERIFY(tl::storedHeadLayout(*f.store, f.imp0).removed.empty());
+        // A compacted model's pruned_heads come with the layout; a malformed one names the key.
+        const int64_t compact =
+            f.store->upsertModel({0, "/models/compact",
+                                  R"({"hidden_size": 4, "num_attention_heads": 2, "pruned_heads": {"1": [0]}})", "h4"});
+        const int64_t onCompact = tltest::RunBuilder(tl::RunKind::Imp, "RTE").model(compact).create(*f.store);
+        const tl::HeadLayout layout = tl::storedHeadLayout(*f.store, onCompact);
+        QCOMPARE(layout.heads, 2);
+        QCOMPARE(layout.removed.at(1), (std::vector<int64_t>{0}));
+        const int64_t bad = f.store->upsertModel(
+            {0, "/models/bad", R"({"hidden_size": 4, "num_attention_heads": 2, "pruned_heads": {"x": [0]}})", "h5"});
+        const int64_t onBad = tltest::RunBuilder(tl::RunKind::Imp, "RTE").model(bad).create(*f.store);
+        const QString err = tltest::errorOf([&] { tl::storedHeadLayout(*f.store, onBad); });
+        QVERIFY2(err.contains(QStringLiteral("pruned_heads")), qPrintable(err));
     }
 
     void overlapMatrixOfRuns()

@@ -8,7 +8,6 @@
 #include <set>
 
 #include "analysis/analysis.h"
-#include "analysis/structure.h"
 #include "plots/figures_p.h"
 #include "util/error.h"
 
@@ -54,14 +53,15 @@ Figure buildHeadStability(const ExperimentStore &store, const FigureRequest &req
         const int round = fig::roundFor(store, run, request.round);
         const int last = fig::roundFor(store, run, -1);
         f.maxRound = f.maxRound < 0 ? last : std::min(f.maxRound, last);
-        const int h = storedHeadCount(store, run.id);
-        if (h <= 0)
+        const HeadLayout layout = storedHeadLayout(store, run.id);
+        if (layout.heads <= 0)
             throw Error(store.path() + ": run " + std::to_string(run.id) +
                         " has no stored model config, so its number of heads is unknown");
-        const MaskSet mask = storedMask(store, run.id, round);
-        const MaskStructure st = maskStructure(mask, h);
-        const bool structured = st.headsAlive() < st.headsTotal();
-        const auto survival = headSurvival(mask, h);
+        const auto survival = headSurvival(storedMask(store, run.id, round), layout);
+        // A structured mask removes whole heads (no weight left): then alive means any weight
+        // left; otherwise the surviving fraction above the threshold.
+        const bool structured = std::any_of(survival.begin(), survival.end(),
+                                            [](const HeadSurvival &s) { return !s.removed && s.kept == 0; });
         for (const HeadSurvival &s : survival) {
             layers = std::max(layers, s.layer + 1);
             heads = std::max(heads, s.head + 1);
@@ -69,8 +69,7 @@ Figure buildHeadStability(const ExperimentStore &store, const FigureRequest &req
         keptBy.resize(size_t(layers), std::vector<QStringList>(size_t(heads)));
         const QString label = fig::runLabel(run) + QStringLiteral(" r%1").arg(round);
         for (const HeadSurvival &s : survival) {
-            const bool alive =
-                structured ? st.headAlive[size_t(s.layer)][size_t(s.head)] != 0 : s.fraction() > request.headThreshold;
+            const bool alive = !s.removed && (structured ? s.kept > 0 : s.fraction() > request.headThreshold);
             if (alive)
                 keptBy[size_t(s.layer)][size_t(s.head)] << label;
         }

@@ -1,5 +1,6 @@
 // head-survival: layers x heads, surviving fraction of each attention head's weights.
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -31,6 +32,10 @@ HeatmapPanel headSurvivalPanel(const std::vector<HeadSurvival> &heads, const QSt
     p.notes.assign(p.values.size(), QString());
     for (const HeadSurvival &h : heads) {
         const size_t i = size_t(h.layer * perLayer + h.head);
+        if (h.removed) {
+            p.notes[i] = QStringLiteral("\u00d7"); // not in the (compacted) model: no value
+            continue;
+        }
         p.values[i] = h.fraction();
         if (h.fraction() <= threshold)
             p.notes[i] = QStringLiteral("\u2020"); // dead
@@ -109,12 +114,19 @@ Figure buildHeadSurvival(const ExperimentStore &store, const FigureRequest &requ
         const int round = fig::roundFor(store, run, request.round);
         f.maxRound =
             f.maxRound < 0 ? fig::roundFor(store, run, -1) : std::min(f.maxRound, fig::roundFor(store, run, -1));
-        const int heads = storedHeadCount(store, run.id);
+        const HeadLayout layout = storedHeadLayout(store, run.id);
+        const int heads = layout.heads;
         if (heads <= 0)
             throw Error(store.path() + ": run " + std::to_string(run.id) +
                         " has no stored model config, so its number of heads is unknown");
         const MaskSet mask = storedMask(store, run.id, round);
-        const auto survival = headSurvival(mask, heads);
+        const auto survival = headSurvival(mask, layout);
+        // A compacted model's heads: × where the model itself has none.
+        const auto markRemoved = [&](HeatmapPanel &p) {
+            for (size_t i = 0; i < survival.size(); ++i)
+                if (survival[i].removed)
+                    p.notes[i] = QStringLiteral("\u00d7");
+        };
         const QString title = fig::runLabel(run) + QStringLiteral(", round %1").arg(round);
         int layers = 0;
         for (const HeadSurvival &h : survival)
@@ -123,7 +135,8 @@ Figure buildHeadSurvival(const ExperimentStore &store, const FigureRequest &requ
         if (mode == QLatin1String("fraction")) {
             f.heatmaps.push_back(headSurvivalPanel(survival, title, request.headThreshold));
             for (size_t i = 0; i < survival.size(); ++i)
-                values[i] = survival[i].fraction();
+                if (!survival[i].removed)
+                    values[i] = survival[i].fraction();
         } else if (mode == QLatin1String("relative")) {
             std::map<int, std::pair<int64_t, int64_t>> density; // layer -> (kept, total)
             for (const LayerSparsity &e : layerSparsity(mask))
@@ -135,13 +148,14 @@ Figure buildHeadSurvival(const ExperimentStore &store, const FigureRequest &requ
             double top = 2;
             for (size_t i = 0; i < survival.size(); ++i) {
                 const auto &[kept, total] = density[survival[i].layer];
-                if (kept > 0 && total > 0) {
+                if (kept > 0 && total > 0 && !survival[i].removed) {
                     values[i] = survival[i].fraction() / (double(kept) / double(total));
                     p.values[i] = values[i];
                     top = std::max(top, values[i]);
                 }
             }
             p.vmax = std::ceil(top);
+            markRemoved(p);
             f.heatmaps.push_back(std::move(p));
         } else if (mode == QLatin1String("importance")) {
             QString source;
@@ -153,27 +167,42 @@ Figure buildHeadSurvival(const ExperimentStore &store, const FigureRequest &requ
             HeatmapPanel p = gridPanel(layers, heads, title + QStringLiteral(" (") + source + QLatin1Char(')'),
                                        QStringLiteral("Importance"));
             p.valueDecimals = 3;
+            // Scores are per head the model has: a compacted layer's k-th score is its k-th
+            // remaining head.
+            int lastLayer = -1;
+            size_t k = 0;
             for (size_t i = 0; i < survival.size(); ++i) {
+                if (survival[i].layer != lastLayer) {
+                    lastLayer = survival[i].layer;
+                    k = 0;
+                }
+                if (survival[i].removed)
+                    continue;
                 const auto &row = imp->heads[size_t(survival[i].layer)];
-                if (size_t(survival[i].head) < row.size()) {
-                    values[i] = row[size_t(survival[i].head)];
+                if (k < row.size()) {
+                    values[i] = row[k];
                     p.values[i] = values[i];
                 }
+                ++k;
             }
+            markRemoved(p);
             f.heatmaps.push_back(std::move(p));
         } else {
-            const MaskStructure st = maskStructure(mask, heads);
+            // Alive: any weight of the head left (what maskStructure counts), in a model that
+            // still has it.
+            const auto alive = [&](const HeadSurvival &h) { return !h.removed && h.kept > 0; };
+            const auto aliveCount = std::count_if(survival.begin(), survival.end(), alive);
             HeatmapPanel p = gridPanel(
-                layers, heads, title + QStringLiteral(": %1/%2 heads alive").arg(st.headsAlive()).arg(st.headsTotal()),
+                layers, heads, title + QStringLiteral(": %1/%2 heads alive").arg(aliveCount).arg(survival.size()),
                 QStringLiteral("Alive (1) or removed (0)"));
             p.valueDecimals = 0;
             for (size_t i = 0; i < survival.size(); ++i) {
-                const bool alive = st.headAlive[size_t(survival[i].layer)][size_t(survival[i].head)] != 0;
-                values[i] = alive ? 1 : 0;
+                values[i] = alive(survival[i]) ? 1 : 0;
                 p.values[i] = values[i];
-                if (!alive)
+                if (!alive(survival[i]))
                     p.notes[i] = QStringLiteral("\u2020");
             }
+            markRemoved(p);
             f.heatmaps.push_back(std::move(p));
         }
         for (size_t i = 0; i < survival.size(); ++i) {

@@ -8,7 +8,6 @@
 
 #include <cmath>
 
-#include "analysis/structure.h"
 #include "analysis/tickets.h"
 #include "plots/figures_p.h"
 #include "prune/prune_order.h"
@@ -71,15 +70,16 @@ Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &
             for (const RoundRecord &rec : store.rounds(run.id)) {
                 if (sparsityKey(rec.sparsity) != sparsityKey(sparsity))
                     continue;
-                const int heads = storedHeadCount(store, run.id);
-                if (heads <= 0)
+                const HeadLayout layout = storedHeadLayout(store, run.id);
+                if (layout.heads <= 0)
                     continue;
                 auto it = orders.find(run.id);
                 if (it == orders.end())
                     it = orders.emplace(run.id, storedPruneOrder(store, run.id)).first;
                 if (rec.round > it->second.rounds())
                     continue;
-                return maskStructure(it->second.maskAt(rec.round), heads).headsRemoved();
+                // Of the model's original heads: a compacted model's missing ones count as removed.
+                return headsRemovedFraction(headSurvival(it->second.maskAt(rec.round), layout));
             }
         return std::nan("");
     };
