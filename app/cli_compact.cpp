@@ -1,6 +1,7 @@
 // export-compact: a stored round's mask with its fully pruned heads and FFN neurons physically
 // removed from the run's model, as a smaller Hugging Face folder.
 
+#include <algorithm>
 #include <filesystem>
 
 #include "cli_common.h"
@@ -34,9 +35,16 @@ void exportCompact(const CompactArgs &a)
     const int round = a.round >= 0 ? a.round : storedMaskRounds(*store, a.run);
     const MaskSet mask = storedMask(*store, a.run, round);
     // The ticket as a new fine-tuning starts from it: the run's model (theta0, or what its
-    // folder holds) under the round's mask, with the model folder's own heads.
+    // folder holds) under the round's mask, with the model folder's own heads: its classifier
+    // when it has one (a fine-tuned folder), none otherwise (fine-tuning adds one).
     LoadReport report;
-    BertNet net = loadBert(model->path, BertHeads{true, false, false}, &report);
+    BertNet net = loadBert(model->path, BertHeads{true, true, false}, &report);
+    const auto lacks = [](const std::vector<std::string> &keys) {
+        return std::find(keys.begin(), keys.end(), "classifier.weight") != keys.end();
+    };
+    const bool classifier = !lacks(report.missingKeys) && !lacks(report.reinitialised);
+    if (!classifier)
+        net = loadBert(model->path, BertHeads{true, false, false});
     CompactReport c;
     BertNet compact = compactModel(net, mask, &c);
     fs::create_directories(a.out);
@@ -57,7 +65,8 @@ void exportCompact(const CompactArgs &a)
                        {"neurons_total", c.neuronsTotal},
                        {"parameters_before", c.parametersBefore},
                        {"parameters_after", c.parametersAfter},
-                       {"file_bytes", bytes}});
+                       {"file_bytes", bytes},
+                       {"classifier", classifier}});
         return;
     }
     std::printf("%s: run %lld round %d (%.1f%% of prunable weights pruned) from %s\n", a.out.c_str(),
@@ -69,6 +78,8 @@ void exportCompact(const CompactArgs &a)
                 static_cast<long long>(c.parametersBefore), static_cast<long long>(c.parametersAfter),
                 c.parametersBefore ? 100.0 * double(c.parametersAfter) / double(c.parametersBefore) : 0.0,
                 double(bytes) / 1e6);
+    std::printf("%s\n", classifier ? "task head: the model folder's classifier"
+                                   : "no task head (the model folder has none): fine-tune the folder to add one");
     if (c.headsRemoved == 0 && c.neuronsRemoved == 0)
         std::printf("(the mask removes no whole head or neuron: the folder is the masked model, as large as "
                     "before; structured runs, prune.method heads, remove whole heads)\n");
