@@ -1,13 +1,16 @@
-// bench-compact: what removing attention heads for real buys. For a BERT-base-shaped model
-// (random weights; 12 layers, hidden 768, 12 heads, FFN 3072, vocabulary 30522) and 30, 50 and
-// 70% of its 144 heads removed (chosen at random), side by side in one run:
-//   - the masked dense model (the heads' weights zeroed, every matrix full size) and
-//   - the compacted model (compactModel(): the heads' rows and columns taken out),
+// bench-compact: what removing attention heads (and FFN neurons) for real buys. For a
+// BERT-base-shaped model (random weights; 12 layers, hidden 768, 12 heads, FFN 3072, vocabulary
+// 30522) and 30, 50 and 70% of its 144 heads removed (chosen at random), side by side in one run:
+//   - the masked dense model (the units' weights zeroed, every matrix full size),
+//   - the compacted model with those heads taken out (prune.method heads), and
+//   - the compacted model with those heads and the same fraction of its 36,864 FFN neurons
+//     taken out (prune.method heads_and_neurons),
 // their prediction throughput (eval, no grad), fine-tuning throughput (forward, backward and an
-// AdamW step with a classifier), parameter count and model.safetensors size; the logits of the
-// two are checked equal first. Prints a table, then one JSON line.
+// AdamW step with a classifier), parameter count and model.safetensors size; each compacted
+// model's logits are checked against its masked model's first. Prints a table, then one JSON line.
 //
 //   bench-compact [--batch 8] [--seq 128] [--iters 2] [--threads 0] [--fractions 0.3,0.5,0.7]
+//                 [--methods heads,heads_and_neurons]
 
 #include <chrono>
 #include <cstdio>
@@ -98,6 +101,7 @@ int main(int argc, char **argv)
 {
     int batch = 8, seq = 128, iters = 2, threads = 0;
     std::vector<double> fractions = {0.3, 0.5, 0.7};
+    std::vector<std::string> methods = {"heads", "heads_and_neurons"};
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string k = argv[i], v = argv[i + 1];
         if (k == "--batch")
@@ -113,6 +117,16 @@ int main(int argc, char **argv)
             std::stringstream ss(v);
             for (std::string part; std::getline(ss, part, ',');)
                 fractions.push_back(std::atof(part.c_str()));
+        } else if (k == "--methods") {
+            methods.clear();
+            std::stringstream ss(v);
+            for (std::string part; std::getline(ss, part, ',');) {
+                if (part != "heads" && part != "heads_and_neurons") {
+                    std::fprintf(stderr, "--methods: unknown method %s (heads, heads_and_neurons)\n", part.c_str());
+                    return 2;
+                }
+                methods.push_back(part);
+            }
         } else {
             std::fprintf(stderr, "unknown option %s\n", k.c_str());
             return 2;
@@ -128,49 +142,71 @@ int main(int argc, char **argv)
                 iters, torch::get_num_threads());
     std::printf("%-9s %-8s %10s %12s %12s %12s %9s\n", "removed", "model", "params", "file MB", "predict/s",
                 "train ex/s", "max|dlogit|");
+    // Every model of the run starts from the same random weights.
+    const auto freshNet = [&c] {
+        torch::manual_seed(7);
+        return tl::BertNet(c, tl::BertHeads{true, true, false});
+    };
     nlohmann::json rows = nlohmann::json::array();
     for (double f : fractions) {
-        tl::BertNet net(c, tl::BertHeads{true, true, false});
-        tl::MaskSet mask = tl::denseMask(tl::prunableParameters(net));
-        const tl::MaskStructure st = tl::maskStructure(mask, static_cast<int>(c.numAttentionHeads));
-        const auto heads = tl::chooseUnits(st.headAlive, {}, std::llround(f * double(st.headsTotal())), 42);
-        tl::pruneUnits(mask, static_cast<int>(c.numAttentionHeads), heads, {});
-        tl::applyMask(tl::maskTensors(tl::prunableParameters(net), mask));
-        tl::CompactReport report;
-        tl::BertNet compact = tl::compactModel(net, mask, &report);
-        double diff = 0;
-        {
-            torch::NoGradGuard g;
-            net->eval();
-            compact->eval();
-            const auto ids = torch::randint(5, 30000, {2, 32}, torch::kLong);
-            const auto zeros = torch::zeros({2, 32}, torch::kLong), ones = torch::ones({2, 32}, torch::kLong);
-            diff = (net->classify(ids, zeros, ones) - compact->classify(ids, zeros, ones)).abs().max().item<double>();
-        }
-        const int64_t denseBytes = savedBytes(net, tmp / "dense"), compactBytes = savedBytes(compact, tmp / "compact");
+        // The masked dense model runs as fast whatever its mask: timed once per fraction, beside
+        // that fraction's compacted models.
+        tl::BertNet net = freshNet();
+        const int64_t denseBytes = savedBytes(net, tmp / "dense");
         const Timing d = timeModel(net, batch, seq, iters);
-        const Timing k = timeModel(compact, batch, seq, iters);
-        const double pct = 100.0 * double(report.headsRemoved) / double(report.headsTotal);
-        std::printf("%5.0f%%    %-8s %10lld %12.1f %12.2f %12.2f %9s\n", pct, "masked",
+        std::printf("%5.0f%%    %-8s %10lld %12.1f %12.2f %12.2f %9s\n", 100.0 * f, "masked",
                     static_cast<long long>(parameters(net)), double(denseBytes) / 1e6, d.predictPerSecond,
                     d.trainPerSecond, "");
-        std::printf("%5.0f%%    %-8s %10lld %12.1f %12.2f %12.2f %9.1e\n", pct, "compact",
-                    static_cast<long long>(report.parametersAfter), double(compactBytes) / 1e6, k.predictPerSecond,
-                    k.trainPerSecond, diff);
-        std::printf("          speed-up: predict %.2fx, fine-tune %.2fx\n", k.predictPerSecond / d.predictPerSecond,
-                    k.trainPerSecond / d.trainPerSecond);
         std::fflush(stdout);
-        rows.push_back({{"heads_removed", report.headsRemoved},
-                        {"heads_total", report.headsTotal},
-                        {"parameters_masked", parameters(net)},
-                        {"parameters_compact", report.parametersAfter},
-                        {"bytes_masked", denseBytes},
-                        {"bytes_compact", compactBytes},
-                        {"predict_per_s_masked", d.predictPerSecond},
-                        {"predict_per_s_compact", k.predictPerSecond},
-                        {"train_examples_per_s_masked", d.trainPerSecond},
-                        {"train_examples_per_s_compact", k.trainPerSecond},
-                        {"max_abs_logit_diff", diff}});
+        for (const std::string &method : methods) {
+            const bool neurons = method == "heads_and_neurons";
+            tl::BertNet masked = freshNet(); // the same weights as net
+            tl::MaskSet mask = tl::denseMask(tl::prunableParameters(masked));
+            const tl::MaskStructure st = tl::maskStructure(mask, static_cast<int>(c.numAttentionHeads));
+            const auto heads = tl::chooseUnits(st.headAlive, {}, std::llround(f * double(st.headsTotal())), 42);
+            std::vector<tl::UnitId> ffn;
+            if (neurons)
+                ffn = tl::chooseUnits(st.neuronAlive, {}, std::llround(f * double(st.neuronsTotal())), 43);
+            tl::pruneUnits(mask, static_cast<int>(c.numAttentionHeads), heads, ffn);
+            tl::applyMask(tl::maskTensors(tl::prunableParameters(masked), mask));
+            tl::CompactReport report;
+            tl::BertNet compact = tl::compactModel(masked, mask, &report);
+            double diff = 0;
+            {
+                torch::NoGradGuard g;
+                masked->eval();
+                compact->eval();
+                const auto ids = torch::randint(5, 30000, {2, 32}, torch::kLong);
+                const auto zeros = torch::zeros({2, 32}, torch::kLong), ones = torch::ones({2, 32}, torch::kLong);
+                diff = (masked->classify(ids, zeros, ones) - compact->classify(ids, zeros, ones))
+                           .abs()
+                           .max()
+                           .item<double>();
+            }
+            const int64_t compactBytes = savedBytes(compact, tmp / "compact");
+            const Timing k = timeModel(compact, batch, seq, iters);
+            const char *label = neurons ? "+neurons" : "heads";
+            std::printf("%5.0f%%    %-8s %10lld %12.1f %12.2f %12.2f %9.1e\n", 100.0 * f, label,
+                        static_cast<long long>(report.parametersAfter), double(compactBytes) / 1e6, k.predictPerSecond,
+                        k.trainPerSecond, diff);
+            std::printf("          %s speed-up: predict %.2fx, fine-tune %.2fx\n", method.c_str(),
+                        k.predictPerSecond / d.predictPerSecond, k.trainPerSecond / d.trainPerSecond);
+            std::fflush(stdout);
+            rows.push_back({{"method", method},
+                            {"heads_removed", report.headsRemoved},
+                            {"heads_total", report.headsTotal},
+                            {"neurons_removed", report.neuronsRemoved},
+                            {"neurons_total", report.neuronsTotal},
+                            {"parameters_masked", parameters(net)},
+                            {"parameters_compact", report.parametersAfter},
+                            {"bytes_masked", denseBytes},
+                            {"bytes_compact", compactBytes},
+                            {"predict_per_s_masked", d.predictPerSecond},
+                            {"predict_per_s_compact", k.predictPerSecond},
+                            {"train_examples_per_s_masked", d.trainPerSecond},
+                            {"train_examples_per_s_compact", k.trainPerSecond},
+                            {"max_abs_logit_diff", diff}});
+        }
     }
     std::printf("%s\n", nlohmann::json{{"bench", "compact"},
                                        {"batch", batch},

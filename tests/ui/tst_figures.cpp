@@ -1,5 +1,6 @@
 // Figures: numbers computed from a hand-made store, drawing, and PDF/SVG/PNG export, plus the
-// headless `ticketlab export-figure` command.
+// headless `ticketlab export-figure` command. The mask-science and head figures' numbers are in
+// tst_sciencefigures.
 
 #include <QDomDocument>
 #include <QFile>
@@ -12,41 +13,14 @@
 
 #include "plots/qcp.h"
 
-#include "labfixture.h"
-#include "plots/figure.h"
-#include "analysis/analysis.h"
-#include "analysis/sensitivity_data.h"
+#include "figuretestutil.h"
 #include "analysis/structure.h"
-#include "io/safetensors.h"
 #include "util/error.h"
 
 using namespace tl;
 using namespace tl::ui;
-
-namespace {
-
-QStringList csvRows(const Figure &f)
-{
-    return f.csv.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
-}
-
-/// The CSV rows whose columns match all of (index, value).
-QList<QStringList> rowsWhere(const Figure &f, const QList<QPair<int, QString>> &match)
-{
-    QList<QStringList> out;
-    const QStringList rows = csvRows(f);
-    for (int i = 1; i < rows.size(); ++i) {
-        const QStringList cols = rows[i].split(QLatin1Char(','));
-        bool ok = true;
-        for (const auto &[col, value] : match)
-            ok = ok && col < cols.size() && cols[col] == value;
-        if (ok)
-            out << cols;
-    }
-    return out;
-}
-
-} // namespace
+using test::csvRows;
+using test::rowsWhere;
 
 class TestFigures : public QObject
 {
@@ -66,91 +40,8 @@ private:
         return r;
     }
 
-    /// A lab of its own (the shared one's figures must not see it) with one run whose model
-    /// folder exists: the fixture's IMP masks with weights |w| = (i + 1) / n per tensor.
-    /// Written once; (database, run).
-    std::pair<QString, int64_t> histogramLab()
-    {
-        const QString modelDir = m_dir.filePath(QStringLiteral("hist-model"));
-        const QString db = m_dir.filePath(QStringLiteral("hist.db"));
-        if (QFile::exists(db))
-            return {db, 1};
-        if (!QDir().mkpath(modelDir))
-            return {};
-        const PruneOrder order = storedPruneOrder(*ExperimentStore::open(m_db.toStdString()), m_lab.impSst0);
-        auto store = ExperimentStore::open(db.toStdString());
-        const auto dense = order.maskAt(0);
-        std::vector<std::vector<float>> values;
-        std::vector<SafeTensorOut> out;
-        for (const MaskTensor &t : dense.tensors) {
-            std::vector<float> v(t.keep.size());
-            for (size_t i = 0; i < v.size(); ++i)
-                v[i] = float(i % 2 ? -1 : 1) * float(i + 1) / float(v.size());
-            values.push_back(std::move(v));
-        }
-        for (size_t i = 0; i < dense.tensors.size(); ++i)
-            out.push_back({dense.tensors[i].name, DType::F32, dense.tensors[i].shape, values[i].data()});
-        writeSafetensors((modelDir + QStringLiteral("/model.safetensors")).toStdString(), out);
-        const int64_t model = store->upsertModel({0, modelDir.toStdString(), "{}", "hist-hash"});
-        const int64_t run = tltest::RunBuilder(RunKind::Imp, "SST-2")
-                                .model(model)
-                                .order(order)
-                                .rounds({{0, 0.9}, {0.2, 0.9}, {0.4, 0.9}, {0.6, 0.9}})
-                                .create(*store);
-        return {db, run};
-    }
-
-    /// A lab of its own with an IMP run of the fixture's masks that drew early-bird masks
-    /// (rounds 0 and 1 stopped at steps 30 and 20 with epsilon 0.1; round 2 ran in full), and
-    /// two stored sensitivity scans of SST-2 (the second named "after"). Written once.
-    QString scienceLab()
-    {
-        const QString db = m_dir.filePath(QStringLiteral("science.db"));
-        if (QFile::exists(db))
-            return db;
-        auto store = ExperimentStore::open(db.toStdString());
-        const int64_t model = store->upsertModel({0, "/models/tiny-bert", test::fixtureConfigJson(), "hash-tiny"});
-        const int64_t sst = store->upsertDataset({0, "SST-2", "/data/SST-2", "hash-sst"});
-        test::FixtureWriter w{*store, model, "/models/tiny-bert"};
-        auto b = w.run(RunKind::Imp, "SST-2", sst, 0);
-        b.spec(R"({"model": "/m", "task": "SST-2", "data_dir": "/d", "kind": "imp",
-                   "early_bird": {"every": 10, "epsilon": 0.1, "window": 2, "stop": true}})",
-               "early-bird-spec");
-        const int64_t run = w.finishedRun(b, {0.9, 0.88, 0.8}, true);
-        const auto rounds = store->rounds(run);
-        for (int k = 0; k < 3; ++k) {
-            RoundRecord r = rounds[size_t(k)];
-            r.steps = k == 0 ? 30 : k == 1 ? 20 : 100;
-            r.earlyBirdStep = k < 2 ? r.steps : 0;
-            std::vector<MaskDistancePoint> d;
-            if (k < 2)
-                d = {{k, 10, 0.2}, {k, 20, 0.05}};
-            if (k == 0)
-                d.push_back({k, 30, 0.02});
-            std::vector<CurvePoint> curve;
-            for (const CurvePoint &c : store->curve(run))
-                if (c.round == k)
-                    curve.push_back(c);
-            store->commitRound(r, curve, nullptr, d);
-        }
-        SensitivityScan scan;
-        scan.metric = "accuracy";
-        scan.baseline = 0.9;
-        scan.sparsities = {0.5, 0.9};
-        for (int l = 0; l < 2; ++l)
-            for (MatrixType t : encoderMatrixTypes())
-                for (double s : scan.sparsities) {
-                    // Layer 1's FFN-out matters most; everything else barely.
-                    const double drop = (l == 1 && t == MatrixType::FfnOut) ? 0.4 * s : 0.01 * s;
-                    scan.cells.push_back({l, t, s, scan.baseline - drop, drop});
-                }
-        storeSensitivityScan(*store, scan, {0, "/models/tiny-bert", "{}", "hash-tiny"},
-                             {0, "SST-2", "/data/SST-2", "hash-sst"}, "SST-2", "before");
-        scan.baseline = 0.5;
-        storeSensitivityScan(*store, scan, {0, "/models/tiny-bert", "{}", "hash-tiny"},
-                             {0, "SST-2", "/data/SST-2", "hash-sst"}, "SST-2", "after");
-        return db;
-    }
+    std::pair<QString, int64_t> histogramLab() { return test::histogramLab(m_dir, m_db, m_lab.impSst0); }
+    QString scienceLab() { return test::scienceLab(m_dir); }
 
 private Q_SLOTS:
     void initTestCase()
@@ -195,45 +86,6 @@ private Q_SLOTS:
             QCOMPARE(p.values[size_t(c)], layer0[c]);
         r.matrixType = QStringLiteral("nonsense");
         QVERIFY_THROWS_EXCEPTION(Error, buildFigure(QStringLiteral("sparsity-rounds"), r));
-    }
-
-    void weightHistogramFromTheModelFolder()
-    {
-        // Without the run's model folder on this machine: a note that says so, no error.
-        Figure f = buildFigure(QStringLiteral("weight-histogram"), request({m_lab.impSst0}, 2));
-        QVERIFY2(f.note.contains(QStringLiteral("not on this machine")), qPrintable(f.note));
-
-        const auto [db, copy] = histogramLab();
-        FigureRequest r = request({copy}, 2);
-        r.db = db;
-        r.matrixType = QStringLiteral("FFN-in");
-        f = buildFigure(QStringLiteral("weight-histogram"), r);
-        QVERIFY2(f.note.isEmpty(), qPrintable(f.note));
-        QCOMPARE(f.maxRound, 3);
-        QVERIFY(f.title.contains(QStringLiteral("round 2")));
-        QCOMPARE(f.lines.size(), size_t(2)); // all weights, FFN-in
-        QCOMPARE(f.lines[1].title, QStringLiteral("FFN-in"));
-        for (const LinePanel &p : f.lines) {
-            QCOMPARE(p.series.size(), size_t(2));
-            for (const LineSeries &s : p.series) {
-                double sum = 0;
-                for (double y : s.y)
-                    sum += y;
-                QVERIFY2(std::abs(sum - 1.0) < 1e-9 || sum == 0.0, qPrintable(s.name)); // shares of each population
-            }
-        }
-        // CSV: the counts of every type's bins add up to the mask's kept and pruned weights.
-        auto store = ExperimentStore::open(db.toStdString());
-        const MaskSet mask = storedMask(*store, copy, 2);
-        const auto all = rowsWhere(f, {{3, QStringLiteral("all")}});
-        QCOMPARE(all.size(), 50);
-        int64_t kept = 0, pruned = 0;
-        for (const QStringList &row : all) {
-            kept += row[6].toLongLong();
-            pruned += row[7].toLongLong();
-        }
-        QCOMPARE(kept, mask.kept());
-        QCOMPARE(pruned, mask.total() - mask.kept());
     }
 
     void headSurvivalNumbers()
@@ -577,169 +429,6 @@ private Q_SLOTS:
         missing.db = m_dir.filePath(QStringLiteral("absent.db"));
         QVERIFY_THROWS_EXCEPTION(Error, buildFigure(QStringLiteral("head-survival"), missing));
         QVERIFY(!QFile::exists(missing.db)); // never created by a figure
-    }
-
-    void earlyBirdDistances()
-    {
-        FigureRequest r = request();
-        r.db = scienceLab();
-        const Figure f = buildFigure(QStringLiteral("early-bird"), r); // the newest run that drew
-        QCOMPARE(f.lines.size(), size_t(1));
-        const LinePanel &p = f.lines[0];
-        QCOMPARE(p.series.size(), size_t(2)); // rounds 0 and 1; the last round draws nothing
-        QCOMPARE(p.series[0].x, (std::vector<double>{10, 20, 30}));
-        QCOMPARE(p.series[0].y, (std::vector<double>{0.2, 0.05, 0.02}));
-        QCOMPARE(p.series[1].x, (std::vector<double>{10, 20}));
-        QVERIFY(p.refMean);
-        QCOMPARE(*p.refMean, 0.1); // epsilon
-        QCOMPARE(p.marks.size(), size_t(2));
-        QCOMPARE(p.marks[0].x, 30.0);
-        QCOMPARE(p.marks[1].x, 20.0);
-        // Rounds 0 and 1 trained 30 and 20 of the 100 steps round 2 ran: 150 of 300 saved.
-        QVERIFY2(p.title.contains(QStringLiteral("150 of 300 steps saved")), qPrintable(p.title));
-        QCOMPARE(rowsWhere(f, {{2, QStringLiteral("0")}}).size(), 3);
-        QCOMPARE(rowsWhere(f, {{6, QStringLiteral("20")}}).size(), 2);
-        // A run without draws says how to get them.
-        const Figure none = buildFigure(QStringLiteral("early-bird"), request({m_lab.impSst0}));
-        QVERIFY(none.lines.empty());
-        QVERIFY(none.note.contains(QStringLiteral("early_bird")));
-    }
-
-    void sensitivityBesideImpSparsity()
-    {
-        FigureRequest r = request();
-        r.db = scienceLab();
-        r.round = 2;
-        const Figure f = buildFigure(QStringLiteral("sensitivity"), r);
-        QCOMPARE(f.heatmaps.size(), size_t(3));                                   // 50%, 90%, and where IMP pruned
-        QVERIFY2(f.title.contains(QStringLiteral("after")), qPrintable(f.title)); // the newest scan
-        const HeatmapPanel &at90 = f.heatmaps[1];
-        QCOMPARE(at90.rows(), 2);
-        QCOMPARE(at90.cols(), 6);
-        QCOMPARE(at90.values[size_t(1 * 6 + 5)], 0.4 * 0.9); // layer 1 FFN-out
-        QCOMPARE(at90.values[size_t(0 * 6 + 0)], 0.01 * 0.9);
-        // The IMP panel is the run's per-layer sparsity at round 2 (as sparsity-heatmap shows it).
-        const HeatmapPanel &imp = f.heatmaps[2];
-        QVERIFY(imp.title.contains(QStringLiteral("round 2")));
-        QCOMPARE(imp.values[size_t(0 * 6 + 4)], 0.5); // layer 0 FFN-in
-        QCOMPARE(imp.values[size_t(1 * 6 + 5)], 0.0);
-        QCOMPARE(f.maxRound, 2);
-        // A chosen scan.
-        r.analysis = 1;
-        QVERIFY(buildFigure(QStringLiteral("sensitivity"), r).title.contains(QStringLiteral("before")));
-        r.analysis = 9;
-        QVERIFY_THROWS_EXCEPTION(Error, buildFigure(QStringLiteral("sensitivity"), r));
-        // A lab without scans says how to make one.
-        const Figure none = buildFigure(QStringLiteral("sensitivity"), request());
-        QVERIFY(none.heatmaps.empty());
-        QVERIFY(none.note.contains(QStringLiteral("analyze sensitivity")));
-    }
-
-    void superSurvivorsAgainstChance()
-    {
-        // IMP round 2 and random round 1 of the fixture: the kept-by-all set is round 2's.
-        FigureRequest r = request({m_lab.impSst0, m_lab.randomSst});
-        const Figure f = buildFigure(QStringLiteral("super-survivors"), r);
-        QCOMPARE(f.heatmaps.size(), size_t(1));
-        const HeatmapPanel &p = f.heatmaps[0];
-        QCOMPARE(p.rows(), 2);
-        // Layer 0 Q: both keep 32 of 64; all keep 32 against 64 * 1/2 * 1/2 = 16 by chance.
-        // Layer 1 FFN-in: 64 of 128 and 128 of 128: 64 against 64, chance level.
-        r.round = 1;
-        const Figure f1 = buildFigure(QStringLiteral("super-survivors"), r);
-        QCOMPARE(f1.heatmaps[0].values[size_t(0 * 6 + 0)], 2.0);
-        QCOMPARE(f1.heatmaps[0].values[size_t(1 * 6 + 4)], 1.0);
-        QCOMPARE(f.maxRound, 1); // the random run has rounds 0..1
-        const auto q0 = rowsWhere(f1, {{0, QStringLiteral("0")}, {1, QStringLiteral("Q")}});
-        QCOMPARE(q0.size(), 1);
-        QCOMPARE(q0[0][3], QStringLiteral("32"));
-        const Figure one = buildFigure(QStringLiteral("super-survivors"), request({m_lab.impSst0}));
-        QVERIFY(one.heatmaps.empty());
-        QVERIFY(one.note.contains(QStringLiteral("two or more")));
-    }
-
-    void headSurvivalModes()
-    {
-        // Round 1 of the fixture removes head 0 of layer 0 whole (its Q/K/V rows, its columns of
-        // the attention output): 128 of layer 0's 512 weights.
-        FigureRequest r = request({m_lab.impSst0}, 1);
-        r.headMode = QStringLiteral("structure");
-        Figure f = buildFigure(QStringLiteral("head-survival"), r);
-        QCOMPARE(f.heatmaps.size(), size_t(1));
-        QCOMPARE(f.heatmaps[0].values, (std::vector<double>{0, 1, 1, 1}));
-        QCOMPARE(f.heatmaps[0].notes[0], QStringLiteral("\u2020"));
-        QVERIFY(f.heatmaps[0].title.contains(QStringLiteral("3/4 heads alive")));
-        r.headMode = QStringLiteral("relative"); // layer 0 keeps 384 of 512 weights: density 0.75
-        f = buildFigure(QStringLiteral("head-survival"), r);
-        QCOMPARE(f.heatmaps[0].values[0], 0.0);
-        QVERIFY(std::abs(f.heatmaps[0].values[1] - 1.0 / 0.75) < 1e-12);
-        QCOMPARE(f.heatmaps[0].values[2], 1.0);
-        r.headMode = QStringLiteral("importance"); // nothing stored in this lab
-        f = buildFigure(QStringLiteral("head-survival"), r);
-        QVERIFY(f.heatmaps.empty());
-        QVERIFY(f.note.contains(QStringLiteral("No head importance stored")));
-        r.headMode = QStringLiteral("bogus");
-        QVERIFY_THROWS_EXCEPTION(Error, buildFigure(QStringLiteral("head-survival"), r));
-
-        // Importance stored with round 0 of a run is what its round 1 was chosen by.
-        const QString db = scienceLab();
-        auto store = ExperimentStore::open(db.toStdString());
-        const int64_t run = store->runs().back().id;
-        UnitImportance u;
-        u.heads = {{0.1, 0.99}, {0.6, 0.8}};
-        storeUnitImportance(*store, run, 0, u, "train");
-        FigureRequest ri;
-        ri.db = db;
-        ri.runs = {run};
-        ri.round = 1;
-        const Figure imp = buildFigure(QStringLiteral("head-importance"), ri);
-        QCOMPARE(imp.heatmaps.size(), size_t(1));
-        QCOMPARE(imp.heatmaps[0].values, (std::vector<double>{0.1, 0.99, 0.6, 0.8}));
-        QVERIFY(imp.heatmaps[0].title.contains(QStringLiteral("scored after round 0")));
-    }
-
-    void headStabilityCountsRuns()
-    {
-        FigureRequest r = request({m_lab.impSst0, m_lab.impRte}, 1);
-        const Figure f = buildFigure(QStringLiteral("head-stability"), r);
-        QCOMPARE(f.heatmaps.size(), size_t(1));
-        const HeatmapPanel &p = f.heatmaps[0];
-        QCOMPARE(p.values, (std::vector<double>{0, 2, 2, 2})); // both removed head 0 of layer 0
-        QCOMPARE(p.tooltips[0], QStringLiteral("kept by none"));
-        QVERIFY(p.tooltips[1].contains(QStringLiteral("SST-2")) && p.tooltips[1].contains(QStringLiteral("RTE")));
-        QCOMPARE(p.vmax, 2.0);
-        // The cell under the mouse says so.
-        QCustomPlot plot;
-        plot.resize(kFigureWidth, kFigureHeight);
-        drawFigure(&plot, f);
-        plot.replot();
-        QCPAxisRect *rect = nullptr;
-        for (QCPAxisRect *a : plot.axisRects())
-            if (a->property("tlHeatmap").isValid())
-                rect = a;
-        QVERIFY(rect);
-        const QPointF cell(rect->axis(QCPAxis::atBottom)->coordToPixel(1),
-                           rect->axis(QCPAxis::atLeft)->coordToPixel(1));
-        const QString text = heatmapCellText(&plot, f, cell); // row 0 is drawn at the top: y = 1
-        QVERIFY2(text.startsWith(QStringLiteral("Layer 0, Head 1: 2")), qPrintable(text));
-        QVERIFY(text.contains(QStringLiteral("kept by")));
-        QVERIFY(heatmapCellText(&plot, f, QPointF(1, 1)).isEmpty());
-        // One run is not a comparison.
-        QVERIFY(buildFigure(QStringLiteral("head-stability"), request({m_lab.impSst0})).heatmaps.empty());
-    }
-
-    void metricAgainstHeadsRemoved()
-    {
-        FigureRequest r = request({m_lab.impSst0, m_lab.impSst1});
-        r.xAxis = QStringLiteral("heads");
-        const Figure f = buildFigure(QStringLiteral("metric-vs-sparsity"), r);
-        QCOMPARE(f.lines.size(), size_t(1));
-        // Rounds 0..3 of the fixture remove 0, 1, 1 and 1 of the 4 heads.
-        QCOMPARE(f.lines[0].series[0].x, (std::vector<double>{0, 0.25, 0.25, 0.25}));
-        QVERIFY(f.lines[0].xLabel.contains(QStringLiteral("heads")));
-        QCOMPARE(rowsWhere(f, {{7, QStringLiteral("0.25")}}).size(), 3);
-        r.xAxis = QStringLiteral("layers");
-        QVERIFY_THROWS_EXCEPTION(Error, buildFigure(QStringLiteral("metric-vs-sparsity"), r));
     }
 
     void exportsEveryFigure_data()
