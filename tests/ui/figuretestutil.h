@@ -127,4 +127,32 @@ inline QString scienceLab(const QTemporaryDir &dir)
     return db;
 }
 
+/// The figure tests' labs: the shared fixture in a temporary folder, with the two labs above
+/// beside it, and a FigureRequest of it. A test class derives from it and calls open() first.
+struct FigureLab
+{
+    QTemporaryDir dir;
+    QString db;
+    LabFixture lab;
+
+    bool open()
+    {
+        if (!dir.isValid())
+            return false;
+        db = dir.filePath(QStringLiteral("lab.db"));
+        lab = writeLabFixture(db.toStdString());
+        return true;
+    }
+    ui::FigureRequest request(QList<qint64> runs = {}, int round = -1) const
+    {
+        ui::FigureRequest r;
+        r.db = db;
+        r.runs = runs;
+        r.round = round;
+        return r;
+    }
+    std::pair<QString, int64_t> histogramLab() { return test::histogramLab(dir, db, lab.impSst0); }
+    QString scienceLab() { return test::scienceLab(dir); }
+};
+
 } // namespace tl::test

@@ -22,38 +22,16 @@ using namespace tl::ui;
 using test::csvRows;
 using test::rowsWhere;
 
-class TestFigures : public QObject
+class TestFigures : public QObject, private test::FigureLab
 {
     Q_OBJECT
 
-private:
-    QTemporaryDir m_dir;
-    QString m_db;
-    test::LabFixture m_lab;
-
-    FigureRequest request(QList<qint64> runs = {}, int round = -1) const
-    {
-        FigureRequest r;
-        r.db = m_db;
-        r.runs = runs;
-        r.round = round;
-        return r;
-    }
-
-    std::pair<QString, int64_t> histogramLab() { return test::histogramLab(m_dir, m_db, m_lab.impSst0); }
-    QString scienceLab() { return test::scienceLab(m_dir); }
-
 private Q_SLOTS:
-    void initTestCase()
-    {
-        QVERIFY(m_dir.isValid());
-        m_db = m_dir.filePath(QStringLiteral("lab.db"));
-        m_lab = test::writeLabFixture(m_db.toStdString());
-    }
+    void initTestCase() { QVERIFY(open()); }
 
     void sparsityHeatmapNumbers()
     {
-        const Figure f = buildFigure(QStringLiteral("sparsity-heatmap"), request({m_lab.impSst0}, 2));
+        const Figure f = buildFigure(QStringLiteral("sparsity-heatmap"), request({lab.impSst0}, 2));
         QCOMPARE(f.heatmaps.size(), size_t(1));
         const HeatmapPanel &p = f.heatmaps[0];
         QCOMPARE(p.rows(), 3); // layers 0, 1 and the pooler
@@ -74,7 +52,7 @@ private Q_SLOTS:
 
     void sparsityRoundsNumbers()
     {
-        FigureRequest r = request({m_lab.impSst0});
+        FigureRequest r = request({lab.impSst0});
         r.matrixType = QStringLiteral("ffn-in");
         const Figure f = buildFigure(QStringLiteral("sparsity-rounds"), r);
         QCOMPARE(f.heatmaps.size(), size_t(1));
@@ -90,7 +68,7 @@ private Q_SLOTS:
 
     void headSurvivalNumbers()
     {
-        FigureRequest r = request({m_lab.impSst0, m_lab.impRte}, 1);
+        FigureRequest r = request({lab.impSst0, lab.impRte}, 1);
         r.headThreshold = 0.5;
         const Figure f = buildFigure(QStringLiteral("head-survival"), r);
         QCOMPARE(f.heatmaps.size(), size_t(2)); // two runs side by side
@@ -103,17 +81,17 @@ private Q_SLOTS:
             QVERIFY(p.title.contains(QStringLiteral("3/4 heads alive")));
         }
         const auto dead =
-            rowsWhere(f, {{0, QString::number(m_lab.impSst0)}, {3, QStringLiteral("0")}, {4, QStringLiteral("0")}});
+            rowsWhere(f, {{0, QString::number(lab.impSst0)}, {3, QStringLiteral("0")}, {4, QStringLiteral("0")}});
         QCOMPARE(dead.size(), 1);
         QCOMPARE(dead[0][5], QStringLiteral("128")); // 3 x 4 rows x 8 + 8 rows x 4 columns
         QCOMPARE(dead[0][6], QStringLiteral("0"));
         QCOMPARE(dead[0][8], QStringLiteral("0"));
         // Round out of range names the run.
         try {
-            buildFigure(QStringLiteral("head-survival"), request({m_lab.impRte}, 7));
+            buildFigure(QStringLiteral("head-survival"), request({lab.impRte}, 7));
             QFAIL("expected an error");
         } catch (const Error &e) {
-            QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("run %1").arg(m_lab.impRte)), e.what());
+            QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("run %1").arg(lab.impRte)), e.what());
         }
     }
 
@@ -149,7 +127,7 @@ private Q_SLOTS:
     void overlapMatrix()
     {
         const Figure f =
-            buildFigure(QStringLiteral("overlap-matrix"), request({m_lab.impSst0, m_lab.impSst1, m_lab.randomSst}, 1));
+            buildFigure(QStringLiteral("overlap-matrix"), request({lab.impSst0, lab.impSst1, lab.randomSst}, 1));
         QCOMPARE(f.heatmaps.size(), size_t(1));
         const HeatmapPanel &p = f.heatmaps[0];
         QCOMPARE(p.rows(), 3);
@@ -161,11 +139,11 @@ private Q_SLOTS:
         const double n = 64;
         const double num = 4 * n * 0.25 + (1088 - 4 * n);
         const double den = 4 * n * 0.75 + (1088 - 4 * n);
-        const auto pair = rowsWhere(f, {{0, QString::number(m_lab.impSst0)}, {4, QString::number(m_lab.impSst1)}});
+        const auto pair = rowsWhere(f, {{0, QString::number(lab.impSst0)}, {4, QString::number(lab.impSst1)}});
         QCOMPARE(pair.size(), 1);
         QVERIFY2(std::abs(pair[0][9].toDouble() - num / den) < 1e-9, qPrintable(pair[0][9]));
         QVERIFY(f.latex.contains(QStringLiteral("\\bottomrule")));
-        const Figure one = buildFigure(QStringLiteral("overlap-matrix"), request({m_lab.impSst0}));
+        const Figure one = buildFigure(QStringLiteral("overlap-matrix"), request({lab.impSst0}));
         QVERIFY(one.heatmaps.empty());
         QVERIFY(!one.note.isEmpty());
     }
@@ -176,19 +154,19 @@ private Q_SLOTS:
         // stops at round 1 (128/1088 = 11.8 %), so the IMP runs are compared at their round 1,
         // not at their last rounds (23.5 %, 35.3 %); the transfer trained its round 2 only.
         const Figure f = buildFigure(QStringLiteral("overlap-matrix"),
-                                     request({m_lab.impSst0, m_lab.impRte, m_lab.randomSst, m_lab.transfer}));
+                                     request({lab.impSst0, lab.impRte, lab.randomSst, lab.transfer}));
         QCOMPARE(f.heatmaps.size(), size_t(1));
         const HeatmapPanel &p = f.heatmaps[0];
         QVERIFY2(p.title.contains(QStringLiteral("11.8%")), qPrintable(p.title));
-        QCOMPARE(p.xTicks[0], QStringLiteral("SST-2 imp #%1 (seed 0), round 1, 11.8%").arg(m_lab.impSst0));
-        QCOMPARE(p.xTicks[3], QStringLiteral("RTE transfer #%1 (seed 0), round 2, 23.5%").arg(m_lab.transfer));
-        const auto rows = rowsWhere(f, {{0, QString::number(m_lab.impSst0)}, {4, QString::number(m_lab.randomSst)}});
+        QCOMPARE(p.xTicks[0], QStringLiteral("SST-2 imp #%1 (seed 0), round 1, 11.8%").arg(lab.impSst0));
+        QCOMPARE(p.xTicks[3], QStringLiteral("RTE transfer #%1 (seed 0), round 2, 23.5%").arg(lab.transfer));
+        const auto rows = rowsWhere(f, {{0, QString::number(lab.impSst0)}, {4, QString::number(lab.randomSst)}});
         QCOMPARE(rows.size(), 1);
         QCOMPARE(rows[0][2], QStringLiteral("1"));
         QVERIFY(std::abs(rows[0][3].toDouble() - 128.0 / 1088.0) < 1e-9);
         QCOMPARE(p.values[1], 1.0); // the same masks at the same sparsity
         // An explicit round still rules.
-        const Figure r2 = buildFigure(QStringLiteral("overlap-matrix"), request({m_lab.impSst0, m_lab.impRte}, 2));
+        const Figure r2 = buildFigure(QStringLiteral("overlap-matrix"), request({lab.impSst0, lab.impRte}, 2));
         QVERIFY(r2.heatmaps[0].xTicks[0].endsWith(QStringLiteral(", round 2, 23.5%")));
     }
 
@@ -287,7 +265,7 @@ private Q_SLOTS:
 
     void trainingCurves()
     {
-        const Figure f = buildFigure(QStringLiteral("training-curves"), request({m_lab.impSst0}));
+        const Figure f = buildFigure(QStringLiteral("training-curves"), request({lab.impSst0}));
         QCOMPARE(f.lines.size(), size_t(2));
         QCOMPARE(f.lines[0].series.size(), size_t(1));
         QCOMPARE(f.lines[0].series[0].x.size(), size_t(40)); // 4 rounds x 10 steps, end to end
@@ -304,13 +282,12 @@ private Q_SLOTS:
         QStringList names;
         for (const LineSeries &s : f.lines[0].series)
             names << s.name;
-        QCOMPARE(names, (QStringList{QStringLiteral("RTE imp #%1 (seed 0)").arg(m_lab.impRte),
-                                     QStringLiteral("RTE full #%1 (seed 0)").arg(m_lab.fullRte)}));
+        QCOMPARE(names, (QStringList{QStringLiteral("RTE imp #%1 (seed 0)").arg(lab.impRte),
+                                     QStringLiteral("RTE full #%1 (seed 0)").arg(lab.fullRte)}));
         // Chosen runs are all shown.
-        QCOMPARE(buildFigure(QStringLiteral("training-curves"), request({m_lab.impSst0, m_lab.impSst1}))
-                     .lines[0]
-                     .series.size(),
-                 size_t(2));
+        QCOMPARE(
+            buildFigure(QStringLiteral("training-curves"), request({lab.impSst0, lab.impSst1})).lines[0].series.size(),
+            size_t(2));
     }
 
     void degenerateAxesStayReadable()
@@ -426,7 +403,7 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(Error, buildFigure(QStringLiteral("pie-chart"), request()));
         QVERIFY_THROWS_EXCEPTION(Error, buildFigure(QStringLiteral("head-survival"), request({9999})));
         FigureRequest missing = request();
-        missing.db = m_dir.filePath(QStringLiteral("absent.db"));
+        missing.db = dir.filePath(QStringLiteral("absent.db"));
         QVERIFY_THROWS_EXCEPTION(Error, buildFigure(QStringLiteral("head-survival"), missing));
         QVERIFY(!QFile::exists(missing.db)); // never created by a figure
     }
@@ -447,7 +424,7 @@ private Q_SLOTS:
         if (name == QLatin1String("early-bird") || name == QLatin1String("sensitivity"))
             req.db = scienceLab();
         if (name == QLatin1String("super-survivors") || name == QLatin1String("head-stability"))
-            req.runs = {m_lab.impSst0, m_lab.impRte};
+            req.runs = {lab.impSst0, lab.impRte};
         if (name == QLatin1String("head-importance")) { // needs stored importance
             req.db = scienceLab();
             auto store = ExperimentStore::open(req.db.toStdString());
@@ -461,7 +438,7 @@ private Q_SLOTS:
         plot.resize(kFigureWidth, kFigureHeight);
         drawFigure(&plot, f);
         plot.replot();
-        const QString base = m_dir.filePath(name);
+        const QString base = dir.filePath(name);
         QString error;
         for (const QString &suffix : {QStringLiteral("pdf"), QStringLiteral("svg"), QStringLiteral("png")})
             QVERIFY2(exportFigure(&plot, f, base + QLatin1Char('.') + suffix, 150, &error), qPrintable(error));
@@ -497,7 +474,7 @@ private Q_SLOTS:
         QCustomPlot plot;
         drawFigure(&plot, f);
         QString error;
-        QVERIFY(!exportFigure(&plot, f, m_dir.filePath(QStringLiteral("x.bmp")), 96, &error));
+        QVERIFY(!exportFigure(&plot, f, dir.filePath(QStringLiteral("x.bmp")), 96, &error));
         QVERIFY(error.contains(QStringLiteral("bmp")));
     }
 
@@ -509,8 +486,8 @@ private Q_SLOTS:
         env.remove(QStringLiteral("DISPLAY"));
         env.remove(QStringLiteral("QT_QPA_PLATFORM")); // the command must pick offscreen itself
         p.setProcessEnvironment(env);
-        const QString outDir = m_dir.filePath(QStringLiteral("figs"));
-        p.start(exe, {QStringLiteral("export-figure"), QStringLiteral("--db"), m_db, QStringLiteral("--figure"),
+        const QString outDir = dir.filePath(QStringLiteral("figs"));
+        p.start(exe, {QStringLiteral("export-figure"), QStringLiteral("--db"), db, QStringLiteral("--figure"),
                       QStringLiteral("all"), QStringLiteral("--out-dir"), outDir});
         QVERIFY(p.waitForFinished(120000));
         QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
@@ -519,28 +496,28 @@ private Q_SLOTS:
                  {QStringLiteral("pdf"), QStringLiteral("svg"), QStringLiteral("png"), QStringLiteral("csv")})
                 QVERIFY2(QFile::exists(outDir + QLatin1Char('/') + n + QLatin1Char('.') + s), qPrintable(n + s));
         // One figure to one file, for chosen runs and round.
-        const QString one = m_dir.filePath(QStringLiteral("heads.svg"));
-        p.start(exe, {QStringLiteral("export-figure"), QStringLiteral("--db"), m_db, QStringLiteral("--figure"),
-                      QStringLiteral("head-survival"), QStringLiteral("--runs"), QString::number(m_lab.impRte),
+        const QString one = dir.filePath(QStringLiteral("heads.svg"));
+        p.start(exe, {QStringLiteral("export-figure"), QStringLiteral("--db"), db, QStringLiteral("--figure"),
+                      QStringLiteral("head-survival"), QStringLiteral("--runs"), QString::number(lab.impRte),
                       QStringLiteral("--round"), QStringLiteral("1"), QStringLiteral("--out"), one});
         QVERIFY(p.waitForFinished(60000));
         QCOMPARE(p.exitCode(), 0);
         QVERIFY(QFile::exists(one));
         // Errors name what is wrong.
-        p.start(exe, {QStringLiteral("export-figure"), QStringLiteral("--db"), m_db, QStringLiteral("--figure"),
+        p.start(exe, {QStringLiteral("export-figure"), QStringLiteral("--db"), db, QStringLiteral("--figure"),
                       QStringLiteral("head-survival"), QStringLiteral("--round"), QStringLiteral("9"),
                       QStringLiteral("--out"), one});
         QVERIFY(p.waitForFinished(60000));
         QVERIFY(p.exitCode() != 0);
         QVERIFY(QString::fromUtf8(p.readAllStandardError()).contains(QStringLiteral("rounds 0..")));
-        p.start(exe, {QStringLiteral("export-figure"), QStringLiteral("--db"), m_db, QStringLiteral("--figure"),
+        p.start(exe, {QStringLiteral("export-figure"), QStringLiteral("--db"), db, QStringLiteral("--figure"),
                       QStringLiteral("bogus"), QStringLiteral("--out"), one});
         QVERIFY(p.waitForFinished(60000));
         QVERIFY(p.exitCode() != 0);
         QVERIFY(QString::fromUtf8(p.readAllStandardError()).contains(QStringLiteral("unknown figure 'bogus'")));
         // A missing database: one error, nothing created (no output folder, no database).
-        const QString missing = m_dir.filePath(QStringLiteral("missing.db"));
-        const QString noDir = m_dir.filePath(QStringLiteral("never"));
+        const QString missing = dir.filePath(QStringLiteral("missing.db"));
+        const QString noDir = dir.filePath(QStringLiteral("never"));
         p.start(exe, {QStringLiteral("export-figure"), QStringLiteral("--db"), missing, QStringLiteral("--figure"),
                       QStringLiteral("all"), QStringLiteral("--out-dir"), noDir});
         QVERIFY(p.waitForFinished(60000));
@@ -554,7 +531,7 @@ private Q_SLOTS:
         QVERIFY(!QFileInfo::exists(noDir));
         QVERIFY(!QFileInfo::exists(missing));
         // A bad --format is found before the folder is made, too.
-        p.start(exe, {QStringLiteral("export-figure"), QStringLiteral("--db"), m_db, QStringLiteral("--figure"),
+        p.start(exe, {QStringLiteral("export-figure"), QStringLiteral("--db"), db, QStringLiteral("--figure"),
                       QStringLiteral("all"), QStringLiteral("--out-dir"), noDir, QStringLiteral("--format"),
                       QStringLiteral("pdf,bmp")});
         QVERIFY(p.waitForFinished(60000));

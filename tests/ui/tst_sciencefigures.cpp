@@ -17,39 +17,17 @@ using namespace tl;
 using namespace tl::ui;
 using test::rowsWhere;
 
-class TestScienceFigures : public QObject
+class TestScienceFigures : public QObject, private test::FigureLab
 {
     Q_OBJECT
 
-private:
-    QTemporaryDir m_dir;
-    QString m_db;
-    test::LabFixture m_lab;
-
-    FigureRequest request(QList<qint64> runs = {}, int round = -1) const
-    {
-        FigureRequest r;
-        r.db = m_db;
-        r.runs = runs;
-        r.round = round;
-        return r;
-    }
-
-    std::pair<QString, int64_t> histogramLab() { return test::histogramLab(m_dir, m_db, m_lab.impSst0); }
-    QString scienceLab() { return test::scienceLab(m_dir); }
-
 private Q_SLOTS:
-    void initTestCase()
-    {
-        QVERIFY(m_dir.isValid());
-        m_db = m_dir.filePath(QStringLiteral("lab.db"));
-        m_lab = test::writeLabFixture(m_db.toStdString());
-    }
+    void initTestCase() { QVERIFY(open()); }
 
     void weightHistogramFromTheModelFolder()
     {
         // Without the run's model folder on this machine: a note that says so, no error.
-        Figure f = buildFigure(QStringLiteral("weight-histogram"), request({m_lab.impSst0}, 2));
+        Figure f = buildFigure(QStringLiteral("weight-histogram"), request({lab.impSst0}, 2));
         QVERIFY2(f.note.contains(QStringLiteral("not on this machine")), qPrintable(f.note));
 
         const auto [db, copy] = histogramLab();
@@ -106,7 +84,7 @@ private Q_SLOTS:
         QCOMPARE(rowsWhere(f, {{2, QStringLiteral("0")}}).size(), 3);
         QCOMPARE(rowsWhere(f, {{6, QStringLiteral("20")}}).size(), 2);
         // A run without draws says how to get them.
-        const Figure none = buildFigure(QStringLiteral("early-bird"), request({m_lab.impSst0}));
+        const Figure none = buildFigure(QStringLiteral("early-bird"), request({lab.impSst0}));
         QVERIFY(none.lines.empty());
         QVERIFY(none.note.contains(QStringLiteral("early_bird")));
     }
@@ -144,7 +122,7 @@ private Q_SLOTS:
     void superSurvivorsAgainstChance()
     {
         // IMP round 2 and random round 1 of the fixture: the kept-by-all set is round 2's.
-        FigureRequest r = request({m_lab.impSst0, m_lab.randomSst});
+        FigureRequest r = request({lab.impSst0, lab.randomSst});
         const Figure f = buildFigure(QStringLiteral("super-survivors"), r);
         QCOMPARE(f.heatmaps.size(), size_t(1));
         const HeatmapPanel &p = f.heatmaps[0];
@@ -159,7 +137,7 @@ private Q_SLOTS:
         const auto q0 = rowsWhere(f1, {{0, QStringLiteral("0")}, {1, QStringLiteral("Q")}});
         QCOMPARE(q0.size(), 1);
         QCOMPARE(q0[0][3], QStringLiteral("32"));
-        const Figure one = buildFigure(QStringLiteral("super-survivors"), request({m_lab.impSst0}));
+        const Figure one = buildFigure(QStringLiteral("super-survivors"), request({lab.impSst0}));
         QVERIFY(one.heatmaps.empty());
         QVERIFY(one.note.contains(QStringLiteral("two or more")));
     }
@@ -168,7 +146,7 @@ private Q_SLOTS:
     {
         // Round 1 of the fixture removes head 0 of layer 0 whole (its Q/K/V rows, its columns of
         // the attention output): 128 of layer 0's 512 weights.
-        FigureRequest r = request({m_lab.impSst0}, 1);
+        FigureRequest r = request({lab.impSst0}, 1);
         r.headMode = QStringLiteral("structure");
         Figure f = buildFigure(QStringLiteral("head-survival"), r);
         QCOMPARE(f.heatmaps.size(), size_t(1));
@@ -206,7 +184,7 @@ private Q_SLOTS:
 
     void headStabilityCountsRuns()
     {
-        FigureRequest r = request({m_lab.impSst0, m_lab.impRte}, 1);
+        FigureRequest r = request({lab.impSst0, lab.impRte}, 1);
         const Figure f = buildFigure(QStringLiteral("head-stability"), r);
         QCOMPARE(f.heatmaps.size(), size_t(1));
         const HeatmapPanel &p = f.heatmaps[0];
@@ -231,12 +209,12 @@ private Q_SLOTS:
         QVERIFY(text.contains(QStringLiteral("kept by")));
         QVERIFY(heatmapCellText(&plot, f, QPointF(1, 1)).isEmpty());
         // One run is not a comparison.
-        QVERIFY(buildFigure(QStringLiteral("head-stability"), request({m_lab.impSst0})).heatmaps.empty());
+        QVERIFY(buildFigure(QStringLiteral("head-stability"), request({lab.impSst0})).heatmaps.empty());
     }
 
     void metricAgainstHeadsRemoved()
     {
-        FigureRequest r = request({m_lab.impSst0, m_lab.impSst1});
+        FigureRequest r = request({lab.impSst0, lab.impSst1});
         r.xAxis = QStringLiteral("heads");
         const Figure f = buildFigure(QStringLiteral("metric-vs-sparsity"), r);
         QCOMPARE(f.lines.size(), size_t(1));
@@ -253,7 +231,7 @@ private Q_SLOTS:
         // A run on a compacted model: config pruned_heads {"0": [0]}, so layer 0 has one head of
         // d = 4 left (Q, K, V [4, 8], attention output [8, 4]). Round 1 prunes rows 4 and 5 of
         // layer 1's Q: head 1 keeps 112 of its 128 weights.
-        const QString db = m_dir.filePath(QStringLiteral("compacted.db"));
+        const QString db = dir.filePath(QStringLiteral("compacted.db"));
         auto store = ExperimentStore::open(db.toStdString());
         std::string config = test::fixtureConfigJson();
         config.insert(config.rfind('}'), R"(, "pruned_heads": {"0": [0]})");
