@@ -56,8 +56,30 @@ int threadsPerJob(const StudySpec &study, int jobs)
     return std::max(1, static_cast<int>(cores) / std::max(1, jobs));
 }
 
+/// --tasks / --seeds: run or report a study part by part (StudySpec::part).
+struct StudyPart
+{
+    std::vector<std::string> tasks;
+    std::vector<uint64_t> seeds;
+};
+
+void addPartOptions(CLI::App *command, StudyPart &part)
+{
+    command
+        ->add_option("--tasks", part.tasks,
+                     "Only these of the study's tasks, comma-separated (its runs keep their keys and specs)")
+        ->delimiter(',');
+    command->add_option("--seeds", part.seeds, "Only these of the study's seeds, comma-separated")->delimiter(',');
+}
+
+StudySpec loadStudy(const std::string &path, const StudyPart &part)
+{
+    return StudySpec::load(path).part(part.tasks, part.seeds);
+}
+
 struct PlanArgs
 {
+    StudyPart part;
     std::string study, db, progress = "text";
     int jobs = 1, threads = 0;
     std::string key, stores;
@@ -66,7 +88,7 @@ struct PlanArgs
 
 void planCommand(const PlanArgs &a)
 {
-    const StudySpec study = StudySpec::load(a.study);
+    const StudySpec study = loadStudy(a.study, a.part);
     const std::vector<PlannedRun> plan = planStudy(study, a.threads > 0 ? a.threads : threadsPerJob(study, a.jobs));
     std::vector<PlanStatus> status;
     if (!a.db.empty()) {
@@ -137,7 +159,7 @@ void runOneCommand(const PlanArgs &a)
 class StudyRunner
 {
 public:
-    StudyRunner(const PlanArgs &a) : m_args(a), m_study(StudySpec::load(a.study))
+    StudyRunner(const PlanArgs &a) : m_args(a), m_study(loadStudy(a.study, a.part))
     {
         m_threads = a.threads > 0 ? a.threads : threadsPerJob(m_study, a.jobs);
         m_plan = planStudy(m_study, m_threads);
@@ -290,7 +312,8 @@ int StudyRunner::run()
             }
     }
     if (!json())
-        std::fprintf(stderr, "study %s: %zu runs, %d done, %d jobs x %d threads\n", m_study.name.c_str(), m_plan.size(),
+        std::fprintf(stderr, "study %s%s: %zu runs, %d done, %d jobs x %d threads\n", m_study.name.c_str(),
+                     m_study.partLabel.empty() ? "" : (" (" + m_study.partLabel + ")").c_str(), m_plan.size(),
                      m_doneBefore, m_args.jobs, m_plan.empty() ? m_threads : m_plan.front().spec.threads);
     std::map<std::string, size_t> indexOf;
     for (size_t i = 0; i < m_plan.size(); ++i)
@@ -362,6 +385,7 @@ int StudyRunner::run()
 
 struct SlurmArgs
 {
+    StudyPart part;
     std::string study, out, partition, time, mem, account, cli;
     int gpusPerTask = 0, cpusPerTask = 0, threads = 0;
     std::vector<std::string> extra;
@@ -390,7 +414,7 @@ void writeText(const fs::path &path, const std::string &text, bool executable = 
 /// its own store file (SQLite must not be shared over NFS), and `merge` joins them afterwards.
 void slurmCommand(const SlurmArgs &a)
 {
-    const StudySpec study = StudySpec::load(a.study);
+    const StudySpec study = loadStudy(a.study, a.part);
     const int threads =
         a.threads > 0 ? a.threads
         : a.cpusPerTask > 0 && !(study.shared.contains("threads") && study.shared["threads"].get<int>() > 0)
@@ -463,6 +487,7 @@ void slurmCommand(const SlurmArgs &a)
 
 struct ReportArgs
 {
+    StudyPart part;
     std::string study, db, out, gui;
     int threads = 0;
     bool figures = true;
@@ -529,7 +554,7 @@ void reportCommand(const ReportArgs &a)
 {
     if (!fs::exists(a.db))
         throw Error(a.db + ": no such database");
-    const StudySpec study = StudySpec::load(a.study);
+    const StudySpec study = loadStudy(a.study, a.part);
     auto store = ExperimentStore::open(a.db);
     const StudyReport report = buildStudyReport(*store, study, a.threads);
     std::vector<std::string> figures;
@@ -594,6 +619,7 @@ void addStudyCommands(CLI::App &app)
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
     plan->add_option("--threads", p->threads, "Threads per run (default: the study's, else cores / jobs)");
+    addPartOptions(plan, p->part);
     plan->callback([p] { planCommand(*p); });
 
     auto r = std::make_shared<PlanArgs>();
@@ -604,6 +630,7 @@ void addStudyCommands(CLI::App &app)
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
     run->add_option("--threads", r->threads, "Threads per run (default: the study's, else cores / jobs)");
+    addPartOptions(run, r->part);
     run->add_option("--progress", r->progress, "text (stderr) or json (stdout)")
         ->capture_default_str()
         ->check(CLI::IsMember({"text", "json"}));
@@ -638,6 +665,7 @@ void addStudyCommands(CLI::App &app)
     slurm->add_option("--threads", sl->threads, "Threads per run (default: --cpus-per-task, else the study's)");
     slurm->add_option("--cli", sl->cli, "ticketlab-cli on the cluster's nodes (default: this one)");
     slurm->add_flag("--submit", sl->submit, "Run submit.sh (sbatch) after writing");
+    addPartOptions(slurm, sl->part);
     slurm->callback([sl] { slurmCommand(*sl); });
 
     auto rep = std::make_shared<ReportArgs>();
@@ -649,6 +677,7 @@ void addStudyCommands(CLI::App &app)
     report->add_option("--threads", rep->threads, "Threads the runs were made with (default: found in the lab)");
     report->add_option("--gui", rep->gui, "The ticketlab program that draws the figures (default: beside this one)");
     report->add_flag("--figures,!--no-figures", rep->figures, "Draw the figures (default on)");
+    addPartOptions(report, rep->part);
     report->callback([rep] { reportCommand(*rep); });
 
     one->add_flag("--die-with-parent", o->dieWithParent, "Stop cleanly when the parent process exits")->group("");

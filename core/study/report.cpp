@@ -141,7 +141,7 @@ StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &stud
 {
     const std::vector<RunRecord> all = store.runs();
     StudyReport report;
-    report.name = study.name;
+    report.name = study.partLabel.empty() ? study.name : study.name + " (" + study.partLabel + ")";
     report.criterion = study.criterion;
     report.threads = threads > 0 ? threads : findThreads(store, study, all);
     const std::vector<PlannedRun> plan = planStudy(study, report.threads);

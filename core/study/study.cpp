@@ -202,6 +202,56 @@ StudySpec StudySpec::load(const std::string &path)
     return s;
 }
 
+StudySpec StudySpec::part(const std::vector<std::string> &onlyTasks, const std::vector<uint64_t> &onlySeeds) const
+{
+    const std::string source = path.empty() ? name : path;
+    std::vector<std::string> known;
+    for (const auto &t : tasks)
+        known.push_back(t.first);
+    std::vector<std::string> keep;
+    for (const std::string &t : onlyTasks) {
+        std::string c;
+        try {
+            c = canonicalRunTask(t);
+        } catch (const Error &e) {
+            throw Error(source + ": part: " + e.what());
+        }
+        if (std::find(known.begin(), known.end(), c) == known.end())
+            throw Error(source + ": part: task \"" + t + "\" is not one of the study's tasks (" + joined(known) + ")");
+        keep.push_back(c);
+    }
+    for (uint64_t seed : onlySeeds)
+        if (std::find(seeds.begin(), seeds.end(), seed) == seeds.end()) {
+            std::vector<std::string> have;
+            for (uint64_t s : seeds)
+                have.push_back(std::to_string(s));
+            throw Error(source + ": part: seed " + std::to_string(seed) + " is not one of the study's seeds (" +
+                        joined(have) + ")");
+        }
+
+    StudySpec s = *this;
+    auto inPart = [&](const std::string &t) {
+        return keep.empty() || std::find(keep.begin(), keep.end(), t) != keep.end();
+    };
+    auto eraseIf = [](auto &v, auto pred) { v.erase(std::remove_if(v.begin(), v.end(), pred), v.end()); };
+    eraseIf(s.tasks, [&](const auto &t) { return !inPart(t.first); }); // file order, whatever the order asked for
+    if (!onlySeeds.empty())
+        eraseIf(s.seeds,
+                [&](uint64_t seed) { return std::find(onlySeeds.begin(), onlySeeds.end(), seed) == onlySeeds.end(); });
+    if (s.transfer) {
+        eraseIf(s.transfer->from, [&](const std::string &t) { return !inPart(t); });
+        eraseIf(s.transfer->to, [&](const std::string &t) { return !inPart(t); });
+    }
+    std::vector<std::string> taskNames, seedNames;
+    for (const auto &t : s.tasks)
+        taskNames.push_back(t.first);
+    for (uint64_t seed : s.seeds)
+        seedNames.push_back(std::to_string(seed));
+    if (!onlyTasks.empty() || !onlySeeds.empty())
+        s.partLabel = "tasks " + joined(taskNames) + "; seeds " + joined(seedNames);
+    return s;
+}
+
 std::string planStatusName(PlanStatus status)
 {
     switch (status) {

@@ -53,7 +53,8 @@ struct StudyTransfer
 struct StudySpec
 {
     std::string name;
-    std::string path; ///< the file it was read from ("" when built in code)
+    std::string partLabel; ///< "tasks CoLA; seeds 0, 1" for a part() of the study, else ""
+    std::string path;      ///< the file it was read from ("" when built in code)
     std::string model;
     std::vector<std::pair<std::string, std::string>> tasks; ///< canonical task name -> data folder, in file order
     std::vector<uint64_t> seeds{0};
@@ -71,6 +72,12 @@ struct StudySpec
     static StudySpec fromJson(const nlohmann::json &json, const std::string &sourceName);
     /// Reads a study file; relative model and task folders are resolved against its folder.
     static StudySpec load(const std::string &path);
+
+    /// The study limited to some of its tasks and seeds (an empty list keeps them all), to run or
+    /// report it part by part: every run keeps its key and spec hash, so a lab that ran a part
+    /// is reused by the whole study. A transfer keeps the directions whose two tasks are both
+    /// in the part. Throws tl::Error, naming the study file, for a task or seed it does not have.
+    StudySpec part(const std::vector<std::string> &tasks, const std::vector<uint64_t> &seeds) const;
 
     /// The metric a task's row reads (kMainMetric unless set).
     std::string metricFor(const std::string &task) const;

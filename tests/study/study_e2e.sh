@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end test of studies on the shared GLUE data with a tiny random model:
-#   1. `study run --jobs 2` into one lab;
+#   1. `study run --jobs 2` into one lab, one part (--tasks, --seeds) first;
 #   2. the same study killed (SIGKILL) at a random moment and run again: the same lab;
 #   3. the same study through a real single-node SLURM (munged, slurmctld, slurmd started here
 #      with a temporary configuration, as root), merged: the same lab;
@@ -66,7 +66,14 @@ count_runs() {
 runs_in_plan=$("$CLI" study plan "$T/study.json" | wc -l)
 [ "$runs_in_plan" -eq 24 ] || { echo "expected 24 planned runs, got $runs_in_plan"; exit 1; }
 
-echo "== 1. study run --jobs 2"
+echo "== 1. study run --jobs 2, a part (--tasks, --seeds) first"
+runs_in_part=$("$CLI" study plan "$T/study.json" --tasks mrpc --seeds 1 | wc -l)
+[ "$runs_in_part" -eq 5 ] || { echo "expected 5 planned runs in MRPC seed 1, got $runs_in_part"; exit 1; }
+"$CLI" study run "$T/study.json" --tasks mrpc --seeds 1 --db "$T/local.db" --jobs 2
+[ "$(count_runs "$T/local.db")" -eq 5 ] || { echo "the part ran other runs than its own"; exit 1; }
+"$CLI" study plan "$T/study.json" --tasks CoLA 2>"$T/part.err" && { echo "a task the study lacks was accepted"; exit 1; }
+grep -q "not one of the study's tasks" "$T/part.err" || { echo "unclear error:"; cat "$T/part.err"; exit 1; }
+# The whole study reuses the part's runs.
 "$CLI" study run "$T/study.json" --db "$T/local.db" --jobs 2
 dump "$T/local.db" >"$T/local.txt"
 [ "$(wc -l <"$T/local.txt")" -eq 24 ] || { echo "local lab: expected 24 finished runs"; cat "$T/local.txt"; exit 1; }

@@ -153,6 +153,52 @@ private Q_SLOTS:
         QVERIFY(threaded.front().spec.hash() != before.front().spec.hash());
     }
 
+    void partKeepsKeysAndSpecs()
+    {
+        const tl::StudySpec s = tl::StudySpec::fromJson(baseStudy(), "s.json");
+        const auto whole = tl::planStudy(s);
+        auto checkSubset = [&](const std::vector<tl::PlannedRun> &part) {
+            for (const auto &r : part)
+                QCOMPARE(QString::fromStdString(byKey(whole, r.key).spec.hash()),
+                         QString::fromStdString(r.spec.hash()));
+        };
+        // One task, one seed: its IMP run and baselines; no transfer (MRPC is not in the part).
+        QCOMPARE(QString::fromStdString(s.part({"rte"}, {1}).partLabel), QStringLiteral("tasks RTE; seeds 1"));
+        QVERIFY(s.part({}, {}).partLabel.empty());
+        const auto rte1 = tl::planStudy(s.part({"rte"}, {1}));
+        QCOMPARE(rte1.size(), size_t(5));
+        checkSubset(rte1);
+        for (const auto &r : rte1) {
+            QCOMPARE(QString::fromStdString(r.task), QStringLiteral("RTE"));
+            QCOMPARE(r.seed, uint64_t(1));
+        }
+        // One seed, every task: both directions of transfer stay.
+        const auto s0 = tl::planStudy(s.part({}, {0}));
+        QCOMPARE(s0.size(), size_t(2 * 5 + 2));
+        checkSubset(s0);
+        QCOMPARE(byKey(s0, "MRPC->RTE/transfer/s0").dependsOn, std::vector<std::string>{"MRPC/imp/s0"});
+        // Every task, in any order, is the whole study in file order.
+        const auto all = tl::planStudy(s.part({"RTE", "MRPC"}, {1, 0}));
+        QCOMPARE(all.size(), whole.size());
+        for (size_t i = 0; i < all.size(); ++i)
+            QCOMPARE(QString::fromStdString(all[i].key), QString::fromStdString(whole[i].key));
+
+        auto failsWith = [&](const std::vector<std::string> &tasks, const std::vector<uint64_t> &seeds,
+                             const QString &needle) {
+            try {
+                (void)s.part(tasks, seeds);
+            } catch (const tl::Error &e) {
+                const QString what = QString::fromUtf8(e.what());
+                QVERIFY2(what.contains(needle) && what.contains(QStringLiteral("s.json")), qPrintable(what));
+                return;
+            }
+            QFAIL(qPrintable(QStringLiteral("no error for ") + needle));
+        };
+        failsWith({"CoLA"}, {}, QStringLiteral("\"CoLA\" is not one of the study's tasks (MRPC, RTE)"));
+        failsWith({"no-such-task"}, {}, QStringLiteral("no-such-task"));
+        failsWith({}, {7}, QStringLiteral("seed 7 is not one of the study's seeds (0, 1)"));
+    }
+
     void statusAgainstADatabase()
     {
         QTemporaryDir dir;
