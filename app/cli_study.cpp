@@ -173,6 +173,7 @@ private:
         size_t index;
         std::unique_ptr<ChildProcess> child;
         RunEvent last;
+        double firstFraction = -1; ///< the run's progress at its first event: a resumed run starts part-done
     };
     enum class State
     {
@@ -198,6 +199,7 @@ private:
     std::vector<Job> m_jobs;
     std::chrono::steady_clock::time_point m_t0 = std::chrono::steady_clock::now(), m_lastReport{};
     int m_doneBefore = 0;
+    double m_workDone = 0; ///< runs' worth of work finished by this process (for the ETA)
 };
 
 void StudyRunner::start(size_t index)
@@ -227,6 +229,8 @@ void StudyRunner::pump(Job &job)
         if (!parsed || parsed->done)
             continue;
         job.last = parsed->event;
+        if (job.firstFraction < 0)
+            job.firstFraction = runFractionDone(job.last);
         if (json()) {
             nlohmann::json j = runEventToJson(parsed->event);
             j["key"] = key;
@@ -256,6 +260,8 @@ void StudyRunner::finish(Job &job)
         done = planStatuses(*store, {m_plan[job.index]}).front() == PlanStatus::Done;
     }
     m_state[job.index] = done ? State::Done : State::Failed;
+    if (done)
+        m_workDone += 1.0 - std::max(0.0, job.firstFraction);
     if (!done)
         m_errors[job.index] = g_stop ? "stopped" : job.child->lastError();
     if (json())
@@ -267,20 +273,28 @@ void StudyRunner::finish(Job &job)
 void StudyRunner::report(bool force)
 {
     const auto now = std::chrono::steady_clock::now();
-    if (!force && now - m_lastReport < std::chrono::seconds(10))
+    // A terminal gets a line every 10 s; a log file (nohup, a batch job) one a minute.
+    static const bool tty = ::isatty(STDERR_FILENO) != 0;
+    if (!force && now - m_lastReport < std::chrono::seconds(json() || tty ? 10 : 60))
         return;
     m_lastReport = now;
-    int done = 0, failed = 0;
+    int done = 0, failed = 0, waiting = 0;
     for (State s : m_state) {
         done += s == State::Done;
         failed += s == State::Failed || s == State::Blocked;
+        waiting += s == State::Waiting;
     }
-    double fraction = done - m_doneBefore;
-    for (const Job &j : m_jobs)
-        fraction += runFractionDone(j.last);
-    const int todo = static_cast<int>(m_plan.size()) - m_doneBefore;
+    // The ETA extrapolates the work this process has done (a resumed run's earlier rounds are
+    // not its work) over the work left: the waiting runs and what the running ones still need.
+    double running = 0, workHere = m_workDone;
+    for (const Job &j : m_jobs) {
+        const double f = runFractionDone(j.last);
+        running += f;
+        workHere += f - std::max(0.0, j.firstFraction);
+    }
+    const double left = waiting + (static_cast<double>(m_jobs.size()) - running);
     const double elapsed = std::chrono::duration<double>(now - m_t0).count();
-    const double eta = fraction > 0 && todo > 0 ? elapsed * (todo - fraction) / fraction : -1;
+    const double eta = left <= 0 ? 0 : workHere > 0 ? elapsed * left / workHere : -1;
     if (json()) {
         printJsonLine({{"event", "study_progress"},
                        {"done", done},
@@ -291,7 +305,7 @@ void StudyRunner::report(bool force)
         return;
     }
     const int width = 30;
-    const double overall = m_plan.empty() ? 1.0 : (m_doneBefore + fraction) / double(m_plan.size());
+    const double overall = m_plan.empty() ? 1.0 : (done + running) / double(m_plan.size());
     const int filled = std::clamp(static_cast<int>(overall * width + 0.5), 0, width);
     std::fprintf(stderr, "[%s%s] %d/%zu runs done, %zu running%s | ETA %s\n", std::string(filled, '#').c_str(),
                  std::string(width - filled, '.').c_str(), done, m_plan.size(), m_jobs.size(),
