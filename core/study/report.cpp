@@ -143,6 +143,7 @@ StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &stud
     StudyReport report;
     report.name = study.partLabel.empty() ? study.name : study.name + " (" + study.partLabel + ")";
     report.criterion = study.criterion;
+    report.referenceLabel = study.referenceLabel;
     report.threads = threads > 0 ? threads : findThreads(store, study, all);
     const std::vector<PlannedRun> plan = planStudy(study, report.threads);
 
@@ -196,6 +197,26 @@ StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &stud
             row.baselines.emplace_back(kind, pointAt(b, row.comparedAt));
             for (AtSparsity &a : row.at)
                 a.baselines.emplace_back(kind, pointNear(b, a.sparsity));
+        }
+        if (auto ref = study.reference.find(task); ref != study.reference.end()) {
+            ReferenceComparison c;
+            c.sparsity = ref->second.sparsity;
+            c.metric = ref->second.metric.empty() ? row.metric : ref->second.metric;
+            const TicketSummary impHere =
+                c.metric == row.metric ? imp : summarizeTicketRuns(store, imps, full, study.criterion, c.metric);
+            c.ticketHere = impHere.winningSparsity;
+            for (const auto &[kind, value] : ref->second.values) { // the full model first, then table order
+                Cell here;
+                if (kind == RunKind::Full)
+                    here = {impHere.fullMean, impHere.fullStd, impHere.fullSeeds};
+                else if (kind == RunKind::Imp)
+                    here = pointNear(impHere, c.sparsity);
+                else
+                    here = pointNear(summarizeTicketRuns(store, runsOf(task, kind), full, study.criterion, c.metric),
+                                     c.sparsity);
+                c.values.push_back({kind, value, here});
+            }
+            row.reference = std::move(c);
         }
         report.rows.push_back(std::move(row));
     }
@@ -388,6 +409,47 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
                 atCsv += "\n";
             }
         writeFileAtomic((fs::path(outDir) / "at.csv").string(), atCsv);
+    }
+    // Beside the reference: one pair of columns (reference, here) per kind any row has.
+    std::vector<RunKind> refKinds;
+    for (const Table2Row &row : r.rows)
+        if (row.reference)
+            for (const ReferenceComparison::Value &v : row.reference->values)
+                if (std::find(refKinds.begin(), refKinds.end(), v.kind) == refKinds.end())
+                    refKinds.push_back(v.kind);
+    std::stable_sort(refKinds.begin(), refKinds.end(), [](RunKind x, RunKind y) {
+        return std::make_pair(x != RunKind::Full, x) < std::make_pair(y != RunKind::Full, y);
+    });
+    if (!refKinds.empty()) {
+        md += "\n## Beside the reference\n\n" + r.referenceLabel +
+              ", and this study read in the same metric: the reference's ticket sparsity and each kind's value there "
+              "(the full model's at 0%), then this study's at the same sparsity (n/a where it has no run there).\n\n"
+              "| task | metric | ticket: reference | ticket: here |";
+        std::string refCsv = "task,metric,reference_sparsity,ticket_here,kind,reference,here_mean,here_std,here_n\n";
+        for (RunKind k : refKinds)
+            md += " " + baselineTitle(k) + ": reference | " + baselineTitle(k) + ": here |";
+        md += "\n|---|---|---|---|";
+        for (size_t i = 0; i < refKinds.size(); ++i)
+            md += "---|---|";
+        md += "\n";
+        for (const Table2Row &row : r.rows) {
+            if (!row.reference)
+                continue;
+            const ReferenceComparison &c = *row.reference;
+            const std::string ticketHere = c.ticketHere ? percentText(*c.ticketHere) : std::string("none");
+            md += "| " + row.task + " | " + c.metric + " | " + percentText(c.sparsity) + " | " + ticketHere + " |";
+            for (RunKind k : refKinds) {
+                auto v = std::find_if(c.values.begin(), c.values.end(), [&](const auto &x) { return x.kind == k; });
+                md += v == c.values.end() ? std::string(" | |")
+                                          : " " + fmt(v->reference) + " | " + cellText(v->here) + " |";
+            }
+            md += "\n";
+            for (const ReferenceComparison::Value &v : c.values)
+                refCsv += csvField(row.task) + "," + csvField(c.metric) + "," + fmt(c.sparsity, "%.6f") + "," +
+                          (c.ticketHere ? fmt(*c.ticketHere, "%.6f") : std::string("none")) + "," +
+                          runKindName(v.kind) + "," + fmt(v.reference, "%.6f") + "," + csvCells(v.here) + "\n";
+        }
+        writeFileAtomic((fs::path(outDir) / "reference.csv").string(), refCsv);
     }
     if (!r.transfers.empty())
         md +=

@@ -29,6 +29,21 @@ struct AtSparsity
     std::vector<std::pair<RunKind, Cell>> baselines; ///< as Table2Row::baselines
 };
 
+/// A task's results beside its reference (StudySpec::reference), both in the reference's metric.
+struct ReferenceComparison
+{
+    double sparsity = 0;              ///< the reference's ticket sparsity
+    std::string metric;               ///< the metric both sides are read in
+    std::optional<double> ticketHere; ///< the study's ticket in that metric
+    struct Value
+    {
+        RunKind kind;
+        double reference;
+        Cell here; ///< the full model, or the kind at the reference's sparsity (n == 0: not trained there)
+    };
+    std::vector<Value> values; ///< the full model first, then table order
+};
+
 struct Table2Row
 {
     std::string task, metric;
@@ -41,6 +56,7 @@ struct Table2Row
     /// The same comparison at each sparsity of the study's `at` (where its baselines were
     /// trained, whichever sparsity the ticket turns out to have).
     std::vector<AtSparsity> at;
+    std::optional<ReferenceComparison> reference;
 };
 
 struct TransferReportCell
@@ -56,7 +72,8 @@ struct TransferReportCell
 struct StudyReport
 {
     std::string name, criterion;
-    int threads = 0; ///< the thread count the study's runs were found with
+    std::string referenceLabel; ///< StudySpec::referenceLabel
+    int threads = 0;            ///< the thread count the study's runs were found with
     std::vector<Table2Row> rows;
     std::vector<TransferReportCell> transfers;
     std::vector<std::string> missing; ///< keys of planned runs not finished in the lab
@@ -78,8 +95,8 @@ std::string baselineTitle(RunKind kind);
 /// runs were made with (part of each run's identity) is found from the lab when threads is 0.
 StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &study, int threads = 0);
 
-/// Writes table2.csv, table2.tex, transfer.csv, transfer.tex, report.md and (for a study with
-/// `at`) at.csv into outDir
+/// Writes table2.csv, table2.tex, transfer.csv, transfer.tex, report.md, (for a study with
+/// `at`) at.csv and (with a reference) reference.csv into outDir
 /// (created). figures lists figure files (relative to outDir) that report.md links.
 void writeStudyReport(const StudyReport &report, const std::string &outDir, const std::vector<std::string> &figures);
 

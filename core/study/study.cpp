@@ -75,7 +75,7 @@ StudySpec StudySpec::fromJson(const json &j, const std::string &source)
 {
     const JsonFields f(j, "", source,
                        {"name", "model", "tasks", "seeds", "prune", "rewind", "head", "train", "train_per_task",
-                        "threads", "device", "baselines", "transfer", "criterion", "metric", "at"});
+                        "threads", "device", "baselines", "transfer", "criterion", "metric", "at", "reference"});
     StudySpec s;
     s.path = source;
     f.required("name", s.name);
@@ -188,6 +188,57 @@ StudySpec StudySpec::fromJson(const json &j, const std::string &source)
             if (!m.is_string() || m.get<std::string>().empty())
                 f.failPath(path, "expected a metric name, got " + m.dump());
             s.metric[task] = m.get<std::string>();
+        }
+    }
+
+    if (const json *v = f.find("reference"); v && !v->is_null()) {
+        const JsonFields r(*v, "reference", source, {"label", "tasks"});
+        r.required("label", s.referenceLabel);
+        const json *rows = r.find("tasks");
+        if (!rows || !rows->is_object() || rows->empty())
+            r.fail("tasks", "expected an object {\"TASK\": {\"sparsity\": s, \"imp\": value, ...}}, got " +
+                                (rows ? rows->dump() : std::string("nothing")));
+        std::vector<std::string> kinds = {runKindName(RunKind::Imp)};
+        for (RunKind k : baselinesOf(RunKind::Imp))
+            kinds.push_back(runKindName(k));
+        for (const auto &[name, row] : rows->items()) {
+            const std::string path = "reference.tasks." + name;
+            const std::string task = studyTask(name, f, path, names);
+            if (!row.is_object())
+                f.failPath(path, "expected an object {\"sparsity\": s, \"imp\": value, ...}, got " + row.dump());
+            StudyReference ref;
+            bool hasSparsity = false;
+            for (const auto &[key, value] : row.items()) {
+                const std::string field = path + "." + key;
+                if (key == "metric") {
+                    if (!value.is_string() || value.get<std::string>().empty())
+                        f.failPath(field, "expected a metric name, got " + value.dump());
+                    ref.metric = value.get<std::string>();
+                    continue;
+                }
+                const std::optional<RunKind> kind = findRunKind(key);
+                if (key != "sparsity" && (!kind || std::find(kinds.begin(), kinds.end(), key) == kinds.end()))
+                    f.failPath(field, "unknown field (known: sparsity, metric, " + joined(kinds) + ")");
+                if (!value.is_number() || !std::isfinite(value.get<double>()))
+                    f.failPath(field, "expected a number, got " + value.dump());
+                if (key == "sparsity") {
+                    ref.sparsity = value.get<double>();
+                    hasSparsity = true;
+                    if (!(ref.sparsity > 0 && ref.sparsity < 1))
+                        f.failPath(field, "must lie in (0, 1), got " + value.dump());
+                } else {
+                    ref.values.emplace_back(*kind, value.get<double>());
+                }
+            }
+            if (!hasSparsity)
+                f.failPath(path + ".sparsity", "required: the reference's ticket sparsity");
+            if (ref.values.empty())
+                f.failPath(path, "give at least one value (" + joined(kinds) + ")");
+            std::sort(ref.values.begin(), ref.values.end(), [](const auto &x, const auto &y) {
+                return std::make_pair(x.first != RunKind::Full, x.first) <
+                       std::make_pair(y.first != RunKind::Full, y.first);
+            });
+            s.reference[task] = std::move(ref);
         }
     }
     return s;

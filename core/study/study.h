@@ -25,7 +25,9 @@
 // transfer (optional): {"sparsity": s} (the IMP round nearest s) or {"round": k}; from / to
 // default to every task. at: the baselines (other than full) train only the rounds nearest these
 // sparsities, the ones Table 2 compares (run-spec "at"). metric: per task, the metric the report reads (default: the
-// task's main GLUE metric).
+// task's main GLUE metric). reference (optional, for the report only): published results to set
+// beside the study's, {"label": "Chen et al. (2020), Table 2", "tasks": {"RTE": {"sparsity": 0.6,
+// "metric": "accuracy", "full": 0.666, "imp": 0.66, "random": 0.56}}}.
 //
 // Keys: "RTE/imp/s0", "RTE/reinit/s0", "RTE->MRPC/transfer/s0". reinit, shuffle and transfer
 // runs depend on the IMP run of the same task and seed, and name it in their spec by its spec
@@ -50,6 +52,17 @@ struct StudyTransfer
     std::vector<std::string> from, to; ///< canonical task names
 };
 
+/// A published result a task's results are set beside (the paper's Table 2 row): where its
+/// ticket is and what each kind scored there.
+struct StudyReference
+{
+    double sparsity = 0; ///< the reference's winning-ticket sparsity
+    std::string metric;  ///< the metric its values are in ("": the study's for the task)
+    /// IMP, the full model and IMP's baselines -> the reference's value (the full model's at 0%,
+    /// the others' at sparsity), in the metric's own scale (accuracy 0.66, not 66.0).
+    std::vector<std::pair<RunKind, double>> values;
+};
+
 struct StudySpec
 {
     std::string name;
@@ -61,7 +74,9 @@ struct StudySpec
     std::vector<RunKind> baselines{RunKind::Full, RunKind::Random, RunKind::Reinit, RunKind::Shuffle};
     std::optional<StudyTransfer> transfer;
     std::string criterion = "within_std";
-    std::map<std::string, std::string> metric; ///< canonical task -> metric name
+    std::map<std::string, std::string> metric;       ///< canonical task -> metric name
+    std::string referenceLabel;                      ///< whose results `reference` holds
+    std::map<std::string, StudyReference> reference; ///< canonical task -> the reference's row
     /// Baselines other than full train only the rounds nearest these sparsities (run-spec "at").
     std::vector<double> at;
     /// The shared run-spec fields as JSON (prune, rewind, head, train, threads, device,

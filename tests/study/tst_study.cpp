@@ -55,6 +55,25 @@ private Q_SLOTS:
         QCOMPARE(s.baselines, (std::vector<tl::RunKind>{tl::RunKind::Full, tl::RunKind::Random, tl::RunKind::Reinit,
                                                         tl::RunKind::Shuffle}));
         QCOMPARE(QString::fromStdString(s.metricFor("RTE")), QStringLiteral("main"));
+        QVERIFY(s.reference.empty());
+
+        json j = baseStudy();
+        j["reference"] = {{"label", "Chen et al. (2020), Table 2"},
+                          {"tasks", {{"rte", {{"sparsity", 0.6}, {"random", 0.56}, {"imp", 0.66}, {"full", 0.666}}}}}};
+        const tl::StudySpec r = tl::StudySpec::fromJson(j, "s.json");
+        QCOMPARE(QString::fromStdString(r.referenceLabel), QStringLiteral("Chen et al. (2020), Table 2"));
+        QCOMPARE(r.reference.size(), size_t(1));
+        const tl::StudyReference &rte = r.reference.at("RTE");
+        QCOMPARE(rte.sparsity, 0.6);
+        QVERIFY(rte.metric.empty());
+        // The full model first, then IMP and the baselines in table order.
+        QCOMPARE(rte.values, (std::vector<std::pair<tl::RunKind, double>>{
+                                 {tl::RunKind::Full, 0.666}, {tl::RunKind::Imp, 0.66}, {tl::RunKind::Random, 0.56}}));
+        // A reference is the report's: the runs are the same with or without it.
+        const auto with = tl::planStudy(r), without = tl::planStudy(s);
+        QCOMPARE(with.size(), without.size());
+        for (size_t i = 0; i < with.size(); ++i)
+            QCOMPARE(QString::fromStdString(with[i].spec.hash()), QString::fromStdString(without[i].spec.hash()));
     }
 
     void errorsNameTheField_data()
@@ -85,6 +104,26 @@ private Q_SLOTS:
                             << "field 'at[1]'";
         QTest::newRow("metric task") << R"({"metric": {"SST-2": "accuracy"}})"
                                      << "field 'metric.SST-2'";
+        QTest::newRow("reference label") << R"({"reference": {"tasks": {"RTE": {"sparsity": 0.6, "imp": 0.66}}}})"
+                                         << "field 'reference.label': required";
+        QTest::newRow("reference task") << R"({"reference": {"label": "p", "tasks": {"CoLA": {"sparsity": 0.5}}}})"
+                                        << "field 'reference.tasks.CoLA'";
+        QTest::newRow("reference kind")
+            << R"({"reference": {"label": "p", "tasks": {"RTE": {"sparsity": 0.6, "randm": 0.5}}}})"
+            << "field 'reference.tasks.RTE.randm': unknown field (known: sparsity, metric, imp";
+        QTest::newRow("reference transfer")
+            << R"({"reference": {"label": "p", "tasks": {"RTE": {"sparsity": 0.6, "transfer": 0.5}}}})"
+            << "field 'reference.tasks.RTE.transfer': unknown field";
+        QTest::newRow("reference sparsity") << R"({"reference": {"label": "p", "tasks": {"RTE": {"imp": 0.66}}}})"
+                                            << "field 'reference.tasks.RTE.sparsity': required";
+        QTest::newRow("reference range")
+            << R"({"reference": {"label": "p", "tasks": {"RTE": {"sparsity": 60, "imp": 0.66}}}})"
+            << "field 'reference.tasks.RTE.sparsity': must lie in (0, 1)";
+        QTest::newRow("reference value")
+            << R"({"reference": {"label": "p", "tasks": {"RTE": {"sparsity": 0.6, "imp": "66"}}}})"
+            << "field 'reference.tasks.RTE.imp': expected a number";
+        QTest::newRow("reference empty") << R"({"reference": {"label": "p", "tasks": {"RTE": {"sparsity": 0.6}}}})"
+                                         << "field 'reference.tasks.RTE': give at least one value";
     }
     void errorsNameTheField()
     {

@@ -261,6 +261,67 @@ private Q_SLOTS:
         QCOMPARE(csvText.count('\n'), 1 + 2 * 2); // header, 2 tasks x 2 sparsities
     }
 
+    void reportSetsTheStudyBesideItsReference()
+    {
+        // SST-2's reference in accuracy (the fixture stores it equal to main): its ticket and each
+        // kind at the reference's sparsity (round 1's) read from the lab; RTE's in f1, which the
+        // lab lacks: n/a, and no ticket.
+        const double s1 = test::fixtureMask(1).sparsity();
+        nlohmann::json j = nlohmann::json::parse(kStudy);
+        j["reference"] = {{"label", "The paper, Table 2"},
+                          {"tasks",
+                           {{"SST-2",
+                             {{"sparsity", s1},
+                              {"metric", "accuracy"},
+                              {"shuffle", 0.5},
+                              {"random", 0.831},
+                              {"imp", 0.919},
+                              {"full", 0.932}}},
+                            {"RTE", {{"sparsity", 0.6}, {"metric", "f1"}, {"imp", 0.66}}}}}};
+        const QString study = m_dir.filePath(QStringLiteral("study-ref.json"));
+        QFile f(study);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray::fromStdString(j.dump()));
+        f.close();
+        auto store = ExperimentStore::open(m_db.toStdString());
+        const StudyReport r = buildStudyReport(*store, StudySpec::load(study.toStdString()));
+        QCOMPARE(r.referenceLabel, std::string("The paper, Table 2"));
+        std::map<std::string, const Table2Row *> rows;
+        for (const Table2Row &row : r.rows)
+            rows[row.task] = &row;
+        QVERIFY(rows["SST-2"]->reference && rows["RTE"]->reference);
+        const ReferenceComparison &sst = *rows["SST-2"]->reference;
+        QCOMPARE(sst.metric, std::string("accuracy"));
+        QVERIFY(sst.ticketHere && std::abs(*sst.ticketHere - s1) < 1e-9); // as stored in the lab
+        std::vector<std::string> got;
+        for (const ReferenceComparison::Value &v : sst.values)
+            got.push_back(runKindName(v.kind) + " " + std::to_string(v.reference).substr(0, 5) + " " +
+                          cellText(v.here));
+        QCOMPARE(got, (std::vector<std::string>{"full 0.932 0.9100 ± 0.0141 (n=2)", "imp 0.919 0.9000 ± 0.0141 (n=2)",
+                                                "random 0.831 0.8200 ± 0.0283 (n=2)",
+                                                "shuffle 0.500 0.8200 ± 0.0141 (n=2)"}));
+        const ReferenceComparison &rte = *rows["RTE"]->reference;
+        QCOMPARE(rte.metric, std::string("f1"));
+        QVERIFY(!rte.ticketHere);
+        QCOMPARE(rte.values.size(), size_t(1));
+        QCOMPARE(rte.values[0].here.n, 0);
+
+        const QString out = m_dir.filePath(QStringLiteral("report-ref"));
+        writeStudyReport(r, out.toStdString(), {});
+        QFile md(out + QStringLiteral("/report.md")), csv(out + QStringLiteral("/reference.csv"));
+        QVERIFY(md.open(QIODevice::ReadOnly) && csv.open(QIODevice::ReadOnly));
+        const QByteArray mdText = md.readAll(), csvText = csv.readAll();
+        QVERIFY2(mdText.contains("## Beside the reference\n\nThe paper, Table 2, "), mdText.constData());
+        const QByteArray pct = QByteArray::fromStdString(percentText(s1));
+        QVERIFY2(mdText.contains("| SST-2 | accuracy | " + pct + " | " + pct +
+                                 " | 0.9320 | 0.9100 ± 0.0141 (n=2) | 0.9190 | 0.9000 ± 0.0141 (n=2) | 0.8310 | "
+                                 "0.8200 ± 0.0283 (n=2) | 0.5000 | 0.8200 ± 0.0141 (n=2) |"),
+                 mdText.constData());
+        QVERIFY2(mdText.contains("| RTE | f1 | 60.0% | none | | | 0.6600 | n/a | | | | |"), mdText.constData());
+        QCOMPARE(csvText.count('\n'), 1 + 4 + 1); // header, SST-2's four values, RTE's one
+        QVERIFY2(csvText.contains("RTE,f1,0.600000,none,imp,0.660000,n/a,n/a,0\n"), csvText.constData());
+    }
+
     void fillsInLiveThroughTheMainWindow()
     {
         QTemporaryDir dir;
