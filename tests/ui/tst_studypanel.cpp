@@ -19,6 +19,7 @@
 #include "jobs/jobqueue.h"
 #include "labfixture.h"
 #include "mainwindow.h"
+#include "models/studygrid.h"
 #include "panels/studypanel.h"
 #include "study/report.h"
 #include "study/study.h"
@@ -305,6 +306,28 @@ private Q_SLOTS:
         QVERIFY(!rte.ticketHere);
         QCOMPARE(rte.values.size(), size_t(1));
         QCOMPARE(rte.values[0].here.n, 0);
+
+        // The study view shows the same comparison in its cells' tooltips.
+        const StudyGrid g = loadStudyGrid(study, m_db);
+        QVERIFY2(g.error.isEmpty(), qPrintable(g.error));
+        const int sstRow = g.rows[0][0].text == QStringLiteral("SST-2") ? 0 : 1;
+        const QString pctQ = QString::fromStdString(percentText(s1));
+        auto tip = [&](const QString &column) { return g.rows[sstRow][int(g.columns.indexOf(column))].toolTip; };
+        QVERIFY2(
+            tip(QStringLiteral("IMP"))
+                .contains(QStringLiteral(
+                              "The paper, Table 2: IMP 0.9190 at %1 in accuracy; this study's: 0.9000 ± 0.0141 (n=2)")
+                              .arg(pctQ)),
+            qPrintable(tip(QStringLiteral("IMP"))));
+        QVERIFY2(
+            tip(QStringLiteral("Full model"))
+                .contains(QStringLiteral("The paper, Table 2: Full model 0.9320 in accuracy; this study's: 0.9100")),
+            qPrintable(tip(QStringLiteral("Full model"))));
+        QVERIFY2(
+            tip(QStringLiteral("Ticket"))
+                .contains(QStringLiteral("The paper, Table 2: ticket at %1; this study's in accuracy: %1").arg(pctQ)),
+            qPrintable(tip(QStringLiteral("Ticket"))));
+        QVERIFY(!tip(QStringLiteral("IMP mask + random init")).contains(QStringLiteral("The paper"))); // no value
 
         const QString out = m_dir.filePath(QStringLiteral("report-ref"));
         writeStudyReport(r, out.toStdString(), {});

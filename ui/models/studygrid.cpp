@@ -46,6 +46,25 @@ StudyGridCell metricCell(const Cell &value, const QStringList &missing, const QS
     return cell(qs(cellText(value)), missing, what);
 }
 
+/// The tooltip line setting a Table 2 cell beside the study's reference (kind: the cell's; nullopt:
+/// the ticket), or "" when the reference has nothing for it.
+QString referenceLine(const Table2Row &row, const std::string &label, std::optional<RunKind> kind)
+{
+    if (!row.reference)
+        return {};
+    const ReferenceComparison &r = *row.reference;
+    const QString at = qs(percentText(r.sparsity)), metric = qs(r.metric);
+    if (!kind)
+        return QStringLiteral("\n%1: ticket at %2; this study's in %3: %4")
+            .arg(qs(label), at, metric, r.ticketHere ? qs(percentText(*r.ticketHere)) : QStringLiteral("none"));
+    for (const ReferenceComparison::Value &v : r.values)
+        if (v.kind == *kind)
+            return QStringLiteral("\n%1: %2 %3%4 in %5; this study's: %6")
+                .arg(qs(label), qs(baselineTitle(v.kind)), QString::number(v.reference, 'f', 4),
+                     v.kind == RunKind::Full ? QString() : QStringLiteral(" at ") + at, metric, qs(cellText(v.here)));
+    return {};
+}
+
 } // namespace
 
 int StudyGrid::doneCount() const
@@ -112,16 +131,21 @@ StudyGrid loadStudyGrid(const QString &studyPath, const QString &dbPath)
             const QString at = qs(percentText(row.comparedAt));
             QList<StudyGridCell> cells;
             cells << cell(task, {}, task) << cell(qs(row.metric), {}, QStringLiteral("the metric this row reads"));
-            cells << metricCell(row.full, full, task + QStringLiteral(": the full model"));
+            const std::string &label = report.referenceLabel;
+            cells << metricCell(row.full, full,
+                                task + QStringLiteral(": the full model") + referenceLine(row, label, RunKind::Full));
             cells << cell(
                 row.ticketSparsity ? qs(percentText(*row.ticketSparsity)) : QStringLiteral("none (at %1)").arg(at), imp,
-                task + QStringLiteral(": the highest sparsity meeting %1 against the full model").arg(g.criterion));
+                task + QStringLiteral(": the highest sparsity meeting %1 against the full model").arg(g.criterion) +
+                    referenceLine(row, label, std::nullopt));
             cells << cell(row.strictSparsity ? qs(percentText(*row.strictSparsity)) : QStringLiteral("none"), imp,
                           task + QStringLiteral(": the highest sparsity whose mean is at least the full model's"));
-            cells << metricCell(row.imp, imp, task + QStringLiteral(": IMP at %1").arg(at));
+            cells << metricCell(row.imp, imp,
+                                task + QStringLiteral(": IMP at %1").arg(at) + referenceLine(row, label, RunKind::Imp));
             for (const auto &[kind, value] : row.baselines)
                 cells << metricCell(value, missingOf(plan, status, row.task, {kind, RunKind::Imp, fullKind}),
-                                    task + QStringLiteral(": %1 at %2").arg(qs(baselineTitle(kind)), at));
+                                    task + QStringLiteral(": %1 at %2").arg(qs(baselineTitle(kind)), at) +
+                                        referenceLine(row, label, kind));
             g.rows << cells;
         }
 
