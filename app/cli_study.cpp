@@ -69,7 +69,9 @@ void addPartOptions(CLI::App *command, StudyPart &part)
         ->add_option("--tasks", part.tasks,
                      "Only these of the study's tasks, comma-separated (its runs keep their keys and specs)")
         ->delimiter(',');
-    command->add_option("--seeds", part.seeds, "Only these of the study's seeds, comma-separated")->delimiter(',');
+    command->add_option("--seeds", part.seeds, "Only these of the study's seeds, comma-separated")
+        ->delimiter(',')
+        ->check(CLI::NonNegativeNumber);
 }
 
 StudySpec loadStudy(const std::string &path, const StudyPart &part)

@@ -176,11 +176,15 @@ StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &stud
         Table2Row row;
         row.task = task;
         row.metric = study.metricFor(task);
+        row.metricName = row.metric;
+        if (row.metric == kMainMetric && task != kMlmTask)
+            row.metricName = taskByName(task).mainMetric;
         const auto full = runsOf(task, RunKind::Full);
         const auto imps = runsOf(task, RunKind::Imp);
         const TicketSummary imp = summarizeTicketRuns(store, imps, full, study.criterion, row.metric);
         const TicketSummary strict = summarizeTicketRuns(store, imps, full, "match", row.metric);
         impOf[task] = imp;
+        row.hasImp = !imp.points.empty();
         row.full = {imp.fullMean, imp.fullStd, imp.fullSeeds};
         row.ticketSparsity = imp.winningSparsity;
         row.strictSparsity = strict.winningSparsity;
@@ -201,9 +205,10 @@ StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &stud
         if (auto ref = study.reference.find(task); ref != study.reference.end()) {
             ReferenceComparison c;
             c.sparsity = ref->second.sparsity;
-            c.metric = ref->second.metric.empty() ? row.metric : ref->second.metric;
-            const TicketSummary impHere =
-                c.metric == row.metric ? imp : summarizeTicketRuns(store, imps, full, study.criterion, c.metric);
+            c.metric = ref->second.metric.empty() ? row.metricName : ref->second.metric;
+            const TicketSummary impHere = c.metric == row.metric || c.metric == row.metricName
+                                              ? imp
+                                              : summarizeTicketRuns(store, imps, full, study.criterion, c.metric);
             c.ticketHere = impHere.winningSparsity;
             for (const auto &[kind, value] : ref->second.values) { // the full model first, then table order
                 Cell here;
@@ -267,10 +272,11 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
         csv += "," + runKindName(k) + "_mean," + runKindName(k) + "_std," + runKindName(k) + "_n";
     csv += "\n";
     for (const Table2Row &row : r.rows) {
-        csv += csvField(row.task) + "," + csvField(row.metric) + "," + csvCells(row.full) + "," +
-               (row.ticketSparsity ? fmt(*row.ticketSparsity, "%.6f") : std::string("none")) + "," +
-               (row.strictSparsity ? fmt(*row.strictSparsity, "%.6f") : std::string("none")) + "," +
-               fmt(row.comparedAt, "%.6f") + "," + csvCells(row.imp);
+        const std::string none = row.hasImp ? "none" : "n/a";
+        csv += csvField(row.task) + "," + csvField(row.metricName) + "," + csvCells(row.full) + "," +
+               (row.ticketSparsity ? fmt(*row.ticketSparsity, "%.6f") : none) + "," +
+               (row.strictSparsity ? fmt(*row.strictSparsity, "%.6f") : none) + "," + fmt(row.comparedAt, "%.6f") +
+               "," + csvCells(row.imp);
         for (const auto &[kind, cell] : row.baselines)
             csv += "," + csvCells(cell);
         csv += "\n";
@@ -288,9 +294,10 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
         tex += " & " + texEscape(baselineTitle(k));
     tex += " \\\\\n\\midrule\n";
     for (const Table2Row &row : r.rows) {
-        tex += texEscape(row.task) + " & " + texEscape(row.metric) + " & " + texCell(row.full) + " & " +
+        tex += texEscape(row.task) + " & " + texEscape(row.metricName) + " & " + texCell(row.full) + " & " +
                (row.ticketSparsity ? texEscape(percentText(*row.ticketSparsity))
-                                   : "none (" + texEscape(percentText(row.comparedAt)) + ")") +
+                : row.hasImp       ? "none (" + texEscape(percentText(row.comparedAt)) + ")"
+                                   : std::string("n/a")) +
                " & " + texCell(row.imp);
         for (const auto &[kind, cell] : row.baselines)
             tex += " & " + texCell(cell);
@@ -374,11 +381,13 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
         md += "---|";
     md += "\n";
     for (const Table2Row &row : r.rows) {
-        md +=
-            "| " + row.task + " | " + row.metric + " | " + cellText(row.full) + " | " +
-            (row.ticketSparsity ? percentText(*row.ticketSparsity) : "none (at " + percentText(row.comparedAt) + ")") +
-            " | " + (row.strictSparsity ? percentText(*row.strictSparsity) : std::string("none")) + " | " +
-            cellText(row.imp) + " |";
+        md += "| " + row.task + " | " + row.metricName + " | " + cellText(row.full) + " | " +
+              (row.ticketSparsity ? percentText(*row.ticketSparsity)
+               : row.hasImp       ? "none (at " + percentText(row.comparedAt) + ")"
+                                  : std::string("n/a")) +
+              " | " +
+              (row.strictSparsity ? percentText(*row.strictSparsity) : std::string(row.hasImp ? "none" : "n/a")) +
+              " | " + cellText(row.imp) + " |";
         for (const auto &[kind, cell] : row.baselines)
             md += " " + cellText(cell) + " |";
         md += "\n";
@@ -399,7 +408,7 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
         for (const Table2Row &row : r.rows)
             for (const AtSparsity &a : row.at) {
                 md += "| " + row.task + " | " + percentText(a.sparsity) + " | " + cellText(a.imp) + " |";
-                atCsv += csvField(row.task) + "," + csvField(row.metric) + "," + fmt(a.sparsity, "%.6f") + "," +
+                atCsv += csvField(row.task) + "," + csvField(row.metricName) + "," + fmt(a.sparsity, "%.6f") + "," +
                          csvCells(a.imp);
                 for (const auto &[kind, cell] : a.baselines) {
                     md += " " + cellText(cell) + " |";
@@ -425,7 +434,8 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
               ", and this study read in the same metric: the reference's ticket sparsity and each kind's value there "
               "(the full model's at 0%), then this study's at the same sparsity (n/a where it has no run there).\n\n"
               "| task | metric | ticket: reference | ticket: here |";
-        std::string refCsv = "task,metric,reference_sparsity,ticket_here,kind,reference,here_mean,here_std,here_n\n";
+        std::string refCsv =
+            "task,metric,reference_ticket,ticket_here,kind,sparsity,reference,here_mean,here_std,here_n\n";
         for (RunKind k : refKinds)
             md += " " + baselineTitle(k) + ": reference | " + baselineTitle(k) + ": here |";
         md += "\n|---|---|---|---|";
@@ -436,7 +446,9 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
             if (!row.reference)
                 continue;
             const ReferenceComparison &c = *row.reference;
-            const std::string ticketHere = c.ticketHere ? percentText(*c.ticketHere) : std::string("none");
+            const std::string ticketHere = c.ticketHere ? percentText(*c.ticketHere)
+                                           : row.hasImp ? std::string("none")
+                                                        : std::string("n/a");
             md += "| " + row.task + " | " + c.metric + " | " + percentText(c.sparsity) + " | " + ticketHere + " |";
             for (RunKind k : refKinds) {
                 auto v = std::find_if(c.values.begin(), c.values.end(), [&](const auto &x) { return x.kind == k; });
@@ -446,8 +458,9 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
             md += "\n";
             for (const ReferenceComparison::Value &v : c.values)
                 refCsv += csvField(row.task) + "," + csvField(c.metric) + "," + fmt(c.sparsity, "%.6f") + "," +
-                          (c.ticketHere ? fmt(*c.ticketHere, "%.6f") : std::string("none")) + "," +
-                          runKindName(v.kind) + "," + fmt(v.reference, "%.6f") + "," + csvCells(v.here) + "\n";
+                          (c.ticketHere ? fmt(*c.ticketHere, "%.6f") : std::string(row.hasImp ? "none" : "n/a")) + "," +
+                          runKindName(v.kind) + "," + fmt(v.kind == RunKind::Full ? 0.0 : c.sparsity, "%.6f") + "," +
+                          fmt(v.reference, "%.6f") + "," + csvCells(v.here) + "\n";
         }
         writeFileAtomic((fs::path(outDir) / "reference.csv").string(), refCsv);
     }

@@ -46,7 +46,9 @@ struct ReferenceComparison
 
 struct Table2Row
 {
-    std::string task, metric;
+    std::string task, metric; ///< metric: the key the row reads ("main", "accuracy", ...)
+    std::string metricName;   ///< what it is: "main" resolved to the task's main metric ("f1" for MRPC)
+    bool hasImp = false;      ///< the lab has IMP results for the task (else ticket and cells are n/a)
     Cell full;
     std::optional<double> ticketSparsity;            ///< highest sparsity meeting the study's criterion
     std::optional<double> strictSparsity;            ///< the same under "match" (mean >= full mean)

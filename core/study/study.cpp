@@ -7,6 +7,7 @@
 
 #include "store/experiment_store.h"
 #include "text/tasks.h"
+#include "train/metrics.h"
 #include "util/error.h"
 #include "util/fileio.h"
 #include "util/json_fields.h"
@@ -202,8 +203,12 @@ StudySpec StudySpec::fromJson(const json &j, const std::string &source)
         for (RunKind k : baselinesOf(RunKind::Imp))
             kinds.push_back(runKindName(k));
         for (const auto &[name, row] : rows->items()) {
+            // Any task: a paper's whole table may be pasted into a study of fewer tasks.
             const std::string path = "reference.tasks." + name;
-            const std::string task = studyTask(name, f, path, names);
+            const std::string task = canonicalTask(name, f, path);
+            std::vector<std::string> metrics; // the task's metric names, where known before any run (GLUE)
+            if (task != kMlmTask)
+                metrics = taskMetricNames(taskByName(task));
             if (!row.is_object())
                 f.failPath(path, "expected an object {\"sparsity\": s, \"imp\": value, ...}, got " + row.dump());
             StudyReference ref;
@@ -214,6 +219,9 @@ StudySpec StudySpec::fromJson(const json &j, const std::string &source)
                     if (!value.is_string() || value.get<std::string>().empty())
                         f.failPath(field, "expected a metric name, got " + value.dump());
                     ref.metric = value.get<std::string>();
+                    if (!metrics.empty() && std::find(metrics.begin(), metrics.end(), ref.metric) == metrics.end())
+                        f.failPath(field,
+                                   "\"" + ref.metric + "\" is not a metric of " + task + " (" + joined(metrics) + ")");
                     continue;
                 }
                 const std::optional<RunKind> kind = findRunKind(key);
@@ -227,6 +235,10 @@ StudySpec StudySpec::fromJson(const json &j, const std::string &source)
                     if (!(ref.sparsity > 0 && ref.sparsity < 1))
                         f.failPath(field, "must lie in (0, 1), got " + value.dump());
                 } else {
+                    // Every GLUE metric lies in [-1, 1]: 66.0 is a percentage.
+                    if (!metrics.empty() && std::abs(value.get<double>()) > 1)
+                        f.failPath(field, "expected the metric's own scale, within [-1, 1] (0.66, not 66), got " +
+                                              value.dump());
                     ref.values.emplace_back(*kind, value.get<double>());
                 }
             }
@@ -265,10 +277,10 @@ StudySpec StudySpec::part(const std::vector<std::string> &onlyTasks, const std::
         try {
             c = canonicalRunTask(t);
         } catch (const Error &e) {
-            throw Error(source + ": part: " + e.what());
+            throw Error(source + ": " + e.what());
         }
         if (std::find(known.begin(), known.end(), c) == known.end())
-            throw Error(source + ": part: task \"" + t + "\" is not one of the study's tasks (" + joined(known) + ")");
+            throw Error(source + ": task \"" + t + "\" is not one of the study's tasks (" + joined(known) + ")");
         keep.push_back(c);
     }
     for (uint64_t seed : onlySeeds)
@@ -276,7 +288,7 @@ StudySpec StudySpec::part(const std::vector<std::string> &onlyTasks, const std::
             std::vector<std::string> have;
             for (uint64_t s : seeds)
                 have.push_back(std::to_string(s));
-            throw Error(source + ": part: seed " + std::to_string(seed) + " is not one of the study's seeds (" +
+            throw Error(source + ": seed " + std::to_string(seed) + " is not one of the study's seeds (" +
                         joined(have) + ")");
         }
 
@@ -285,7 +297,8 @@ StudySpec StudySpec::part(const std::vector<std::string> &onlyTasks, const std::
         return keep.empty() || std::find(keep.begin(), keep.end(), t) != keep.end();
     };
     auto eraseIf = [](auto &v, auto pred) { v.erase(std::remove_if(v.begin(), v.end(), pred), v.end()); };
-    eraseIf(s.tasks, [&](const auto &t) { return !inPart(t.first); }); // file order, whatever the order asked for
+    eraseIf(s.tasks,
+            [&](const auto &t) { return !inPart(t.first); }); // the study's order, whatever the order asked for
     if (!onlySeeds.empty())
         eraseIf(s.seeds,
                 [&](uint64_t seed) { return std::find(onlySeeds.begin(), onlySeeds.end(), seed) == onlySeeds.end(); });

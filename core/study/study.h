@@ -69,7 +69,8 @@ struct StudySpec
     std::string partLabel; ///< "tasks CoLA; seeds 0, 1" for a part() of the study, else ""
     std::string path;      ///< the file it was read from ("" when built in code)
     std::string model;
-    std::vector<std::pair<std::string, std::string>> tasks; ///< canonical task name -> data folder, in file order
+    std::vector<std::pair<std::string, std::string>>
+        tasks; ///< canonical task name -> data folder, in name order (JSON objects sort)
     std::vector<uint64_t> seeds{0};
     std::vector<RunKind> baselines{RunKind::Full, RunKind::Random, RunKind::Reinit, RunKind::Shuffle};
     std::optional<StudyTransfer> transfer;

@@ -186,4 +186,22 @@ std::map<std::string, double> taskMetrics(const TaskSpec &task, const std::vecto
     return out;
 }
 
+std::vector<std::string> taskMetricNames(const TaskSpec &task)
+{
+    // taskMetrics()'s own keys, from two labelled examples: the names are defined there alone.
+    const int width = task.numLabels();
+    if (width <= 0)
+        return {};
+    std::vector<Example> examples(2);
+    for (size_t i = 0; i < examples.size(); ++i) {
+        examples[i].hasLabel = true;
+        examples[i].label = task.regression ? float(i) : float(std::min<int>(int(i), width - 1));
+    }
+    std::vector<std::string> names;
+    for (const auto &[name, value] :
+         taskMetrics(task, std::vector<float>(examples.size() * size_t(width), 0.f), examples))
+        names.push_back(name);
+    return names;
+}
+
 } // namespace tl

@@ -28,4 +28,8 @@ double spearman(const std::vector<double> &x, const std::vector<double> &y);
 std::map<std::string, double> taskMetrics(const TaskSpec &task, const std::vector<float> &logits,
                                           const std::vector<Example> &examples);
 
+/// The metric names taskMetrics() gives the task (kMainMetric among them), sorted; empty for a
+/// task whose labels come from its data (generic).
+std::vector<std::string> taskMetricNames(const TaskSpec &task);
+
 } // namespace tl

@@ -67,6 +67,9 @@ private Q_SLOTS:
         QCOMPARE(rte.sparsity, 0.6);
         QVERIFY(rte.metric.empty());
         // The full model first, then IMP and the baselines in table order.
+        // A task the study does not have is kept (a paper's whole table may be pasted), and ignored.
+        j["reference"]["tasks"]["CoLA"] = {{"sparsity", 0.5}, {"metric", "mcc"}, {"imp", 0.538}};
+        QCOMPARE(tl::StudySpec::fromJson(j, "s.json").reference.count("CoLA"), size_t(1));
         QCOMPARE(rte.values, (std::vector<std::pair<tl::RunKind, double>>{
                                  {tl::RunKind::Full, 0.666}, {tl::RunKind::Imp, 0.66}, {tl::RunKind::Random, 0.56}}));
         // A reference is the report's: the runs are the same with or without it.
@@ -106,8 +109,17 @@ private Q_SLOTS:
                                      << "field 'metric.SST-2'";
         QTest::newRow("reference label") << R"({"reference": {"tasks": {"RTE": {"sparsity": 0.6, "imp": 0.66}}}})"
                                          << "field 'reference.label': required";
-        QTest::newRow("reference task") << R"({"reference": {"label": "p", "tasks": {"CoLA": {"sparsity": 0.5}}}})"
-                                        << "field 'reference.tasks.CoLA'";
+        QTest::newRow("reference task") << R"({"reference": {"label": "p", "tasks": {"FOO": {"sparsity": 0.5}}}})"
+                                        << "field 'reference.tasks.FOO'";
+        QTest::newRow("reference metric")
+            << R"({"reference": {"label": "p", "tasks": {"RTE": {"sparsity": 0.6, "metric": "acc", "imp": 0.66}}}})"
+            << "field 'reference.tasks.RTE.metric': \"acc\" is not a metric of RTE (accuracy, f1, ";
+        QTest::newRow("reference regression metric")
+            << R"({"reference": {"label": "p", "tasks": {"RTE": {"sparsity": 0.6, "metric": "pearson", "imp": 0.66}}}})"
+            << "is not a metric of RTE";
+        QTest::newRow("reference percent")
+            << R"({"reference": {"label": "p", "tasks": {"RTE": {"sparsity": 0.6, "imp": 66.0}}}})"
+            << "field 'reference.tasks.RTE.imp': expected the metric's own scale, within [-1, 1] (0.66, not 66)";
         QTest::newRow("reference kind")
             << R"({"reference": {"label": "p", "tasks": {"RTE": {"sparsity": 0.6, "randm": 0.5}}}})"
             << "field 'reference.tasks.RTE.randm': unknown field (known: sparsity, metric, imp";

@@ -170,6 +170,16 @@ private Q_SLOTS:
         QCOMPARE(m.at("main"), m.at("pearson"));
     }
 
+    void metricNamesBeforeAnyRun()
+    {
+        using V = std::vector<std::string>;
+        QCOMPARE(tl::taskMetricNames(tl::taskByName("MRPC")), (V{"accuracy", "combined", "f1", "main", "mcc"}));
+        QCOMPARE(tl::taskMetricNames(tl::taskByName("CoLA")), (V{"accuracy", "f1", "main", "mcc"}));
+        QCOMPARE(tl::taskMetricNames(tl::taskByName("MNLI")), (V{"accuracy", "main", "mcc"}));
+        QCOMPARE(tl::taskMetricNames(tl::taskByName("STS-B")), (V{"combined", "main", "pearson", "spearman"}));
+        QVERIFY(tl::taskMetricNames(tl::taskByName("generic")).empty()); // labels come from the data
+    }
+
     void taskMetricsErrors()
     {
         const tl::TaskSpec sst = tl::taskByName("SST-2");

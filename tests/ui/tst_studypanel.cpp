@@ -342,7 +342,9 @@ private Q_SLOTS:
                  mdText.constData());
         QVERIFY2(mdText.contains("| RTE | f1 | 60.0% | none | | | 0.6600 | n/a | | | | |"), mdText.constData());
         QCOMPARE(csvText.count('\n'), 1 + 4 + 1); // header, SST-2's four values, RTE's one
-        QVERIFY2(csvText.contains("RTE,f1,0.600000,none,imp,0.660000,n/a,n/a,0\n"), csvText.constData());
+        QVERIFY2(csvText.contains("RTE,f1,0.600000,none,imp,0.600000,0.660000,n/a,n/a,0\n"), csvText.constData());
+        QVERIFY2(csvText.contains("SST-2,accuracy,") && csvText.contains(",full,0.000000,0.932000,0.910000,"),
+                 csvText.constData());
     }
 
     void fillsInLiveThroughTheMainWindow()

@@ -130,16 +130,21 @@ StudyGrid loadStudyGrid(const QString &studyPath, const QString &dbPath)
             const QStringList imp = missingOf(plan, status, row.task, {RunKind::Imp, fullKind});
             const QString at = qs(percentText(row.comparedAt));
             QList<StudyGridCell> cells;
-            cells << cell(task, {}, task) << cell(qs(row.metric), {}, QStringLiteral("the metric this row reads"));
+            cells << cell(task, {}, task) << cell(qs(row.metricName), {}, QStringLiteral("the metric this row reads"));
             const std::string &label = report.referenceLabel;
             cells << metricCell(row.full, full,
                                 task + QStringLiteral(": the full model") + referenceLine(row, label, RunKind::Full));
             cells << cell(
-                row.ticketSparsity ? qs(percentText(*row.ticketSparsity)) : QStringLiteral("none (at %1)").arg(at), imp,
+                row.ticketSparsity ? qs(percentText(*row.ticketSparsity))
+                : row.hasImp       ? QStringLiteral("none (at %1)").arg(at)
+                                   : QStringLiteral("n/a"),
+                imp,
                 task + QStringLiteral(": the highest sparsity meeting %1 against the full model").arg(g.criterion) +
                     referenceLine(row, label, std::nullopt));
-            cells << cell(row.strictSparsity ? qs(percentText(*row.strictSparsity)) : QStringLiteral("none"), imp,
-                          task + QStringLiteral(": the highest sparsity whose mean is at least the full model's"));
+            cells << cell(row.strictSparsity ? qs(percentText(*row.strictSparsity))
+                          : row.hasImp       ? QStringLiteral("none")
+                                             : QStringLiteral("n/a"),
+                          imp, task + QStringLiteral(": the highest sparsity whose mean is at least the full model's"));
             cells << metricCell(row.imp, imp,
                                 task + QStringLiteral(": IMP at %1").arg(at) + referenceLine(row, label, RunKind::Imp));
             for (const auto &[kind, value] : row.baselines)
