@@ -71,7 +71,13 @@ void addPartOptions(CLI::App *command, StudyPart &part)
         ->delimiter(',');
     command->add_option("--seeds", part.seeds, "Only these of the study's seeds, comma-separated")
         ->delimiter(',')
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Validator(
+            [](std::string &v) {
+                return v.find_first_not_of("0123456789") == std::string::npos && !v.empty()
+                           ? std::string()
+                           : "a seed is a non-negative integer, got \"" + v + "\"";
+            },
+            "SEED"));
 }
 
 StudySpec loadStudy(const std::string &path, const StudyPart &part)

@@ -325,6 +325,18 @@ private Q_SLOTS:
         QTest::newRow("no mask") << QStringList{QStringLiteral("fill-mask"), QStringLiteral("--model"), m_model,
                                                 QStringLiteral("--text"), QStringLiteral("no masks here")}
                                  << QStringLiteral("[MASK]");
+        const QString study = QStringLiteral(TICKETLAB_SOURCE_DIR "/studies/minilm-glue.json");
+        QTest::newRow("negative seed") << QStringList{QStringLiteral("study"), QStringLiteral("plan"), study,
+                                                      QStringLiteral("--seeds"), QStringLiteral("0,-1")}
+                                       << QStringLiteral("--seeds: a seed is a non-negative integer, got \"-1\"");
+        QTest::newRow("seed not in study")
+            << QStringList{QStringLiteral("study"), QStringLiteral("plan"), study, QStringLiteral("--seeds"),
+                           QStringLiteral("7")}
+            << QStringLiteral("minilm-glue.json: seed 7 is not one of the study's seeds (0, 1, 2)");
+        QTest::newRow("task not in study")
+            << QStringList{QStringLiteral("study"), QStringLiteral("plan"), study, QStringLiteral("--tasks"),
+                           QStringLiteral("rte,sst-2")}
+            << QStringLiteral("is not one of the study's tasks (CoLA, MRPC, RTE, STS-B)");
     }
 
     void badInputIsAClearError()
