@@ -1,5 +1,7 @@
 #include "engine/run_kinds.h"
 
+#include <utility>
+
 #include <iterator>
 
 #include <nlohmann/json.hpp>
@@ -65,6 +67,11 @@ RunKind runKindFromName(const std::string &name, const std::string &what)
     for (const std::string &n : runKindNames())
         known += (known.empty() ? "" : ", ") + n;
     throw Error(what + ": unknown run kind '" + name + "' (" + known + ")");
+}
+
+bool fullModelFirst(RunKind a, RunKind b)
+{
+    return std::make_pair(a != RunKind::Full, a) < std::make_pair(b != RunKind::Full, b);
 }
 
 std::vector<RunKind> baselinesOf(RunKind kind)

@@ -55,6 +55,9 @@ RunKind runKindFromName(const std::string &name, const std::string &what = "run 
 std::vector<std::string> runKindNames(bool specOnly = false);
 /// The kinds whose baselineOf is `kind`, in table order.
 std::vector<RunKind> baselinesOf(RunKind kind);
+/// The order reports list kinds in: the full model first (what everything is read against), then
+/// table order. A strict weak ordering, for std::sort.
+bool fullModelFirst(RunKind a, RunKind b);
 
 /// JSON holds a kind as its name, never its number: {"kind": "imp"}. Reading an unknown name
 /// throws tl::Error naming the known kinds.

@@ -70,6 +70,16 @@ std::string percentText(double sparsity)
     return fmt(100 * sparsity, "%.1f%%");
 }
 
+std::string ticketText(const Table2Row &row, const std::optional<double> &sparsity,
+                       const std::function<std::string(double)> &format, const std::string &noneNote)
+{
+    if (sparsity)
+        return format(*sparsity);
+    if (!row.hasImp)
+        return "n/a";
+    return noneNote.empty() ? "none" : "none (" + noneNote + ")";
+}
+
 std::string baselineTitle(RunKind kind)
 {
     std::string title = runKindLabel(kind);
@@ -79,6 +89,11 @@ std::string baselineTitle(RunKind kind)
 }
 
 namespace {
+
+std::string csvNumber(double v)
+{
+    return fmt(v, "%.6f");
+}
 
 std::string csvCells(const Cell &c)
 {
@@ -272,11 +287,9 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
         csv += "," + runKindName(k) + "_mean," + runKindName(k) + "_std," + runKindName(k) + "_n";
     csv += "\n";
     for (const Table2Row &row : r.rows) {
-        const std::string none = row.hasImp ? "none" : "n/a";
         csv += csvField(row.task) + "," + csvField(row.metricName) + "," + csvCells(row.full) + "," +
-               (row.ticketSparsity ? fmt(*row.ticketSparsity, "%.6f") : none) + "," +
-               (row.strictSparsity ? fmt(*row.strictSparsity, "%.6f") : none) + "," + fmt(row.comparedAt, "%.6f") +
-               "," + csvCells(row.imp);
+               ticketText(row, row.ticketSparsity, csvNumber) + "," + ticketText(row, row.strictSparsity, csvNumber) +
+               "," + fmt(row.comparedAt, "%.6f") + "," + csvCells(row.imp);
         for (const auto &[kind, cell] : row.baselines)
             csv += "," + csvCells(cell);
         csv += "\n";
@@ -295,10 +308,8 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
     tex += " \\\\\n\\midrule\n";
     for (const Table2Row &row : r.rows) {
         tex += texEscape(row.task) + " & " + texEscape(row.metricName) + " & " + texCell(row.full) + " & " +
-               (row.ticketSparsity ? texEscape(percentText(*row.ticketSparsity))
-                : row.hasImp       ? "none (" + texEscape(percentText(row.comparedAt)) + ")"
-                                   : std::string("n/a")) +
-               " & " + texCell(row.imp);
+               texEscape(ticketText(row, row.ticketSparsity, percentText, percentText(row.comparedAt))) + " & " +
+               texCell(row.imp);
         for (const auto &[kind, cell] : row.baselines)
             tex += " & " + texCell(cell);
         tex += " \\\\\n";
@@ -382,12 +393,8 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
     md += "\n";
     for (const Table2Row &row : r.rows) {
         md += "| " + row.task + " | " + row.metricName + " | " + cellText(row.full) + " | " +
-              (row.ticketSparsity ? percentText(*row.ticketSparsity)
-               : row.hasImp       ? "none (at " + percentText(row.comparedAt) + ")"
-                                  : std::string("n/a")) +
-              " | " +
-              (row.strictSparsity ? percentText(*row.strictSparsity) : std::string(row.hasImp ? "none" : "n/a")) +
-              " | " + cellText(row.imp) + " |";
+              ticketText(row, row.ticketSparsity, percentText, "at " + percentText(row.comparedAt)) + " | " +
+              ticketText(row, row.strictSparsity) + " | " + cellText(row.imp) + " |";
         for (const auto &[kind, cell] : row.baselines)
             md += " " + cellText(cell) + " |";
         md += "\n";
@@ -426,9 +433,7 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
             for (const ReferenceComparison::Value &v : row.reference->values)
                 if (std::find(refKinds.begin(), refKinds.end(), v.kind) == refKinds.end())
                     refKinds.push_back(v.kind);
-    std::stable_sort(refKinds.begin(), refKinds.end(), [](RunKind x, RunKind y) {
-        return std::make_pair(x != RunKind::Full, x) < std::make_pair(y != RunKind::Full, y);
-    });
+    std::sort(refKinds.begin(), refKinds.end(), fullModelFirst);
     if (!refKinds.empty()) {
         md += "\n## Beside the reference\n\n" + r.referenceLabel +
               ", and this study read in the same metric: the reference's ticket sparsity and each kind's value there "
@@ -446,10 +451,8 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
             if (!row.reference)
                 continue;
             const ReferenceComparison &c = *row.reference;
-            const std::string ticketHere = c.ticketHere ? percentText(*c.ticketHere)
-                                           : row.hasImp ? std::string("none")
-                                                        : std::string("n/a");
-            md += "| " + row.task + " | " + c.metric + " | " + percentText(c.sparsity) + " | " + ticketHere + " |";
+            md += "| " + row.task + " | " + c.metric + " | " + percentText(c.sparsity) + " | " +
+                  ticketText(row, c.ticketHere) + " |";
             for (RunKind k : refKinds) {
                 auto v = std::find_if(c.values.begin(), c.values.end(), [&](const auto &x) { return x.kind == k; });
                 md += v == c.values.end() ? std::string(" | |")
@@ -458,9 +461,9 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
             md += "\n";
             for (const ReferenceComparison::Value &v : c.values)
                 refCsv += csvField(row.task) + "," + csvField(c.metric) + "," + fmt(c.sparsity, "%.6f") + "," +
-                          (c.ticketHere ? fmt(*c.ticketHere, "%.6f") : std::string(row.hasImp ? "none" : "n/a")) + "," +
-                          runKindName(v.kind) + "," + fmt(v.kind == RunKind::Full ? 0.0 : c.sparsity, "%.6f") + "," +
-                          fmt(v.reference, "%.6f") + "," + csvCells(v.here) + "\n";
+                          ticketText(row, c.ticketHere, csvNumber) + "," + runKindName(v.kind) + "," +
+                          fmt(v.kind == RunKind::Full ? 0.0 : c.sparsity, "%.6f") + "," + fmt(v.reference, "%.6f") +
+                          "," + csvCells(v.here) + "\n";
         }
         writeFileAtomic((fs::path(outDir) / "reference.csv").string(), refCsv);
     }

@@ -4,6 +4,7 @@
 // ticket and the baselines at its sparsity) and the transfer matrix (Figure 2), written as CSV,
 // booktabs LaTeX and Markdown. Torch-free; reads only the study's own runs.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -89,6 +90,12 @@ struct StudyReport
 std::string cellText(const Cell &cell, bool withN = true);
 /// A sparsity as a percentage with one decimal: 0.7 -> "70.0%".
 std::string percentText(double sparsity);
+/// A ticket sparsity of `row` (its ticket, strict ticket or reference ticket) as every report
+/// format prints it: format(sparsity); else "none" where the task has IMP results but none meets the
+/// criterion ("none (noneNote)" with a note), else "n/a" (no IMP results to judge yet).
+std::string ticketText(const Table2Row &row, const std::optional<double> &sparsity,
+                       const std::function<std::string(double)> &format = percentText,
+                       const std::string &noneNote = {});
 /// A Table 2 column's title for a baseline kind: its runKindLabel(), capitalised
 /// (reinit -> "IMP mask + random init", random -> "Random pruning").
 std::string baselineTitle(RunKind kind);

@@ -246,10 +246,8 @@ StudySpec StudySpec::fromJson(const json &j, const std::string &source)
                 f.failPath(path + ".sparsity", "required: the reference's ticket sparsity");
             if (ref.values.empty())
                 f.failPath(path, "give at least one value (" + joined(kinds) + ")");
-            std::sort(ref.values.begin(), ref.values.end(), [](const auto &x, const auto &y) {
-                return std::make_pair(x.first != RunKind::Full, x.first) <
-                       std::make_pair(y.first != RunKind::Full, y.first);
-            });
+            std::sort(ref.values.begin(), ref.values.end(),
+                      [](const auto &x, const auto &y) { return fullModelFirst(x.first, y.first); });
             s.reference[task] = std::move(ref);
         }
     }

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
@@ -477,6 +479,12 @@ private Q_SLOTS:
         for (tl::RunKind k : tl::baselinesOf(tl::RunKind::Imp))
             baselines.push_back(tl::runKindName(k));
         QCOMPARE(baselines, (std::vector<std::string>{"full", "random", "reinit", "shuffle", "standard", "oneshot"}));
+        // Reports list the full model first, then table order.
+        std::vector<tl::RunKind> kinds{tl::RunKind::Shuffle, tl::RunKind::Full, tl::RunKind::Random, tl::RunKind::Imp};
+        std::sort(kinds.begin(), kinds.end(), tl::fullModelFirst);
+        QCOMPARE(kinds, (std::vector<tl::RunKind>{tl::RunKind::Full, tl::RunKind::Imp, tl::RunKind::Random,
+                                                  tl::RunKind::Shuffle}));
+        QVERIFY(!tl::fullModelFirst(tl::RunKind::Full, tl::RunKind::Full));
     }
 
     void transferSpecOfAStoredRun()

@@ -67,6 +67,11 @@ private Q_SLOTS:
         QCOMPARE(rte.sparsity, 0.6);
         QVERIFY(rte.metric.empty());
         // The full model first, then IMP and the baselines in table order.
+        std::vector<tl::RunKind> order;
+        for (const auto &[kind, value] : rte.values)
+            order.push_back(kind);
+        QCOMPARE(order, (std::vector<tl::RunKind>{tl::RunKind::Full, tl::RunKind::Imp, tl::RunKind::Random}));
+        QCOMPARE(rte.values.front().second, 0.666);
         // A task the study does not have is kept (a paper's whole table may be pasted), and ignored.
         j["reference"]["tasks"]["CoLA"] = {{"sparsity", 0.5}, {"metric", "mcc"}, {"imp", 0.538}};
         QCOMPARE(tl::StudySpec::fromJson(j, "s.json").reference.count("CoLA"), size_t(1));

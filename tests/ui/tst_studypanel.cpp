@@ -134,16 +134,29 @@ class TestStudyPanel : public QObject
         return -1;
     }
 
+    /// Writes text to `path`; returns the path, "" when it cannot.
+    static QString writeTestFile(const QString &path, const QByteArray &text)
+    {
+        QFile f(path);
+        if (!f.open(QIODevice::WriteOnly) || f.write(text) != text.size())
+            return {};
+        return path;
+    }
+
+    /// The contents of `file` in the report written to `dir` ("" when it cannot be read).
+    static QByteArray reportFile(const QString &dir, const QString &file)
+    {
+        QFile f(dir + QLatin1Char('/') + file);
+        return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
         QStandardPaths::setTestModeEnabled(true);
         QSettings().clear();
-        m_study = m_dir.filePath(QStringLiteral("study.json"));
-        QFile f(m_study);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(kStudy);
-        f.close();
+        m_study = writeTestFile(m_dir.filePath(QStringLiteral("study.json")), kStudy);
+        QVERIFY(!m_study.isEmpty());
         m_plan = planStudy(StudySpec::load(m_study.toStdString()));
         QCOMPARE(m_plan.size(), size_t(24));
         m_db = m_dir.filePath(QStringLiteral("lab.db"));
@@ -221,11 +234,9 @@ private Q_SLOTS:
         const double s1 = test::fixtureMask(1).sparsity(), s3 = test::fixtureMask(3).sparsity();
         nlohmann::json j = nlohmann::json::parse(kStudy);
         j["at"] = {s1, s3};
-        const QString study = m_dir.filePath(QStringLiteral("study-at.json"));
-        QFile f(study);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(QByteArray::fromStdString(j.dump()));
-        f.close();
+        const QString study =
+            writeTestFile(m_dir.filePath(QStringLiteral("study-at.json")), QByteArray::fromStdString(j.dump()));
+        QVERIFY(!study.isEmpty());
         const std::vector<PlannedRun> plan = planStudy(StudySpec::load(study.toStdString()));
         const std::string db = m_dir.filePath(QStringLiteral("lab-at.db")).toStdString();
         for (const PlannedRun &p : plan)
@@ -252,9 +263,9 @@ private Q_SLOTS:
         QCOMPARE(at3[RunKind::Random], std::string("n/a")); // random ran rounds 0 and 1 only
         const QString out = m_dir.filePath(QStringLiteral("report-at"));
         writeStudyReport(r, out.toStdString(), {});
-        QFile md(out + QStringLiteral("/report.md")), csv(out + QStringLiteral("/at.csv"));
-        QVERIFY(md.open(QIODevice::ReadOnly) && csv.open(QIODevice::ReadOnly));
-        const QByteArray mdText = md.readAll(), csvText = csv.readAll();
+        const QByteArray mdText = reportFile(out, QStringLiteral("report.md")),
+                         csvText = reportFile(out, QStringLiteral("at.csv"));
+        QVERIFY(!mdText.isEmpty() && !csvText.isEmpty());
         QVERIFY2(mdText.contains("## At the study's baseline sparsities"), mdText.constData());
         QVERIFY2(mdText.contains("| SST-2 | " + QByteArray::fromStdString(percentText(s1)) +
                                  " | 0.9000 ± 0.0141 (n=2) | 0.8200 ± 0.0283 (n=2) | 0.8400 ± 0.0141 (n=2) |"),
@@ -279,11 +290,9 @@ private Q_SLOTS:
                               {"imp", 0.919},
                               {"full", 0.932}}},
                             {"RTE", {{"sparsity", 0.6}, {"metric", "f1"}, {"imp", 0.66}}}}}};
-        const QString study = m_dir.filePath(QStringLiteral("study-ref.json"));
-        QFile f(study);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(QByteArray::fromStdString(j.dump()));
-        f.close();
+        const QString study =
+            writeTestFile(m_dir.filePath(QStringLiteral("study-ref.json")), QByteArray::fromStdString(j.dump()));
+        QVERIFY(!study.isEmpty());
         auto store = ExperimentStore::open(m_db.toStdString());
         const StudyReport r = buildStudyReport(*store, StudySpec::load(study.toStdString()));
         QCOMPARE(r.referenceLabel, std::string("The paper, Table 2"));
@@ -331,9 +340,9 @@ private Q_SLOTS:
 
         const QString out = m_dir.filePath(QStringLiteral("report-ref"));
         writeStudyReport(r, out.toStdString(), {});
-        QFile md(out + QStringLiteral("/report.md")), csv(out + QStringLiteral("/reference.csv"));
-        QVERIFY(md.open(QIODevice::ReadOnly) && csv.open(QIODevice::ReadOnly));
-        const QByteArray mdText = md.readAll(), csvText = csv.readAll();
+        const QByteArray mdText = reportFile(out, QStringLiteral("report.md")),
+                         csvText = reportFile(out, QStringLiteral("reference.csv"));
+        QVERIFY(!mdText.isEmpty() && !csvText.isEmpty());
         QVERIFY2(mdText.contains("## Beside the reference\n\nThe paper, Table 2, "), mdText.constData());
         const QByteArray pct = QByteArray::fromStdString(percentText(s1));
         QVERIFY2(mdText.contains("| SST-2 | accuracy | " + pct + " | " + pct +
@@ -424,14 +433,13 @@ private Q_SLOTS:
         QVERIFY(cli({QStringLiteral("init"), QStringLiteral("--preset"), QStringLiteral("tiny"),
                      QStringLiteral("--vocab"), dir.filePath(QStringLiteral("data/vocab.txt")), QStringLiteral("--out"),
                      dir.filePath(QStringLiteral("model"))}));
-        const QString study = dir.filePath(QStringLiteral("demo-study.json"));
-        QFile f(study);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(R"({"name": "demo", "model": "model", "tasks": {"SST-2": "data/sentiment"}, "seeds": [0],
+        const QString study =
+            writeTestFile(dir.filePath(QStringLiteral("demo-study.json")),
+                          R"({"name": "demo", "model": "model", "tasks": {"SST-2": "data/sentiment"}, "seeds": [0],
                     "prune": {"method": "global_magnitude", "schedule": "linear", "step": 0.2, "rounds": 1},
                     "train": {"epochs": 1, "max_steps": 4, "lr": 1e-3, "batch_size": 16, "max_seq_len": 32},
                     "threads": 1, "baselines": ["full", "reinit"]})");
-        f.close();
+        QVERIFY(!study.isEmpty());
         const QString db = dir.filePath(QStringLiteral("demo.db"));
         ExperimentStore::open(db.toStdString());
         qputenv("TICKETLAB_CLI", TICKETLAB_CLI);

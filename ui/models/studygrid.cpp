@@ -56,7 +56,7 @@ QString referenceLine(const Table2Row &row, const std::string &label, std::optio
     const QString at = qs(percentText(r.sparsity)), metric = qs(r.metric);
     if (!kind)
         return QStringLiteral("\n%1: ticket at %2; this study's in %3: %4")
-            .arg(qs(label), at, metric, r.ticketHere ? qs(percentText(*r.ticketHere)) : QStringLiteral("none"));
+            .arg(qs(label), at, metric, qs(ticketText(row, r.ticketHere)));
     for (const ReferenceComparison::Value &v : r.values)
         if (v.kind == *kind)
             return QStringLiteral("\n%1: %2 %3%4 in %5; this study's: %6")
@@ -135,16 +135,11 @@ StudyGrid loadStudyGrid(const QString &studyPath, const QString &dbPath)
             cells << metricCell(row.full, full,
                                 task + QStringLiteral(": the full model") + referenceLine(row, label, RunKind::Full));
             cells << cell(
-                row.ticketSparsity ? qs(percentText(*row.ticketSparsity))
-                : row.hasImp       ? QStringLiteral("none (at %1)").arg(at)
-                                   : QStringLiteral("n/a"),
-                imp,
+                qs(ticketText(row, row.ticketSparsity, percentText, "at " + percentText(row.comparedAt))), imp,
                 task + QStringLiteral(": the highest sparsity meeting %1 against the full model").arg(g.criterion) +
                     referenceLine(row, label, std::nullopt));
-            cells << cell(row.strictSparsity ? qs(percentText(*row.strictSparsity))
-                          : row.hasImp       ? QStringLiteral("none")
-                                             : QStringLiteral("n/a"),
-                          imp, task + QStringLiteral(": the highest sparsity whose mean is at least the full model's"));
+            cells << cell(qs(ticketText(row, row.strictSparsity)), imp,
+                          task + QStringLiteral(": the highest sparsity whose mean is at least the full model's"));
             cells << metricCell(row.imp, imp,
                                 task + QStringLiteral(": IMP at %1").arg(at) + referenceLine(row, label, RunKind::Imp));
             for (const auto &[kind, value] : row.baselines)
