@@ -191,9 +191,7 @@ StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &stud
         Table2Row row;
         row.task = task;
         row.metric = study.metricFor(task);
-        row.metricName = row.metric;
-        if (row.metric == kMainMetric && task != kMlmTask)
-            row.metricName = taskByName(task).mainMetric;
+        row.metricName = metricDisplayName(task, row.metric);
         const auto full = runsOf(task, RunKind::Full);
         const auto imps = runsOf(task, RunKind::Imp);
         const TicketSummary imp = summarizeTicketRuns(store, imps, full, study.criterion, row.metric);

@@ -204,4 +204,16 @@ std::vector<std::string> taskMetricNames(const TaskSpec &task)
     return names;
 }
 
+std::string metricDisplayName(const std::string &task, const std::string &metric)
+{
+    if (metric != kMainMetric)
+        return metric;
+    try {
+        const std::string main = taskByName(task).mainMetric;
+        return main.empty() ? metric : main;
+    } catch (const Error &) {
+        return metric; // mlm, or a stored task name of no known task
+    }
+}
+
 } // namespace tl

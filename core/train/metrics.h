@@ -32,4 +32,9 @@ std::map<std::string, double> taskMetrics(const TaskSpec &task, const std::vecto
 /// task whose labels come from its data (generic).
 std::vector<std::string> taskMetricNames(const TaskSpec &task);
 
+/// What a metric key of `task`'s rounds is: kMainMetric resolved to the task's headline metric
+/// ("main" of MRPC: "f1"), any other key as it is. "main" stays "main" for a task without a fixed
+/// headline (masked-LM, a name taskByName() does not know).
+std::string metricDisplayName(const std::string &task, const std::string &metric);
+
 } // namespace tl

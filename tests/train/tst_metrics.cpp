@@ -178,6 +178,13 @@ private Q_SLOTS:
         QCOMPARE(tl::taskMetricNames(tl::taskByName("MNLI")), (V{"accuracy", "main", "mcc"}));
         QCOMPARE(tl::taskMetricNames(tl::taskByName("STS-B")), (V{"combined", "main", "pearson", "spearman"}));
         QVERIFY(tl::taskMetricNames(tl::taskByName("generic")).empty()); // labels come from the data
+        // "main" named for what it is, wherever the task has a headline metric.
+        QCOMPARE(tl::metricDisplayName("MRPC", tl::kMainMetric), std::string("f1"));
+        QCOMPARE(tl::metricDisplayName("cola", tl::kMainMetric), std::string("mcc"));
+        QCOMPARE(tl::metricDisplayName("STS-B", tl::kMainMetric), std::string("pearson"));
+        QCOMPARE(tl::metricDisplayName("MRPC", "accuracy"), std::string("accuracy"));
+        QCOMPARE(tl::metricDisplayName("mlm", tl::kMainMetric), std::string("main"));
+        QCOMPARE(tl::metricDisplayName("my-task", tl::kMainMetric), std::string("main"));
     }
 
     void taskMetricsErrors()

@@ -104,6 +104,7 @@ private Q_SLOTS:
             if (p.title == QLatin1String("SST-2"))
                 sst = &p;
         QVERIFY(sst);
+        QCOMPARE(sst->yLabel, QStringLiteral("Dev accuracy")); // SST-2's main metric, named
         QVERIFY(sst->refMean);
         QCOMPARE(*sst->refMean, 0.91);
         QVERIFY(std::abs(sst->refStd - std::sqrt(0.0002)) < 1e-12);

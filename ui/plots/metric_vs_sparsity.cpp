@@ -11,6 +11,7 @@
 #include "analysis/tickets.h"
 #include "plots/figures_p.h"
 #include "prune/prune_order.h"
+#include "train/metrics.h"
 #include "util/error.h"
 
 namespace tl::ui {
@@ -136,7 +137,7 @@ Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &
         p.title = groupName(group);
         p.xLabel = headsAxis ? QStringLiteral("Attention heads removed whole (%)")
                              : QStringLiteral("Sparsity (% of prunable weights removed)");
-        p.yLabel = QStringLiteral("Dev %1").arg(metric);
+        p.yLabel = QStringLiteral("Dev %1").arg(QString::fromStdString(metricDisplayName(task, metricKey)));
         p.xPercent = true;
         if (tickets.fullSeeds > 0) {
             p.refMean = tickets.fullMean;
