@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -523,8 +525,20 @@ std::string joinIds(const std::vector<int64_t> &ids)
     return out;
 }
 
-/// The figures of a study, drawn by the desktop app's headless exporter (the CLI links no Qt).
-std::vector<std::string> exportStudyFigures(const ReportArgs &a, const StudyReport &r)
+/// The round of `run` whose sparsity is `sparsity` (within 0.005), or -1.
+int roundAtSparsity(const ExperimentStore &store, int64_t run, double sparsity)
+{
+    for (const RoundRecord &r : store.rounds(run))
+        if (std::abs(r.sparsity - sparsity) < 0.005)
+            return r.round;
+    return -1;
+}
+
+/// The figures of a study, drawn by the desktop app's headless exporter (the CLI links no Qt):
+/// metric versus sparsity and the transfer matrix of the whole study, then for each task its
+/// ticket's masks (at the ticket's sparsity, else at the sparsity Table 2 compares at): head
+/// survival of up to four seeds and per-layer sparsity of the first.
+std::vector<std::string> exportStudyFigures(const ReportArgs &a, const StudyReport &r, const ExperimentStore &store)
 {
     std::string gui = a.gui;
     if (gui.empty())
@@ -536,14 +550,15 @@ std::vector<std::string> exportStudyFigures(const ReportArgs &a, const StudyRepo
     const fs::path dir = fs::path(a.out) / "figures";
     fs::create_directories(dir);
     std::vector<std::string> written;
-    auto draw = [&](const std::string &figure, const std::vector<int64_t> &ids, const std::vector<std::string> &extra) {
+    auto draw = [&](const std::string &figure, const std::string &file, const std::vector<int64_t> &ids,
+                    const std::vector<std::string> &extra) {
         if (ids.empty())
             return;
         std::vector<std::string> argv = {gui,        "export-figure",
                                          "--db",     a.db,
                                          "--figure", figure,
                                          "--runs",   joinIds(ids),
-                                         "--out",    (dir / (figure + ".png")).string(),
+                                         "--out",    (dir / (file + ".png")).string(),
                                          "--dpi",    "150"};
         argv.insert(argv.end(), extra.begin(), extra.end());
         ChildProcess child(argv);
@@ -553,22 +568,40 @@ std::vector<std::string> exportStudyFigures(const ReportArgs &a, const StudyRepo
         while (!child.poll())
             waitForOutput({}, 50);
         if (child.exitCode() != 0)
-            std::fprintf(stderr, "study report: figure %s failed: %s\n", figure.c_str(), child.lastError().c_str());
+            std::fprintf(stderr, "study report: figure %s failed: %s\n", file.c_str(), child.lastError().c_str());
         else
-            written.push_back("figures/" + figure + ".png");
+            written.push_back("figures/" + file + ".png");
     };
     std::vector<int64_t> curves;
     for (const RunKindInfo &k : runKindTable())
         if (k.kind == RunKind::Imp || k.baselineOf == RunKind::Imp)
             for (int64_t id : r.runIds(k.kind))
                 curves.push_back(id);
-    draw("metric-vs-sparsity", curves, {});
-    draw("transfer-matrix", r.runIds(RunKind::Transfer), {});
-    std::vector<int64_t> imps = r.runIds(RunKind::Imp);
-    if (imps.size() > 4)
-        imps.resize(4);
-    draw("head-survival", imps, {});
-    draw("sparsity-heatmap", std::vector<int64_t>(imps.begin(), imps.begin() + std::min<size_t>(1, imps.size())), {});
+    draw("metric-vs-sparsity", "metric-vs-sparsity", curves, {});
+    draw("transfer-matrix", "transfer-matrix", r.runIds(RunKind::Transfer), {});
+    const std::vector<int64_t> imps = r.runIds(RunKind::Imp);
+    for (const Table2Row &row : r.rows) {
+        if (!row.hasImp)
+            continue;
+        const double sparsity = row.ticketSparsity.value_or(row.comparedAt);
+        std::vector<int64_t> ids; // the task's IMP runs (seeds) that reached that sparsity
+        int round = -1;
+        for (int64_t id : imps) {
+            const std::optional<RunRecord> run = store.run(id);
+            const int k = run && run->task == row.task ? roundAtSparsity(store, id, sparsity) : -1;
+            if (k < 0 || (round >= 0 && k != round) || ids.size() == 4)
+                continue;
+            round = k;
+            ids.push_back(id);
+        }
+        if (ids.empty())
+            continue;
+        const std::string roundArg = std::to_string(round);
+        // A panel per seed, wide enough for its title.
+        const std::string size = std::to_string(160 + 330 * int(ids.size())) + "x460";
+        draw("head-survival", "head-survival-" + keyFileName(row.task), ids, {"--round", roundArg, "--size", size});
+        draw("sparsity-heatmap", "sparsity-heatmap-" + keyFileName(row.task), {ids.front()}, {"--round", roundArg});
+    }
     return written;
 }
 
@@ -582,7 +615,7 @@ void reportCommand(const ReportArgs &a)
     std::vector<std::string> figures;
     fs::create_directories(a.out);
     if (a.figures)
-        figures = exportStudyFigures(a, report);
+        figures = exportStudyFigures(a, report, *store);
     writeStudyReport(report, a.out, figures);
     std::fprintf(stderr, "wrote %s: table2, transfer, report.md, %zu figure(s); %zu of the plan's runs missing\n",
                  a.out.c_str(), figures.size(), report.missing.size());

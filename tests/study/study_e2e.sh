@@ -171,4 +171,12 @@ for f in table2.csv table2.tex transfer.csv transfer.tex report.md; do
   [ -s "$T/report/$f" ] || { echo "report: $f missing"; exit 1; }
 done
 if grep -q "n/a" "$T/report/table2.csv"; then echo "report: empty cells in table2.csv"; cat "$T/report/table2.csv"; exit 1; fi
+# Figures, where the desktop app is built beside the CLI: each task's ticket masks, linked from report.md.
+if [ -x "$(dirname "$CLI")/ticketlab" ]; then
+  for f in metric-vs-sparsity head-survival-RTE head-survival-MRPC sparsity-heatmap-RTE sparsity-heatmap-MRPC; do
+    [ -s "$T/report/figures/$f.png" ] || { echo "report: figure $f missing"; ls "$T/report/figures"; exit 1; }
+    grep -q "(figures/$f.png)" "$T/report/report.md" || { echo "report.md does not link $f"; exit 1; }
+  done
+  grep -q "round" "$T/report/figures/head-survival-RTE.csv" || { echo "head-survival-RTE.csv: no data"; exit 1; }
+fi
 echo "study e2e: all checks passed"

@@ -78,7 +78,9 @@ private Q_SLOTS:
             QCOMPARE(p.values[0], 0.0); // layer 0 head 0: rows of Q, K, V and columns of AttnOut all pruned
             QCOMPARE(p.values[1], 1.0);
             QCOMPARE(p.values[2], 1.0);
-            QVERIFY(p.title.contains(QStringLiteral("3/4 heads alive")));
+            // The round's sparsity (128 of 1088 prunable weights), then the heads on a second line.
+            QVERIFY2(p.title.endsWith(QStringLiteral(", round 1 (11.8% pruned)\n3/4 heads alive")),
+                     qPrintable(p.title));
         }
         const auto dead =
             rowsWhere(f, {{0, QString::number(lab.impSst0)}, {3, QStringLiteral("0")}, {4, QStringLiteral("0")}});

@@ -17,6 +17,12 @@ QString runLabel(const RunRecord &run)
     return QString::fromStdString(tl::runLabel(run));
 }
 
+QString maskTitle(const RunRecord &run, int round, const MaskSet &mask)
+{
+    return fig::runLabel(run) +
+           QStringLiteral(", round %1 (%2% pruned)").arg(round).arg(100.0 * mask.sparsity(), 0, 'f', 1);
+}
+
 std::vector<RunRecord> masksRuns(const ExperimentStore &store, const FigureRequest &request, int fallbackCount)
 {
     std::vector<RunRecord> out;

@@ -33,6 +33,8 @@ namespace fig {
 
 /// tl::runLabel(): "sentiment imp #3 (seed 0)".
 QString runLabel(const RunRecord &run);
+/// A mask panel's title: "sentiment imp #3 (seed 0), round 4 (40.0% pruned)".
+QString maskTitle(const RunRecord &run, int round, const MaskSet &mask);
 /// The requested runs (each must exist: tl::Error otherwise), or, when none were requested,
 /// up to `fallbackCount` runs with stored masks: the newest finished IMP run first, then one of
 /// every other kind in turn (random, reinit, transfer, import, ...), finished before unfinished.

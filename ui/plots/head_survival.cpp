@@ -20,7 +20,8 @@ HeatmapPanel headSurvivalPanel(const std::vector<HeadSurvival> &heads, const QSt
         perLayer = std::max(perLayer, h.head + 1);
     }
     const int alive = aliveHeads(heads, threshold);
-    p.title = title + QStringLiteral(": %1/%2 heads alive").arg(alive).arg(int(heads.size()));
+    // Two lines: side-by-side panels of a figure are narrow.
+    p.title = title + QStringLiteral("\n%1/%2 heads alive").arg(alive).arg(int(heads.size()));
     p.xLabel = QStringLiteral("Head");
     p.yLabel = QStringLiteral("Layer");
     p.colorLabel = QStringLiteral("Surviving fraction");
@@ -127,7 +128,7 @@ Figure buildHeadSurvival(const ExperimentStore &store, const FigureRequest &requ
                 if (survival[i].removed)
                     p.notes[i] = QStringLiteral("\u00d7");
         };
-        const QString title = fig::runLabel(run) + QStringLiteral(", round %1").arg(round);
+        const QString title = fig::maskTitle(run, round, mask);
         int layers = 0;
         for (const HeadSurvival &h : survival)
             layers = std::max(layers, h.layer + 1);

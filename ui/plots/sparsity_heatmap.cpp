@@ -24,7 +24,8 @@ Figure buildSparsityHeatmap(const ExperimentStore &store, const FigureRequest &r
         const int round = fig::roundFor(store, run, request.round);
         f.maxRound =
             f.maxRound < 0 ? fig::roundFor(store, run, -1) : std::min(f.maxRound, fig::roundFor(store, run, -1));
-        const std::vector<LayerSparsity> entries = layerSparsity(storedMask(store, run.id, round));
+        const MaskSet mask = storedMask(store, run.id, round);
+        const std::vector<LayerSparsity> entries = layerSparsity(mask);
         int layers = 0;
         bool pooler = false;
         for (const LayerSparsity &e : entries) {
@@ -32,7 +33,7 @@ Figure buildSparsityHeatmap(const ExperimentStore &store, const FigureRequest &r
             pooler = pooler || e.type == MatrixType::Pooler;
         }
         HeatmapPanel p;
-        p.title = fig::runLabel(run) + QStringLiteral(", round %1").arg(round);
+        p.title = fig::maskTitle(run, round, mask);
         p.xLabel = QStringLiteral("Matrix");
         p.yLabel = QStringLiteral("Layer");
         p.colorLabel = QStringLiteral("Fraction pruned");
