@@ -62,7 +62,9 @@ std::string cellText(const Cell &c, bool withN)
 {
     if (c.n == 0)
         return "n/a";
-    return fmt(c.mean) + " ± " + fmt(c.std) + (withN ? " (n=" + std::to_string(c.n) + ")" : "");
+    // One seed has no spread to show: "0.5600 (n=1)", not a misleading "± 0.0000".
+    return fmt(c.mean) + (c.n > 1 ? " ± " + fmt(c.std) : std::string()) +
+           (withN ? " (n=" + std::to_string(c.n) + ")" : "");
 }
 
 std::string percentText(double sparsity)
@@ -115,7 +117,9 @@ std::string texEscape(const std::string &s)
 
 std::string texCell(const Cell &c)
 {
-    return c.n == 0 ? std::string("n/a") : "$" + fmt(100 * c.mean, "%.1f") + " \\pm " + fmt(100 * c.std, "%.1f") + "$";
+    if (c.n == 0)
+        return "n/a";
+    return "$" + fmt(100 * c.mean, "%.1f") + (c.n > 1 ? " \\pm " + fmt(100 * c.std, "%.1f") : std::string()) + "$";
 }
 
 /// The thread count that finds the most of the plan's runs in the lab.

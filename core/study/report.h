@@ -85,8 +85,8 @@ struct StudyReport
     std::vector<std::pair<RunKind, int64_t>> runs; ///< (kind, id)
 };
 
-/// "0.7100 ± 0.0141 (n=2)" (withN) or "0.7100 ± 0.0141"; "n/a" for a cell without data. The
-/// report's Markdown and the desktop app's study view both show cells this way.
+/// "0.7100 ± 0.0141 (n=2)" (withN) or "0.7100 ± 0.0141"; one seed: "0.5600 (n=1)", no spread; "n/a" for a cell without
+/// data. The report's Markdown and the desktop app's study view both show cells this way.
 std::string cellText(const Cell &cell, bool withN = true);
 /// A sparsity as a percentage with one decimal: 0.7 -> "70.0%".
 std::string percentText(double sparsity);
