@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +15,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "analysis/tickets.h"
 #include "child_process.h"
 #include "cli_common.h"
 #include "engine/progress_protocol.h"
@@ -525,11 +525,11 @@ std::string joinIds(const std::vector<int64_t> &ids)
     return out;
 }
 
-/// The round of `run` whose sparsity is `sparsity` (within 0.005), or -1.
+/// The round of `run` at `sparsity` (the same sparsityKey, as Table 2 groups rounds), or -1.
 int roundAtSparsity(const ExperimentStore &store, int64_t run, double sparsity)
 {
     for (const RoundRecord &r : store.rounds(run))
-        if (std::abs(r.sparsity - sparsity) < 0.005)
+        if (sparsityKey(r.sparsity) == sparsityKey(sparsity))
             return r.round;
     return -1;
 }
@@ -579,16 +579,18 @@ std::vector<std::string> exportStudyFigures(const ReportArgs &a, const StudyRepo
                 curves.push_back(id);
     draw("metric-vs-sparsity", "metric-vs-sparsity", curves, {});
     draw("transfer-matrix", "transfer-matrix", r.runIds(RunKind::Transfer), {});
-    const std::vector<int64_t> imps = r.runIds(RunKind::Imp);
+    std::map<std::string, std::vector<int64_t>> impsOfTask; // the study's IMP runs (seeds) by task
+    for (int64_t id : r.runIds(RunKind::Imp))
+        if (const std::optional<RunRecord> run = store.run(id))
+            impsOfTask[run->task].push_back(id);
     for (const Table2Row &row : r.rows) {
         if (!row.hasImp)
             continue;
         const double sparsity = row.ticketSparsity.value_or(row.comparedAt);
-        std::vector<int64_t> ids; // the task's IMP runs (seeds) that reached that sparsity
+        std::vector<int64_t> ids; // up to four of them that reached that sparsity, at the same round
         int round = -1;
-        for (int64_t id : imps) {
-            const std::optional<RunRecord> run = store.run(id);
-            const int k = run && run->task == row.task ? roundAtSparsity(store, id, sparsity) : -1;
+        for (int64_t id : impsOfTask[row.task]) {
+            const int k = roundAtSparsity(store, id, sparsity);
             if (k < 0 || (round >= 0 && k != round) || ids.size() == 4)
                 continue;
             round = k;

@@ -1,8 +1,7 @@
 #include "engine/run_kinds.h"
 
-#include <utility>
-
 #include <iterator>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
