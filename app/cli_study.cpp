@@ -191,7 +191,8 @@ private:
         Running,
         Done,
         Failed,
-        Blocked
+        Blocked,
+        Stopped ///< by Ctrl-C or SIGTERM: keeps its rounds, resumes on the next `study run`
     };
 
     void start(size_t index);
@@ -269,7 +270,7 @@ void StudyRunner::finish(Job &job)
         auto store = ExperimentStore::open(m_args.db);
         done = planStatuses(*store, {m_plan[job.index]}).front() == PlanStatus::Done;
     }
-    m_state[job.index] = done ? State::Done : State::Failed;
+    m_state[job.index] = done ? State::Done : g_stop ? State::Stopped : State::Failed;
     if (done)
         m_workDone += 1.0 - std::max(0.0, job.firstFraction);
     if (!done)
@@ -288,11 +289,12 @@ void StudyRunner::report(bool force)
     if (!force && now - m_lastReport < std::chrono::seconds(json() || tty ? 10 : 60))
         return;
     m_lastReport = now;
-    int done = 0, failed = 0, waiting = 0;
+    int done = 0, failed = 0, waiting = 0, stopped = 0;
     for (State s : m_state) {
         done += s == State::Done;
         failed += s == State::Failed || s == State::Blocked;
         waiting += s == State::Waiting;
+        stopped += s == State::Stopped;
     }
     // The ETA extrapolates the work this process has done (a resumed run's earlier rounds are
     // not its work) over the work left: the waiting runs and what the running ones still need.
@@ -310,6 +312,7 @@ void StudyRunner::report(bool force)
                        {"done", done},
                        {"total", m_plan.size()},
                        {"failed", failed},
+                       {"stopped", stopped},
                        {"running", m_jobs.size()},
                        {"eta_s", eta}});
         return;
@@ -317,9 +320,11 @@ void StudyRunner::report(bool force)
     const int width = 30;
     const double overall = m_plan.empty() ? 1.0 : (done + running) / double(m_plan.size());
     const int filled = std::clamp(static_cast<int>(overall * width + 0.5), 0, width);
-    std::fprintf(stderr, "[%s%s] %d/%zu runs done, %zu running%s | ETA %s\n", std::string(filled, '#').c_str(),
-                 std::string(width - filled, '.').c_str(), done, m_plan.size(), m_jobs.size(),
-                 failed ? (", " + std::to_string(failed) + " failed").c_str() : "", formatDuration(eta).c_str());
+    const std::string failedText = failed ? ", " + std::to_string(failed) + " failed" : std::string();
+    const std::string stoppedText = stopped ? ", " + std::to_string(stopped) + " stopped" : std::string();
+    std::fprintf(stderr, "[%s%s] %d/%zu runs done, %zu running%s%s | ETA %s\n", std::string(filled, '#').c_str(),
+                 std::string(width - filled, '.').c_str(), done, m_plan.size(), m_jobs.size(), failedText.c_str(),
+                 stoppedText.c_str(), formatDuration(eta).c_str());
 }
 
 int StudyRunner::run()

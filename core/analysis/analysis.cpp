@@ -512,6 +512,7 @@ TransferTable transferTable(const ExperimentStore &store, const std::string &met
         double metric = 0;
         std::set<int> sourceRounds;
         int runs = 0;
+        double sparsity = -1; ///< the first transfer's own, as stored
     };
     const auto labels = modelLabels(store);
     // (model label, model id, source, sparsity key, target): table order.
@@ -540,6 +541,8 @@ TransferTable transferTable(const ExperimentStore &store, const std::string &met
         if (!value)
             continue;
         Sums &s = groups[{labels.at(run.modelId), run.modelId, source->task, sparsityKey(sparsity), run.task}];
+        if (s.runs == 0)
+            s.sparsity = sparsity;
         s.metric += *value;
         s.sourceRounds.insert(t->sourceRound);
         ++s.runs;
@@ -558,7 +561,7 @@ TransferTable transferTable(const ExperimentStore &store, const std::string &met
         c.model = model;
         c.source = source;
         c.target = target;
-        c.sparsity = sparsityOfKey(sparsity);
+        c.sparsity = sums.sparsity;
         c.sourceRounds.assign(sums.sourceRounds.begin(), sums.sourceRounds.end());
         c.runs = sums.runs;
         c.transferMetric = sums.metric / sums.runs;

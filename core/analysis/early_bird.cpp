@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analysis/tickets.h"
 #include "util/error.h"
 
 namespace tl {
@@ -47,7 +48,7 @@ EarlyBirdReport earlyBirdReport(const ExperimentStore &store, int64_t runId, int
         std::copy_if(draws.begin(), draws.end(), std::back_inserter(e.draws),
                      [&](const MaskDistancePoint &p) { return p.round == rec.round; });
         for (const RoundRecord &a : against)
-            if (std::abs(a.sparsity - rec.sparsity) < 1e-9) {
+            if (sparsityKey(a.sparsity) == sparsityKey(rec.sparsity)) {
                 e.againstMetric = a.devMetric(metric);
                 e.againstSteps = a.steps;
                 r.scheduledSteps = std::max(r.scheduledSteps, a.steps);

@@ -71,26 +71,30 @@ bool meetsCriterion(double mean, double fullMean, double fullStd, const std::str
 
 long long sparsityKey(double sparsity)
 {
-    return std::llround(sparsity * 1e9);
+    return std::llround(sparsity * 1e3);
 }
 
 double sparsityOfKey(long long key)
 {
-    return static_cast<double>(key) / 1e9;
+    return static_cast<double>(key) / 1e3;
 }
 
 std::vector<SparsityPoint> sparsityPoints(const ExperimentStore &store, const std::vector<RunRecord> &runs,
                                           const std::string &metric)
 {
-    std::map<long long, std::vector<double>> bySparsity;
+    // Per key: the first round's own sparsity (as stored, so that it finds its round again)
+    // and every round's metric.
+    std::map<long long, std::pair<double, std::vector<double>>> bySparsity;
     for (const RunRecord &run : runs)
         for (const RoundRecord &r : store.rounds(run.id))
-            if (const auto v = r.devMetric(metric))
-                bySparsity[sparsityKey(r.sparsity)].push_back(*v);
+            if (const auto v = r.devMetric(metric)) {
+                auto [it, added] = bySparsity.try_emplace(sparsityKey(r.sparsity), r.sparsity, std::vector<double>());
+                it->second.second.push_back(*v);
+            }
     std::vector<SparsityPoint> points;
-    for (const auto &[key, values] : bySparsity) {
-        const auto [mean, sd] = meanStd(values);
-        points.push_back({sparsityOfKey(key), mean, sd, static_cast<int>(values.size())});
+    for (const auto &[key, group] : bySparsity) {
+        const auto [mean, sd] = meanStd(group.second);
+        points.push_back({group.first, mean, sd, static_cast<int>(group.second.size())});
     }
     return points;
 }

@@ -52,8 +52,12 @@ bool metricAtLeast(double value, double reference);
 /// i.e. mean >= fullMean - fullStd) or "match" (mean >= fullMean), both by metricAtLeast().
 bool meetsCriterion(double mean, double fullMean, double fullStd, const std::string &criterion);
 
-/// Rounds at "the same sparsity" share this key: sparsities are exact fractions of one prunable
-/// count, so rounding to 1e-9 groups them. The sparsity back: sparsityOfKey(key).
+/// The one rule for "the same sparsity", everywhere rounds, study `at` values and ticket
+/// sparsities are compared: the key rounds to a tenth of a percent, the precision sparsities
+/// print with (percentText). A round's sparsity is an exact fraction of its run's prunable
+/// count (0.49999987 for a 50% target), so a round, the target that made it and a study's
+/// `"at": [0.5]` share one key. The sparsity back, on that grid: sparsityOfKey(key); a
+/// SparsityPoint keeps its first round's own sparsity instead.
 long long sparsityKey(double sparsity);
 double sparsityOfKey(long long key);
 

@@ -39,16 +39,6 @@ Cell pointAt(const TicketSummary &s, double sparsity)
     return {};
 }
 
-/// The point of s within 0.005 of sparsity (a study's `at` value against a round's exact
-/// sparsity, a fraction of the prunable count).
-Cell pointNear(const TicketSummary &s, double sparsity)
-{
-    for (const SparsityPoint &p : s.points)
-        if (std::abs(p.sparsity - sparsity) < 0.005)
-            return {p.mean, p.std, p.seeds};
-    return {};
-}
-
 std::string fmt(double v, const char *f = "%.4f")
 {
     char buf[64];
@@ -210,14 +200,14 @@ StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &stud
                                               : imp.points.back().sparsity;
         row.imp = pointAt(imp, row.comparedAt);
         for (double s : study.at)
-            row.at.push_back({s, pointNear(imp, s), {}});
+            row.at.push_back({s, pointAt(imp, s), {}});
         for (RunKind kind : study.baselines) {
             if (kind == RunKind::Full)
                 continue;
             const TicketSummary b = summarizeTicketRuns(store, runsOf(task, kind), full, study.criterion, row.metric);
             row.baselines.emplace_back(kind, pointAt(b, row.comparedAt));
             for (AtSparsity &a : row.at)
-                a.baselines.emplace_back(kind, pointNear(b, a.sparsity));
+                a.baselines.emplace_back(kind, pointAt(b, a.sparsity));
         }
         if (auto ref = study.reference.find(task); ref != study.reference.end()) {
             ReferenceComparison c;
@@ -232,10 +222,10 @@ StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &stud
                 if (kind == RunKind::Full)
                     here = {impHere.fullMean, impHere.fullStd, impHere.fullSeeds};
                 else if (kind == RunKind::Imp)
-                    here = pointNear(impHere, c.sparsity);
+                    here = pointAt(impHere, c.sparsity);
                 else
-                    here = pointNear(summarizeTicketRuns(store, runsOf(task, kind), full, study.criterion, c.metric),
-                                     c.sparsity);
+                    here = pointAt(summarizeTicketRuns(store, runsOf(task, kind), full, study.criterion, c.metric),
+                                   c.sparsity);
                 c.values.push_back({kind, value, here});
             }
             row.reference = std::move(c);

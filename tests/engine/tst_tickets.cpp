@@ -79,6 +79,30 @@ private Q_SLOTS:
         QVERIFY(!tl::metricAtLeast(0.58, 0.58 + 1e-9));
     }
 
+    void sparsitiesGroupToATenthOfAPercent()
+    {
+        // Rounds are exact fractions of their run's prunable count: a 50% target gives 0.49999987
+        // in one model and 0.5000002 in another; a study's "at": [0.5] names both.
+        QCOMPARE(tl::sparsityKey(0.49999987), tl::sparsityKey(0.5));
+        QCOMPARE(tl::sparsityKey(0.5000002), tl::sparsityKey(0.5));
+        QVERIFY(tl::sparsityKey(0.501) != tl::sparsityKey(0.5));
+        QVERIFY(tl::sparsityKey(0.499) != tl::sparsityKey(0.5));
+        QCOMPARE(tl::sparsityOfKey(tl::sparsityKey(0.39999991)), 0.4);
+        QTemporaryDir dir;
+        auto store = tl::ExperimentStore::open(dir.filePath(QStringLiteral("t.db")).toStdString());
+        addRun(*store, tl::RunKind::Full, 0, {{0.0, 0.70}});
+        addRun(*store, tl::RunKind::Imp, 0, {{0.0, 0.70}, {0.49999987, 0.60}, {0.6999998, 0.50}});
+        addRun(*store, tl::RunKind::Imp, 1, {{0.0, 0.70}, {0.5000002, 0.64}, {0.701, 0.40}});
+        const tl::TicketSummary s = tl::summarizeTickets(*store, 0, "RTE", tl::RunKind::Imp, "within_std");
+        QCOMPARE(int(s.points.size()), 4); // 0, 0.5 (both seeds), 0.7 and 0.701 apart
+        // A round's own sparsity, as stored (so that the point finds its rounds again).
+        QVERIFY(s.points[1].sparsity == 0.49999987 || s.points[1].sparsity == 0.5000002);
+        QCOMPARE(s.points[1].seeds, 2);
+        QVERIFY(std::abs(s.points[1].mean - 0.62) < 1e-9);
+        QCOMPARE(s.points[2].seeds, 1);
+        QCOMPARE(s.points[3].seeds, 1);
+    }
+
     void twoModelsNeverMix()
     {
         // The same task on two models: each model's IMP runs are judged against its own full

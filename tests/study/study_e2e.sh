@@ -82,7 +82,16 @@ dump "$T/local.db" >"$T/local.txt"
 [ "$(count_runs "$T/local.db")" -eq 24 ] || { echo "a second study run added runs"; exit 1; }
 "$CLI" study plan "$T/study.json" --db "$T/local.db" | grep -v '"status":"done"' && { echo "plan shows unfinished runs"; exit 1; }
 
-echo "== 2. killed at a random moment, then resumed"
+echo "== 2. stopped by Ctrl-C, killed at a random moment, then resumed"
+# Ctrl-C (SIGINT) stops the running runs, says so, and the same command resumes.
+"$CLI" study run "$T/study.json" --db "$T/killed.db" --jobs 2 2>"$T/stopped.log" &
+pid=$!
+for _ in $(seq 1 100); do pgrep -f "run-one $T/study.json --key .* --db $T/killed.db" >/dev/null && break; sleep 0.1; done
+kill -INT "$pid"
+if wait "$pid"; then echo "an interrupted study exited 0"; exit 1; fi
+grep -q "interrupted; run the same command again" "$T/stopped.log" || { echo "no resume hint:"; cat "$T/stopped.log"; exit 1; }
+grep -q "stopped |" "$T/stopped.log" || { echo "the stopped runs are not reported as stopped:"; cat "$T/stopped.log"; exit 1; }
+grep -q "failed" "$T/stopped.log" && { echo "a stopped run was reported as failed:"; cat "$T/stopped.log"; exit 1; }
 "$CLI" study run "$T/study.json" --db "$T/killed.db" --jobs 2 2>"$T/killed.log" &
 pid=$!
 sleep "$(python3 -c 'import random; print(round(random.uniform(2, 10), 2))')"
