@@ -82,19 +82,21 @@ double sparsityOfKey(long long key)
 std::vector<SparsityPoint> sparsityPoints(const ExperimentStore &store, const std::vector<RunRecord> &runs,
                                           const std::string &metric)
 {
-    // Per key: the first round's own sparsity (as stored, so that it finds its round again)
-    // and every round's metric.
-    std::map<long long, std::pair<double, std::vector<double>>> bySparsity;
+    struct Group
+    {
+        double sparsity = 0;        ///< the first round's own, as stored: it finds its rounds again
+        std::vector<double> values; ///< every round's metric
+    };
+    std::map<long long, Group> bySparsity;
     for (const RunRecord &run : runs)
         for (const RoundRecord &r : store.rounds(run.id))
-            if (const auto v = r.devMetric(metric)) {
-                auto [it, added] = bySparsity.try_emplace(sparsityKey(r.sparsity), r.sparsity, std::vector<double>());
-                it->second.second.push_back(*v);
-            }
+            if (const auto v = r.devMetric(metric))
+                bySparsity.try_emplace(sparsityKey(r.sparsity), Group{r.sparsity, {}})
+                    .first->second.values.push_back(*v);
     std::vector<SparsityPoint> points;
     for (const auto &[key, group] : bySparsity) {
-        const auto [mean, sd] = meanStd(group.second);
-        points.push_back({group.first, mean, sd, static_cast<int>(group.second.size())});
+        const auto [mean, sd] = meanStd(group.values);
+        points.push_back({group.sparsity, mean, sd, static_cast<int>(group.values.size())});
     }
     return points;
 }
