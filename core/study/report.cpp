@@ -347,25 +347,36 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
     for (size_t i = 0; i <= targets.size(); ++i)
         tmd += "---|";
     tmd += "\n";
+    bool anyRaw = false; // a cell whose target has no IMP result to subtract: its own value, marked
     for (const std::string &s : sources) {
         int serves = 0;
         ttex += texEscape(s);
         tmd += "| " + s + " |";
         for (const std::string &t : targets) {
             const TransferReportCell *c = find(s, t);
-            std::string text = "–";
-            if (c && c->targetImp.n)
+            std::string text = "–", texText = text;
+            if (c && c->targetImp.n) {
                 text = fmt(100 * (c->transfer.mean - c->targetImp.mean), "%+.1f") + (c->winning ? "*" : "");
-            else if (c)
+                texText = texEscape(text);
+            } else if (c) {
                 text = fmt(100 * c->transfer.mean, "%.1f") + (c->winning ? "*" : "");
+                texText = texEscape(text) + "$^\\dagger$";
+                text += "†";
+                anyRaw = true;
+            }
             serves += c && c->winning;
-            ttex += " & " + texEscape(text);
+            ttex += " & " + texText;
             tmd += " " + text + " |";
         }
         ttex += " & " + std::to_string(serves) + " \\\\\n";
         tmd += " " + std::to_string(serves) + " |\n";
     }
+    const std::string rawNote = "the transfer's own value: the target has no IMP result at this sparsity to subtract";
     ttex += "\\bottomrule\n\\end{tabular}\n";
+    if (anyRaw) {
+        ttex += "% $^\\dagger$ " + rawNote + "\n";
+        tmd += "\n† " + rawNote + ".\n";
+    }
     writeFileAtomic((fs::path(outDir) / "transfer.tex").string(), ttex);
 
     // report.md

@@ -2,6 +2,7 @@
 // database, and merging per-run store files into one lab.
 
 #include <QDir>
+#include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -9,6 +10,7 @@
 
 #include "store/experiment_store.h"
 #include "store/merge.h"
+#include "study/report.h"
 #include "study/study.h"
 #include "testdata.h"
 #include "testruns.h"
@@ -288,6 +290,49 @@ private Q_SLOTS:
             const auto plan = tl::planStudy(s);
             QVERIFY2(plan.size() >= s.tasks.size() * s.seeds.size(), qPrintable(f));
         }
+    }
+
+    // The transfer table prints transfer minus the target's own IMP subnetwork; a target without
+    // an IMP result at that sparsity gets the transfer's own value, marked so it cannot be read
+    // as a difference.
+    void transferTableMarksCellsWithoutTargetImp()
+    {
+        tl::StudyReport r;
+        r.name = "t";
+        r.criterion = "within_std";
+        tl::TransferReportCell measured;
+        measured.source = "MRPC";
+        measured.target = "STS-B";
+        measured.sparsity = 0.4;
+        measured.transfer = {-0.0533, 0, 1};
+        measured.targetImp = {0.661, 0, 1};
+        tl::TransferReportCell raw = measured;
+        raw.source = "STS-B";
+        raw.target = "MRPC";
+        raw.transfer = {0.815, 0, 1};
+        raw.targetImp = {};
+        r.transfers = {measured, raw};
+        QTemporaryDir dir;
+        tl::writeStudyReport(r, tltest::str(dir.path()), {});
+        auto read = [&](const QString &name) {
+            QFile f(dir.filePath(name));
+            if (!f.open(QIODevice::ReadOnly))
+                return QString();
+            return QString::fromUtf8(f.readAll());
+        };
+        const QString md = read(QStringLiteral("report.md"));
+        QVERIFY2(md.contains(QString::fromUtf8("| MRPC | – | -71.4 | 0 |")), qPrintable(md));
+        QVERIFY2(md.contains(QString::fromUtf8("| STS-B | 81.5† | – | 0 |")), qPrintable(md));
+        QVERIFY2(md.contains(QString::fromUtf8("† the transfer's own value")), qPrintable(md));
+        const QString tex = read(QStringLiteral("transfer.tex"));
+        QVERIFY2(tex.contains(QStringLiteral("81.5$^\\dagger$")), qPrintable(tex));
+        QVERIFY2(tex.contains(QStringLiteral("-71.4 &")), qPrintable(tex));
+
+        // With every target measured there is no footnote.
+        r.transfers = {measured};
+        tl::writeStudyReport(r, tltest::str(dir.path()), {});
+        QVERIFY(!read(QStringLiteral("report.md")).contains(QString::fromUtf8("†")));
+        QVERIFY(!read(QStringLiteral("transfer.tex")).contains(QStringLiteral("dagger")));
     }
 
     void mergeIsIdempotentAndRemapsSources()
