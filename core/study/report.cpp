@@ -8,7 +8,9 @@
 #include <map>
 #include <set>
 
+#include "analysis/analysis.h"
 #include "analysis/tickets.h"
+#include "prune/prune_order.h"
 #include "store/experiment_store.h"
 #include "util/csv.h"
 #include "util/error.h"
@@ -44,6 +46,37 @@ std::string fmt(double v, const char *f = "%.4f")
     char buf[64];
     std::snprintf(buf, sizeof buf, f, v);
     return buf;
+}
+
+/// For each sparsity (sparsityKey) that the runs' rounds reached: matrixTypeName -> the fraction
+/// of that matrix type outside the encoder (layer -1: pooler, embeddings) each run's mask has
+/// pruned there. A run without stored masks adds nothing.
+std::map<long long, std::map<std::string, std::vector<double>>> outsidePrunedOf(const ExperimentStore &store,
+                                                                                const std::vector<RunRecord> &runs)
+{
+    std::map<long long, std::map<std::string, std::vector<double>>> out;
+    for (const RunRecord &run : runs) {
+        const auto blob = store.pruneOrder(run.id);
+        if (!blob)
+            continue;
+        const PruneOrder order = decodePruneOrder(*blob, store.path() + " run " + std::to_string(run.id));
+        const auto byRound = layerSparsityByRound(order);
+        for (const RoundRecord &r : store.rounds(run.id)) {
+            if (r.round < 0 || r.round > order.rounds())
+                continue;
+            std::map<std::string, std::pair<int64_t, int64_t>> counts; // type -> (pruned, total)
+            for (const LayerSparsity &l : byRound[size_t(r.round)])
+                if (l.layer < 0) {
+                    auto &[pruned, total] = counts[matrixTypeName(l.type)];
+                    pruned += l.pruned;
+                    total += l.total;
+                }
+            for (const auto &[type, c] : counts)
+                if (c.second > 0)
+                    out[sparsityKey(r.sparsity)][type].push_back(double(c.first) / double(c.second));
+        }
+    }
+    return out;
 }
 
 } // namespace
@@ -201,6 +234,11 @@ StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &stud
         row.imp = pointAt(imp, row.comparedAt);
         for (double s : study.at)
             row.at.push_back({s, pointAt(imp, s), {}});
+        // Every sparsity any kind reached, by key; a point keeps its own stored sparsity (IMP's first).
+        std::map<long long, double> sparsities;
+        for (const SparsityPoint &p : imp.points)
+            sparsities.try_emplace(sparsityKey(p.sparsity), p.sparsity);
+        std::vector<std::pair<RunKind, TicketSummary>> baselineSummaries;
         for (RunKind kind : study.baselines) {
             if (kind == RunKind::Full)
                 continue;
@@ -208,6 +246,21 @@ StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &stud
             row.baselines.emplace_back(kind, pointAt(b, row.comparedAt));
             for (AtSparsity &a : row.at)
                 a.baselines.emplace_back(kind, pointAt(b, a.sparsity));
+            for (const SparsityPoint &p : b.points)
+                sparsities.try_emplace(sparsityKey(p.sparsity), p.sparsity);
+            baselineSummaries.emplace_back(kind, b);
+        }
+        const auto outside = outsidePrunedOf(store, imps);
+        for (const auto &[key, sparsity] : sparsities) {
+            SparsityRow sr;
+            sr.sparsity = sparsity;
+            sr.imp = pointAt(imp, sparsity);
+            for (const auto &[kind, b] : baselineSummaries)
+                sr.baselines.emplace_back(kind, pointAt(b, sparsity));
+            if (auto it = outside.find(key); it != outside.end())
+                for (const auto &[type, fractions] : it->second)
+                    sr.outsidePruned.emplace_back(type, cellOf(fractions));
+            row.bySparsity.push_back(std::move(sr));
         }
         if (auto ref = study.reference.find(task); ref != study.reference.end()) {
             ReferenceComparison c;
@@ -429,6 +482,65 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
             }
         writeFileAtomic((fs::path(outDir) / "at.csv").string(), atCsv);
     }
+    // By sparsity: every sparsity of each task's runs, with the matrices outside the encoder that
+    // IMP's masks pruned (one column per matrix type any row has).
+    std::vector<std::string> outsideTypes;
+    bool anySparsity = false;
+    for (const Table2Row &row : r.rows)
+        for (const SparsityRow &sr : row.bySparsity) {
+            anySparsity = true;
+            for (const auto &[type, cell] : sr.outsidePruned)
+                if (std::find(outsideTypes.begin(), outsideTypes.end(), type) == outsideTypes.end())
+                    outsideTypes.push_back(type);
+        }
+    std::string bsCsv = "task,metric,sparsity,imp_mean,imp_std,imp_n";
+    for (RunKind k : kinds)
+        bsCsv += "," + runKindName(k) + "_mean," + runKindName(k) + "_std," + runKindName(k) + "_n";
+    for (const std::string &t : outsideTypes) {
+        std::string name = t;
+        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+        bsCsv += ",imp_" + name + "_pruned";
+    }
+    bsCsv += "\n";
+    std::string bsMd;
+    if (anySparsity) {
+        bsMd = "\n## By sparsity\n\nEvery sparsity the study's runs reached: IMP and each baseline there (n/a "
+               "where it has no round)";
+        if (!outsideTypes.empty())
+            bsMd += ", and the share of each matrix outside the encoder that IMP's masks have pruned there (mean "
+                    "over seeds)";
+        bsMd += ".\n\n| task | sparsity | IMP |";
+        for (RunKind k : kinds)
+            bsMd += " " + baselineTitle(k) + " |";
+        for (const std::string &t : outsideTypes)
+            bsMd += " " + t + " pruned by IMP |";
+        bsMd += "\n|---|---|---|";
+        for (size_t i = 0; i < kinds.size() + outsideTypes.size(); ++i)
+            bsMd += "---|";
+        bsMd += "\n";
+    }
+    for (const Table2Row &row : r.rows)
+        for (const SparsityRow &sr : row.bySparsity) {
+            bsMd += "| " + row.task + " | " + percentText(sr.sparsity) + " | " + cellText(sr.imp) + " |";
+            bsCsv += csvField(row.task) + "," + csvField(row.metricName) + "," + fmt(sr.sparsity, "%.6f") + "," +
+                     csvCells(sr.imp);
+            for (const auto &[kind, cell] : sr.baselines) {
+                bsMd += " " + cellText(cell) + " |";
+                bsCsv += "," + csvCells(cell);
+            }
+            for (const std::string &t : outsideTypes) {
+                auto it = std::find_if(sr.outsidePruned.begin(), sr.outsidePruned.end(),
+                                       [&](const auto &x) { return x.first == t; });
+                const bool has = it != sr.outsidePruned.end() && it->second.n > 0;
+                bsMd += " " + (has ? fmt(100 * it->second.mean, "%.1f%%") : std::string("n/a")) + " |";
+                bsCsv += "," + (has ? fmt(it->second.mean, "%.6f") : std::string("n/a"));
+            }
+            bsMd += "\n";
+            bsCsv += "\n";
+        }
+    writeFileAtomic((fs::path(outDir) / "by-sparsity.csv").string(), bsCsv);
+    md += bsMd;
+
     // Beside the reference: one pair of columns (reference, here) per kind any row has.
     std::vector<RunKind> refKinds;
     for (const Table2Row &row : r.rows)

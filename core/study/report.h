@@ -45,6 +45,18 @@ struct ReferenceComparison
     std::vector<Value> values; ///< the full model first, then table order
 };
 
+/// One sparsity that a task's IMP or baseline runs reached: each kind's cell there (n == 0 where
+/// the kind has no round at it), and how much of each matrix outside the encoder (the pooler,
+/// the embeddings, where they were pruned) IMP's masks have removed there.
+struct SparsityRow
+{
+    double sparsity = 0;
+    Cell imp;
+    std::vector<std::pair<RunKind, Cell>> baselines; ///< as Table2Row::baselines
+    /// matrixTypeName() ("Pooler", "WordEmb") -> fraction pruned, over the IMP runs' masks.
+    std::vector<std::pair<std::string, Cell>> outsidePruned;
+};
+
 struct Table2Row
 {
     std::string task, metric; ///< metric: the key the row reads ("main", "accuracy", ...)
@@ -59,6 +71,7 @@ struct Table2Row
     /// The same comparison at each sparsity of the study's `at` (where its baselines were
     /// trained, whichever sparsity the ticket turns out to have).
     std::vector<AtSparsity> at;
+    std::vector<SparsityRow> bySparsity; ///< every sparsity of the task's runs, ascending
     std::optional<ReferenceComparison> reference;
 };
 
@@ -104,8 +117,8 @@ std::string baselineTitle(RunKind kind);
 /// runs were made with (part of each run's identity) is found from the lab when threads is 0.
 StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &study, int threads = 0);
 
-/// Writes table2.csv, table2.tex, transfer.csv, transfer.tex, report.md, (for a study with
-/// `at`) at.csv and (with a reference) reference.csv into outDir
+/// Writes table2.csv, table2.tex, transfer.csv, transfer.tex, by-sparsity.csv, report.md, (for a
+/// study with `at`) at.csv and (with a reference) reference.csv into outDir
 /// (created). figures lists figure files (relative to outDir) that report.md links.
 void writeStudyReport(const StudyReport &report, const std::string &outDir, const std::vector<std::string> &figures);
 

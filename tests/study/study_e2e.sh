@@ -176,7 +176,7 @@ diff "$T/local.txt" "$T/cluster.txt" || { echo "the SLURM lab differs from study
 
 echo "== 4. report"
 "$CLI" study report "$T/study.json" --db "$T/cluster.db" --out "$T/report"
-for f in table2.csv table2.tex transfer.csv transfer.tex report.md; do
+for f in table2.csv table2.tex transfer.csv transfer.tex by-sparsity.csv report.md; do
   [ -s "$T/report/$f" ] || { echo "report: $f missing"; exit 1; }
 done
 if grep -q "n/a" "$T/report/table2.csv"; then echo "report: empty cells in table2.csv"; cat "$T/report/table2.csv"; exit 1; fi

@@ -273,6 +273,62 @@ private Q_SLOTS:
         QCOMPARE(csvText.count('\n'), 1 + 2 * 2); // header, 2 tasks x 2 sparsities
     }
 
+    void reportListsEverySparsity()
+    {
+        // Every sparsity the runs reached, each kind's cell there (n/a where it has no round),
+        // and the share of the pooler that IMP's masks pruned: none until round 3, which prunes
+        // all of it (fixtureMask).
+        const std::string db = m_dir.filePath(QStringLiteral("lab-by-sparsity.db")).toStdString();
+        for (const PlannedRun &p : m_plan)
+            if (auto it = kMetrics.find(p.key); it != kMetrics.end())
+                writePlanned(db, m_plan, p.key, it->second);
+        auto store = ExperimentStore::open(db);
+        const StudyReport r = buildStudyReport(*store, StudySpec::load(m_study.toStdString()));
+        std::map<std::string, const Table2Row *> rows;
+        for (const Table2Row &row : r.rows)
+            rows[row.task] = &row;
+        QVERIFY(rows["SST-2"] && rows["RTE"]);
+        const std::vector<SparsityRow> &sst = rows["SST-2"]->bySparsity;
+        QCOMPARE(sst.size(), size_t(4)); // IMP's rounds 0..3; the baselines' rounds 0 and 1 among them
+        QCOMPARE(rows["RTE"]->bySparsity.size(), size_t(3));
+        for (int k = 0; k < 4; ++k)
+            QCOMPARE(percentText(sst[size_t(k)].sparsity), percentText(test::fixtureMask(k).sparsity()));
+        QCOMPARE(cellText(sst[1].imp), std::string("0.9000 ± 0.0141 (n=2)"));
+        QCOMPARE(cellText(sst[3].imp), std::string("0.7100 ± 0.0141 (n=2)"));
+        std::map<RunKind, std::string> at1, at3;
+        for (const auto &[kind, cell] : sst[1].baselines)
+            at1[kind] = cellText(cell);
+        for (const auto &[kind, cell] : sst[3].baselines)
+            at3[kind] = cellText(cell);
+        QCOMPARE(at1[RunKind::Random], std::string("0.8200 ± 0.0283 (n=2)"));
+        QCOMPARE(at1[RunKind::Shuffle], std::string("0.8200 ± 0.0141 (n=2)"));
+        QCOMPARE(at3[RunKind::Random], std::string("n/a"));
+        auto pooler = [](const SparsityRow &sr) {
+            for (const auto &[type, cell] : sr.outsidePruned)
+                if (type == "Pooler")
+                    return cell;
+            return Cell{};
+        };
+        QCOMPARE(pooler(sst[2]).n, 2);
+        QCOMPARE(pooler(sst[2]).mean, 0.0);
+        QCOMPARE(pooler(sst[3]).n, 2);
+        QCOMPARE(pooler(sst[3]).mean, 1.0);
+
+        const QString out = m_dir.filePath(QStringLiteral("report-by-sparsity"));
+        writeStudyReport(r, out.toStdString(), {});
+        const QByteArray mdText = reportFile(out, QStringLiteral("report.md")),
+                         csvText = reportFile(out, QStringLiteral("by-sparsity.csv"));
+        QVERIFY(!mdText.isEmpty() && !csvText.isEmpty());
+        QVERIFY2(mdText.contains("## By sparsity"), mdText.constData());
+        QVERIFY2(mdText.contains(" Pooler pruned by IMP |"), mdText.constData());
+        const QByteArray pct3 = QByteArray::fromStdString(percentText(test::fixtureMask(3).sparsity()));
+        QVERIFY2(mdText.contains("| SST-2 | " + pct3 + " | 0.7100 ± 0.0141 (n=2) | n/a | n/a | n/a | 100.0% |"),
+                 mdText.constData());
+        QCOMPARE(csvText.count('\n'), 1 + 4 + 3); // header, SST-2's four sparsities, RTE's three
+        QVERIFY2(csvText.startsWith("task,metric,sparsity,imp_mean,imp_std,imp_n,random_mean,"), csvText.constData());
+        QVERIFY2(csvText.contains(",imp_pooler_pruned\n"), csvText.constData());
+    }
+
     void reportSetsTheStudyBesideItsReference()
     {
         // SST-2's reference in accuracy (the fixture stores it equal to main): its ticket and each
