@@ -168,6 +168,50 @@ int findThreads(const ExperimentStore &store, const StudySpec &study, const std:
     return best;
 }
 
+/// A table with a row per (task, sparsity): IMP, a column per baseline kind, then extra
+/// columns; as Markdown (header written) and CSV (header line written) side by side.
+struct SparsityTable
+{
+    std::string md = "| task | sparsity | IMP |", csv = "task,metric,sparsity,imp_mean,imp_std,imp_n";
+
+    /// extra: (Markdown title, CSV column) of each column after the baselines'.
+    SparsityTable(const std::vector<RunKind> &kinds, const std::vector<std::pair<std::string, std::string>> &extra)
+    {
+        for (RunKind k : kinds) {
+            md += " " + baselineTitle(k) + " |";
+            csv += "," + runKindName(k) + "_mean," + runKindName(k) + "_std," + runKindName(k) + "_n";
+        }
+        for (const auto &[title, column] : extra) {
+            md += " " + title + " |";
+            csv += "," + column;
+        }
+        md += "\n|---|---|---|";
+        for (size_t i = 0; i < kinds.size() + extra.size(); ++i)
+            md += "---|";
+        md += "\n";
+        csv += "\n";
+    }
+
+    /// extra: (Markdown, CSV) text of each extra column.
+    void addRow(const Table2Row &row, double sparsity, const Cell &imp,
+                const std::vector<std::pair<RunKind, Cell>> &baselines,
+                const std::vector<std::pair<std::string, std::string>> &extra)
+    {
+        md += "| " + row.task + " | " + percentText(sparsity) + " | " + cellText(imp) + " |";
+        csv += csvField(row.task) + "," + csvField(row.metricName) + "," + fmt(sparsity, "%.6f") + "," + csvCells(imp);
+        for (const auto &[kind, cell] : baselines) {
+            md += " " + cellText(cell) + " |";
+            csv += "," + csvCells(cell);
+        }
+        for (const auto &[mdText, csvText] : extra) {
+            md += " " + mdText + " |";
+            csv += "," + csvText;
+        }
+        md += "\n";
+        csv += "\n";
+    }
+};
+
 } // namespace
 
 std::vector<int64_t> StudyReport::runIds(std::optional<RunKind> kind) const
@@ -456,31 +500,14 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
         md += "\n";
     }
     if (!r.rows.empty() && !r.rows.front().at.empty()) {
-        md += "\n## At the study's baseline sparsities (`at`)\n\nThe baselines were trained at these sparsities "
-              "only; IMP and each baseline there, wherever the ticket is.\n\n| task | sparsity | IMP |";
-        std::string atCsv = "task,metric,sparsity,imp_mean,imp_std,imp_n";
-        for (RunKind k : kinds) {
-            md += " " + baselineTitle(k) + " |";
-            atCsv += "," + runKindName(k) + "_mean," + runKindName(k) + "_std," + runKindName(k) + "_n";
-        }
-        md += "\n|---|---|---|";
-        for (size_t i = 0; i < kinds.size(); ++i)
-            md += "---|";
-        md += "\n";
-        atCsv += "\n";
+        SparsityTable at(kinds, {});
         for (const Table2Row &row : r.rows)
-            for (const AtSparsity &a : row.at) {
-                md += "| " + row.task + " | " + percentText(a.sparsity) + " | " + cellText(a.imp) + " |";
-                atCsv += csvField(row.task) + "," + csvField(row.metricName) + "," + fmt(a.sparsity, "%.6f") + "," +
-                         csvCells(a.imp);
-                for (const auto &[kind, cell] : a.baselines) {
-                    md += " " + cellText(cell) + " |";
-                    atCsv += "," + csvCells(cell);
-                }
-                md += "\n";
-                atCsv += "\n";
-            }
-        writeFileAtomic((fs::path(outDir) / "at.csv").string(), atCsv);
+            for (const AtSparsity &a : row.at)
+                at.addRow(row, a.sparsity, a.imp, a.baselines, {});
+        md += "\n## At the study's baseline sparsities (`at`)\n\nThe baselines were trained at these sparsities "
+              "only; IMP and each baseline there, wherever the ticket is.\n\n" +
+              at.md;
+        writeFileAtomic((fs::path(outDir) / "at.csv").string(), at.csv);
     }
     // By sparsity: every sparsity of each task's runs, with the matrices outside the encoder that
     // IMP's masks pruned (one column per matrix type any row has).
@@ -493,53 +520,34 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
                 if (std::find(outsideTypes.begin(), outsideTypes.end(), type) == outsideTypes.end())
                     outsideTypes.push_back(type);
         }
-    std::string bsCsv = "task,metric,sparsity,imp_mean,imp_std,imp_n";
-    for (RunKind k : kinds)
-        bsCsv += "," + runKindName(k) + "_mean," + runKindName(k) + "_std," + runKindName(k) + "_n";
+    std::vector<std::pair<std::string, std::string>> outsideColumns; // (Markdown title, CSV name)
     for (const std::string &t : outsideTypes) {
         std::string name = t;
         std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-        bsCsv += ",imp_" + name + "_pruned";
+        outsideColumns.emplace_back(t + " pruned by IMP", "imp_" + name + "_pruned");
     }
-    bsCsv += "\n";
-    std::string bsMd;
-    if (anySparsity) {
-        bsMd = "\n## By sparsity\n\nEvery sparsity the study's runs reached: IMP and each baseline there (n/a "
-               "where it has no round)";
-        if (!outsideTypes.empty())
-            bsMd += ", and the share of each matrix outside the encoder that IMP's masks have pruned there (mean "
-                    "over seeds)";
-        bsMd += ".\n\n| task | sparsity | IMP |";
-        for (RunKind k : kinds)
-            bsMd += " " + baselineTitle(k) + " |";
-        for (const std::string &t : outsideTypes)
-            bsMd += " " + t + " pruned by IMP |";
-        bsMd += "\n|---|---|---|";
-        for (size_t i = 0; i < kinds.size() + outsideTypes.size(); ++i)
-            bsMd += "---|";
-        bsMd += "\n";
-    }
+    SparsityTable bySparsity(kinds, outsideColumns);
     for (const Table2Row &row : r.rows)
         for (const SparsityRow &sr : row.bySparsity) {
-            bsMd += "| " + row.task + " | " + percentText(sr.sparsity) + " | " + cellText(sr.imp) + " |";
-            bsCsv += csvField(row.task) + "," + csvField(row.metricName) + "," + fmt(sr.sparsity, "%.6f") + "," +
-                     csvCells(sr.imp);
-            for (const auto &[kind, cell] : sr.baselines) {
-                bsMd += " " + cellText(cell) + " |";
-                bsCsv += "," + csvCells(cell);
-            }
+            std::vector<std::pair<std::string, std::string>> extra; // (Markdown, CSV)
             for (const std::string &t : outsideTypes) {
                 auto it = std::find_if(sr.outsidePruned.begin(), sr.outsidePruned.end(),
                                        [&](const auto &x) { return x.first == t; });
-                const bool has = it != sr.outsidePruned.end() && it->second.n > 0;
-                bsMd += " " + (has ? fmt(100 * it->second.mean, "%.1f%%") : std::string("n/a")) + " |";
-                bsCsv += "," + (has ? fmt(it->second.mean, "%.6f") : std::string("n/a"));
+                if (it != sr.outsidePruned.end() && it->second.n > 0)
+                    extra.emplace_back(fmt(100 * it->second.mean, "%.1f%%"), fmt(it->second.mean, "%.6f"));
+                else
+                    extra.emplace_back("n/a", "n/a");
             }
-            bsMd += "\n";
-            bsCsv += "\n";
+            bySparsity.addRow(row, sr.sparsity, sr.imp, sr.baselines, extra);
         }
-    writeFileAtomic((fs::path(outDir) / "by-sparsity.csv").string(), bsCsv);
-    md += bsMd;
+    writeFileAtomic((fs::path(outDir) / "by-sparsity.csv").string(), bySparsity.csv);
+    if (anySparsity)
+        md += "\n## By sparsity\n\nEvery sparsity the study's runs reached: IMP and each baseline there (n/a where "
+              "it has no round)" +
+              std::string(outsideTypes.empty() ? ""
+                                               : ", and the share of each matrix outside the encoder that IMP's "
+                                                 "masks have pruned there (mean over seeds)") +
+              ".\n\n" + bySparsity.md;
 
     // Beside the reference: one pair of columns (reference, here) per kind any row has.
     std::vector<RunKind> refKinds;
