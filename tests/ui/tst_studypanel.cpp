@@ -100,6 +100,14 @@ void writePlanned(const std::string &db, const std::vector<PlannedRun> &plan, co
     w.transferRun(b, source.id, p.spec.source->round, metrics.front());
 }
 
+/// Writes every planned run that kMetrics has (dependencies first: transfers find their IMP run).
+void writeFixtureLab(const std::string &db, const std::vector<PlannedRun> &plan)
+{
+    for (const PlannedRun &p : plan)
+        if (auto it = kMetrics.find(p.key); it != kMetrics.end())
+            writePlanned(db, plan, p.key, it->second);
+}
+
 QString text(const QTableWidget *t, int row, int column)
 {
     return t->item(row, column) ? t->item(row, column)->text() : QString();
@@ -160,9 +168,7 @@ private Q_SLOTS:
         m_plan = planStudy(StudySpec::load(m_study.toStdString()));
         QCOMPARE(m_plan.size(), size_t(24));
         m_db = m_dir.filePath(QStringLiteral("lab.db"));
-        for (const PlannedRun &p : m_plan) // dependencies first: transfers find their IMP run
-            if (auto it = kMetrics.find(p.key); it != kMetrics.end())
-                writePlanned(m_db.toStdString(), m_plan, p.key, it->second);
+        writeFixtureLab(m_db.toStdString(), m_plan);
     }
 
     void table2FromTheLab()
@@ -239,9 +245,7 @@ private Q_SLOTS:
         QVERIFY(!study.isEmpty());
         const std::vector<PlannedRun> plan = planStudy(StudySpec::load(study.toStdString()));
         const std::string db = m_dir.filePath(QStringLiteral("lab-at.db")).toStdString();
-        for (const PlannedRun &p : plan)
-            if (auto it = kMetrics.find(p.key); it != kMetrics.end())
-                writePlanned(db, plan, p.key, it->second);
+        writeFixtureLab(db, plan);
         auto store = ExperimentStore::open(db);
         const StudyReport r = buildStudyReport(*store, StudySpec::load(study.toStdString()));
         const Table2Row *sst = nullptr;
@@ -278,11 +282,7 @@ private Q_SLOTS:
         // Every sparsity the runs reached, each kind's cell there (n/a where it has no round),
         // and the share of the pooler that IMP's masks pruned: none until round 3, which prunes
         // all of it (fixtureMask).
-        const std::string db = m_dir.filePath(QStringLiteral("lab-by-sparsity.db")).toStdString();
-        for (const PlannedRun &p : m_plan)
-            if (auto it = kMetrics.find(p.key); it != kMetrics.end())
-                writePlanned(db, m_plan, p.key, it->second);
-        auto store = ExperimentStore::open(db);
+        auto store = ExperimentStore::open(m_db.toStdString());
         const StudyReport r = buildStudyReport(*store, StudySpec::load(m_study.toStdString()));
         std::map<std::string, const Table2Row *> rows;
         for (const Table2Row &row : r.rows)
