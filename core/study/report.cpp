@@ -276,8 +276,6 @@ StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &stud
                          : imp.points.empty() ? 0
                                               : imp.points.back().sparsity;
         row.imp = pointAt(imp, row.comparedAt);
-        for (double s : study.at)
-            row.at.push_back({s, pointAt(imp, s), {}});
         // Every sparsity any kind reached, by key; a point keeps its own stored sparsity (IMP's first).
         std::map<long long, double> sparsities;
         for (const SparsityPoint &p : imp.points)
@@ -288,24 +286,26 @@ StudyReport buildStudyReport(const ExperimentStore &store, const StudySpec &stud
                 continue;
             const TicketSummary b = summarizeTicketRuns(store, runsOf(task, kind), full, study.criterion, row.metric);
             row.baselines.emplace_back(kind, pointAt(b, row.comparedAt));
-            for (AtSparsity &a : row.at)
-                a.baselines.emplace_back(kind, pointAt(b, a.sparsity));
             for (const SparsityPoint &p : b.points)
                 sparsities.try_emplace(sparsityKey(p.sparsity), p.sparsity);
             baselineSummaries.emplace_back(kind, b);
         }
         const auto outside = outsidePrunedOf(store, imps);
-        for (const auto &[key, sparsity] : sparsities) {
+        auto rowAt = [&](double sparsity) {
             SparsityRow sr;
             sr.sparsity = sparsity;
             sr.imp = pointAt(imp, sparsity);
             for (const auto &[kind, b] : baselineSummaries)
                 sr.baselines.emplace_back(kind, pointAt(b, sparsity));
-            if (auto it = outside.find(key); it != outside.end())
+            if (auto it = outside.find(sparsityKey(sparsity)); it != outside.end())
                 for (const auto &[type, fractions] : it->second)
                     sr.outsidePruned.emplace_back(type, cellOf(fractions));
-            row.bySparsity.push_back(std::move(sr));
-        }
+            return sr;
+        };
+        for (double s : study.at)
+            row.at.push_back(rowAt(s));
+        for (const auto &[key, sparsity] : sparsities)
+            row.bySparsity.push_back(rowAt(sparsity));
         if (auto ref = study.reference.find(task); ref != study.reference.end()) {
             ReferenceComparison c;
             c.sparsity = ref->second.sparsity;
@@ -502,7 +502,7 @@ void writeStudyReport(const StudyReport &r, const std::string &outDir, const std
     if (!r.rows.empty() && !r.rows.front().at.empty()) {
         SparsityTable at(kinds, {});
         for (const Table2Row &row : r.rows)
-            for (const AtSparsity &a : row.at)
+            for (const SparsityRow &a : row.at)
                 at.addRow(row, a.sparsity, a.imp, a.baselines, {});
         md += "\n## At the study's baseline sparsities (`at`)\n\nThe baselines were trained at these sparsities "
               "only; IMP and each baseline there, wherever the ticket is.\n\n" +

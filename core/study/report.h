@@ -22,14 +22,6 @@ struct Cell
     int n = 0;
 };
 
-/// IMP and the baselines at one of the study's `at` sparsities.
-struct AtSparsity
-{
-    double sparsity = 0;
-    Cell imp;
-    std::vector<std::pair<RunKind, Cell>> baselines; ///< as Table2Row::baselines
-};
-
 /// A task's results beside its reference (StudySpec::reference), both in the reference's metric.
 struct ReferenceComparison
 {
@@ -45,9 +37,10 @@ struct ReferenceComparison
     std::vector<Value> values; ///< the full model first, then table order
 };
 
-/// One sparsity that a task's IMP or baseline runs reached: each kind's cell there (n == 0 where
-/// the kind has no round at it), and how much of each matrix outside the encoder (the pooler,
-/// the embeddings, where they were pruned) IMP's masks have removed there.
+/// IMP and the baselines at one sparsity of a task (one its runs reached, or one of the study's
+/// `at`): each kind's cell there (n == 0 where the kind has no round at it), and how much of each
+/// matrix outside the encoder (the pooler, the embeddings, where they were pruned) IMP's masks
+/// have removed there.
 struct SparsityRow
 {
     double sparsity = 0;
@@ -70,7 +63,7 @@ struct Table2Row
     std::vector<std::pair<RunKind, Cell>> baselines; ///< kind -> cell at comparedAt (study order)
     /// The same comparison at each sparsity of the study's `at` (where its baselines were
     /// trained, whichever sparsity the ticket turns out to have).
-    std::vector<AtSparsity> at;
+    std::vector<SparsityRow> at;
     std::vector<SparsityRow> bySparsity; ///< every sparsity of the task's runs, ascending
     std::optional<ReferenceComparison> reference;
 };
