@@ -753,7 +753,7 @@ void addAnalyzeCommands(CLI::App &app)
     tkCmd->add_option("--db", tk->db, "Experiment database")->required()->check(CLI::ExistingFile);
     tkCmd->add_option("--criterion", tk->criterion, "within_std (the paper) or match")
         ->capture_default_str()
-        ->check(CLI::IsMember({"within_std", "match"}));
+        ->check(CLI::IsMember(ticketCriteria()));
     tkCmd->add_option("--kind", tk->kind, "Run kind to summarise (imp, random, ...)")
         ->capture_default_str()
         ->check(CLI::IsMember(runKindNames()));

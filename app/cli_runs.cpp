@@ -538,7 +538,7 @@ void addTicketsCommand(CLI::App &app)
         ->check(CLI::IsMember(runKindNames()));
     cmd->add_option("--criterion", o->criterion, "within_std (the paper) or match")
         ->capture_default_str()
-        ->check(CLI::IsMember({"within_std", "match"}));
+        ->check(CLI::IsMember(ticketCriteria()));
     cmd->add_option("--metric", o->metric, "Dev metric (main, accuracy, f1, ...)")->capture_default_str();
     cmd->add_option("--format", o->format, "text or json")
         ->capture_default_str()

@@ -577,12 +577,14 @@ std::vector<std::string> exportStudyFigures(const ReportArgs &a, const StudyRepo
         else
             written.push_back("figures/" + file + ".png");
     };
+    // IMP, the full model and the baselines: the figure reads its ticket and full model from the
+    // runs it is given, under the study's criterion, as the tables do.
     std::vector<int64_t> curves;
     for (const RunKindInfo &k : runKindTable())
         if (k.kind == RunKind::Imp || k.baselineOf == RunKind::Imp)
             for (int64_t id : r.runIds(k.kind))
                 curves.push_back(id);
-    draw("metric-vs-sparsity", "metric-vs-sparsity", curves, {});
+    draw("metric-vs-sparsity", "metric-vs-sparsity", curves, {"--criterion", r.criterion});
     draw("transfer-matrix", "transfer-matrix", r.runIds(RunKind::Transfer), {});
     std::map<std::string, std::vector<int64_t>> impsOfTask; // the study's IMP runs (seeds) by task
     for (int64_t id : r.runIds(RunKind::Imp))

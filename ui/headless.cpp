@@ -54,6 +54,10 @@ struct ExportFigureCli
     const QCommandLineOption xAxis{QStringLiteral("x-axis"),
                                    QStringLiteral("metric-vs-sparsity: weights or heads (default weights)."),
                                    QStringLiteral("AXIS"), QStringLiteral("weights")};
+    const QCommandLineOption criterion{
+        QStringLiteral("criterion"),
+        QStringLiteral("metric-vs-sparsity: the winning ticket's criterion, within_std or match (default within_std)."),
+        QStringLiteral("NAME"), QStringLiteral("within_std")};
     const QCommandLineOption out{QStringLiteral("out"), QStringLiteral("Output file: .pdf, .svg or .png."),
                                  QStringLiteral("FILE")};
     const QCommandLineOption outDir{QStringLiteral("out-dir"),
@@ -75,8 +79,8 @@ struct ExportFigureCli
                            "CSV beside, and a LaTeX table for tables), without a display.\n\nFigures: ") +
             figureNames().join(QStringLiteral(", ")) + QStringLiteral(", or all (with --out-dir)."));
         parser.addHelpOption();
-        parser.addOptions({db, figure, runs, round, threshold, matrix, metric, analysis, headMode, xAxis, out, outDir,
-                           formats, dpi, size});
+        parser.addOptions({db, figure, runs, round, threshold, matrix, metric, analysis, headMode, xAxis, criterion,
+                           out, outDir, formats, dpi, size});
     }
 };
 
@@ -121,6 +125,10 @@ QString readRequest(const ExportFigureCli &cli, FigureRequest &request)
     request.xAxis = parser.value(cli.xAxis);
     if (!xAxes().contains(request.xAxis))
         return QStringLiteral("--x-axis: '%1' is not one of %2").arg(request.xAxis, xAxes().join(QStringLiteral(", ")));
+    request.criterion = parser.value(cli.criterion);
+    if (!ticketCriterionNames().contains(request.criterion))
+        return QStringLiteral("--criterion: '%1' is not one of %2")
+            .arg(request.criterion, ticketCriterionNames().join(QStringLiteral(", ")));
     if (parser.isSet(cli.analysis)) {
         request.analysis = parser.value(cli.analysis).toLongLong(&ok);
         if (!ok || request.analysis < 1)

@@ -69,6 +69,12 @@ bool meetsCriterion(double mean, double fullMean, double fullStd, const std::str
     throw Error("unknown winning-ticket criterion '" + criterion + "' (within_std, match)");
 }
 
+const std::vector<std::string> &ticketCriteria()
+{
+    static const std::vector<std::string> names = {"within_std", "match"};
+    return names;
+}
+
 long long sparsityKey(double sparsity)
 {
     return std::llround(sparsity * 1e3);

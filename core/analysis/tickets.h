@@ -52,6 +52,10 @@ bool metricAtLeast(double value, double reference);
 /// i.e. mean >= fullMean - fullStd) or "match" (mean >= fullMean), both by metricAtLeast().
 bool meetsCriterion(double mean, double fullMean, double fullStd, const std::string &criterion);
 
+/// The criteria meetsCriterion() knows, the paper's first: every option, field and menu that
+/// names one offers these.
+const std::vector<std::string> &ticketCriteria();
+
 /// The one rule for "the same sparsity", everywhere rounds, study `at` values and ticket
 /// sparsities are compared: the key rounds to a tenth of a percent, the precision sparsities
 /// print with (percentText). A round's sparsity is an exact fraction of its run's prunable

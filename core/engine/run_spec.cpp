@@ -9,6 +9,7 @@
 #include <regex>
 #include <set>
 
+#include "analysis/tickets.h"
 #include "text/tasks.h"
 #include "util/error.h"
 #include "util/fileio.h"
@@ -307,7 +308,7 @@ RunSpec RunSpec::fromJson(const json &j, const std::string &source)
     static const std::regex kDevice("cpu|cuda(:[0-9]{1,4})?");
     if (!std::regex_match(s.device, kDevice))
         f.fail("device", "expected \"cpu\", \"cuda\" or \"cuda:N\", got \"" + s.device + "\"");
-    f.oneOf("criterion", s.criterion, {"within_std", "match"});
+    f.oneOf("criterion", s.criterion, ticketCriteria());
 
     // reinit and shuffle train the masks of an IMP run, found by its id.
     const bool usesMasks = runKindInfo(s.kind).needsSource;

@@ -127,6 +127,55 @@ private Q_SLOTS:
         QVERIFY(f.latex.contains(QStringLiteral("$0.900 \\pm 0.014$")));
     }
 
+    /// A chosen set of runs (a study's, beside other runs of the task in the lab) is marked with
+    /// its own ticket, against its own full runs, under the requested criterion.
+    void ticketFollowsRequestedRuns()
+    {
+        auto sstPanel = [](const Figure &f) -> const LinePanel & {
+            for (const LinePanel &p : f.lines)
+                if (p.title == QLatin1String("SST-2"))
+                    return p;
+            throw Error("no SST-2 panel");
+        };
+        FigureRequest r = request();
+        // The whole lab: both IMP seeds (0.91, 0.90, 0.89, 0.71) against both full runs
+        // (0.91 ± 0.014): the ticket is round 1.
+        r.runs = {};
+        const Figure allFigure = buildFigure(QStringLiteral("metric-vs-sparsity"), r);
+        const LinePanel &all = sstPanel(allFigure);
+        QCOMPARE(all.marks.size(), size_t(1));
+        const double round1 = all.series[0].x[1], round2 = all.series[0].x[2];
+        QVERIFY(std::abs(all.marks[0].x - round1) < 1e-9);
+        // Seed 1's IMP run alone (0.92, 0.91, 0.90, 0.72), against the lab's full runs (none
+        // requested): 0.90 >= 0.91 - 0.014, so round 2.
+        r.runs = {lab.impSst1};
+        const Figure seed1Figure = buildFigure(QStringLiteral("metric-vs-sparsity"), r);
+        const LinePanel &seed1 = sstPanel(seed1Figure);
+        QCOMPARE(seed1.refLabel, QStringLiteral("full model (mean \u00b1 std, n=2)"));
+        QCOMPARE(seed1.marks.size(), size_t(1));
+        QVERIFY(std::abs(seed1.marks[0].x - round2) < 1e-9);
+        QVERIFY(std::abs(seed1.marks[0].y - 0.90) < 1e-9);
+        // Seed 0's IMP run with seed 0's full run (0.90, n=1): rounds 0 (0.90) only; round 1's
+        // 0.89 would pass against both full runs.
+        r.runs = {lab.impSst0, lab.fullSst};
+        const Figure seed0Figure = buildFigure(QStringLiteral("metric-vs-sparsity"), r);
+        const LinePanel &seed0 = sstPanel(seed0Figure);
+        QVERIFY(seed0.refMean);
+        QCOMPARE(*seed0.refMean, 0.90);
+        QCOMPARE(seed0.refLabel, QStringLiteral("full model (mean \u00b1 std, n=1)"));
+        QCOMPARE(seed0.marks.size(), size_t(1));
+        QCOMPARE(seed0.marks[0].x, 0.0);
+        // The strict criterion: seed 1 against both full runs (0.91): round 1 (0.91), not 2.
+        r.runs = {lab.impSst1};
+        r.criterion = QStringLiteral("match");
+        const Figure strictFigure = buildFigure(QStringLiteral("metric-vs-sparsity"), r);
+        const LinePanel &strict = sstPanel(strictFigure);
+        QCOMPARE(strict.marks.size(), size_t(1));
+        QVERIFY(std::abs(strict.marks[0].x - round1) < 1e-9);
+        r.criterion = QStringLiteral("best");
+        QVERIFY_THROWS_EXCEPTION(Error, buildFigure(QStringLiteral("metric-vs-sparsity"), r));
+    }
+
     void overlapMatrix()
     {
         const Figure f =
@@ -518,6 +567,13 @@ private Q_SLOTS:
         QVERIFY(p.waitForFinished(60000));
         QVERIFY(p.exitCode() != 0);
         QVERIFY(QString::fromUtf8(p.readAllStandardError()).contains(QStringLiteral("unknown figure 'bogus'")));
+        p.start(exe, {QStringLiteral("export-figure"), QStringLiteral("--db"), db, QStringLiteral("--figure"),
+                      QStringLiteral("metric-vs-sparsity"), QStringLiteral("--criterion"), QStringLiteral("best"),
+                      QStringLiteral("--out"), one});
+        QVERIFY(p.waitForFinished(60000));
+        QVERIFY(p.exitCode() != 0);
+        QVERIFY(QString::fromUtf8(p.readAllStandardError())
+                    .contains(QStringLiteral("--criterion: 'best' is not one of within_std, match")));
         // A missing database: one error, nothing created (no output folder, no database).
         const QString missing = dir.filePath(QStringLiteral("missing.db"));
         const QString noDir = dir.filePath(QStringLiteral("never"));

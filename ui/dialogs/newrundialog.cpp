@@ -28,6 +28,7 @@
 
 #include "engine/run_spec.h"
 #include "model/bert_config.h"
+#include "plots/figure.h"
 #include "text/tasks.h"
 
 namespace tl::ui {
@@ -220,7 +221,7 @@ QWidget *NewRunDialog::buildExperimentGroup()
     m_seeds->setToolTip(QStringLiteral("Comma-separated; each seed is its own run"));
     wf->addRow(QStringLiteral("Seeds:"), m_seeds);
     m_criterion = new QComboBox(what);
-    m_criterion->addItems({QStringLiteral("within_std"), QStringLiteral("match")});
+    m_criterion->addItems(ticketCriterionNames());
     wf->addRow(QStringLiteral("Ticket criterion:"), m_criterion);
     m_threads = intSpin(0, 256, 0, what);
     m_threads->setSpecialValueText(QStringLiteral("default"));

@@ -30,6 +30,7 @@
 #include "dialogs/newrundialog.h"
 #include "engine/run_kinds.h"
 #include "engine/run_spec.h"
+#include "plots/figure.h"
 #include "study/study.h"
 
 namespace tl::ui {
@@ -215,7 +216,7 @@ StudyDialog::StudyDialog(QWidget *parent) : QDialog(parent)
 
     m_criterion = new QComboBox(protocol);
     m_criterion->setObjectName(QStringLiteral("criterion"));
-    m_criterion->addItems({QStringLiteral("within_std"), QStringLiteral("match")});
+    m_criterion->addItems(ticketCriterionNames());
     m_criterion->setToolTip(
         QStringLiteral("within_std: a ticket's mean within one standard deviation of the full model's "
                        "(the paper); match: at least the full model's mean"));

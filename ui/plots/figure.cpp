@@ -9,6 +9,7 @@
 
 #include "plots/qcp.h"
 
+#include "analysis/tickets.h"
 #include "plots/figures_p.h"
 #include "store/experiment_store.h"
 #include "util/error.h"
@@ -32,6 +33,17 @@ const QStringList &headModes()
     static const QStringList modes = {QStringLiteral("fraction"), QStringLiteral("relative"),
                                       QStringLiteral("importance"), QStringLiteral("structure")};
     return modes;
+}
+
+const QStringList &ticketCriterionNames()
+{
+    static const QStringList names = [] {
+        QStringList out;
+        for (const std::string &c : tl::ticketCriteria())
+            out << QString::fromStdString(c);
+        return out;
+    }();
+    return names;
 }
 
 const QStringList &xAxes()

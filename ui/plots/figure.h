@@ -36,11 +36,16 @@ struct FigureRequest
     /// metric-vs-sparsity's x axis: "weights" (fraction of prunable weights removed) or
     /// "heads" (fraction of attention heads removed whole).
     QString xAxis = QStringLiteral("weights");
+    /// metric-vs-sparsity: when the winning ticket is marked ("within_std" or "match", as a run
+    /// spec's criterion).
+    QString criterion = QStringLiteral("within_std");
 };
 
 /// The head-survival modes and metric-vs-sparsity x axes, as FigureRequest spells them.
 const QStringList &headModes();
 const QStringList &xAxes();
+/// The winning-ticket criteria (analysis's ticketCriteria()), for options and menus.
+const QStringList &ticketCriterionNames();
 
 /// A discrete grid of cells (layers x heads, source x target, ...).
 struct HeatmapPanel

@@ -90,7 +90,16 @@ Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &
     // name, or "transfer from TASK".
     using Group = std::tuple<std::string, int64_t, std::string>; // (model label, model id, task)
     std::map<Group, std::map<std::string, Series>> data;
+    // The full model each panel is read against: the requested full runs of its (model, task),
+    // else every full run of it in the lab (the runs a chosen set was meant to be compared with
+    // may live beside other studies' runs: a study's report passes its own).
+    std::map<std::pair<int64_t, std::string>, std::vector<RunRecord>> requestedFull, labFull;
     for (const RunRecord &run : store.runs()) {
+        if (run.kind == RunKind::Full) {
+            labFull[{run.modelId, run.task}].push_back(run);
+            if (wanted.count(run.id))
+                requestedFull[{run.modelId, run.task}].push_back(run);
+        }
         if (!wanted.empty() && !wanted.count(run.id))
             continue;
         if (run.kind == RunKind::Full || run.kind == RunKind::Import)
@@ -132,7 +141,13 @@ Figure buildMetricVsSparsity(const ExperimentStore &store, const FigureRequest &
     std::set<long long> allSparsities;
     for (const auto &[group, bySeries] : data) {
         const auto &[model, modelId, task] = group;
-        const TicketSummary tickets = summarizeTickets(store, modelId, task, RunKind::Imp, "within_std", metricKey);
+        // The ticket of the panel's own IMP runs (not of every IMP run of the task in the lab).
+        const auto imp = bySeries.find(runKindName(RunKind::Imp));
+        const auto requested = requestedFull.find({modelId, task});
+        const TicketSummary tickets =
+            summarizeTicketRuns(store, imp == bySeries.end() ? std::vector<RunRecord>{} : imp->second.runs,
+                                requested != requestedFull.end() ? requested->second : labFull[{modelId, task}],
+                                request.criterion.toStdString(), metricKey);
         LinePanel p;
         p.title = groupName(group);
         p.xLabel = headsAxis ? QStringLiteral("Attention heads removed whole (%)")
