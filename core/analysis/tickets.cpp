@@ -8,6 +8,7 @@
 #include "store/experiment_store.h"
 #include "text/tasks.h"
 #include "util/error.h"
+#include "util/json_fields.h"
 
 namespace tl {
 
@@ -66,7 +67,7 @@ bool meetsCriterion(double mean, double fullMean, double fullStd, const std::str
         return metricAtLeast(mean, fullMean - fullStd);
     if (criterion == "match")
         return metricAtLeast(mean, fullMean);
-    throw Error("unknown winning-ticket criterion '" + criterion + "' (within_std, match)");
+    throw Error("unknown winning-ticket criterion '" + criterion + "' (" + joined(ticketCriteria()) + ")");
 }
 
 const std::vector<std::string> &ticketCriteria()
