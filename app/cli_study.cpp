@@ -69,7 +69,8 @@ void addPartOptions(CLI::App *command, StudyPart &part)
 {
     command
         ->add_option("--tasks", part.tasks,
-                     "Only these of the study's tasks, comma-separated (its runs keep their keys and specs)")
+                     "Only these of the study's tasks, comma-separated (its runs keep their keys and specs; a "
+                     "transfer is in a part that has both its tasks)")
         ->delimiter(',');
     command->add_option("--seeds", part.seeds, "Only these of the study's seeds, comma-separated")
         ->delimiter(',')
