@@ -23,19 +23,19 @@ import random
 import sys
 import time
 
-# task -> (sentence columns, label column, labels or None for regression, metric)
+# task -> (sentence columns, label column, labels or None for regression)
 TASKS = {
-    "RTE": ((1, 2), 3, ["entailment", "not_entailment"], "accuracy"),
-    "WNLI": ((1, 2), 3, ["0", "1"], "accuracy"),
-    "MRPC": ((3, 4), 0, ["0", "1"], "f1"),
-    "STS-B": ((7, 8), 9, None, "pearson"),
-    "CoLA": ((3,), 1, ["0", "1"], "mcc"),
-    "SST-2": ((0,), 1, ["0", "1"], "accuracy"),
+    "RTE": ((1, 2), 3, ["entailment", "not_entailment"]),
+    "WNLI": ((1, 2), 3, ["0", "1"]),
+    "MRPC": ((3, 4), 0, ["0", "1"]),
+    "STS-B": ((7, 8), 9, None),
+    "CoLA": ((3,), 1, ["0", "1"]),
+    "SST-2": ((0,), 1, ["0", "1"]),
 }
 
 
 def read_tsv(path, task):
-    cols, label_col, labels, _ = TASKS[task]
+    cols, label_col, labels = TASKS[task]
     header = task != "CoLA"  # CoLA's files have no header line
     rows = []
     with open(path, encoding="utf-8-sig", newline="") as f:
@@ -55,19 +55,24 @@ def read_tsv(path, task):
     return rows
 
 
-def metric(name, preds, golds):
+def pearson(preds, golds):
     import numpy as np
 
-    p, g = np.asarray(preds, dtype=float), np.asarray(golds, dtype=float)
-    if name == "pearson":
-        return float(np.corrcoef(p, g)[0, 1])
+    return float(np.corrcoef(np.asarray(preds, dtype=float), np.asarray(golds, dtype=float))[0, 1])
+
+
+def binary_scores(preds, golds):
+    """Accuracy, F1 of class 1 and Matthews correlation."""
+    import numpy as np
+
+    p, g = np.asarray(preds), np.asarray(golds)
     acc = float((p == g).mean())
     tp, fp = float(((p == 1) & (g == 1)).sum()), float(((p == 1) & (g == 0)).sum())
     fn, tn = float(((p == 0) & (g == 1)).sum()), float(((p == 0) & (g == 0)).sum())
     f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
     den = math.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
     mcc = (tp * tn - fp * fn) / den if den else 0.0
-    return {"accuracy": acc, "f1": f1, "mcc": mcc}[name] if name != "all" else (acc, f1, mcc)
+    return acc, f1, mcc
 
 
 def main():
@@ -162,9 +167,9 @@ def main():
                 preds += out.squeeze(-1).tolist() if labels is None else out.argmax(-1).tolist()
         golds = [r[1] for r in dev]
         if labels is None:
-            shown = f"pearson {metric('pearson', preds, golds):.4f}"
+            shown = f"pearson {pearson(preds, golds):.4f}"
         else:
-            acc, f1, mcc = metric("all", preds, golds)
+            acc, f1, mcc = binary_scores(preds, golds)
             shown = f"accuracy {acc:.4f}  f1 {f1:.4f}  mcc {mcc:.4f}"
         print(f"epoch {epoch}  train_loss {sum(losses) / len(losses):.4f}  {shown}  ({time.time() - t0:.1f} s)",
               flush=True)
