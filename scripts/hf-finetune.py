@@ -17,43 +17,14 @@ Run it with the private environment's python (scripts/python-env.sh prints it):
       --data-dir ../shared/data/glue/RTE --task RTE --pooling mean --threads 1
 """
 import argparse
-import csv
 import math
+import os
 import random
 import sys
 import time
 
-# task -> (sentence columns, label column, labels or None for regression)
-TASKS = {
-    "RTE": ((1, 2), 3, ["entailment", "not_entailment"]),
-    "WNLI": ((1, 2), 3, ["0", "1"]),
-    "MRPC": ((3, 4), 0, ["0", "1"]),
-    "STS-B": ((7, 8), 9, None),
-    "CoLA": ((3,), 1, ["0", "1"]),
-    "SST-2": ((0,), 1, ["0", "1"]),
-}
-
-
-def read_tsv(path, task):
-    cols, label_col, labels = TASKS[task]
-    header = task != "CoLA"  # CoLA's files have no header line
-    rows = []
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        for n, row in enumerate(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)):
-            if header and n == 0:
-                continue
-            if len(row) <= max(max(cols), label_col):
-                sys.exit(f"{path}:{n + 1}: expected at least {max(max(cols), label_col) + 1} columns, got {len(row)}")
-            raw = row[label_col]
-            if labels is None:
-                y = float(raw)
-            elif raw in labels:
-                y = labels.index(raw)
-            else:
-                sys.exit(f"{path}:{n + 1}: label {raw!r} is not one of {labels}")
-            rows.append(([row[c] for c in cols], y))
-    return rows
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import glue_tsv  # noqa: E402  (beside this script)
 
 def pearson(preds, golds):
     import numpy as np
@@ -79,7 +50,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", required=True, help="Hugging Face folder (config.json, weights, vocab.txt)")
     ap.add_argument("--data-dir", required=True, help="GLUE task folder with train.tsv and dev.tsv")
-    ap.add_argument("--task", required=True, choices=sorted(TASKS))
+    ap.add_argument("--task", required=True, choices=sorted(glue_tsv.LAYOUTS))
     ap.add_argument("--pooling", choices=["cls", "mean"], default="cls")
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--batch-size", type=int, default=32)
@@ -97,9 +68,9 @@ def main():
 
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
-    labels = TASKS[a.task][2]
-    train = read_tsv(f"{a.data_dir}/train.tsv", a.task)
-    dev = read_tsv(f"{a.data_dir}/dev.tsv", a.task)
+    labels = glue_tsv.LAYOUTS[a.task].labels
+    train = glue_tsv.read(f"{a.data_dir}/train.tsv", a.task)
+    dev = glue_tsv.read(f"{a.data_dir}/dev.tsv", a.task)
     if a.max_train > 0:
         train = train[:a.max_train]
     tok = AutoTokenizer.from_pretrained(a.model)

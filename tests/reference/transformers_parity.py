@@ -24,32 +24,8 @@ import torch
 import transformers
 from transformers import BertForSequenceClassification, BertTokenizer
 
-# (text columns, has header) per GLUE task, as the GLUE TSVs lay them out.
-TASKS = {
-    "CoLA": ((3, None), False),
-    "SST-2": ((0, None), True),
-    "MRPC": ((3, 4), True),
-    "STS-B": ((7, 8), True),
-    "RTE": ((1, 2), True),
-    "WNLI": ((1, 2), True),
-}
-
-
-def read_dev(path, columns, header):
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        lines = f.read().split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    if header:
-        lines = lines[1:]
-    out = []
-    for line in lines:
-        cells = line.rstrip("\r").split("\t")
-        a = cells[columns[0]]
-        b = cells[columns[1]] if columns[1] is not None else None
-        out.append((a, b))
-    return out
-
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+import glue_tsv  # noqa: E402  (scripts/glue_tsv.py: the GLUE layouts, shared with hf-finetune.py)
 
 def cli_lines(cmd):
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
@@ -74,19 +50,19 @@ def main():
     # 1. Tokenizer, every dev example.
     tok = BertTokenizer(os.path.join(args.model, "vocab.txt"), do_lower_case=True)
     total = 0
-    for task, (columns, header) in TASKS.items():
+    for task in glue_tsv.LAYOUTS:
         dev = os.path.join(args.glue, task, "dev.tsv")
         if not os.path.exists(dev):
             continue
-        examples = read_dev(dev, columns, header)
+        examples = [texts for texts, _ in glue_tsv.read(dev, task)]
         ours = cli_lines([args.cli, "tokenize", "--vocab", args.model, "--task", task, "--data", dev,
                           "--max-seq-len", "512"])
         if len(ours) != len(examples):
             failures.append(f"tokenize {task}: {len(ours)} lines for {len(examples)} examples")
             continue
         bad = 0
-        for i, ((a, b), o) in enumerate(zip(examples, ours)):
-            ref = tok(a, b, truncation=True, max_length=512)
+        for i, (texts, o) in enumerate(zip(examples, ours)):
+            ref = tok(*texts, truncation=True, max_length=512)
             if ref["input_ids"] != o["input_ids"] or ref["token_type_ids"] != o["token_type_ids"]:
                 if bad < 3:
                     failures.append(f"tokenize {task} example {i}: {ref['input_ids'][:20]} vs {o['input_ids'][:20]}")
@@ -100,7 +76,7 @@ def main():
 
     # 2. Model: logits and hidden states.
     torch.manual_seed(0)
-    labels = ["entailment", "not_entailment"]
+    labels = glue_tsv.LAYOUTS["RTE"].labels
     model = BertForSequenceClassification.from_pretrained(
         args.model, num_labels=2, id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)},
         attn_implementation="eager")
@@ -115,7 +91,7 @@ def main():
         if not os.path.exists(dev):
             failures.append(f"{dev} missing")
             continue
-        examples = read_dev(dev, TASKS[task][0], TASKS[task][1])
+        examples = [texts for texts, _ in glue_tsv.read(dev, task)]
         if limit is not None:
             short = os.path.join(args.tmp, f"{task}-dev-head.tsv")
             with open(dev, encoding="utf-8-sig") as f:
@@ -130,8 +106,8 @@ def main():
             continue
         worst_logit = worst_hidden = 0.0
         with torch.no_grad():
-            for i, ((a, b), o) in enumerate(zip(examples, ours)):
-                enc = tok(a, b, truncation=True, max_length=128, return_tensors="pt")
+            for i, (texts, o) in enumerate(zip(examples, ours)):
+                enc = tok(*texts, truncation=True, max_length=128, return_tensors="pt")
                 out = model(**enc, output_hidden_states=True)
                 ref_logits = out.logits[0].numpy()
                 worst_logit = max(worst_logit, float(np.abs(ref_logits - np.array(o["logits"])).max()))
