@@ -26,6 +26,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import glue_tsv  # noqa: E402  (beside this script)
 
+
 def pearson(preds, golds):
     import numpy as np
 

@@ -27,6 +27,7 @@ from transformers import BertForSequenceClassification, BertTokenizer
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
 import glue_tsv  # noqa: E402  (scripts/glue_tsv.py: the GLUE layouts, shared with hf-finetune.py)
 
+
 def cli_lines(cmd):
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
     if r.returncode != 0:
@@ -49,12 +50,12 @@ def main():
 
     # 1. Tokenizer, every dev example.
     tok = BertTokenizer(os.path.join(args.model, "vocab.txt"), do_lower_case=True)
-    total = 0
+    dev_examples = {}  # task -> texts of every dev example, read once for both parts
     for task in glue_tsv.LAYOUTS:
         dev = os.path.join(args.glue, task, "dev.tsv")
         if not os.path.exists(dev):
             continue
-        examples = [texts for texts, _ in glue_tsv.read(dev, task)]
+        examples = dev_examples[task] = [texts for texts, _ in glue_tsv.read(dev, task)]
         ours = cli_lines([args.cli, "tokenize", "--vocab", args.model, "--task", task, "--data", dev,
                           "--max-seq-len", "512"])
         if len(ours) != len(examples):
@@ -67,11 +68,10 @@ def main():
                 if bad < 3:
                     failures.append(f"tokenize {task} example {i}: {ref['input_ids'][:20]} vs {o['input_ids'][:20]}")
                 bad += 1
-        total += len(examples)
         print(f"tokenizer {task}: {len(examples) - bad}/{len(examples)} identical")
         if bad:
             failures.append(f"tokenize {task}: {bad} of {len(examples)} differ")
-    if total == 0:
+    if not dev_examples:
         failures.append(f"no GLUE dev set found under {args.glue}")
 
     # 2. Model: logits and hidden states.
@@ -88,10 +88,10 @@ def main():
     # classifier's labels are RTE's, so TicketLab warns on SST-2; the network is the same.
     for task, limit in (("RTE", None), ("SST-2", args.hidden_examples)):
         dev = os.path.join(args.glue, task, "dev.tsv")
-        if not os.path.exists(dev):
+        if task not in dev_examples:
             failures.append(f"{dev} missing")
             continue
-        examples = [texts for texts, _ in glue_tsv.read(dev, task)]
+        examples = dev_examples[task]
         if limit is not None:
             short = os.path.join(args.tmp, f"{task}-dev-head.tsv")
             with open(dev, encoding="utf-8-sig") as f:
