@@ -6,6 +6,7 @@
 #include "libtorch/model/bert.h"
 #include "text/tasks.h"
 #include "text/tokenizer.h"
+#include "libtorch/train/device.h"
 #include "libtorch/train/finetune.h"
 #include "libtorch/train/schedule.h"
 
@@ -54,6 +55,21 @@ private Q_SLOTS:
         QCOMPARE(tl::linearWarmupDecay(55, 10, 100), 0.5);
         QCOMPARE(tl::linearWarmupDecay(100, 10, 100), 0.0);
         QCOMPARE(tl::linearWarmupDecay(0, 0, 100), 1.0);
+    }
+
+    void threadsReachTheBlas()
+    {
+        // --threads 1 must mean one thread in the matrix products too: OpenBLAS's pthread pool is
+        // not LibTorch's, and a second busy thread in each of two runs sharing two cores made
+        // both several times slower.
+        if (tl::blasThreads() == 0)
+            QSKIP("LibTorch does not run on OpenBLAS here: no BLAS pool to check");
+        tl::setThreads(1);
+        QCOMPARE(torch::get_num_threads(), 1);
+        QCOMPARE(tl::blasThreads(), 1);
+        tl::setThreads(2);
+        QCOMPARE(torch::get_num_threads(), 2);
+        QCOMPARE(tl::blasThreads(), 2);
     }
 
     void noWeightDecayOnBiasAndLayerNorm()

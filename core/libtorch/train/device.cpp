@@ -76,10 +76,23 @@ std::string betterBlasCore()
 
 void setThreads(int n)
 {
-    if (n > 0) {
-        torch::set_num_threads(n);
-        // Inter-op parallelism only adds contention for BERT-sized graphs.
-    }
+    if (n <= 0)
+        return;
+    torch::set_num_threads(n);
+    // Inter-op parallelism only adds contention for BERT-sized graphs. The BLAS is another matter:
+    // Debian's LibTorch calls the system's libblas.so.3, and OpenBLAS's pthread build keeps its own
+    // pool, one thread per core, which torch::set_num_threads does not reach. Left alone, "one
+    // thread" meant two, and two such runs side by side (a study's --jobs 2) put four busy threads
+    // on two cores, each matrix product waiting for its slower half.
+    if (auto set = reinterpret_cast<void (*)(int)>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+        set(n);
+}
+
+int blasThreads()
+{
+    if (auto get = reinterpret_cast<int (*)()>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads")))
+        return get();
+    return 0;
 }
 
 } // namespace tl

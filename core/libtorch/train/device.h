@@ -10,8 +10,12 @@ namespace tl {
 /// is visible, saying how to get one.
 torch::Device resolveDevice(const std::string &name);
 
-/// Sets LibTorch's intra-op thread count once (n <= 0 keeps LibTorch's default).
+/// Sets LibTorch's intra-op thread count, and OpenBLAS's own pool when LibTorch runs on it, once
+/// (n <= 0 keeps both defaults).
 void setThreads(int n);
+
+/// OpenBLAS's thread count when LibTorch runs on OpenBLAS, else 0.
+int blasThreads();
 
 /// Tunes glibc's allocator for training loops; call once at the start of a process that trains.
 /// By default glibc hands large freed blocks back to the kernel (munmap, heap trimming), so every
