@@ -60,8 +60,8 @@ private Q_SLOTS:
     void threadsReachTheBlas()
     {
         // --threads 1 must mean one thread in the matrix products too: OpenBLAS's pthread pool is
-        // not LibTorch's, and a second busy thread in each of two runs sharing two cores made
-        // both several times slower.
+        // not LibTorch's, and a second busy thread in each of two runs sharing two cores cost
+        // each a fifth of its speed (bench/bench_threads.sh's shape).
         if (tl::blasThreads() == 0)
             QSKIP("LibTorch does not run on OpenBLAS here: no BLAS pool to check");
         tl::setThreads(1);
